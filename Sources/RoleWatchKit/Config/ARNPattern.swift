@@ -1,0 +1,81 @@
+/// An ARN with optional `*` (any run of characters, including none) and `?` (one character)
+/// wildcards, as in `arn:aws:iam::*:role/AcmeIntegrationRole`.
+///
+/// Matching is case-sensitive, like IAM role names and ARNs themselves.
+public struct ARNPattern: Sendable, Hashable, CustomStringConvertible {
+    public let text: String
+    private let bytes: [UInt8]
+    private let isLiteral: Bool
+
+    public init(_ text: String) {
+        self.text = text
+        self.bytes = Array(text.utf8)
+        self.isLiteral = !bytes.contains(UInt8(ascii: "*")) && !bytes.contains(UInt8(ascii: "?"))
+    }
+
+    public var description: String { text }
+
+    public func matches(_ arn: String) -> Bool {
+        if isLiteral { return arn == text }
+        var arn = arn
+        return arn.withUTF8 { glob(pattern: bytes[...], subject: $0) }
+    }
+
+    /// Iterative wildcard matching with single-star backtracking: linear in practice and
+    /// never exponential, whatever the pattern.
+    private func glob(pattern: ArraySlice<UInt8>, subject: UnsafeBufferPointer<UInt8>) -> Bool {
+        var p = pattern.startIndex
+        var s = 0
+        var starP: Int? = nil
+        var starS = 0
+        while s < subject.count {
+            if p < pattern.endIndex, pattern[p] == UInt8(ascii: "*") {
+                starP = p
+                starS = s
+                p += 1
+            } else if p < pattern.endIndex, pattern[p] == UInt8(ascii: "?") || pattern[p] == subject[s] {
+                p += 1
+                s += 1
+            } else if let star = starP {
+                p = star + 1
+                starS += 1
+                s = starS
+            } else {
+                return false
+            }
+        }
+        while p < pattern.endIndex, pattern[p] == UInt8(ascii: "*") { p += 1 }
+        return p == pattern.endIndex
+    }
+}
+
+/// The pieces of an ARN that alerts and detectors use.
+public enum ARN {
+    /// The account field (`arn:aws:iam::111122223333:role/X` → `111122223333`).
+    public static func account(_ arn: String) -> String? {
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", !parts[4].isEmpty else { return nil }
+        return String(parts[4])
+    }
+
+    /// The last path component of the resource (`…:role/path/Name` → `Name`,
+    /// `…:assumed-role/Name/session` → `session`).
+    public static func lastComponent(_ arn: String) -> String? {
+        guard let resource = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).last,
+            let last = resource.split(separator: "/").last
+        else { return nil }
+        return String(last)
+    }
+
+    /// The role name of an `arn:aws:iam::<acct>:role/[path/]Name` or of an
+    /// `arn:aws:sts::<acct>:assumed-role/Name/session` ARN.
+    public static func roleName(_ arn: String) -> String? {
+        guard let resource = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).last else {
+            return nil
+        }
+        let parts = resource.split(separator: "/")
+        if parts.first == "role" { return parts.last.map(String.init) }
+        if parts.first == "assumed-role", parts.count >= 3 { return String(parts[1]) }
+        return nil
+    }
+}

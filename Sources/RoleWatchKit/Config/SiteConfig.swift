@@ -1,0 +1,170 @@
+import Foundation
+
+/// What normal looks like at one site: the roles to watch, who may assume them, from where,
+/// and with which session names. Read from `--config FILE` (YAML).
+///
+/// Relative paths in the file are resolved against the file's own folder, so a config and the
+/// `ip-ranges.json` beside it can be moved together.
+public struct SiteConfig: Sendable {
+    /// The file this was read from; nil for a config built in code.
+    public var source: String?
+    /// Path of an `ip-ranges.json` in AWS's published format; nil turns the non-AWS-IP rule off.
+    public var awsIPRangesPath: String?
+    /// Where the backend calls STS from (`allowed_cidrs`); empty turns the unlisted-IP rule off.
+    public var allowedCIDRs: [CIDR]
+    public var roles: [WatchedRole]
+    /// A network location, for the session-multi-location rule, is the address masked to this
+    /// many bits: /24 for IPv4 and /48 for IPv6 unless the config says otherwise.
+    public var locationPrefixV4: Int
+    public var locationPrefixV6: Int
+    /// How late (in event time) an event may arrive and still feed stateful rules.
+    public var allowedLateness: Duration
+    /// Cap on the keys (sessions, callers) any one stateful rule tracks at once.
+    public var maxTrackedKeys: Int
+
+    public init(
+        source: String? = nil, awsIPRangesPath: String? = nil, allowedCIDRs: [CIDR] = [], roles: [WatchedRole] = [],
+        locationPrefixV4: Int = 24, locationPrefixV6: Int = 48, allowedLateness: Duration = .seconds(7200),
+        maxTrackedKeys: Int = 100_000
+    ) {
+        self.source = source
+        self.awsIPRangesPath = awsIPRangesPath
+        self.allowedCIDRs = allowedCIDRs
+        self.roles = roles
+        self.locationPrefixV4 = locationPrefixV4
+        self.locationPrefixV6 = locationPrefixV6
+        self.allowedLateness = allowedLateness
+        self.maxTrackedKeys = maxTrackedKeys
+    }
+
+    /// The config used without `--config`: every role is watched, nobody is an expected caller
+    /// and no naming scheme is known, so the detectors fall back to their heuristics (signs of
+    /// a person, SDK-default and random session names, multi-location sessions, bursts, sprays).
+    public static let builtInDefault = SiteConfig(source: nil, roles: [WatchedRole(arn: "arn:aws:iam::*:role/*")])
+
+    /// Reads and validates a config file; every problem names the file and line.
+    public static func load(path: String) throws(ConfigError) -> SiteConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, line: nil, problem: "cannot read the config file: \(error.localizedDescription)")
+        }
+        return try parse(text, path: path)
+    }
+
+    public static func parse(_ text: String, path: String) throws(ConfigError) -> SiteConfig {
+        var top = try YAMLMapping.document(text, file: path, what: "the config file")
+        let folder = (path as NSString).deletingLastPathComponent
+        var config = SiteConfig(source: path)
+        if let ranges = try top.string("aws_ip_ranges") {
+            config.awsIPRangesPath = ranges.hasPrefix("/") || folder.isEmpty ? ranges : folder + "/" + ranges
+        }
+        config.allowedCIDRs = try cidrs(&top, "allowed_cidrs", file: path)
+        config.locationPrefixV4 = try top.int("location_prefix_ipv4", default: 24, in: 8...32)
+        config.locationPrefixV6 = try top.int("location_prefix_ipv6", default: 48, in: 16...128)
+        config.allowedLateness = try top.duration(
+            "allowed_lateness", default: .seconds(7200), in: .zero...(.seconds(7 * 86_400)))
+        config.maxTrackedKeys = try top.int("max_tracked_keys", default: 100_000, in: 100...100_000_000)
+        for var entry in try top.mappings("roles") {
+            config.roles.append(try WatchedRole(&entry, file: path))
+            try entry.finish()
+        }
+        if config.roles.isEmpty {
+            throw ConfigError(
+                file: path, line: nil,
+                problem: "no roles to watch: add a 'roles:' list with at least one 'arn:' (see README, Site config)")
+        }
+        try top.finish()
+        return config
+    }
+
+    /// Parses a list of CIDRs, refusing any that cannot be read and any with host bits set
+    /// (`10.0.0.1/8` is almost always a typo for a /32 or for `10.0.0.0/8`).
+    static func cidrs(_ mapping: inout YAMLMapping, _ key: String, file: String) throws(ConfigError) -> [CIDR] {
+        var result: [CIDR] = []
+        for (text, line) in try mapping.strings(key) {
+            switch CIDR.parse(text) {
+            case .success(let cidr):
+                if cidr.hadHostBits {
+                    throw ConfigError(
+                        file: file, line: line,
+                        problem: "\(key): '\(text)' has host bits set; write \(cidr) or the single address as /32 (/128)")
+                }
+                result.append(cidr)
+            case .failure(let error):
+                throw ConfigError(file: file, line: line, problem: "\(key): \(error)")
+            }
+        }
+        return result
+    }
+}
+
+/// One role to watch (`roles:` entry), matched against `requestParameters.roleArn` of
+/// AssumeRole calls and against `userIdentity.sessionContext.sessionIssuer.arn` of calls made
+/// with its sessions.
+public struct WatchedRole: Sendable {
+    public var arn: ARNPattern
+    /// Roles or users whose sessions may assume this role: a caller matches when its session
+    /// issuer ARN, or its own ARN, matches one of these.
+    public var assumedBy: [ARNPattern]
+    /// The backend's session naming scheme; empty means "use the built-in heuristics".
+    public var sessionNames: [SessionNamePattern]
+    public var requireExternalId: Bool
+    /// Overrides the site-wide `allowed_cidrs` for this role when set.
+    public var allowedCIDRs: [CIDR]?
+
+    public init(
+        arn: String, assumedBy: [String] = [], sessionNames: [SessionNamePattern] = [], requireExternalId: Bool = false,
+        allowedCIDRs: [CIDR]? = nil
+    ) {
+        self.arn = ARNPattern(arn)
+        self.assumedBy = assumedBy.map(ARNPattern.init)
+        self.sessionNames = sessionNames
+        self.requireExternalId = requireExternalId
+        self.allowedCIDRs = allowedCIDRs
+    }
+
+    init(_ entry: inout YAMLMapping, file: String) throws(ConfigError) {
+        let arn = try entry.requiredString("arn")
+        guard arn.hasPrefix("arn:") else {
+            throw entry.error("arn", "'\(arn)' is not an ARN (expected arn:aws:iam::<account>:role/<name>)")
+        }
+        self.arn = ARNPattern(arn)
+        self.assumedBy = try entry.strings("assumed_by").map { ARNPattern($0.value) }
+        var names: [SessionNamePattern] = []
+        for (pattern, line) in try entry.strings("session_names") {
+            do {
+                names.append(try SessionNamePattern(pattern))
+            } catch {
+                throw ConfigError(file: file, line: line, problem: "session_names: '\(pattern)' is not a valid regular expression: \(error)")
+            }
+        }
+        self.sessionNames = names
+        self.requireExternalId = try entry.bool("require_external_id", default: false)
+        self.allowedCIDRs = entry.keys.contains("allowed_cidrs") ? try SiteConfig.cidrs(&entry, "allowed_cidrs", file: file) : nil
+    }
+
+    /// True when `caller` (an identity's ARN) or `issuer` (its session issuer ARN) is in `assumed_by`.
+    public func isExpectedCaller(arn caller: String?, issuer: String?) -> Bool {
+        assumedBy.contains { pattern in
+            (issuer.map(pattern.matches) ?? false) || (caller.map(pattern.matches) ?? false)
+        }
+    }
+}
+
+/// A regular expression a session name must match (unanchored unless the pattern says `^…$`).
+public struct SessionNamePattern: @unchecked Sendable, CustomStringConvertible {
+    // Regex<AnyRegexOutput> is immutable once built; matching does not mutate it.
+    private let regex: Regex<AnyRegexOutput>
+    public let pattern: String
+
+    public init(_ pattern: String) throws {
+        self.pattern = pattern
+        self.regex = try Regex(pattern)
+    }
+
+    public var description: String { pattern }
+
+    public func matches(_ name: String) -> Bool { (try? regex.firstMatch(in: name)) != nil }
+}

@@ -1,0 +1,284 @@
+/// One record, decoded: the fields RoleWatch uses, and where the record lies in the input.
+public struct DecodedRecord: Sendable {
+    public var event: CloudTrailEvent
+    /// Byte range, within the input buffer, of the CloudTrail record itself
+    /// (for an EventBridge envelope: the `detail` object).
+    public var eventRange: Range<Int>
+
+    public init(event: CloudTrailEvent, eventRange: Range<Int>) {
+        self.event = event
+        self.eventRange = eventRange
+    }
+}
+
+/// Why a record could not be decoded, and where.
+public struct RecordDecodingError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Byte offset within the record buffer: the first byte that is not valid JSON (the buffer's
+    /// length if the record ends too early), the start of a bad escape or UTF-8 sequence, or the
+    /// opening quote of an `eventTime` that is not a time.
+    public var offset: Int
+    /// What was wrong: lowercase, no trailing period.
+    public var reason: String
+
+    public init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
+
+    public var description: String { "\(reason) at byte \(offset)" }
+}
+
+/// Decodes one CloudTrail record into a `CloudTrailEvent`, in one pass over its bytes.
+///
+/// The input is one JSON object, optionally surrounded by whitespace: a CloudTrail record, or an
+/// EventBridge event (`"detail-type": "AWS API Call via CloudTrail"`) carrying one in `detail`.
+/// The whole input must be valid JSON (RFC 8259, UTF-8, at most 512 levels of nesting), or the
+/// decoder throws; fields RoleWatch does not use are checked and skipped, never materialised.
+///
+/// Field rules (see `CloudTrailEvent` for the paths):
+/// - A field that is missing or `null` stays nil; so does one of the wrong JSON type
+///   (`"eventName": 5`, `"userIdentity": "x"`), which is not an error.
+/// - A duplicate key replaces the earlier value, nested objects included, as `JSONSerialization`
+///   does (checked on Linux): the last one wins.
+/// - `eventTime` must be a time `ISO8601.parse` accepts, or the decoder throws.
+/// - `responseElements.credentials.sessionToken` is skipped like any unknown field: never kept.
+public enum CloudTrailDecoder {
+    /// The `detail-type` of an EventBridge event that carries a CloudTrail record in `detail`.
+    static let cloudTrailDetailType: StaticString = "AWS API Call via CloudTrail"
+
+    public static func decode(_ record: UnsafeRawBufferPointer) throws(RecordDecodingError) -> DecodedRecord {
+        var reader = JSONReader(record)
+        reader.skipWhitespace()
+        guard reader.current == UInt8(ascii: "{") else { throw reader.unexpected("expected a JSON object") }
+        let start = reader.offset
+        // The top level is decoded as a CloudTrail record and, at the same time, read as a possible
+        // EventBridge envelope; which one it was is known only at its end (keys come in any order).
+        var topLevel = RecordFields()
+        var isCloudTrailEnvelope = false
+        var detail = RecordFields()
+        var detailRange: Range<Int>?
+        if try reader.beginObject() {
+            repeat {
+                let key = try reader.readKey()
+                switch key {
+                case "detail-type":
+                    isCloudTrailEnvelope = try reader.readStringEquals(cloudTrailDetailType, field: "detail-type")
+                case "detail":
+                    detailRange = try detail.decodeObject(from: &reader)
+                default:
+                    if try !topLevel.decodeMember(key, from: &reader) {
+                        try reader.skipValue()
+                    }
+                }
+            } while try reader.nextMember()
+        }
+        let recordRange = start..<reader.offset
+        reader.skipWhitespace()
+        guard reader.isAtEnd else { throw reader.unexpected("unexpected data after the record") }
+
+        if isCloudTrailEnvelope, let detailRange {
+            return try detail.decodedRecord(range: detailRange)
+        }
+        return try topLevel.decodedRecord(range: recordRange)
+    }
+}
+
+/// A CloudTrail record being decoded.
+///
+/// Here and below, objects are decoded in place (`mutating`, starting from empty) rather than
+/// returned: the event is a few hundred bytes of optional Strings, and copies of it showed up
+/// as a tenth of the decoding time.
+private struct RecordFields {
+    var event = CloudTrailEvent()
+    /// An `eventTime` that did not parse is held here rather than thrown at once: a later duplicate
+    /// key may replace it, and an EventBridge `detail` that turns out not to be the record must not
+    /// fail the decode.
+    var eventTimeError: RecordDecodingError?
+
+    /// Decodes the next value as a CloudTrail record if it is an object, returning its byte range;
+    /// nil (value skipped) otherwise.
+    mutating func decodeObject(from reader: inout JSONReader) throws(RecordDecodingError) -> Range<Int>? {
+        self = RecordFields()
+        reader.skipWhitespace()
+        guard reader.current == UInt8(ascii: "{") else {
+            try reader.skipValue()
+            return nil
+        }
+        let start = reader.offset
+        if try reader.beginObject() {
+            repeat {
+                let key = try reader.readKey()
+                if try !decodeMember(key, from: &reader) {
+                    try reader.skipValue()
+                }
+            } while try reader.nextMember()
+        }
+        return start..<reader.offset
+    }
+
+    /// Decodes the value of a top-level member if `key` is a field RoleWatch uses; returns false,
+    /// with the value not yet read, for any other key.
+    mutating func decodeMember(_ key: StringToken, from reader: inout JSONReader) throws(RecordDecodingError) -> Bool {
+        switch key {
+        case "eventID": event.eventID = try reader.readString(field: "eventID")
+        case "eventTime": try decodeEventTime(from: &reader)
+        case "eventName": event.eventName = try reader.readString(field: "eventName")
+        case "eventSource": event.eventSource = try reader.readString(field: "eventSource")
+        case "awsRegion": event.awsRegion = try reader.readString(field: "awsRegion")
+        case "sourceIPAddress": event.sourceIPAddress = try reader.readString(field: "sourceIPAddress")
+        case "userAgent": event.userAgent = try reader.readString(field: "userAgent")
+        case "errorCode": event.errorCode = try reader.readString(field: "errorCode")
+        case "recipientAccountId": event.recipientAccountId = try reader.readString(field: "recipientAccountId")
+        case "sharedEventID": event.sharedEventID = try reader.readString(field: "sharedEventID")
+        case "vpcEndpointId": event.vpcEndpointId = try reader.readString(field: "vpcEndpointId")
+        case "sessionCredentialFromConsole":
+            event.sessionCredentialFromConsole = try reader.readFlag(field: "sessionCredentialFromConsole")
+        case "userIdentity": try event.userIdentity.decode(from: &reader)
+        case "requestParameters": try event.requestParameters.decode(from: &reader)
+        case "responseElements": try event.responseElements.decode(from: &reader)
+        default: return false
+        }
+        return true
+    }
+
+    private mutating func decodeEventTime(from reader: inout JSONReader) throws(RecordDecodingError) {
+        event.eventTime = nil
+        eventTimeError = nil
+        guard let token = try reader.readStringToken(field: "eventTime") else { return }
+        // Parsed from the bytes in the buffer: no String unless the time is wrong.
+        event.eventTime = token.withUnescapedBytes { ISO8601.parse($0) }
+        if event.eventTime == nil {
+            eventTimeError = RecordDecodingError(
+                offset: token.quoteOffset,
+                reason: "eventTime is not an ISO 8601 time: \(token.string)"
+            )
+        }
+    }
+
+    /// Consuming, so that the event's strings move into the result rather than being copied.
+    consuming func decodedRecord(range: Range<Int>) throws(RecordDecodingError) -> DecodedRecord {
+        if let eventTimeError { throw eventTimeError }
+        return DecodedRecord(event: event, eventRange: range)
+    }
+}
+
+extension UserIdentity {
+    /// Replaces every field with those of the `userIdentity` object that is the next value
+    /// (none for `null` or a value of another type).
+    fileprivate mutating func decode(from reader: inout JSONReader) throws(RecordDecodingError) {
+        self = UserIdentity()
+        guard try reader.beginObject() else { return }
+        repeat {
+            switch try reader.readKey() {
+            case "type": type = try reader.readString(field: "userIdentity.type")
+            case "arn": arn = try reader.readString(field: "userIdentity.arn")
+            case "principalId": principalId = try reader.readString(field: "userIdentity.principalId")
+            case "accountId": accountId = try reader.readString(field: "userIdentity.accountId")
+            case "accessKeyId": accessKeyId = try reader.readString(field: "userIdentity.accessKeyId")
+            case "invokedBy": invokedBy = try reader.readString(field: "userIdentity.invokedBy")
+            case "sessionContext": try decodeSessionContext(from: &reader)
+            default: try reader.skipValue()
+            }
+        } while try reader.nextMember()
+    }
+
+    /// `userIdentity.sessionContext`. Like every object here, a duplicate replaces all that the
+    /// earlier one set, so each level first clears the fields it owns.
+    private mutating func decodeSessionContext(from reader: inout JSONReader) throws(RecordDecodingError) {
+        sessionIssuerArn = nil
+        sessionIssuerType = nil
+        sessionCreationDate = nil
+        mfaAuthenticated = false
+        guard try reader.beginObject() else { return }
+        repeat {
+            switch try reader.readKey() {
+            case "sessionIssuer": try decodeSessionIssuer(from: &reader)
+            case "attributes": try decodeSessionAttributes(from: &reader)
+            default: try reader.skipValue()
+            }
+        } while try reader.nextMember()
+    }
+
+    private mutating func decodeSessionIssuer(from reader: inout JSONReader) throws(RecordDecodingError) {
+        sessionIssuerArn = nil
+        sessionIssuerType = nil
+        guard try reader.beginObject() else { return }
+        repeat {
+            switch try reader.readKey() {
+            case "arn": sessionIssuerArn = try reader.readString(field: "userIdentity.sessionContext.sessionIssuer.arn")
+            case "type": sessionIssuerType = try reader.readString(field: "userIdentity.sessionContext.sessionIssuer.type")
+            default: try reader.skipValue()
+            }
+        } while try reader.nextMember()
+    }
+
+    private mutating func decodeSessionAttributes(from reader: inout JSONReader) throws(RecordDecodingError) {
+        sessionCreationDate = nil
+        mfaAuthenticated = false
+        guard try reader.beginObject() else { return }
+        repeat {
+            switch try reader.readKey() {
+            case "creationDate":
+                sessionCreationDate = try reader.readString(field: "userIdentity.sessionContext.attributes.creationDate")
+            case "mfaAuthenticated":
+                mfaAuthenticated = try reader.readFlag(field: "userIdentity.sessionContext.attributes.mfaAuthenticated")
+            default: try reader.skipValue()
+            }
+        } while try reader.nextMember()
+    }
+}
+
+extension RequestParameters {
+    /// Replaces every field with those of the `requestParameters` object that is the next value
+    /// (none for `null` or a value of another type).
+    fileprivate mutating func decode(from reader: inout JSONReader) throws(RecordDecodingError) {
+        self = RequestParameters()
+        guard try reader.beginObject() else { return }
+        repeat {
+            switch try reader.readKey() {
+            case "roleArn": roleArn = try reader.readString(field: "requestParameters.roleArn")
+            case "roleSessionName": roleSessionName = try reader.readString(field: "requestParameters.roleSessionName")
+            case "externalId": externalId = try reader.readString(field: "requestParameters.externalId")
+            case "durationSeconds": durationSeconds = try reader.readInteger(field: "requestParameters.durationSeconds")
+            case "policy": hasPolicy = try reader.readIsNotNull()
+            case "policyArns": hasPolicyArns = try reader.readIsNotNull()
+            case "sourceIdentity": sourceIdentity = try reader.readString(field: "requestParameters.sourceIdentity")
+            default: try reader.skipValue()
+            }
+        } while try reader.nextMember()
+    }
+}
+
+extension ResponseElements {
+    /// Replaces every field with those of the `responseElements` object that is the next value
+    /// (none for `null`, as in a failed call, or a value of another type).
+    fileprivate mutating func decode(from reader: inout JSONReader) throws(RecordDecodingError) {
+        self = ResponseElements()
+        guard try reader.beginObject() else { return }
+        repeat {
+            switch try reader.readKey() {
+            case "credentials":
+                credentialsAccessKeyId = try Self.readMember("accessKeyId", field: "responseElements.credentials.accessKeyId", from: &reader)
+            case "assumedRoleUser":
+                assumedRoleUserArn = try Self.readMember("arn", field: "responseElements.assumedRoleUser.arn", from: &reader)
+            default: try reader.skipValue()
+            }
+        } while try reader.nextMember()
+    }
+
+    /// The string member `name` of the next value, if that is an object; every other member
+    /// (in `credentials`, the session token) is skipped unread.
+    private static func readMember(_ name: StaticString, field: StaticString, from reader: inout JSONReader) throws(RecordDecodingError) -> String? {
+        var value: String?
+        guard try reader.beginObject() else { return nil }
+        repeat {
+            let key = try reader.readKey()
+            if name ~= key {
+                value = try reader.readString(field: field)
+            } else {
+                try reader.skipValue()
+            }
+        } while try reader.nextMember()
+        return value
+    }
+}

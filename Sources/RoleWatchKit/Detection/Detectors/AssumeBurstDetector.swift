@@ -1,0 +1,167 @@
+/// Fires when one caller assumes watched roles unusually often within a sliding window: more
+/// calls, distinct roles or distinct accounts than the rule's thresholds, or more than
+/// `baseline_multiplier` times its own usual rate for that window.
+///
+/// A stolen backend session that fans out to every customer it can reach shows up as a burst
+/// of AssumeRole calls across many customer accounts.
+public final class AssumeBurstDetector: Detector {
+    public static let id = "assume-burst"
+
+    struct Parameters {
+        var window: Duration
+        var maxCalls: Int
+        var maxDistinctRoles: Int
+        var maxDistinctAccounts: Int
+        var baselineMultiplier: Double?
+        var baselineMinCalls: Int
+        var baselinePeriod: Duration
+        var baselineMinHistory: Duration
+        var includeDenied: Bool
+    }
+
+    private struct CallerState {
+        var window: EpisodeWindow
+        var baseline: RateBaseline
+    }
+
+    private let context: DetectionContext
+    private let parameters: Parameters
+    private var callers: [String: CallerState] = [:]
+    private var warnedCap = false
+
+    public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
+        self.context = context
+        self.parameters = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
+            Parameters(
+                window: try p.duration("window", default: .seconds(600), in: .seconds(10)...(.seconds(86_400))),
+                maxCalls: try p.int("max_calls", default: 100, in: 0...10_000_000),
+                maxDistinctRoles: try p.int("max_distinct_roles", default: 25, in: 0...10_000_000),
+                maxDistinctAccounts: try p.int("max_distinct_accounts", default: 25, in: 0...10_000_000),
+                baselineMultiplier: try p.double("baseline_multiplier", default: nil, in: 1...1_000_000),
+                baselineMinCalls: try p.int("baseline_min_calls", default: 30, in: 1...10_000_000),
+                baselinePeriod: try p.duration("baseline_period", default: .seconds(7 * 86_400), in: .seconds(3600)...(.seconds(90 * 86_400))),
+                baselineMinHistory: try p.duration("baseline_min_history", default: .seconds(86_400), in: .zero...(.seconds(90 * 86_400))),
+                includeDenied: try p.bool("include_denied", default: false))
+        }
+    }
+
+    public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
+        let call = event.event
+        guard !late, call.isAssumeRoleCall, event.targetRole != nil, let role = call.requestParameters.roleArn,
+            call.succeeded || parameters.includeDenied
+        else { return }
+        let caller = call.callerARN
+        if callers[caller] == nil {
+            if callers.count >= context.config.maxTrackedKeys { evictIdle() }
+            callers[caller] = CallerState(
+                window: EpisodeWindow(window: parameters.window),
+                baseline: RateBaseline(bucket: parameters.window, period: parameters.baselinePeriod, minHistory: parameters.baselineMinHistory))
+        }
+        callers[caller]!.window.add(
+            EpisodeWindow.Call(
+                time: event.time, eventID: event.eventID, role: role, account: ARN.account(role) ?? "",
+                sourceIP: call.sourceIPAddress ?? "", evidence: EvidenceEvent(event)))
+    }
+
+    public func advance(to watermark: EventTime, into findings: inout [Finding]) {
+        let p = parameters
+        for caller in callers.keys.sorted() {
+            var state = callers[caller]!
+            var baseline = state.baseline
+            state.window.advance(
+                to: watermark,
+                processed: { baseline.record($0.time) },
+                condition: { snapshot in
+                    var reasons: [String] = []
+                    let span = DurationText.format(p.window)
+                    if p.maxCalls > 0, snapshot.count > p.maxCalls {
+                        reasons.append("\(snapshot.count) AssumeRole calls on watched roles within \(span) (threshold \(p.maxCalls))")
+                    }
+                    if p.maxDistinctRoles > 0, snapshot.distinctRoles > p.maxDistinctRoles {
+                        reasons.append("\(snapshot.distinctRoles) distinct watched roles within \(span) (threshold \(p.maxDistinctRoles))")
+                    }
+                    if p.maxDistinctAccounts > 0, snapshot.distinctAccounts > p.maxDistinctAccounts {
+                        reasons.append("\(snapshot.distinctAccounts) distinct accounts within \(span) (threshold \(p.maxDistinctAccounts))")
+                    }
+                    if let multiplier = p.baselineMultiplier, snapshot.count >= p.baselineMinCalls,
+                        let usual = baseline.usual(at: snapshot.now), Double(snapshot.count) > multiplier * max(usual, 1)
+                    {
+                        let usualText = (usual * 10).rounded() / 10
+                        reasons.append("\(snapshot.count) calls within \(span), more than \(multiplier)x the caller's usual \(usualText)")
+                    }
+                    return reasons.isEmpty ? nil : reasons
+                },
+                emit: { episode, count in
+                    findings.append(Self.finding(caller: caller, episode: episode, count: count))
+                })
+            state.baseline = baseline
+            if state.window.isIdle && (p.baselineMultiplier == nil || baseline.isStale(at: watermark)) {
+                callers[caller] = nil
+            } else {
+                callers[caller] = state
+            }
+        }
+    }
+
+    private static func finding(caller: String, episode: EpisodeWindow.Episode, count: Int) -> Finding {
+        let roles = Set(episode.calls.map(\.role))
+        return Finding(
+            time: episode.trigger, principal: caller, key: "burst", role: roles.count == 1 ? roles.first : nil,
+            sessionName: ARN.lastComponent(caller).flatMap { caller.contains(":assumed-role/") ? $0 : nil },
+            sourceIPs: Array(Set(episode.calls.map(\.sourceIP))).filter { !$0.isEmpty },
+            accounts: Array(Set(episode.calls.map(\.account))).filter { !$0.isEmpty },
+            events: episode.calls.map(\.evidence), count: count, reasons: episode.reasons)
+    }
+
+    /// Keeps memory bounded under a flood of distinct callers: drops idle ones, then the
+    /// oldest, with one warning.
+    private func evictIdle() {
+        if !warnedCap {
+            warnedCap = true
+            context.warn("\(Self.id): tracking \(callers.count) callers (max_tracked_keys); dropping idle ones, which forgets their baselines")
+        }
+        let idle = callers.filter { $0.value.window.isIdle }.map(\.key)
+        for key in idle.prefix(max(1, callers.count / 10)) { callers[key] = nil }
+        if callers.count >= context.config.maxTrackedKeys, let any = callers.keys.min() { callers[any] = nil }
+    }
+
+    public static let examples: DetectorExamples = {
+        let outbound = ExampleEvent.Caller.outbound()
+        func assume(_ account: Int, minute: Int) -> CloudTrailEvent {
+            ExampleEvent.assumeRole(
+                by: outbound, role: ExampleSite.customerRole(String(400_000_000_000 + account)),
+                session: "vendor-scan-\(String(account % 0xffff_ffff, radix: 16).leftPadded(8))", minute: minute)
+        }
+        let fanOut = (0..<40).map { assume($0, minute: $0 / 8) }
+        let steady = (0..<12).flatMap { hour in (0..<8).map { assume($0, minute: hour * 60 + $0 * 7) } }
+        let history = (0..<160).map { assume($0 % 5, minute: $0 * 10) }
+        let baselineParameters = "window: 10m\nmax_calls: 0\nmax_distinct_roles: 0\nmax_distinct_accounts: 0\nbaseline_multiplier: 5\nbaseline_min_calls: 20\nbaseline_min_history: 1d"
+        return DetectorExamples(
+            firing: [
+                DetectorExample("one session assumes 40 customer roles within 5 minutes", events: fanOut),
+                DetectorExample(
+                    "a caller that makes one call per 10 minutes for a day suddenly makes 30",
+                    parameters: baselineParameters,
+                    events: history + (0..<30).map { assume($0, minute: 1700 + $0 / 4) }),
+            ],
+            quiet: [
+                DetectorExample("the backend's steady hourly scan of 8 customers", events: steady),
+                DetectorExample(
+                    "a caller's usual rate, slightly higher",
+                    parameters: baselineParameters,
+                    events: history + (0..<4).map { assume($0, minute: 1700 + $0) }),
+                DetectorExample(
+                    "a burst of AssumeRole calls on roles nobody watches",
+                    events: (0..<200).map {
+                        ExampleEvent.assumeRole(
+                            by: outbound, role: "arn:aws:iam::\(500_000_000_000 + $0):role/Unrelated", session: "x-\($0)", minute: $0 / 50)
+                    }),
+            ])
+    }()
+}
+
+extension String {
+    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

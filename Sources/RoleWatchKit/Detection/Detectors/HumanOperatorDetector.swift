@@ -1,0 +1,130 @@
+/// Fires when a watched role is assumed by a person instead of the backend workload: a caller
+/// that is not in the role's `assumed_by` and shows signs of a human (see `HumanSignals`).
+///
+/// A person holding the integration path's credentials is exactly the blast radius a vendor
+/// compromise exposes: an operator with an SSO session can reach every customer account.
+public final class HumanOperatorDetector: Detector {
+    public static let id = "human-operator"
+    private let context: DetectionContext
+
+    public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
+        self.context = context
+        try rule.parameters.read { _ throws(ConfigError) in }
+    }
+
+    public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
+        let call = event.event
+        guard call.isAssumeRoleCall, let role = context.role(event.targetRole), let roleArn = call.requestParameters.roleArn
+        else { return }
+        let identity = call.userIdentity
+        // AWS services assuming roles for you (CloudFormation, Lambda, …) are not people.
+        if identity.type == "AWSService" || identity.invokedBy != nil { return }
+        if role.isExpectedCaller(arn: identity.arn, issuer: identity.sessionIssuerArn) { return }
+        let signals = HumanSignals.of(call)
+        guard !signals.isEmpty else { return }
+        let outcome = call.succeeded ? "succeeded" : "was refused (\(call.errorCode ?? ""))"
+        findings.append(
+            Finding(
+                time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
+                sessionName: call.requestParameters.roleSessionName, accessKeyId: call.responseElements.credentialsAccessKeyId,
+                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
+                events: [EvidenceEvent(event)],
+                reasons: ["\(call.callerARN) is not in assumed_by; the call \(outcome)"] + signals))
+    }
+
+    public static let examples = DetectorExamples(
+        firing: [
+            DetectorExample(
+                "SSO administrator assumes the outbound role from the CLI",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .ssoUser(), role: ExampleSite.outboundRole, session: "alice@acme.example", externalId: nil,
+                        ip: ExampleSite.homeIP)
+                ]),
+            DetectorExample(
+                "IAM user assumes a customer's integration role",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .iamUser("bob"), role: ExampleSite.customerRole("444455556666"), session: "bob", ip: ExampleSite.homeIP)
+                ]),
+            DetectorExample(
+                "console session assumes the outbound role, even though the call was refused",
+                events: [
+                    {
+                        var caller = ExampleEvent.Caller.assumedRole(
+                            "arn:aws:iam::111122223333:role/SupportEngineer", session: "carol", key: "ASIACONSOLE00000001",
+                            userAgent: "signin.amazonaws.com")
+                        caller.fromConsole = true
+                        return ExampleEvent.assumeRole(
+                            by: caller, role: ExampleSite.outboundRole, session: "carol-debug", ip: ExampleSite.homeIP,
+                            error: "AccessDenied")
+                    }()
+                ]),
+        ],
+        quiet: [
+            DetectorExample(
+                "the backend's own session assumes a customer role",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d")
+                ]),
+            DetectorExample(
+                "an SSO user assumes a role nobody watches",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .ssoUser(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "alice@acme.example",
+                        ip: ExampleSite.homeIP)
+                ]),
+            DetectorExample(
+                "an AWS service assumes the outbound role",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .awsService("cloudformation.amazonaws.com"), role: ExampleSite.outboundRole,
+                        session: "AWSCloudFormation", ip: "cloudformation.amazonaws.com")
+                ]),
+            DetectorExample(
+                "an unexpected workload (not human-looking) assumes the outbound role",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .assumedRole("arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210", key: "ASIABATCH0000000001"),
+                        role: ExampleSite.outboundRole, session: "acme-backend-i-0fedcba9876543210")
+                ]),
+        ])
+}
+
+/// Signs that a call was made by a person, each as a reason an alert can show.
+///
+/// None is proof alone; the detector only asks for them once the caller is already unexpected.
+enum HumanSignals {
+    static func of(_ event: CloudTrailEvent) -> [String] {
+        var signals: [String] = []
+        let identity = event.userIdentity
+        if let type = identity.type, ["IAMUser", "Root", "IdentityCenterUser", "SAMLUser", "FederatedUser"].contains(type) {
+            signals.append("caller identity type is \(type)")
+        }
+        if event.eventName == "AssumeRoleWithSAML" { signals.append("assumed through SAML federation") }
+        if let issuer = identity.sessionIssuerArn, let name = ARN.lastComponent(issuer), name.hasPrefix("AWSReservedSSO_") {
+            signals.append("caller is an IAM Identity Center (SSO) session of \(name)")
+        }
+        if event.sessionCredentialFromConsole { signals.append("credentials come from a console sign-in") }
+        if identity.mfaAuthenticated { signals.append("caller's session is MFA-authenticated") }
+        if let agent = event.userAgent {
+            if agent.contains("signin.amazonaws.com") || agent.contains("console.amazonaws.com") || agent == "AWS Internal" && event.sessionCredentialFromConsole {
+                signals.append("user agent is the AWS console (\(agent))")
+            } else if agent.hasPrefix("aws-cli/") || agent.contains(" aws-cli/") {
+                signals.append("user agent is the AWS CLI (\(agent.split(separator: " ").first ?? ""))")
+            } else if agent.contains("CloudShell") {
+                signals.append("user agent is AWS CloudShell")
+            }
+        }
+        for (what, name) in [("caller's session name", event.callerSessionName), ("requested session name", event.requestParameters.roleSessionName)] {
+            guard let name else { continue }
+            if SessionNameShape.isEmail(name) {
+                signals.append("\(what) '\(name)' is an e-mail address")
+            } else if SessionNameShape.isPersonName(name) {
+                signals.append("\(what) '\(name)' looks like a user name")
+            }
+        }
+        return signals
+    }
+}

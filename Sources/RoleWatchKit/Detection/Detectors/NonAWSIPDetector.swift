@@ -1,0 +1,97 @@
+/// Fires when a watched role is assumed, or its session used, from an address outside AWS's
+/// published ranges.
+///
+/// The integration path runs from the vendor's backend inside AWS; a call from a home or
+/// hosting-provider address means credentials or the role are used from outside it.
+public final class NonAWSIPDetector: Detector {
+    public static let id = "non-aws-ip"
+    private let context: DetectionContext
+
+    public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
+        self.context = context
+        try rule.parameters.read { _ throws(ConfigError) in }
+    }
+
+    public var disabledReason: String? {
+        context.awsRanges == nil
+            ? "no aws_ip_ranges in the site config: download https://ip-ranges.amazonaws.com/ip-ranges.json and set aws_ip_ranges to its path to turn this rule on"
+            : nil
+    }
+
+    public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
+        guard let ranges = context.awsRanges, let (_, roleArn) = event.watchedRole(in: context) else { return }
+        let call = event.event
+        // Calls through a VPC endpoint carry the caller's private address: inside AWS by definition.
+        if call.vpcEndpointId != nil { return }
+        let reason: String
+        switch SourceAddress(call) {
+        case .awsService:
+            return
+        case .ip(let ip):
+            guard ranges.lookup(ip) == nil else { return }
+            reason = "\(ip) is outside AWS's published ranges (ip-ranges.json syncToken \(ranges.syncToken))"
+        case .unknown(let text):
+            reason = text.isEmpty ? "the call has no sourceIPAddress" : "source '\(text)' is neither an IP address nor an AWS service"
+        }
+        let what = event.targetRole != nil ? "\(call.eventName ?? "AssumeRole") of \(roleArn)" : "\(call.eventName ?? "call") with a session of \(roleArn)"
+        findings.append(
+            Finding(
+                time: event.time, principal: call.callerARN, key: call.sourceIPAddress ?? "", role: roleArn,
+                sessionName: event.relevantSessionName, accessKeyId: call.userIdentity.accessKeyId,
+                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts, events: [EvidenceEvent(event)],
+                reasons: [what + " from outside AWS", reason]))
+    }
+
+    public static let examples = DetectorExamples(
+        firing: [
+            DetectorExample(
+                "the outbound role is assumed from a home address",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .scannerInstance(), role: ExampleSite.outboundRole, session: "acme-backend-i-0a1b2c3d4e5f60718",
+                        externalId: nil, ip: ExampleSite.homeIP)
+                ]),
+            DetectorExample(
+                "a customer-role session is used from outside AWS",
+                events: [
+                    ExampleEvent.call(
+                        "ListBuckets", source: "s3.amazonaws.com", role: ExampleSite.customerRole("444455556666"),
+                        session: "vendor-scan-1a2b3c4d", key: "ASIASTOLEN000000001", ip: "203.0.113.77", minute: 5)
+                ]),
+            DetectorExample(
+                "an IPv6 address outside AWS",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d",
+                        ip: "2001:db8:1234::5")
+                ]),
+        ],
+        quiet: [
+            DetectorExample(
+                "the backend assumes from its EC2 address",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d")
+                ]),
+            DetectorExample(
+                "an AWS service acts with the session",
+                events: [
+                    ExampleEvent.call(
+                        "Decrypt", source: "kms.amazonaws.com", role: ExampleSite.customerRole("444455556666"),
+                        session: "vendor-scan-1a2b3c4d", key: "ASIAKMS000000000001", ip: "AWS Internal", minute: 1)
+                ]),
+            DetectorExample(
+                "a home address assuming a role nobody watches",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .iamUser(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "bob", ip: ExampleSite.homeIP)
+                ]),
+            DetectorExample(
+                "an IPv6 address inside AWS",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d",
+                        ip: "2600:1f18:45d5:d3ff::10")
+                ]),
+        ])
+}

@@ -1,0 +1,148 @@
+/// Fires when one role session is used from more than one network location within its
+/// lifetime: the signature of stolen session credentials used somewhere else.
+///
+/// A session is its access key id (`userIdentity.accessKeyId`), tied to the AssumeRole that
+/// issued it through `responseElements.credentials.accessKeyId`; without a key, the session
+/// ARN and creation date. A location is the source address masked to /24 (IPv4) or /48
+/// (IPv6) by default; AWS acting for the caller (`AWS Internal`, service host names) is
+/// no location.
+public final class SessionMultiLocationDetector: Detector {
+    public static let id = "session-multi-location"
+
+    private struct Track {
+        var principal: String
+        var role: String
+        var sessionName: String?
+        var accessKeyId: String?
+        var start: EventTime
+        /// The earliest event from each location.
+        var locations: [String: EvidenceEvent] = [:]
+        var addresses: Set<String> = []
+    }
+
+    private let context: DetectionContext
+    private let lifetime: Duration
+    private var tracks: [String: Track] = [:]
+    private var warnedCap = false
+
+    public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
+        self.context = context
+        self.lifetime = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
+            try p.duration("max_session_lifetime", default: .seconds(12 * 3600), in: .seconds(900)...(.seconds(36 * 3600)))
+        }
+    }
+
+    public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
+        guard !late else { return }
+        let call = event.event
+        if call.isAssumeRoleCall, event.targetRole != nil, let key = call.responseElements.credentialsAccessKeyId,
+            let role = call.requestParameters.roleArn
+        {
+            // The issuing call's address is where the credentials were handed out: the session's origin.
+            record(
+                event, key: key, principal: call.responseElements.assumedRoleUserArn ?? role, role: role,
+                sessionName: call.requestParameters.roleSessionName)
+        }
+        if event.sessionRole != nil, let key = call.sessionKey, let role = call.userIdentity.sessionIssuerArn {
+            record(event, key: key, principal: call.callerARN, role: role, sessionName: call.callerSessionName)
+        }
+    }
+
+    private func record(_ event: ObservedEvent, key: String, principal: String, role: String, sessionName: String?) {
+        guard let location = location(of: event.event) else { return }
+        if tracks[key] == nil {
+            if tracks.count >= context.config.maxTrackedKeys { evictOldest() }
+            tracks[key] = Track(
+                principal: principal, role: role, sessionName: sessionName,
+                accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: event.time)
+        }
+        var track = tracks[key]!
+        track.start = min(track.start, event.time)
+        let evidence = EvidenceEvent(event)
+        if track.locations[location].map({ EvidenceEvent.ordered(evidence, $0) }) ?? true {
+            track.locations[location] = evidence
+        }
+        if track.addresses.count < 32, let address = event.event.sourceIPAddress { track.addresses.insert(address) }
+        tracks[key] = track
+    }
+
+    private func location(of call: CloudTrailEvent) -> String? {
+        guard case .ip(let ip) = SourceAddress(call) else { return nil }
+        let network = ip.network(ipv4PrefixLength: context.config.locationPrefixV4, ipv6PrefixLength: context.config.locationPrefixV6)
+        return call.vpcEndpointId.map { "\(network) via \($0)" } ?? network.description
+    }
+
+    public func advance(to watermark: EventTime, into findings: inout [Finding]) {
+        for (key, track) in tracks where track.start + lifetime <= watermark || watermark >= .end {
+            tracks[key] = nil
+            guard track.locations.count > 1 else { continue }
+            let firsts = track.locations.sorted { EvidenceEvent.ordered($0.value, $1.value) }
+            let names = firsts.map(\.key)
+            findings.append(
+                Finding(
+                    time: firsts[1].value.time, principal: track.principal, key: key, role: track.role,
+                    sessionName: track.sessionName, accessKeyId: track.accessKeyId, sourceIPs: track.addresses.sorted(),
+                    accounts: ARN.account(track.role).map { [$0] } ?? [], events: firsts.map(\.value),
+                    reasons: ["one session used from \(names.count) network locations: \(names.joined(separator: ", "))"]))
+        }
+    }
+
+    /// Keeps memory bounded under a flood of distinct keys: drops the oldest tenth of sessions.
+    private func evictOldest() {
+        if !warnedCap {
+            warnedCap = true
+            context.warn(
+                "session-multi-location: tracking \(tracks.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding")
+        }
+        let oldest = tracks.sorted { $0.value.start < $1.value.start }.prefix(max(1, tracks.count / 10))
+        for (key, _) in oldest { tracks[key] = nil }
+    }
+
+    public static let examples: DetectorExamples = {
+        let role = ExampleSite.customerRole("444455556666")
+        let issue = ExampleEvent.assumeRole(
+            by: .outbound(), role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001")
+        return DetectorExamples(
+            firing: [
+                DetectorExample(
+                    "credentials issued to the backend are used from a home address",
+                    events: [
+                        issue,
+                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001", ip: ExampleSite.backendIP, minute: 2),
+                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001", ip: ExampleSite.homeIP, minute: 40),
+                    ]),
+                DetectorExample(
+                    "the same session from two AWS regions' addresses, events out of order",
+                    events: [
+                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000002", ip: "18.196.40.12", minute: 50),
+                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000002", ip: ExampleSite.backendIP, minute: 10),
+                    ]),
+            ],
+            quiet: [
+                DetectorExample(
+                    "issued and used from the backend's network",
+                    events: [
+                        issue,
+                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001", ip: ExampleSite.backendIP, minute: 2),
+                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001", ip: "3.95.112.201", minute: 30),
+                    ]),
+                DetectorExample(
+                    "AWS services acting with the session are no second location",
+                    events: [
+                        issue,
+                        ExampleEvent.call(
+                            "Decrypt", source: "kms.amazonaws.com", role: role, session: "vendor-scan-1a2b3c4d",
+                            key: "ASIACUSTOMER0000001", ip: "AWS Internal", minute: 3),
+                        ExampleEvent.call(
+                            "GetObject", source: "s3.amazonaws.com", role: role, session: "vendor-scan-1a2b3c4d",
+                            key: "ASIACUSTOMER0000001", ip: "athena.amazonaws.com", minute: 4),
+                    ]),
+                DetectorExample(
+                    "two different sessions in two places",
+                    events: [
+                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000003", ip: ExampleSite.backendIP, minute: 1),
+                        ExampleEvent.call(role: role, session: "vendor-scan-99aa88bb", key: "ASIACUSTOMER0000004", ip: "18.196.40.12", minute: 2),
+                    ]),
+            ])
+    }()
+}

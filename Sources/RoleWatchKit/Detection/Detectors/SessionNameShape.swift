@@ -1,0 +1,58 @@
+import Foundation
+
+/// Shapes of session names that say something about who chose them.
+///
+/// Workloads name sessions after instances, tasks or request ids (`acme-backend-i-0a1b…`);
+/// people and default SDK settings produce e-mails, plain user names, `botocore-session-<n>`.
+enum SessionNameShape {
+    /// `alice@example.com`: IAM Identity Center and many federations name sessions by e-mail.
+    static func isEmail(_ name: String) -> Bool {
+        let parts = name.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty else { return false }
+        let domain = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        return domain.count >= 2 && domain.allSatisfy { !$0.isEmpty }
+    }
+
+    /// A bare user name such as `alice` or `john.doe`: letters only, one optional `.` or `_`.
+    static func isPersonName(_ name: String) -> Bool {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false).flatMap {
+            $0.split(separator: "_", omittingEmptySubsequences: false)
+        }
+        guard (1...2).contains(parts.count) else { return false }
+        return parts.allSatisfy { part in
+            (2...20).contains(part.count) && part.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) }
+        }
+    }
+
+    /// The session names SDKs make up when the caller gives none.
+    static func sdkDefault(_ name: String) -> String? {
+        let prefixes = ["botocore-session-", "aws-go-sdk-", "aws-sdk-java-", "aws-sdk-js-", "aws-sdk-dotnet-", "aws-sdk-rust-", "aws-sdk-ruby-", "aws-sdk-php-"]
+        guard let prefix = prefixes.first(where: { name.hasPrefix($0) }) else { return nil }
+        let rest = name.dropFirst(prefix.count)
+        return !rest.isEmpty && rest.allSatisfy({ $0.isNumber || $0 == "-" }) ? prefix + "<n>" : nil
+    }
+
+    /// Long, unstructured alphanumerics (`Xk3q9ZpL2mN8vR4t`): no separators, letters and digits
+    /// mixed with high character entropy, unlike a workload's `prefix-<id>` scheme.
+    static func looksRandom(_ name: String, minLength: Int = 12) -> Bool {
+        let scalars = Array(name.unicodeScalars)
+        guard scalars.count >= minLength,
+            scalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) })
+        else { return false }
+        let digits = scalars.filter { ("0"..."9").contains($0) }.count
+        let uppers = scalars.filter { ("A"..."Z").contains($0) }.count
+        let lowers = scalars.count - digits - uppers
+        let classes = [digits, uppers, lowers].filter { $0 > 0 }.count
+        guard classes >= 2, digits > 0 || (uppers > 0 && lowers > 0) else { return false }
+        var counts: [Unicode.Scalar: Int] = [:]
+        for s in scalars { counts[s, default: 0] += 1 }
+        let n = Double(scalars.count)
+        let entropy = counts.values.reduce(0.0) { sum, c in
+            let p = Double(c) / n
+            return sum - p * log2(p)
+        }
+        // A random string of 12+ characters over 36-62 symbols scores above 3.3 bits per symbol;
+        // words and hex-ish ids with repeated characters score lower.
+        return entropy >= 3.3 && classes >= 2 && !(digits == 0 && (uppers == 0 || lowers == 0))
+    }
+}

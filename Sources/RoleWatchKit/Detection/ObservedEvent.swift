@@ -1,0 +1,72 @@
+/// A decoded event that passed the prefilter, with what the watch list says about it.
+///
+/// Classification happens once, on the worker that decoded the record, so that detectors
+/// (which run on one thread, in a fixed order) only look up indices.
+public struct ObservedEvent: Sendable {
+    public var event: CloudTrailEvent
+    /// Index into `SiteConfig.roles` of the watched role this call assumes, if it is an
+    /// `sts:AssumeRole*` call on one.
+    public var targetRole: Int?
+    /// Index into `SiteConfig.roles` of the watched role whose session made this call.
+    public var sessionRole: Int?
+    /// The record as written, with secrets (session tokens) redacted: an alert's evidence.
+    public var raw: String
+    /// Where the record came from, for messages.
+    public var origin: EventOrigin
+
+    public init(event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, raw: String, origin: EventOrigin) {
+        self.event = event
+        self.targetRole = targetRole
+        self.sessionRole = sessionRole
+        self.raw = raw
+        self.origin = origin
+    }
+
+    /// The event's time; the prefilter only passes events that have one.
+    public var time: EventTime { event.eventTime ?? EventTime(milliseconds: 0) }
+    public var eventID: String { event.eventID ?? "" }
+}
+
+/// A record's place in the input: file path and byte offset in its decompressed stream.
+public struct EventOrigin: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var offset: Int
+
+    public init(file: String, offset: Int) {
+        self.file = file
+        self.offset = offset
+    }
+
+    public var description: String { "\(file) at offset \(offset)" }
+}
+
+extension CloudTrailEvent {
+    /// `sts:AssumeRole`, `AssumeRoleWithSAML` or `AssumeRoleWithWebIdentity`.
+    public var isAssumeRoleCall: Bool {
+        guard let name = eventName, name.hasPrefix("AssumeRole") else { return false }
+        return eventSource == nil || eventSource == "sts.amazonaws.com"
+    }
+
+    public var succeeded: Bool { errorCode == nil }
+
+    /// Who made the call, as an alert names it: the identity's ARN, else its principal id,
+    /// else the invoking service.
+    public var callerARN: String {
+        userIdentity.arn ?? userIdentity.principalId ?? userIdentity.invokedBy ?? "unknown"
+    }
+
+    /// The caller's own session name, when the caller is an assumed-role session.
+    public var callerSessionName: String? {
+        guard userIdentity.type == "AssumedRole", let arn = userIdentity.arn, arn.contains(":assumed-role/") else {
+            return nil
+        }
+        return ARN.lastComponent(arn)
+    }
+
+    /// The session's identity for session tracking: its access key, else its ARN and creation time.
+    public var sessionKey: String? {
+        if let key = userIdentity.accessKeyId, !key.isEmpty { return key }
+        guard let arn = userIdentity.arn, arn.contains(":assumed-role/") else { return nil }
+        return arn + "@" + (userIdentity.sessionCreationDate ?? "")
+    }
+}

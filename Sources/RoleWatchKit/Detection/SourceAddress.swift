@@ -1,0 +1,49 @@
+/// What `sourceIPAddress` says about where a call came from.
+public enum SourceAddress: Sendable, Equatable {
+    /// An IPv4 or IPv6 address.
+    case ip(IPAddress)
+    /// `AWS Internal` or an AWS service host name (`ec2.amazonaws.com`): AWS acting for the
+    /// caller, which is never a network location of the caller's own.
+    case awsService(String)
+    /// Missing, or something that is neither an address nor an AWS service name.
+    case unknown(String)
+
+    public init(_ event: CloudTrailEvent) {
+        guard let text = event.sourceIPAddress, !text.isEmpty else {
+            self = .unknown("")
+            return
+        }
+        if let ip = IPAddress(text) {
+            self = .ip(ip)
+        } else if AWSIPRanges.isAWSServiceSource(text) {
+            self = .awsService(text)
+        } else {
+            self = .unknown(text)
+        }
+    }
+}
+
+extension ObservedEvent {
+    /// The watched role this event is about: the one it assumes, else the one whose session
+    /// made it. Returns the role's config and the concrete ARN seen in the event.
+    func watchedRole(in context: DetectionContext) -> (role: WatchedRole, arn: String)? {
+        if let index = targetRole, let arn = event.requestParameters.roleArn {
+            return (context.config.roles[index], arn)
+        }
+        if let index = sessionRole, let arn = event.userIdentity.sessionIssuerArn {
+            return (context.config.roles[index], arn)
+        }
+        return nil
+    }
+
+    /// The session name a finding should show: the one requested for an assumption, else the
+    /// caller's own.
+    var relevantSessionName: String? {
+        targetRole != nil ? event.requestParameters.roleSessionName : event.callerSessionName
+    }
+
+    var accounts: [String] {
+        let account = targetRole != nil ? event.requestParameters.roleArn.flatMap(ARN.account) : event.recipientAccountId
+        return account.map { [$0] } ?? []
+    }
+}

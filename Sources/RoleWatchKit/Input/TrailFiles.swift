@@ -1,0 +1,226 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The trail files named by a command line's paths, in reading order, and what was left out and why.
+///
+/// Directories are walked recursively, following symbolic links to files and to directories; a directory
+/// or file reached a second time (a link loop, a path given twice) is skipped, so the walk always ends
+/// and no file is read twice. Inside directories only trail file names are taken; a file named as an
+/// argument is taken whatever its name (the reader decides gzip or plain by content), unless it is a digest.
+///
+/// Reading order, deterministic whatever order the file system lists entries in: files whose name has a
+/// CloudTrail delivery time (`<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`) come first,
+/// oldest first; files without one (exports, `.jsonl` files) come after them. Ties are broken by path,
+/// byte by byte. Records are not ordered within or across files anyway; this order just makes runs repeatable
+/// and progress follow the archive's time line.
+public struct TrailFiles: Sendable, Equatable {
+    /// The files to read, in reading order.
+    public var files: [TrailFile]
+    /// Files and directories found but not read, in walk order.
+    public var skipped: [SkippedPath]
+    /// Paths that do not exist or cannot be read (as `TrailFileError.unreadable`), in walk order.
+    public var problems: [TrailFileError]
+
+    /// Total size of `files` in bytes, for progress reports.
+    public var totalBytes: Int { files.reduce(0) { $0 + $1.size } }
+
+    /// Finds the trail files under `paths` (files or directories). Never throws: what cannot be read
+    /// ends up in `problems`, and the rest is still returned.
+    public static func discover(_ paths: [String]) -> TrailFiles {
+        var walk = Walk()
+        for path in paths {
+            walk.visitArgument(path)
+        }
+        let files = walk.files.sorted { a, b in
+            switch (a.deliveryTime, b.deliveryTime) {
+            case (let x?, let y?) where x != y: return x < y
+            case (.some, nil): return true
+            case (nil, .some): return false
+            default: return a.path.utf8.lexicographicallyPrecedes(b.path.utf8)
+            }
+        }
+        return TrailFiles(files: files, skipped: walk.skipped, problems: walk.problems)
+    }
+
+    /// File names that may hold records: the CloudTrail form and one-record-per-line exports, gzipped or not.
+    static let trailFileSuffixes = [".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"]
+
+    /// A digest file: in a `CloudTrail-Digest` directory, or named `…_CloudTrail-Digest_…`.
+    static func isDigest(_ path: String) -> Bool {
+        let components = path.split(separator: "/")
+        return components.dropLast().contains("CloudTrail-Digest")
+            || (components.last ?? "").contains("_CloudTrail-Digest_")
+    }
+
+    /// The delivery time in a CloudTrail log file name, `YYYYMMDDTHHmmZ` (UTC), or nil if the name has none.
+    /// Accepts `_CloudTrail_` and `_CloudTrail-Insight_` names.
+    static func deliveryTime(inName name: Substring) -> String? {
+        let parts = name.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count >= 5, parts[1] == "CloudTrail" || parts[1] == "CloudTrail-Insight" else { return nil }
+        let stamp = parts[3].utf8
+        guard stamp.count == 14 else { return nil }
+        for (index, byte) in stamp.enumerated() {
+            switch index {
+            case 8: guard byte == UInt8(ascii: "T") else { return nil }
+            case 13: guard byte == UInt8(ascii: "Z") else { return nil }
+            default: guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            }
+        }
+        return String(parts[3])
+    }
+}
+
+/// A file to read.
+public struct TrailFile: Sendable, Equatable {
+    public var path: String
+    /// Size in bytes when discovered (compressed, for a gzip file); 0 for a pipe. For progress reports.
+    public var size: Int
+    /// The CloudTrail delivery time from the file name, `YYYYMMDDTHHmmZ` in UTC (string order is time order),
+    /// or nil when the name has none.
+    public var deliveryTime: String?
+
+    public init(path: String, size: Int, deliveryTime: String?) {
+        self.path = path
+        self.size = size
+        self.deliveryTime = deliveryTime
+    }
+}
+
+/// A path found but not read, and why.
+public struct SkippedPath: Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable, CustomStringConvertible {
+        /// A CloudTrail integrity digest: it lists log files, it holds no events.
+        case digest
+        /// Inside a directory, a name that is not `.json`, `.jsonl`, `.ndjson` (each possibly `.gz`).
+        case notTrailFile
+        /// A name starting with `.` (`.DS_Store`, `.git`); hidden directories are not entered.
+        case hidden
+        /// Neither a regular file nor a directory (a socket, a device).
+        case notRegularFile
+        /// The same file or directory as `path`, reached again through a link or a repeated argument.
+        case duplicate(of: String)
+
+        /// A short label, the same for every path skipped for this kind of reason, for counting skips by reason.
+        public var description: String {
+            switch self {
+            case .digest: return "digest file"
+            case .notTrailFile: return "not a trail file"
+            case .hidden: return "hidden"
+            case .notRegularFile: return "not a regular file"
+            case .duplicate: return "duplicate"
+            }
+        }
+    }
+
+    public var path: String
+    public var reason: Reason
+
+    public var description: String {
+        if case .duplicate(let first) = reason { return "\(path): skipped: same file as \(first)" }
+        return "\(path): skipped: \(reason)"
+    }
+}
+
+/// The state of one discovery walk.
+private struct Walk {
+    var files: [TrailFile] = []
+    var skipped: [SkippedPath] = []
+    var problems: [TrailFileError] = []
+    /// Files and directories already reached, by device and inode, with the path they were first reached by.
+    private var reached: [FileIdentity: String] = [:]
+
+    private struct FileIdentity: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    mutating func visitArgument(_ path: String) {
+        guard let info = status(path) else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            visitDirectory(path, info)
+        } else if TrailFiles.isDigest(path) {
+            skipped.append(SkippedPath(path: path, reason: .digest))
+        } else {
+            take(path, info)
+        }
+    }
+
+    private mutating func visitDirectory(_ path: String, _ info: stat) {
+        guard firstVisit(path, info) else { return }
+        guard let directory = opendir(path) else {
+            problems.append(.unreadable(path: path, offset: nil, reason: systemErrorText()))
+            return
+        }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            var rawName = entry.pointee.d_name
+            let name = withUnsafeBytes(of: &rawName) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        closedir(directory)
+        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+
+        let prefix = path.hasSuffix("/") ? path : path + "/"
+        for name in names {
+            let child = prefix + name
+            let lowercasedName = name.lowercased()
+            if name.hasPrefix(".") {
+                skipped.append(SkippedPath(path: child, reason: .hidden))
+                continue
+            }
+            guard let info = status(child) else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                visitDirectory(child, info)
+            case S_IFREG:
+                if TrailFiles.isDigest(child) {
+                    skipped.append(SkippedPath(path: child, reason: .digest))
+                } else if !TrailFiles.trailFileSuffixes.contains(where: lowercasedName.hasSuffix) {
+                    skipped.append(SkippedPath(path: child, reason: .notTrailFile))
+                } else {
+                    take(child, info)
+                }
+            default:
+                skipped.append(SkippedPath(path: child, reason: .notRegularFile))
+            }
+        }
+    }
+
+    private mutating func take(_ path: String, _ info: stat) {
+        guard firstVisit(path, info) else { return }
+        guard access(path, R_OK) == 0 else {
+            problems.append(.unreadable(path: path, offset: nil, reason: systemErrorText()))
+            return
+        }
+        let name = path.split(separator: "/").last ?? ""
+        files.append(
+            TrailFile(path: path, size: Int(info.st_size), deliveryTime: TrailFiles.deliveryTime(inName: name)))
+    }
+
+    /// Records `path` as reached; false (and a skip) if its file or directory was reached before.
+    private mutating func firstVisit(_ path: String, _ info: stat) -> Bool {
+        let identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        if let first = reached[identity] {
+            skipped.append(SkippedPath(path: path, reason: .duplicate(of: first)))
+            return false
+        }
+        reached[identity] = path
+        return true
+    }
+
+    /// `stat` of the path, following symbolic links; nil, with a problem recorded, if that fails
+    /// (a missing path, a dangling link, no permission).
+    private mutating func status(_ path: String) -> stat? {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            problems.append(.unreadable(path: path, offset: nil, reason: systemErrorText()))
+            return nil
+        }
+        return info
+    }
+}

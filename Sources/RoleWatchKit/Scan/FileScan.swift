@@ -1,0 +1,108 @@
+/// Reads one trail file on a worker thread: inflate → split → decode → prefilter, handing the
+/// events detectors need to `deliver` in batches, and counting everything else.
+///
+/// Memory is bounded by the reader's fixed buffers, the splitter's record limit and the batch
+/// size; nothing is kept of records the prefilter drops.
+struct FileScan {
+    /// Events per batch handed to the engine's thread.
+    static let batchSize = 512
+    /// Messages printed per file; the rest are counted, and the count is printed.
+    static let messageLimit = 20
+
+    let path: String
+    let reader: TrailFileReader
+    let maxRecordBytes: Int
+
+    func run(watchList: WatchList, deliver: (FileBatch) -> Void) -> FileReport {
+        var report = FileReport(path: path)
+        var splitter = RecordSplitter(maxRecordBytes: maxRecordBytes)
+        var batch: [ObservedEvent] = []
+        batch.reserveCapacity(Self.batchSize)
+
+        func note(_ message: String) {
+            if report.messages.count < Self.messageLimit {
+                report.messages.append(message)
+            } else {
+                report.suppressedMessages += 1
+            }
+        }
+        func splitProblem(_ problem: SplitProblem) {
+            report.damaged = true
+            if problem.recordsLost { report.badRecords += 1 }
+            note(problem.description)
+        }
+        func record(_ bytes: UnsafeRawBufferPointer, _ offset: Int) {
+            report.records += 1
+            let decoded: DecodedRecord
+            do {
+                decoded = try CloudTrailDecoder.decode(bytes)
+            } catch {
+                report.badRecords += 1
+                note("record at offset \(offset + error.offset): \(error.reason); record skipped")
+                return
+            }
+            let event = decoded.event
+            guard event.eventTime != nil else {
+                report.badRecords += 1
+                if event.eventName == nil && event.eventID == nil {
+                    note("record at offset \(offset) is not a CloudTrail event (no eventTime, eventName or eventID; expected {\"Records\":[...]} or one event per line); skipped")
+                } else {
+                    note("record at offset \(offset) (eventID \(event.eventID ?? "none")) has no valid eventTime; skipped")
+                }
+                return
+            }
+            guard let (target, session) = watchList.classify(event) else { return }
+            let raw = EvidenceText.make(UnsafeRawBufferPointer(rebasing: bytes[decoded.eventRange]))
+            batch.append(
+                ObservedEvent(
+                    event: event, targetRole: target, sessionRole: session, raw: raw,
+                    origin: EventOrigin(file: path, offset: offset + decoded.eventRange.lowerBound)))
+            report.watchedEvents += 1
+            if batch.count >= Self.batchSize {
+                deliver(FileBatch(events: batch))
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+
+        do {
+            let outcome = try reader.read(path: path) { chunk in
+                splitter.feed(chunk, record: record, problem: splitProblem)
+            }
+            splitter.finish(problem: splitProblem)
+            report.compressedBytes = outcome.fileBytes
+            report.decompressedBytes = outcome.decompressedBytes
+        } catch let error as TrailFileError {
+            // Records before the damage were delivered; an unfinished one is reported as lost.
+            splitter.finish { problem in
+                if problem.recordsLost { report.badRecords += 1 }
+            }
+            report.damaged = true
+            note(error.description)
+        } catch {
+            report.damaged = true
+            note("cannot read: \(error)")
+        }
+        if !batch.isEmpty { deliver(FileBatch(events: batch)) }
+        return report
+    }
+}
+
+/// Events of one file, in the file's order.
+struct FileBatch: Sendable {
+    var events: [ObservedEvent]
+}
+
+/// What happened reading one file: counts for the summary and the messages to print.
+public struct FileReport: Sendable {
+    public var path: String
+    public var records = 0
+    public var watchedEvents = 0
+    public var badRecords = 0
+    public var compressedBytes = 0
+    public var decompressedBytes = 0
+    public var damaged = false
+    public var messages: [String] = []
+    public var suppressedMessages = 0
+
+    public init(path: String) { self.path = path }
+}

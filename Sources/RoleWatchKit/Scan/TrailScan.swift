@@ -1,0 +1,201 @@
+import Foundation
+
+/// How a scan runs.
+public struct ScanOptions: Sendable {
+    /// Files or folders (walked recursively).
+    public var paths: [String]
+    /// Decoding threads; 1 runs everything on the calling thread.
+    public var threads: Int
+    public var maxRecordBytes: Int
+    /// A live progress line on standard error (only sensible on a terminal).
+    public var showProgress: Bool
+
+    public init(paths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount, maxRecordBytes: Int = 8 << 20, showProgress: Bool = false) {
+        self.paths = paths
+        self.threads = max(1, threads)
+        self.maxRecordBytes = maxRecordBytes
+        self.showProgress = showProgress
+    }
+}
+
+/// A batch scan: discover trail files, decode them (in parallel), run the rules in file order,
+/// and write alerts as they complete.
+public final class TrailScan {
+    private let config: SiteConfig
+    private let options: ScanOptions
+    private let engine: DetectionEngine
+    private let sink: any AlertSink
+    private let say: @Sendable (String) -> Void
+    private var summary = ScanSummary()
+
+    /// - Parameter say: receives diagnostics, one line each (standard error in the CLI).
+    public init(
+        config: SiteConfig, rules: [Rule], awsRanges: AWSIPRanges?, options: ScanOptions, sink: any AlertSink,
+        say: @escaping @Sendable (String) -> Void
+    ) throws(ConfigError) {
+        self.config = config
+        self.options = options
+        self.sink = sink
+        self.say = say
+        self.engine = try DetectionEngine(
+            rules: rules, context: DetectionContext(config: config, awsRanges: awsRanges, warn: { say("warning: \($0)") }))
+    }
+
+    public func run() throws -> ScanSummary {
+        let started = ContinuousClock.now
+        for (rule, reason) in engine.disabled { say("note: rule \(rule.id) is off: \(reason)") }
+        let discovery = TrailFiles.discover(options.paths)
+        for problem in discovery.problems {
+            say("error: \(problem)")
+            summary.damagedFiles += 1
+        }
+        summary.skippedFiles = discovery.skipped.count
+        if !discovery.skipped.isEmpty {
+            let reasons = Dictionary(grouping: discovery.skipped, by: \.reason.description).map { "\($0.key): \($0.value.count)" }.sorted()
+            say("note: skipped \(discovery.skipped.count) files that are not trail files (\(reasons.joined(separator: ", ")))")
+        }
+        let files = discovery.files
+        var progress = ProgressLine(enabled: options.showProgress, totalFiles: files.count, started: started)
+        let reader = TrailFileReader()
+
+        let consume: (OrderedHandoff.Item) throws -> Void = { item in
+            switch item {
+            case .batch(let batch):
+                for event in batch.events { self.engine.observe(event) }
+            case .done(let report):
+                try self.finished(report)
+                progress.update(summary: self.summary)
+            }
+        }
+
+        if options.threads == 1 || files.count < 2 {
+            for file in files {
+                let scan = FileScan(path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes)
+                let watchList = WatchList(config: config)
+                var failure: Error?
+                let report = scan.run(watchList: watchList) { batch in
+                    guard failure == nil else { return }
+                    do { try consume(.batch(batch)) } catch { failure = error }
+                }
+                if let failure { throw failure }
+                try consume(.done(report))
+            }
+        } else {
+            let handoff = OrderedHandoff(fileCount: files.count, maxAhead: options.threads * 2, maxQueued: 8)
+            let group = DispatchGroup()
+            let config = self.config
+            let maxRecordBytes = options.maxRecordBytes
+            for _ in 0..<options.threads {
+                group.enter()
+                Thread.detachNewThread {
+                    let watchList = WatchList(config: config)
+                    while let index = handoff.takeFile() {
+                        let scan = FileScan(path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes)
+                        let report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
+                        handoff.finish(file: index, report: report)
+                    }
+                    group.leave()
+                }
+            }
+            do {
+                while let item = handoff.next() { try consume(item) }
+            } catch {
+                handoff.cancel()
+                group.wait()
+                throw error
+            }
+            group.wait()
+        }
+        for alert in engine.finish() { try emit(alert) }
+        try sink.flush()
+        progress.clear()
+        summary.lateEvents = engine.lateEvents
+        summary.elapsed = ContinuousClock.now - started
+        return summary
+    }
+
+    private func finished(_ report: FileReport) throws {
+        summary.files += 1
+        summary.records += report.records
+        summary.watchedEvents += report.watchedEvents
+        summary.badRecords += report.badRecords
+        summary.compressedBytes += report.compressedBytes
+        summary.decompressedBytes += report.decompressedBytes
+        if report.damaged { summary.damagedFiles += 1 }
+        for message in report.messages { say("error: \(report.path): \(message)") }
+        if report.suppressedMessages > 0 {
+            say("error: \(report.path): \(report.suppressedMessages) more problems in this file (counted, not shown)")
+        }
+        for alert in engine.advance() { try emit(alert) }
+    }
+
+    private func emit(_ alert: Alert) throws {
+        try sink.emit(alert)
+        summary.alerts[alert.severity, default: 0] += 1
+    }
+}
+
+/// The end-of-scan counts, printed as one line and used for the exit status.
+public struct ScanSummary: Sendable {
+    public var files = 0
+    public var skippedFiles = 0
+    public var damagedFiles = 0
+    public var records = 0
+    public var watchedEvents = 0
+    public var badRecords = 0
+    public var lateEvents = 0
+    public var compressedBytes = 0
+    public var decompressedBytes = 0
+    public var alerts: [Severity: Int] = [:]
+    public var elapsed: Duration = .zero
+
+    public init() {}
+
+    public var alertCount: Int { alerts.values.reduce(0, +) }
+    public var highestSeverity: Severity? { alerts.keys.max() }
+    public var inputDamaged: Bool { damagedFiles > 0 || badRecords > 0 }
+
+    public var line: String {
+        let seconds = Double(elapsed.milliseconds) / 1000
+        let bySeverity = Severity.allCases.reversed().compactMap { s in alerts[s].map { "\($0) \(s.rawValue)" } }
+        var text = "scanned \(files) files (\(Self.megabytes(decompressedBytes)), \(Self.megabytes(compressedBytes)) on disk) in "
+        text += String(format: "%.1f s", seconds)
+        text += ": \(records) records, \(watchedEvents) on watched roles, \(alertCount) alerts"
+        if !bySeverity.isEmpty { text += " (" + bySeverity.joined(separator: ", ") + ")" }
+        text += "; \(damagedFiles) damaged files, \(badRecords) bad records, \(lateEvents) late events, \(skippedFiles) files skipped"
+        return text
+    }
+
+    static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+}
+
+/// The live `\r`-rewritten progress line on a terminal.
+struct ProgressLine {
+    let enabled: Bool
+    let totalFiles: Int
+    let started: ContinuousClock.Instant
+    private var lastDraw: ContinuousClock.Instant?
+
+    init(enabled: Bool, totalFiles: Int, started: ContinuousClock.Instant) {
+        self.enabled = enabled
+        self.totalFiles = totalFiles
+        self.started = started
+    }
+
+    mutating func update(summary: ScanSummary) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        if let last = lastDraw, now - last < .milliseconds(250), summary.files < totalFiles { return }
+        lastDraw = now
+        let seconds = max(Double((now - started).milliseconds) / 1000, 0.001)
+        let text = String(
+            format: "\r\u{1B}[K%d/%d files  %.1f MB/s  %.0f events/s  %d alerts", summary.files, totalFiles,
+            Double(summary.decompressedBytes) / 1_000_000 / seconds, Double(summary.records) / seconds, summary.alertCount)
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    func clear() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

@@ -1,0 +1,40 @@
+/// A 128-bit FNV-1a hash for identifiers that must be the same on every run and machine
+/// (alert ids, generated event ids). Not a cryptographic hash: nothing secret depends on it.
+struct StableHash {
+    private var low: UInt64 = 0xcbf2_9ce4_8422_2325
+    private var high: UInt64 = 0x8422_2325_cbf2_9ce4
+
+    init() {}
+
+    mutating func add(_ text: String) {
+        for byte in text.utf8 { add(byte) }
+        add(0)  // separator, so that ("ab","c") and ("a","bc") differ
+    }
+
+    mutating func add(_ byte: UInt8) {
+        low = (low ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        high = (high ^ UInt64(byte) ^ (low >> 29)) &* 0x0000_0100_0000_01b3
+    }
+
+    /// 32 lowercase hex digits.
+    var hex: String { hex64(high) + hex64(low) }
+
+    /// The hash shaped as a UUID (8-4-4-4-12), for synthetic CloudTrail event ids.
+    var uuid: String {
+        let h = hex
+        let c = Array(h)
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
+            + String(c[20..<32])
+    }
+
+    private func hex64(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    static func of(_ parts: String...) -> StableHash {
+        var hash = StableHash()
+        for part in parts { hash.add(part) }
+        return hash
+    }
+}

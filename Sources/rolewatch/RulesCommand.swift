@@ -1,0 +1,41 @@
+import ArgumentParser
+import RoleWatchKit
+
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "List the rules that would run, and check a config and rules folder without reading any input."
+    )
+
+    @OptionGroup var site: SiteOptions
+
+    func run() throws {
+        let (config, rules) = try site.load()
+        let ranges: AWSIPRanges?
+        do {
+            ranges = try config.awsIPRangesPath.map { path in try AWSIPRanges.load(contentsOf: path) }
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+        let engine: DetectionEngine
+        do {
+            engine = try DetectionEngine(rules: rules, context: DetectionContext(config: config, awsRanges: ranges))
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+        for rule in engine.rules {
+            print("\(rule.id.padding(24))\(rule.severity.rawValue.padding(10))\(rule.title)")
+        }
+        for (rule, reason) in engine.disabled {
+            print("\(rule.id.padding(24))\("off".padding(10))\(reason)")
+        }
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import RoleWatchKit
+
+/// Options shared by every command that reads a site config and a rule set.
+struct SiteOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Site config (YAML): the roles to watch and what normal looks like.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Rules folder replacing the built-in rule set.", valueName: "dir"))
+    var rules: String?
+
+    /// Loads the config (or the built-in default) and the rules; any problem is a usage error.
+    func load() throws -> (SiteConfig, [Rule]) {
+        do {
+            let site: SiteConfig
+            if let config {
+                site = try SiteConfig.load(path: config)
+            } else {
+                Diagnostics.say(
+                    "note: no --config given: watching every role with built-in heuristics; describe your integration roles in a site config (see README) for precise alerts"
+                )
+                site = SiteConfig.builtInDefault
+            }
+            let ruleSet = try rules.map { dir throws(ConfigError) in try RuleSet.load(directory: dir) } ?? RuleSet.builtIn()
+            return (site, ruleSet)
+        } catch let error as ConfigError {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+    }
+}
+
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Scan CloudTrail files or folders once and print alerts as NDJSON.",
+        discussion: """
+            Reads .json.gz, .json, .jsonl and .ndjson files (gzipped or not), walking folders
+            recursively; CloudTrail-Digest files are skipped. Alerts go to standard output (or
+            --output), one JSON object per line; diagnostics and the summary go to standard error.
+
+            Exit status: 0 done; 1 done and an alert at or above --fail-on; 2 usage or config
+            error; 3 done but some input was damaged; 4 alerts could not be written.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("CloudTrail files or folders (e.g. an AWSLogs folder synced from S3).", valueName: "path"))
+    var paths: [String]
+
+    @OptionGroup var site: SiteOptions
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write alerts to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp("Exit with status 1 when an alert is at or above this severity (info, low, medium, high, critical).", valueName: "severity"))
+    var failOn: Severity?
+
+    @Option(name: .long, help: "Decoding threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .long, help: ArgumentHelp("Largest record to read, in bytes; larger ones are reported and skipped.", valueName: "bytes"))
+    var maxRecordBytes: Int = 8 << 20
+
+    @Flag(inversion: .prefixedNo, help: "Show a progress line on standard error (default: when it is a terminal).")
+    var progress: Bool?
+
+    func validate() throws {
+        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+        guard maxRecordBytes >= 1024, maxRecordBytes <= 1 << 30 else {
+            throw ValidationError("--max-record-bytes must be between 1024 and 1073741824")
+        }
+    }
+
+    func run() throws {
+        let (config, rules) = try site.load()
+        var awsRanges: AWSIPRanges? = nil
+        if let path = config.awsIPRangesPath {
+            do {
+                awsRanges = try AWSIPRanges.load(contentsOf: path)
+            } catch {
+                Diagnostics.say("error: \(error)")
+                throw ExitStatus.usage.code
+            }
+        }
+        let sink: any AlertSink
+        do {
+            sink = try output.map { path throws(SinkError) in try NDJSONSink(path: path) } ?? NDJSONSink()
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+        let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
+        Diagnostics.progressVisible = showProgress
+        let scan: TrailScan
+        do {
+            scan = try TrailScan(
+                config: config, rules: rules, awsRanges: awsRanges,
+                options: ScanOptions(paths: paths, threads: threads, maxRecordBytes: maxRecordBytes, showProgress: showProgress),
+                sink: sink, say: { Diagnostics.say($0) })
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+        let summary: ScanSummary
+        do {
+            summary = try scan.run()
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.outputFailed.code
+        }
+        Diagnostics.progressVisible = false
+        Diagnostics.say(summary.line)
+        if let failOn, let highest = summary.highestSeverity, highest >= failOn { throw ExitStatus.alertAtOrAboveFailOn.code }
+        if summary.inputDamaged { throw ExitStatus.damagedInput.code }
+    }
+}
+
+extension Severity: ExpressibleByArgument {}

@@ -1,0 +1,3 @@
+enum RoleWatchVersion {
+    static let current = "0.1.0"
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+@testable import RoleWatchKit
+
+/// Runs the real `rolewatch` executable, as a user would, and checks stdout, stderr and the
+/// exit status exactly.
+struct CommandTests {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The executable sits beside the test bundle in the build folder (`swift test` builds both).
+    static let executable: URL = {
+        let folder = Bundle.main.bundleURL.deletingLastPathComponent()
+        for candidate in [folder.appendingPathComponent("rolewatch"), Bundle.main.bundleURL.appendingPathComponent("rolewatch")]
+        where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate
+        }
+        return folder.appendingPathComponent("rolewatch")
+    }()
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let out = directory.path + "/stdout"
+        let err = directory.path + "/stderr"
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = SourceTree.root
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
+            stderr: try String(contentsOfFile: err, encoding: .utf8))
+    }
+
+    static let sampleScan = ["scan", "Samples/AWSLogs", "--config", "Samples/rolewatch.yaml"]
+
+    @Test func executableIsBuilt() {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.executable.path), "missing \(Self.executable.path)")
+    }
+
+    @Test func sampleScanPrintsTheExpectedAlertsAndASummary() throws {
+        let result = try Self.run(Self.sampleScan)
+        let expected = try String(
+            contentsOf: SourceTree.root.appendingPathComponent("Samples/expected-alerts.ndjson"), encoding: .utf8)
+        #expect(result.status == 0)
+        #expect(result.stdout == expected)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.last?.hasPrefix("rolewatch: scanned ") == true)
+        #expect(lines.allSatisfy { $0.hasPrefix("rolewatch: ") }, "every diagnostic is one prefixed line")
+    }
+
+    @Test func outputFileGetsTheSameAlerts() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let result = try Self.run(Self.sampleScan + ["--output", directory.path + "/alerts.ndjson", "--threads", "1"])
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+        let written = try String(contentsOfFile: directory.path + "/alerts.ndjson", encoding: .utf8)
+        #expect(written == (try String(contentsOf: SourceTree.root.appendingPathComponent("Samples/expected-alerts.ndjson"), encoding: .utf8)))
+    }
+
+    @Test func failOnSetsStatusOne() throws {
+        #expect(try Self.run(Self.sampleScan + ["--fail-on", "critical"]).status == 1)
+    }
+
+    @Test func failOnAboveEveryAlertKeepsStatusZero() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("quiet.json", Array(ScanRun.recordsFile([BadInputTests.quiet]).utf8))
+        let result = try Self.run(["scan", directory.path, "--config", "Samples/rolewatch.yaml", "--fail-on", "info"])
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func damagedInputSetsStatusThree() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("bad.json.gz", Array("not gzip".utf8))
+        let result = try Self.run(["scan", directory.path, "--config", "Samples/rolewatch.yaml"])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("bad.json.gz"))
+    }
+
+    @Test func badConfigIsRefusedWithFileAndLine() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let config = try directory.write("site.yaml", Array("roles:\n  - arn: arn:aws:iam::1:role/X\nalowed_cidrs: [1.2.3.4/32]\n".utf8))
+        let result = try Self.run(["scan", "Samples/AWSLogs", "--config", config])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("site.yaml:3: unknown key 'alowed_cidrs'"))
+        #expect(result.stdout.isEmpty, "nothing is read before the config is valid")
+    }
+
+    @Test func badOptionIsAUsageError() throws {
+        let result = try Self.run(["scan", "Samples/AWSLogs", "--threads", "0"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--threads"))
+    }
+
+    @Test func withoutConfigTheBuiltInDefaultRuns() throws {
+        let result = try Self.run(["scan", "Samples/AWSLogs"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("no --config given"))
+        #expect(!result.stdout.isEmpty)
+    }
+
+    @Test func rulesListsEveryRule() throws {
+        let result = try Self.run(["rules", "--config", "Samples/rolewatch.yaml"])
+        #expect(result.status == 0)
+        for type in DetectorRegistry.all { #expect(result.stdout.contains(type.id)) }
+    }
+}

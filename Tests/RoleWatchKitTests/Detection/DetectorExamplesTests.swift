@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import RoleWatchKit
+
+/// Every detector's examples are its tests: each firing example must produce an alert of the
+/// detector's rule, each quiet example none.
+struct DetectorExamplesTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var detector: String
+        var example: DetectorExample
+        var fires: Bool
+        var testDescription: String { "\(detector): \(fires ? "fires" : "quiet"): \(example.name)" }
+    }
+
+    static let cases: [Case] = DetectorRegistry.all.flatMap { type in
+        type.examples.firing.map { Case(detector: type.id, example: $0, fires: true) }
+            + type.examples.quiet.map { Case(detector: type.id, example: $0, fires: false) }
+    }
+
+    @Test(arguments: cases)
+    func example(_ item: Case) throws {
+        let type = try #require(DetectorRegistry.detector(named: item.detector))
+        let alerts = try ExampleRunner.alerts(item.example, detector: type)
+        if item.fires {
+            #expect(!alerts.isEmpty, "expected an alert")
+        } else {
+            #expect(alerts.isEmpty, "expected no alert, got: \(alerts.map { $0.reasons.joined(separator: "; ") })")
+        }
+    }
+
+    @Test func everyDetectorHasBothKindsOfExample() {
+        for type in DetectorRegistry.all {
+            #expect(!type.examples.firing.isEmpty, "\(type.id) has no firing example")
+            #expect(!type.examples.quiet.isEmpty, "\(type.id) has no quiet example")
+        }
+    }
+
+    @Test func registryIsSortedAndListsEveryDetectorFile() throws {
+        let ids = DetectorRegistry.all.map { $0.id }
+        #expect(ids == ids.sorted())
+        #expect(Set(ids).count == ids.count)
+        let folder = SourceTree.root.appendingPathComponent("Sources/RoleWatchKit/Detection/Detectors")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix("Detector.swift") }
+        let names = DetectorRegistry.all.map { String(describing: $0) + ".swift" }
+        #expect(Set(files) == Set(names))
+    }
+
+    @Test func everyDetectorHasAShippedRule() throws {
+        let rules = try RuleSet.builtIn()
+        for type in DetectorRegistry.all {
+            #expect(rules.contains { $0.detector == type.id && $0.id == type.id }, "rules/\(type.id).yaml is missing")
+        }
+    }
+
+    @Test func evidenceNeverCarriesTheSessionToken() throws {
+        let example = try #require(SessionMultiLocationDetector.examples.firing.first)
+        let alerts = try ExampleRunner.alerts(example, detector: SessionMultiLocationDetector.self)
+        let text = alerts.map { $0.json() }.joined()
+        #expect(text.contains("<redacted>"))
+        #expect(!text.contains("IQoJb3JpZ2luX2VjE"))
+    }
+}
+
+/// The repository's folders, found from this file's path.
+enum SourceTree {
+    static let root: URL = {
+        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }()
+
+    /// `../shared/data` beside the repository, present on the project's machines only.
+    static let sharedData = root.deletingLastPathComponent().appendingPathComponent("shared/data")
+}
