@@ -34,6 +34,16 @@ struct SamplesTests {
         #expect(single == parallel)
     }
 
+    @Test func orderOfPathsOnTheCommandLineDoesNotChangeTheAlerts() throws {
+        let files = TrailFiles.discover([Self.archive]).files.map(\.path)
+        var random = SplitMix64(seed: 7)
+        let shuffled = try ScanRun.run(files.shuffled(using: &random)).alerts.map { $0.json() }
+        let reversed = try ScanRun.run(files.reversed()).alerts.map { $0.json() }
+        let together = try ScanRun.run([Self.archive]).alerts.map { $0.json() }
+        #expect(shuffled == together)
+        #expect(reversed == together)
+    }
+
     @Test func generatorReproducesTheSample() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
