@@ -23,7 +23,23 @@ public enum SourceAddress: Sendable, Equatable {
     }
 }
 
+extension SourceAddress {
+    /// Why a source that is neither an address nor an AWS service is itself suspicious.
+    static func unknownReason(_ text: String) -> String {
+        text.isEmpty ? "the call has no sourceIPAddress" : "source '\(text)' is neither an IP address nor an AWS service"
+    }
+}
+
 extension ObservedEvent {
+    /// A finding about where this call came from (the address rules): keyed by source address.
+    func sourceFinding(role: String, reasons: [String]) -> Finding {
+        Finding(
+            time: time, principal: event.callerARN, key: event.sourceIPAddress ?? "", role: role,
+            sessionName: relevantSessionName, accessKeyId: event.userIdentity.accessKeyId,
+            sourceIPs: event.sourceIPAddress.map { [$0] } ?? [], accounts: accounts, events: [EvidenceEvent(self)],
+            reasons: reasons)
+    }
+
     /// The watched role this event is about: the one it assumes, else the one whose session
     /// made it. Returns the role's config and the concrete ARN seen in the event.
     func watchedRole(in context: DetectionContext) -> (role: WatchedRole, arn: String)? {

@@ -31,15 +31,10 @@ public final class NonAWSIPDetector: Detector {
             guard ranges.lookup(ip) == nil else { return }
             reason = "\(ip) is outside AWS's published ranges (ip-ranges.json syncToken \(ranges.syncToken))"
         case .unknown(let text):
-            reason = text.isEmpty ? "the call has no sourceIPAddress" : "source '\(text)' is neither an IP address nor an AWS service"
+            reason = SourceAddress.unknownReason(text)
         }
         let what = event.targetRole != nil ? "\(call.eventName ?? "AssumeRole") of \(roleArn)" : "\(call.eventName ?? "call") with a session of \(roleArn)"
-        findings.append(
-            Finding(
-                time: event.time, principal: call.callerARN, key: call.sourceIPAddress ?? "", role: roleArn,
-                sessionName: event.relevantSessionName, accessKeyId: call.userIdentity.accessKeyId,
-                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts, events: [EvidenceEvent(event)],
-                reasons: [what + " from outside AWS", reason]))
+        findings.append(event.sourceFinding(role: roleArn, reasons: [what + " from outside AWS", reason]))
     }
 
     public static let examples = DetectorExamples(

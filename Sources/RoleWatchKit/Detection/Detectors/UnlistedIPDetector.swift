@@ -30,14 +30,9 @@ public final class UnlistedIPDetector: Detector {
             guard !allowed.contains(where: { $0.contains(ip) }) else { return }
             reason = call.vpcEndpointId.map { "\(ip) (through VPC endpoint \($0)) is not in allowed_cidrs" } ?? "\(ip) is not in allowed_cidrs"
         case .unknown(let text):
-            reason = text.isEmpty ? "the call has no sourceIPAddress" : "source '\(text)' is neither an IP address nor an AWS service"
+            reason = SourceAddress.unknownReason(text)
         }
-        findings.append(
-            Finding(
-                time: event.time, principal: call.callerARN, key: call.sourceIPAddress ?? "", role: roleArn,
-                sessionName: event.relevantSessionName, accessKeyId: call.userIdentity.accessKeyId,
-                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts, events: [EvidenceEvent(event)],
-                reasons: [reason]))
+        findings.append(event.sourceFinding(role: roleArn, reasons: [reason]))
     }
 
     public static let examples = DetectorExamples(
