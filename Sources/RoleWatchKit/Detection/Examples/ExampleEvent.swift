@@ -36,7 +36,7 @@ public enum ExampleEvent {
             identity.accessKeyId = key
             identity.sessionIssuerArn = roleArn
             identity.sessionIssuerType = "Role"
-            identity.sessionCreationDate = ISO8601.format(start)
+            identity.sessionCreationDate = ISO8601.format(start)  // moved to each call's hour by the factories
             return Caller(identity: identity, userAgent: userAgent)
         }
 
@@ -77,7 +77,7 @@ public enum ExampleEvent {
         event.awsRegion = "us-east-1"
         event.sourceIPAddress = ip
         event.userAgent = caller.userAgent
-        event.userIdentity = caller.identity
+        event.userIdentity = caller.identity.createdAtTheHour(of: event.eventTime!)
         event.sessionCredentialFromConsole = caller.fromConsole
         event.recipientAccountId = caller.identity.accountId ?? ARN.account(role)
         event.requestParameters.roleArn = role
@@ -111,9 +111,19 @@ public enum ExampleEvent {
         event.awsRegion = "us-east-1"
         event.sourceIPAddress = ip
         event.userAgent = caller.userAgent
-        event.userIdentity = caller.identity
+        event.userIdentity = caller.identity.createdAtTheHour(of: event.eventTime!)
         event.recipientAccountId = caller.identity.accountId
         event.eventID = StableHash.of("call", name, key, ip, String(minute)).uuid
         return event
+    }
+}
+
+extension UserIdentity {
+    /// A session's creation date must precede its calls: examples say it began at the top of the hour.
+    fileprivate func createdAtTheHour(of time: EventTime) -> UserIdentity {
+        guard sessionCreationDate != nil else { return self }
+        var identity = self
+        identity.sessionCreationDate = ISO8601.format(EventTime(milliseconds: time.milliseconds - time.milliseconds % 3_600_000))
+        return identity
     }
 }
