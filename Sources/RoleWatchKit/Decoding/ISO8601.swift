@@ -2,8 +2,11 @@
 /// optionally with fractional seconds or a numeric offset), without Foundation's
 /// date formatters: `eventTime` is parsed once per record on the hot path.
 public enum ISO8601 {
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM)`; returns nil for anything else.
-    public static func parse<Bytes: Collection>(_ bytes: Bytes) -> EventTime? where Bytes.Element == UInt8 {
+    /// Parses `YYYY-MM-DD(T| )HH:MM:SS[.fff…][Z|±HH:MM]`; returns nil for anything else.
+    ///
+    /// A time without a zone is taken as UTC: CloudTrail itself always writes `Z`, but
+    /// CloudTrail Lake and Athena exports write `2025-02-19 20:13:49.000` in UTC.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> EventTime? {
         var digits = DigitReader(bytes)
         guard let year = digits.number(4), digits.expect(UInt8(ascii: "-")),
             let month = digits.number(2), digits.expect(UInt8(ascii: "-")),
@@ -30,6 +33,8 @@ public enum ISO8601 {
         }
         var offsetMinutes: Int64 = 0
         switch digits.next() {
+        case nil:
+            break
         case UInt8(ascii: "Z"), UInt8(ascii: "z"):
             break
         case let sign? where sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-"):
@@ -46,7 +51,10 @@ public enum ISO8601 {
         return EventTime(milliseconds: seconds * 1000 + millis)
     }
 
-    public static func parse(_ text: String) -> EventTime? { parse(Array(text.utf8)) }
+    public static func parse(_ text: String) -> EventTime? {
+        var text = text
+        return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
+    }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, with `.mmm` only when the instant has milliseconds.
     public static func format(_ time: EventTime) -> String {
@@ -103,17 +111,15 @@ public enum ISO8601 {
     }
 }
 
-/// Reads fixed-width decimal fields off a byte collection.
-private struct DigitReader<Bytes: Collection> where Bytes.Element == UInt8 {
-    private let bytes: Bytes
-    private var index: Bytes.Index
+/// Reads fixed-width decimal fields off a byte buffer (not generic, so that it is fast in
+/// every build configuration and from every module).
+private struct DigitReader {
+    private let bytes: UnsafeRawBufferPointer
+    private var index = 0
 
-    init(_ bytes: Bytes) {
-        self.bytes = bytes
-        self.index = bytes.startIndex
-    }
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    var atEnd: Bool { index == bytes.endIndex }
+    var atEnd: Bool { index == bytes.count }
     var peek: UInt8? { atEnd ? nil : bytes[index] }
     var peekDigit: Int? {
         guard let b = peek, b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
@@ -122,7 +128,7 @@ private struct DigitReader<Bytes: Collection> where Bytes.Element == UInt8 {
 
     mutating func next() -> UInt8? {
         guard !atEnd else { return nil }
-        defer { bytes.formIndex(after: &index) }
+        defer { index += 1 }
         return bytes[index]
     }
 

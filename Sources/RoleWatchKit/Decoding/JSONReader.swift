@@ -9,8 +9,8 @@
 /// text stops being valid JSON (the buffer's length when it ends too early), except inside
 /// strings, where it is the start of the bad escape (its backslash) or UTF-8 sequence.
 ///
-/// Cost: strings are skipped eight bytes at a time, and nothing is allocated except the
-/// strings a caller keeps (and, rarely, a key written with escapes).
+/// Cost: strings are scanned eight bytes at a time, and nothing is allocated but the Strings a
+/// caller keeps (a key or value with escapes that is only compared is decoded on the stack).
 struct JSONReader {
     /// How many objects and arrays may be open at once; Foundation's `JSONSerialization` has the same limit.
     static let maximumDepth = 512
@@ -144,7 +144,9 @@ struct JSONReader {
             guard number.isInteger else { return nil }
             let text = UnsafeRawBufferPointer(rebasing: bytes[number.text])
             let isNegative = text.first == ASCII.minus
-            return Self.integer(fromDigits: isNegative ? UnsafeRawBufferPointer(rebasing: text.dropFirst()) : text, isNegative: isNegative)
+            return Self.integer(
+                fromDigits: isNegative ? UnsafeRawBufferPointer(rebasing: text.dropFirst()) : text,
+                isNegative: isNegative)
         }
         return try readStringToken(field: field)?.withUnescapedBytes { Self.integer(fromDigits: $0, isNegative: false) }
     }
@@ -216,7 +218,9 @@ struct JSONReader {
                     break
                 }
                 guard current == kind.closer else {
-                    throw unexpected(kind == .object ? "expected ',' or '}' after object member" : "expected ',' or ']' after array element")
+                    throw unexpected(
+                        kind == .object
+                            ? "expected ',' or '}' after object member" : "expected ',' or ']' after array element")
                 }
                 closeContainer()
             }
@@ -305,7 +309,8 @@ struct JSONReader {
             if byte == ASCII.quote {
                 offset = index + 1
                 return StringToken(
-                    raw: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), hasEscapes: hasEscapes, quoteOffset: start - 1)
+                    raw: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), hasEscapes: hasEscapes,
+                    quoteOffset: start - 1)
             } else if byte == ASCII.backslash {
                 hasEscapes = true
                 index = try endOfEscape(at: index)
@@ -339,7 +344,9 @@ struct JSONReader {
     /// Checks the escape whose backslash is at `index` and returns the index after it.
     /// A `\u` high surrogate must be followed by a `\u` low surrogate; anything else is an unpaired surrogate.
     private func endOfEscape(at index: Int) throws(RecordDecodingError) -> Int {
-        guard index + 1 < bytes.count else { throw RecordDecodingError(offset: bytes.count, reason: "unterminated string") }
+        guard index + 1 < bytes.count else {
+            throw RecordDecodingError(offset: bytes.count, reason: "unterminated string")
+        }
         switch bytes[index + 1] {
         case ASCII.quote, ASCII.backslash, ASCII.slash, ASCII.lowercaseB, ASCII.lowercaseF, ASCII.lowercaseN,
             ASCII.lowercaseR, ASCII.lowercaseT:
@@ -350,7 +357,8 @@ struct JSONReader {
             }
             switch unit {
             case 0xD800..<0xDC00:
-                guard bytes.count - index >= 12, bytes[index + 6] == ASCII.backslash, bytes[index + 7] == ASCII.lowercaseU,
+                guard bytes.count - index >= 12, bytes[index + 6] == ASCII.backslash,
+                    bytes[index + 7] == ASCII.lowercaseU,
                     let low = StringToken.hexCodeUnit(in: bytes, at: index + 8), (0xDC00..<0xE000).contains(low)
                 else { throw RecordDecodingError(offset: index, reason: "unpaired surrogate in \\u escape") }
                 return index + 12
@@ -367,22 +375,22 @@ struct JSONReader {
     /// Checks the multi-byte UTF-8 sequence whose lead byte is at `index` (Unicode Table 3-7:
     /// no overlong forms, no surrogates, nothing above U+10FFFF) and returns the index after it.
     private func endOfUTF8Sequence(at index: Int, field: StaticString) throws(RecordDecodingError) -> Int {
-        let lead = bytes[index]
+        let invalid = RecordDecodingError(offset: index, reason: "invalid UTF-8 in \(field)")
         let length: Int
-        var secondByteRange: ClosedRange<UInt8> = 0x80...0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; secondByteRange = 0xA0...0xBF
-        case 0xED: length = 3; secondByteRange = 0x80...0x9F
-        case 0xE1...0xEF: length = 3
-        case 0xF0: length = 4; secondByteRange = 0x90...0xBF
-        case 0xF4: length = 4; secondByteRange = 0x80...0x8F
-        case 0xF1...0xF3: length = 4
-        default: length = 0
+        let secondByte: ClosedRange<UInt8>
+        switch bytes[index] {
+        case 0xC2...0xDF: (length, secondByte) = (2, 0x80...0xBF)
+        case 0xE0: (length, secondByte) = (3, 0xA0...0xBF)
+        case 0xE1...0xEC, 0xEE...0xEF: (length, secondByte) = (3, 0x80...0xBF)
+        case 0xED: (length, secondByte) = (3, 0x80...0x9F)
+        case 0xF0: (length, secondByte) = (4, 0x90...0xBF)
+        case 0xF1...0xF3: (length, secondByte) = (4, 0x80...0xBF)
+        case 0xF4: (length, secondByte) = (4, 0x80...0x8F)
+        default: throw invalid
         }
-        guard length > 0, index + length <= bytes.count, secondByteRange.contains(bytes[index + 1]),
+        guard index + length <= bytes.count, secondByte.contains(bytes[index + 1]),
             (index + 2..<index + length).allSatisfy({ (0x80...0xBF).contains(bytes[$0]) })
-        else { throw RecordDecodingError(offset: index, reason: "invalid UTF-8 in \(field)") }
+        else { throw invalid }
         return index + length
     }
 
@@ -455,7 +463,9 @@ struct StringToken {
         guard a.count == b.count else { return false }
         var index = 0
         while index + 8 <= a.count {
-            guard a.loadUnaligned(fromByteOffset: index, as: UInt64.self) == b.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            guard
+                a.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: index, as: UInt64.self)
             else { return false }
             index += 8
         }
@@ -529,14 +539,24 @@ private enum ContainerKind: CustomStringConvertible {
 
 /// The kind of each open container, one bit per nesting level: `maximumDepth` (512) levels fit
 /// in eight words kept on the stack, so skipping allocates nothing.
+///
+/// A tuple rather than `SIMD8<UInt64>`: the SIMD type lives in vector registers, and rewriting
+/// one lane went through memory and stalled the skip loop (a fifth of its time).
 private struct ContainerKinds {
-    private var words = SIMD8<UInt64>()
+    private var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
 
     subscript(level: Int) -> ContainerKind {
-        get { words[level / 64] & (1 << UInt64(level % 64)) != 0 ? .object : .array }
+        get {
+            let word = withUnsafeBytes(of: words) { $0.load(fromByteOffset: level / 64 * 8, as: UInt64.self) }
+            return word & (1 << UInt64(level % 64)) != 0 ? .object : .array
+        }
         set {
             let bit: UInt64 = 1 << UInt64(level % 64)
-            if newValue == .object { words[level / 64] |= bit } else { words[level / 64] &= ~bit }
+            withUnsafeMutableBytes(of: &words) { bytes in
+                let word = bytes.load(fromByteOffset: level / 64 * 8, as: UInt64.self)
+                bytes.storeBytes(
+                    of: newValue == .object ? word | bit : word & ~bit, toByteOffset: level / 64 * 8, as: UInt64.self)
+            }
         }
     }
 }
