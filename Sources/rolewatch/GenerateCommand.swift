@@ -27,7 +27,9 @@ struct GenerateCommand: ParsableCommand {
     var noStory = false
 
     func validate() throws {
-        if let sizeMb, sizeMb < 1 || sizeMb > 1_000_000 { throw ValidationError("--size-mb must be between 1 and 1000000") }
+        if let sizeMb, sizeMb < 1 || sizeMb > 1_000_000 {
+            throw ValidationError("--size-mb must be between 1 and 1000000")
+        }
     }
 
     func run() throws {
@@ -39,6 +41,8 @@ struct GenerateCommand: ParsableCommand {
         let summary = try generator.write()
         Diagnostics.say(
             "wrote \(summary.files) files, \(summary.records) records, "
-                + String(format: "%.1f MB (%.1f MB gzipped) under %@/AWSLogs", Double(summary.uncompressedBytes) / 1e6, Double(summary.compressedBytes) / 1e6, directory))
+                + String(
+                    format: "%.1f MB (%.1f MB gzipped) under %@/AWSLogs", Double(summary.uncompressedBytes) / 1e6,
+                    Double(summary.compressedBytes) / 1e6, directory))
     }
 }

@@ -4,7 +4,9 @@ import RoleWatchKit
 
 /// Options shared by every command that reads a site config and a rule set.
 struct SiteOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Site config (YAML): the roles to watch and what normal looks like.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Site config (YAML): the roles to watch and what normal looks like.", valueName: "file"))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Rules folder replacing the built-in rule set.", valueName: "dir"))
@@ -22,7 +24,8 @@ struct SiteOptions: ParsableArguments {
                 )
                 site = SiteConfig.builtInDefault
             }
-            let ruleSet = try rules.map { dir throws(ConfigError) in try RuleSet.load(directory: dir) } ?? RuleSet.builtIn()
+            let ruleSet =
+                try rules.map { dir throws(ConfigError) in try RuleSet.load(directory: dir) } ?? RuleSet.builtIn()
             return (site, ruleSet)
         } catch let error as ConfigError {
             Diagnostics.say("error: \(error)")
@@ -45,21 +48,31 @@ struct ScanCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("CloudTrail files or folders (e.g. an AWSLogs folder synced from S3).", valueName: "path"))
+    @Argument(
+        help: ArgumentHelp("CloudTrail files or folders (e.g. an AWSLogs folder synced from S3).", valueName: "path"))
     var paths: [String]
 
     @OptionGroup var site: SiteOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write alerts to this file instead of standard output.", valueName: "file"))
+    @Option(
+        name: .shortAndLong,
+        help: ArgumentHelp("Write alerts to this file instead of standard output.", valueName: "file"))
     var output: String?
 
-    @Option(name: .long, help: ArgumentHelp("Exit with status 1 when an alert is at or above this severity (info, low, medium, high, critical).", valueName: "severity"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Exit with status 1 when an alert is at or above this severity (info, low, medium, high, critical).",
+            valueName: "severity"))
     var failOn: Severity?
 
     @Option(name: .long, help: "Decoding threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .long, help: ArgumentHelp("Largest record to read, in bytes; larger ones are reported and skipped.", valueName: "bytes"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Largest record to read, in bytes; larger ones are reported and skipped.", valueName: "bytes"))
     var maxRecordBytes: Int = 8 << 20
 
     @Flag(inversion: .prefixedNo, help: "Show a progress line on standard error (default: when it is a terminal).")
@@ -96,7 +109,8 @@ struct ScanCommand: ParsableCommand {
         do {
             scan = try TrailScan(
                 config: config, rules: rules, awsRanges: awsRanges,
-                options: ScanOptions(paths: paths, threads: threads, maxRecordBytes: maxRecordBytes, showProgress: showProgress),
+                options: ScanOptions(
+                    paths: paths, threads: threads, maxRecordBytes: maxRecordBytes, showProgress: showProgress),
                 sink: sink, say: { Diagnostics.say($0) })
         } catch {
             Diagnostics.say("error: \(error)")
@@ -111,7 +125,9 @@ struct ScanCommand: ParsableCommand {
         }
         Diagnostics.progressVisible = false
         Diagnostics.say(summary.line)
-        if let failOn, let highest = summary.highestSeverity, highest >= failOn { throw ExitStatus.alertAtOrAboveFailOn.code }
+        if let failOn, let highest = summary.highestSeverity, highest >= failOn {
+            throw ExitStatus.alertAtOrAboveFailOn.code
+        }
         if summary.inputDamaged { throw ExitStatus.damagedInput.code }
     }
 }

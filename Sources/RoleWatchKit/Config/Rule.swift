@@ -54,7 +54,8 @@ public struct Rule: Sendable {
         let severityText = try top.requiredString("severity")
         guard let severity = Severity(rawValue: severityText.lowercased()) else {
             throw top.error(
-                "severity", "'\(severityText)' is not one of \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
+                "severity",
+                "'\(severityText)' is not one of \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let rule = Rule(
             id: id, detector: detector, severity: severity, title: try top.requiredString("title"),
@@ -98,17 +99,23 @@ public struct RuleParameters: Sendable {
 public struct ParameterReader {
     fileprivate var mapping: YAMLMapping?
 
-    public mutating func int(_ key: String, default fallback: Int, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+    public mutating func int(_ key: String, default fallback: Int, in range: ClosedRange<Int>) throws(ConfigError)
+        -> Int
+    {
         guard mapping != nil else { return fallback }
         return try mapping!.int(key, default: fallback, in: range)
     }
 
-    public mutating func double(_ key: String, default fallback: Double?, in range: ClosedRange<Double>) throws(ConfigError) -> Double? {
+    public mutating func double(_ key: String, default fallback: Double?, in range: ClosedRange<Double>)
+        throws(ConfigError) -> Double?
+    {
         guard mapping != nil else { return fallback }
         return try mapping!.double(key, in: range) ?? fallback
     }
 
-    public mutating func duration(_ key: String, default fallback: Duration, in range: ClosedRange<Duration>) throws(ConfigError) -> Duration {
+    public mutating func duration(_ key: String, default fallback: Duration, in range: ClosedRange<Duration>)
+        throws(ConfigError) -> Duration
+    {
         guard mapping != nil else { return fallback }
         return try mapping!.duration(key, default: fallback, in: range)
     }
@@ -139,13 +146,15 @@ public enum RuleSet {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw ConfigError(file: directory, line: nil, problem: "cannot read the rules folder: \(error.localizedDescription)")
+            throw ConfigError(
+                file: directory, line: nil, problem: "cannot read the rules folder: \(error.localizedDescription)")
         }
         var files: [(name: String, text: String)] = []
         for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             let path = directory + "/" + name
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigError(file: path, line: nil, problem: "cannot read the rule file (not readable or not UTF-8)")
+                throw ConfigError(
+                    file: path, line: nil, problem: "cannot read the rule file (not readable or not UTF-8)")
             }
             files.append((path, text))
         }
@@ -166,7 +175,8 @@ public enum RuleSet {
         for file in files {
             let rule = try Rule.parse(file.text, file: file.name)
             if let other = seen[rule.id] {
-                throw ConfigError(file: file.name, line: nil, problem: "rule id '\(rule.id)' is already used by \(other)")
+                throw ConfigError(
+                    file: file.name, line: nil, problem: "rule id '\(rule.id)' is already used by \(other)")
             }
             seen[rule.id] = file.name
             rules.append(rule)

@@ -48,7 +48,8 @@ public struct SiteConfig: Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigError(file: path, line: nil, problem: "cannot read the config file: \(error.localizedDescription)")
+            throw ConfigError(
+                file: path, line: nil, problem: "cannot read the config file: \(error.localizedDescription)")
         }
         return try parse(text, path: path)
     }
@@ -89,7 +90,8 @@ public struct SiteConfig: Sendable {
                 if cidr.hadHostBits {
                     throw ConfigError(
                         file: file, line: line,
-                        problem: "\(key): '\(text)' has host bits set; write \(cidr) or the single address as /32 (/128)")
+                        problem:
+                            "\(key): '\(text)' has host bits set; write \(cidr) or the single address as /32 (/128)")
                 }
                 result.append(cidr)
             case .failure(let error):
@@ -137,12 +139,15 @@ public struct WatchedRole: Sendable {
             do {
                 names.append(try SessionNamePattern(pattern))
             } catch {
-                throw ConfigError(file: file, line: line, problem: "session_names: '\(pattern)' is not a valid regular expression: \(error)")
+                throw ConfigError(
+                    file: file, line: line,
+                    problem: "session_names: '\(pattern)' is not a valid regular expression: \(error)")
             }
         }
         self.sessionNames = names
         self.requireExternalId = try entry.bool("require_external_id", default: false)
-        self.allowedCIDRs = entry.keys.contains("allowed_cidrs") ? try SiteConfig.cidrs(&entry, "allowed_cidrs", file: file) : nil
+        self.allowedCIDRs =
+            entry.keys.contains("allowed_cidrs") ? try SiteConfig.cidrs(&entry, "allowed_cidrs", file: file) : nil
     }
 
     /// True when `caller` (an identity's ARN) or `issuer` (its session issuer ARN) is in `assumed_by`.

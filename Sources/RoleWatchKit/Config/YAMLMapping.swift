@@ -63,7 +63,9 @@ struct YAMLMapping {
 
     mutating func string(_ key: String) throws(ConfigError) -> String? {
         guard let value = node(key) else { return nil }
-        guard let text = value.scalar?.string else { throw error(key, "expected a single value, found a list or mapping") }
+        guard let text = value.scalar?.string else {
+            throw error(key, "expected a single value, found a list or mapping")
+        }
         return text
     }
 
@@ -102,13 +104,18 @@ struct YAMLMapping {
     }
 
     /// A duration written as `90s`, `10m`, `2h`, `1d` or a bare number of seconds.
-    mutating func duration(_ key: String, default fallback: Duration, in range: ClosedRange<Duration>) throws(ConfigError) -> Duration {
+    mutating func duration(_ key: String, default fallback: Duration, in range: ClosedRange<Duration>)
+        throws(ConfigError) -> Duration
+    {
         guard let text = try string(key) else { return fallback }
         guard let value = DurationText.parse(text) else {
             throw error(key, "expected a duration such as 90s, 10m, 2h or 1d, found '\(text)'")
         }
         guard range.contains(value) else {
-            throw error(key, "\(text) is out of range \(DurationText.format(range.lowerBound))-\(DurationText.format(range.upperBound))")
+            throw error(
+                key,
+                "\(text) is out of range \(DurationText.format(range.lowerBound))-\(DurationText.format(range.upperBound))"
+            )
         }
         return value
     }
@@ -146,7 +153,8 @@ struct YAMLMapping {
     func finish(known extra: [String] = []) throws(ConfigError) {
         for entry in entries where !used.contains(entry.key) && !extra.contains(entry.key) {
             let accepted = (used.union(extra)).sorted().joined(separator: ", ")
-            throw ConfigError(file: file, line: entry.line, problem: "unknown key '\(entry.key)' (accepted here: \(accepted))")
+            throw ConfigError(
+                file: file, line: entry.line, problem: "unknown key '\(entry.key)' (accepted here: \(accepted))")
         }
     }
 }
@@ -186,7 +194,8 @@ enum DurationText {
 
     static func format(_ duration: Duration) -> String {
         let seconds = duration.components.seconds
-        for (unit, size) in [("d", Int64(86_400)), ("h", 3600), ("m", 60)] where seconds >= size && seconds % size == 0 {
+        for (unit, size) in [("d", Int64(86_400)), ("h", 3600), ("m", 60)] where seconds >= size && seconds % size == 0
+        {
             return "\(seconds / size)\(unit)"
         }
         return "\(seconds)s"

@@ -65,7 +65,8 @@ public enum EvidenceText {
         if secretKeys.contains(where: { $0.elementsEqual(key) }) { return true }
         // A key spelt with escapes (`"session\u0054oken"`) is the same key to every JSON reader.
         guard key.contains(UInt8(ascii: "\\")),
-            let unescaped = try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "\"")] + key + [UInt8(ascii: "\"")]), options: .fragmentsAllowed) as? String
+            let unescaped = try? JSONSerialization.jsonObject(
+                with: Data([UInt8(ascii: "\"")] + key + [UInt8(ascii: "\"")]), options: .fragmentsAllowed) as? String
         else { return false }
         return secretKeys.contains { $0.elementsEqual(unescaped.utf8) }
     }

@@ -52,7 +52,8 @@ final class AlertFolder {
                 open[key] = Cluster(rule: item.rule, start: item.finding.time, merged: item.finding, events: events)
             }
         }
-        for (key, cluster) in open where cluster.start + rules[cluster.rule].foldWindow <= watermark || watermark >= .end {
+        for (key, cluster) in open
+        where cluster.start + rules[cluster.rule].foldWindow <= watermark || watermark >= .end {
             done.append(alert(cluster))
             open[key] = nil
         }
@@ -96,7 +97,8 @@ final class AlertFolder {
             rule: rule.id, severity: rule.severity, title: rule.title, time: cluster.start,
             firstSeen: events.first?.time ?? cluster.start, lastSeen: events.last?.time ?? cluster.start,
             count: finding.count, principal: finding.principal, role: finding.role, sessionName: finding.sessionName,
-            accessKeyId: finding.accessKeyId, sourceIPs: finding.sourceIPs.sorted(), accounts: finding.accounts.sorted(),
+            accessKeyId: finding.accessKeyId, sourceIPs: finding.sourceIPs.sorted(),
+            accounts: finding.accounts.sorted(),
             eventIDs: events.prefix(Alert.eventIDLimit).map(\.eventID),
             evidence: events.prefix(Alert.evidenceLimit).map(\.raw), reasons: finding.reasons,
             remediation: rule.remediation)

@@ -31,7 +31,9 @@ public final class DetectionEngine {
             guard let type = DetectorRegistry.detector(named: rule.detector) else {
                 throw ConfigError(
                     file: rule.source, line: nil,
-                    problem: "unknown detector '\(rule.detector)' (known: \(DetectorRegistry.all.map { $0.id }.joined(separator: ", ")))")
+                    problem:
+                        "unknown detector '\(rule.detector)' (known: \(DetectorRegistry.all.map { $0.id }.joined(separator: ", ")))"
+                )
             }
             let detector = try type.init(rule: rule, context: context)
             if let reason = detector.disabledReason {

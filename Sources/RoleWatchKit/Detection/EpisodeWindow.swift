@@ -74,13 +74,18 @@ struct EpisodeWindow {
             if let reasons = condition(snapshot) {
                 if episode == nil {
                     let fresh = inWindow[windowStart...].filter { isUnreported($0) }
-                    episode = Episode(trigger: call.time, calls: Array(fresh.prefix(Self.keptCalls)), peak: snapshot, reasons: reasons)
+                    episode = Episode(
+                        trigger: call.time, calls: Array(fresh.prefix(Self.keptCalls)), peak: snapshot, reasons: reasons
+                    )
                     episodeCount = fresh.count
                 } else {
                     episode!.calls.append(call)
                     if episode!.calls.count > Self.keptCalls { episode!.calls.removeLast() }
                     episodeCount += 1
-                    if snapshot.count > episode!.peak.count { episode!.peak = snapshot; episode!.reasons = reasons }
+                    if snapshot.count > episode!.peak.count {
+                        episode!.peak = snapshot
+                        episode!.reasons = reasons
+                    }
                 }
                 reportedThrough = (call.time, call.eventID)
             } else if let finished = episode {

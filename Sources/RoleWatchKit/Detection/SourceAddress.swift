@@ -26,7 +26,8 @@ public enum SourceAddress: Sendable, Equatable {
 extension SourceAddress {
     /// Why a source that is neither an address nor an AWS service is itself suspicious.
     static func unknownReason(_ text: String) -> String {
-        text.isEmpty ? "the call has no sourceIPAddress" : "source '\(text)' is neither an IP address nor an AWS service"
+        text.isEmpty
+            ? "the call has no sourceIPAddress" : "source '\(text)' is neither an IP address nor an AWS service"
     }
 }
 
@@ -59,7 +60,8 @@ extension ObservedEvent {
     }
 
     var accounts: [String] {
-        let account = targetRole != nil ? event.requestParameters.roleArn.flatMap(ARN.account) : event.recipientAccountId
+        let account =
+            targetRole != nil ? event.requestParameters.roleArn.flatMap(ARN.account) : event.recipientAccountId
         return account.map { [$0] } ?? []
     }
 }

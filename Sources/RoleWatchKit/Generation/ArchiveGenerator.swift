@@ -59,7 +59,8 @@ public struct ArchiveGenerator {
             self.hours = max(options.hours, slotsNeeded / trails.count / 12 + 1)
             self.eventsPerSlot = Double(target) / 1_650 / Double(self.hours * 12 * trails.count)
         } else {
-            self.trails = [Trail(account: ExampleSite.vendorAccount, region: "us-east-1")]
+            self.trails =
+                [Trail(account: ExampleSite.vendorAccount, region: "us-east-1")]
                 + SampleStory.customers.map { Trail(account: $0, region: "us-east-1") }
             self.hours = options.hours
             self.eventsPerSlot = 0.3
@@ -75,9 +76,12 @@ public struct ArchiveGenerator {
         // Scripted events land in the file of the slot after their time (plus delivery delay).
         var bySlot: [Trail: [Int64: [Delivered]]] = [:]
         for item in scripted {
-            let trail = Trail(account: item.event.recipientAccountId ?? ExampleSite.vendorAccount, region: item.event.awsRegion ?? "us-east-1")
+            let trail = Trail(
+                account: item.event.recipientAccountId ?? ExampleSite.vendorAccount,
+                region: item.event.awsRegion ?? "us-east-1")
             guard trails.contains(trail) else { continue }
-            let delivered = (item.event.eventTime ?? options.start) + .seconds(item.delaySeconds ?? 60 + Int64(random.next() % 180))
+            let delivered =
+                (item.event.eventTime ?? options.start) + .seconds(item.delaySeconds ?? 60 + Int64(random.next() % 180))
             bySlot[trail, default: [:]][slotIndex(delivered), default: []].append(Delivered(event: item.event))
         }
         let firstSlot = slotIndex(options.start)
@@ -117,8 +121,10 @@ public struct ArchiveGenerator {
         let time = EventTime(seconds: slot * Self.slot)
         let stamp = ISO8601.format(time)  // YYYY-MM-DDTHH:MM:SSZ
         let day = stamp.prefix(10).replacingOccurrences(of: "-", with: "/")
-        let compact = stamp.prefix(16).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "") + "Z"
-        let folder = "\(options.directory)/AWSLogs/\(Self.organization)/\(trail.account)/CloudTrail/\(trail.region)/\(day)"
+        let compact =
+            stamp.prefix(16).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "") + "Z"
+        let folder =
+            "\(options.directory)/AWSLogs/\(Self.organization)/\(trail.account)/CloudTrail/\(trail.region)/\(day)"
         let name = "\(trail.account)_CloudTrail_\(trail.region)_\(compact)_\(randomToken(16)).json.gz"
         var text = "{\"Records\":["
         for (index, record) in records.enumerated() {
@@ -144,7 +150,8 @@ public struct ArchiveGenerator {
             let stamp = ISO8601.format(options.start + .seconds(3600))
             let day = stamp.prefix(10).replacingOccurrences(of: "-", with: "/")
             let compact = stamp.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-            let folder = "\(options.directory)/AWSLogs/\(Self.organization)/\(trail.account)/CloudTrail-Digest/\(trail.region)/\(day)"
+            let folder =
+                "\(options.directory)/AWSLogs/\(Self.organization)/\(trail.account)/CloudTrail-Digest/\(trail.region)/\(day)"
             let name = "\(trail.account)_CloudTrail-Digest_\(trail.region)_org-trail_\(trail.region)_\(compact).json.gz"
             let digest = """
                 {"awsAccountId":"\(trail.account)","digestStartTime":"\(ISO8601.format(options.start))","digestEndTime":"\(stamp)",\
@@ -153,7 +160,8 @@ public struct ArchiveGenerator {
                 "previousDigestS3Bucket":null,"previousDigestSignature":null,"logFiles":[]}
                 """
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(try Gzip.compress(Array(digest.utf8))))
+            _ = FileManager.default.createFile(
+                atPath: folder + "/" + name, contents: Data(try Gzip.compress(Array(digest.utf8))))
         }
     }
 
@@ -165,10 +173,13 @@ public struct ArchiveGenerator {
     // MARK: Background traffic
 
     private static let apiCalls: [(source: String, name: String)] = [
-        ("s3.amazonaws.com", "GetObject"), ("s3.amazonaws.com", "PutObject"), ("ec2.amazonaws.com", "DescribeInstances"),
-        ("dynamodb.amazonaws.com", "Query"), ("sqs.amazonaws.com", "SendMessage"), ("ssm.amazonaws.com", "GetParameter"),
+        ("s3.amazonaws.com", "GetObject"), ("s3.amazonaws.com", "PutObject"),
+        ("ec2.amazonaws.com", "DescribeInstances"),
+        ("dynamodb.amazonaws.com", "Query"), ("sqs.amazonaws.com", "SendMessage"),
+        ("ssm.amazonaws.com", "GetParameter"),
         ("kms.amazonaws.com", "Decrypt"), ("lambda.amazonaws.com", "Invoke"), ("logs.amazonaws.com", "PutLogEvents"),
-        ("sts.amazonaws.com", "GetCallerIdentity"), ("iam.amazonaws.com", "ListRoles"), ("ecr.amazonaws.com", "GetAuthorizationToken"),
+        ("sts.amazonaws.com", "GetCallerIdentity"), ("iam.amazonaws.com", "ListRoles"),
+        ("ecr.amazonaws.com", "GetAuthorizationToken"),
     ]
     private static let userAgents = [
         "aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/s3#1.58.2",
@@ -176,7 +187,9 @@ public struct ArchiveGenerator {
         "aws-sdk-java/2.26.20 Linux/5.10.220 OpenJDK_64-Bit_Server_VM/17.0.11+9-LTS Java/17.0.11 vendor/Amazon.com_Inc.",
         "aws-cli/2.17.13 md/awscrt#0.20.11 ua/2.0 os/macos#23.5.0 md/arch#arm64 lang/python#3.11.9 md/installer#source",
     ]
-    private static let services = ["lambda.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "cloudformation.amazonaws.com"]
+    private static let services = [
+        "lambda.amazonaws.com", "ec2.amazonaws.com", "ecs-tasks.amazonaws.com", "cloudformation.amazonaws.com",
+    ]
 
     private mutating func background(trail: Trail, slot: Int64) -> Delivered {
         let time = EventTime(seconds: slot * Self.slot - Int64(random.next() % 420))
@@ -199,7 +212,8 @@ public struct ArchiveGenerator {
             event.requestParameters.roleSessionName = randomToken(18)
             event.requestParameters.durationSeconds = 3600
             event.responseElements.credentialsAccessKeyId = "ASIA" + randomToken(16).uppercased()
-            event.responseElements.assumedRoleUserArn = "arn:aws:sts::\(trail.account):assumed-role/\(ARN.lastComponent(role)!)/x"
+            event.responseElements.assumedRoleUserArn =
+                "arn:aws:sts::\(trail.account):assumed-role/\(ARN.lastComponent(role)!)/x"
         } else {
             let call = Self.apiCalls[Int(random.next() % UInt64(Self.apiCalls.count))]
             event.eventSource = call.source
@@ -217,13 +231,16 @@ public struct ArchiveGenerator {
                 let role = "arn:aws:iam::\(trail.account):role/app-\(random.next() % 40)-execution"
                 event.userIdentity.type = "AssumedRole"
                 let session = "i-0" + String(random.next() % 0xffff_ffff_ffff, radix: 16).leftPadded(16)
-                event.userIdentity.arn = "arn:aws:sts::\(trail.account):assumed-role/\(ARN.lastComponent(role)!)/\(session)"
+                event.userIdentity.arn =
+                    "arn:aws:sts::\(trail.account):assumed-role/\(ARN.lastComponent(role)!)/\(session)"
                 event.userIdentity.principalId = "AROA" + randomToken(17).uppercased() + ":" + session
                 event.userIdentity.accountId = trail.account
                 event.userIdentity.accessKeyId = "ASIA" + randomToken(16).uppercased()
                 event.userIdentity.sessionIssuerArn = role
                 event.userIdentity.sessionCreationDate = ISO8601.format(time - .seconds(1800))
-                event.sourceIPAddress = roll < 80 ? "3.\(80 + random.next() % 15).\(random.next() % 256).\(random.next() % 254 + 1)" : "AWS Internal"
+                event.sourceIPAddress =
+                    roll < 80
+                    ? "3.\(80 + random.next() % 15).\(random.next() % 256).\(random.next() % 254 + 1)" : "AWS Internal"
                 event.userAgent = Self.userAgents[Int(random.next() % 3)]
             }
         }
@@ -242,7 +259,10 @@ public struct ArchiveGenerator {
     /// Text with the redundancy of real request/response detail (ids, ARNs, repeated words),
     /// so that files compress at about the ratio real trails do (about 6x).
     private mutating func noise(_ length: Int) -> String {
-        let words = ["arn:aws:s3:::acme-data-", "Bucket", "Key", "x-amz-", "application/json", "bytesTransferredIn", "SSEApplied", "Default", "/prefix/2025/11/", ".parquet", "true", "false", "ResponseMetadata"]
+        let words = [
+            "arn:aws:s3:::acme-data-", "Bucket", "Key", "x-amz-", "application/json", "bytesTransferredIn",
+            "SSEApplied", "Default", "/prefix/2025/11/", ".parquet", "true", "false", "ResponseMetadata",
+        ]
         var text = ""
         text.reserveCapacity(length + 32)
         while text.utf8.count < length {

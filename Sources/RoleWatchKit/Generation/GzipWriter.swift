@@ -6,7 +6,9 @@ public enum Gzip {
     public enum Failure: Error, CustomStringConvertible {
         case zlib(Int32)
         public var description: String {
-            switch self { case .zlib(let status): "zlib deflate failed with status \(status)" }
+            switch self {
+            case .zlib(let status): "zlib deflate failed with status \(status)"
+            }
         }
     }
 

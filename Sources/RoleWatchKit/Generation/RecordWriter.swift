@@ -63,7 +63,10 @@ public enum RecordWriter {
         w.beginObject()
         w.field("tlsVersion", "TLSv1.3")
         w.field("cipherSuite", "TLS_AES_128_GCM_SHA256")
-        w.field("clientProvidedHostHeader", (event.eventSource ?? "sts.amazonaws.com").replacingOccurrences(of: ".amazonaws.com", with: ".\(event.awsRegion ?? "us-east-1").amazonaws.com"))
+        w.field(
+            "clientProvidedHostHeader",
+            (event.eventSource ?? "sts.amazonaws.com").replacingOccurrences(
+                of: ".amazonaws.com", with: ".\(event.awsRegion ?? "us-east-1").amazonaws.com"))
         w.endObject()
         if event.sessionCredentialFromConsole { w.field("sessionCredentialFromConsole", "true") }
         w.endObject()
@@ -116,7 +119,11 @@ public enum RecordWriter {
         w.key("durationSeconds")
         w.number(request.durationSeconds ?? 3600)
         if let identity = request.sourceIdentity { w.field("sourceIdentity", identity) }
-        if request.hasPolicy { w.field("policy", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#) }
+        if request.hasPolicy {
+            w.field(
+                "policy",
+                #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#)
+        }
         if request.hasPolicyArns {
             w.key("policyArns")
             w.beginArray()
@@ -140,12 +147,19 @@ public enum RecordWriter {
         w.field("accessKeyId", key)
         // AWS records the token; RoleWatch must never let it reach an alert or a log.
         w.field("sessionToken", "IQoJb3JpZ2luX2VjE" + StableHash.of("token", id).hex + "EXAMPLETOKEN")
-        w.field("expiration", event.eventTime.map { ISO8601.format($0 + .seconds(Int64(event.requestParameters.durationSeconds ?? 3600))) })
+        w.field(
+            "expiration",
+            event.eventTime.map {
+                ISO8601.format($0 + .seconds(Int64(event.requestParameters.durationSeconds ?? 3600)))
+            })
         w.endObject()
         w.key("assumedRoleUser")
         w.beginObject()
         if let arn = response.assumedRoleUserArn {
-            w.field("assumedRoleId", "AROA" + StableHash.of(arn).hex.prefix(17).uppercased() + ":" + (event.requestParameters.roleSessionName ?? ""))
+            w.field(
+                "assumedRoleId",
+                "AROA" + StableHash.of(arn).hex.prefix(17).uppercased() + ":"
+                    + (event.requestParameters.roleSessionName ?? ""))
             w.field("arn", arn)
         }
         w.endObject()

@@ -33,9 +33,11 @@ enum SampleStory {
         for hour in firstHour..<(firstHour + hours) {
             let outboundSession = "acme-backend-\(scanner)"
             events.append(
-                Scripted(event: ExampleEvent.assumeRole(
-                    by: .scannerInstance(scanner), role: ExampleSite.outboundRole, session: outboundSession, externalId: nil,
-                    minute: at(hour, 0), key: outboundKey(hour: hour))))
+                Scripted(
+                    event: ExampleEvent.assumeRole(
+                        by: .scannerInstance(scanner), role: ExampleSite.outboundRole, session: outboundSession,
+                        externalId: nil,
+                        minute: at(hour, 0), key: outboundKey(hour: hour))))
             let outbound = ExampleEvent.Caller.outbound(outboundSession, key: outboundKey(hour: hour))
             for minute in [5, 35] {
                 for customer in customers {
@@ -43,7 +45,8 @@ enum SampleStory {
                     let key = customerKey(hour: hour, minute: minute, customer: customer)
                     let role = ExampleSite.customerRole(customer)
                     var assume = ExampleEvent.assumeRole(
-                        by: outbound, role: role, session: session, externalId: "acme-\(customer)", minute: at(hour, minute), key: key)
+                        by: outbound, role: role, session: session, externalId: "acme-\(customer)",
+                        minute: at(hour, minute), key: key)
                     assume.sharedEventID = StableHash.of("shared", key).uuid
                     events.append(Scripted(event: assume))
                     var ownerCopy = assume
@@ -51,9 +54,13 @@ enum SampleStory {
                     ownerCopy.eventID = StableHash.of("owner-copy", key).uuid
                     events.append(Scripted(event: ownerCopy))
                     let ips = [ExampleSite.backendIP, "3.95.112.201", "AWS Internal"]
-                    for (n, (source, name)) in [("s3.amazonaws.com", "ListBuckets"), ("ec2.amazonaws.com", "DescribeInstances"), ("kms.amazonaws.com", "Decrypt")].enumerated() {
+                    for (n, (source, name)) in [
+                        ("s3.amazonaws.com", "ListBuckets"), ("ec2.amazonaws.com", "DescribeInstances"),
+                        ("kms.amazonaws.com", "Decrypt"),
+                    ].enumerated() {
                         var use = ExampleEvent.call(
-                            name, source: source, role: role, session: session, key: key, ip: ips[n], minute: at(hour, minute) + n + 1)
+                            name, source: source, role: role, session: session, key: key, ip: ips[n],
+                            minute: at(hour, minute) + n + 1)
                         use.recipientAccountId = customer
                         // One file in the morning arrives 90 minutes late, as CloudTrail sometimes does.
                         events.append(Scripted(event: use, delaySeconds: hour == 7 && n == 0 ? 5400 : nil))
@@ -67,75 +74,93 @@ enum SampleStory {
     /// The planted cases, on the day that starts at `day`.
     static func cases(on day: EventTime) -> [Scripted] {
         var events: [CloudTrailEvent] = []
-        let outbound = { (hour: Int) in ExampleEvent.Caller.outbound("acme-backend-\(scanner)", key: outboundKey(hour: hour)) }
+        let outbound = { (hour: Int) in
+            ExampleEvent.Caller.outbound("acme-backend-\(scanner)", key: outboundKey(hour: hour))
+        }
 
         // 03:00 assume-burst: one outbound session fans out to 40 customer roles in 4 minutes.
         for n in 0..<40 {
             let account = "4000000000" + String(n).leftPadded(2)
             events.append(
                 ExampleEvent.assumeRole(
-                    by: outbound(3), role: ExampleSite.customerRole(account), session: scanSession(hour: 3, minute: n, customer: account),
+                    by: outbound(3), role: ExampleSite.customerRole(account),
+                    session: scanSession(hour: 3, minute: n, customer: account),
                     externalId: "acme-\(account)", minute: at(3, 0) + n / 10))
         }
         // 09:40 the 09:05 customer session of 444455556666 is used from a home address:
         // session-multi-location, non-aws-ip, unlisted-ip.
         var stolen = ExampleEvent.call(
             "ListBuckets", source: "s3.amazonaws.com", role: ExampleSite.customerRole(customers[0]),
-            session: scanSession(hour: 9, minute: 5, customer: customers[0]), key: customerKey(hour: 9, minute: 5, customer: customers[0]),
+            session: scanSession(hour: 9, minute: 5, customer: customers[0]),
+            key: customerKey(hour: 9, minute: 5, customer: customers[0]),
             ip: ExampleSite.homeIP, minute: at(9, 40))
         stolen.recipientAccountId = customers[0]
         events.append(stolen)
         // 11:20 unlisted-ip: the scanner assumes IntegrationOutbound from an EC2 address that is not Acme's.
         events.append(
             ExampleEvent.assumeRole(
-                by: .scannerInstance(scanner), role: ExampleSite.outboundRole, session: "acme-backend-\(scanner)", externalId: nil,
+                by: .scannerInstance(scanner), role: ExampleSite.outboundRole, session: "acme-backend-\(scanner)",
+                externalId: nil,
                 ip: ExampleSite.otherEC2IP, minute: at(11, 20), key: "ASIAOUTBOUNDEC2OTHER"))
         // 12:15 odd-session-name: a customer role assumed as "debug-session".
         events.append(
-            ExampleEvent.assumeRole(by: outbound(12), role: ExampleSite.customerRole(customers[0]), session: "debug-session", minute: at(12, 15)))
+            ExampleEvent.assumeRole(
+                by: outbound(12), role: ExampleSite.customerRole(customers[0]), session: "debug-session",
+                minute: at(12, 15)))
         // 13:30 missing-external-id: a customer role assumed without ExternalId, and it worked.
         events.append(
             ExampleEvent.assumeRole(
-                by: outbound(13), role: ExampleSite.customerRole(customers[1]), session: scanSession(hour: 13, minute: 30, customer: customers[1]),
+                by: outbound(13), role: ExampleSite.customerRole(customers[1]),
+                session: scanSession(hour: 13, minute: 30, customer: customers[1]),
                 externalId: nil, minute: at(13, 30)))
         // 14:05 human-operator: an SSO administrator assumes IntegrationOutbound from home with the CLI
         // (also non-aws-ip, unlisted-ip, odd-session-name).
         events.append(
             ExampleEvent.assumeRole(
-                by: .ssoUser("alice@acme.example"), role: ExampleSite.outboundRole, session: "alice@acme.example", externalId: nil,
+                by: .ssoUser("alice@acme.example"), role: ExampleSite.outboundRole, session: "alice@acme.example",
+                externalId: nil,
                 ip: ExampleSite.homeIP, minute: at(14, 5)))
         // 14:10 decoy: the same person assumes a sandbox role nobody watches.
         events.append(
             ExampleEvent.assumeRole(
-                by: .ssoUser("alice@acme.example"), role: "arn:aws:iam::111122223333:role/Sandbox", session: "alice@acme.example",
+                by: .ssoUser("alice@acme.example"), role: "arn:aws:iam::111122223333:role/Sandbox",
+                session: "alice@acme.example",
                 externalId: nil, ip: ExampleSite.homeIP, minute: at(14, 10)))
         // 16:30 the 16:05 customer session of 777788889999 is also used from an AWS address in
         // Frankfurt: session-multi-location and unlisted-ip (inside AWS, so not non-aws-ip).
         var copied = ExampleEvent.call(
             "GetObject", source: "s3.amazonaws.com", role: ExampleSite.customerRole(customers[1]),
-            session: scanSession(hour: 16, minute: 5, customer: customers[1]), key: customerKey(hour: 16, minute: 5, customer: customers[1]),
+            session: scanSession(hour: 16, minute: 5, customer: customers[1]),
+            key: customerKey(hour: 16, minute: 5, customer: customers[1]),
             ip: "18.196.40.12", minute: at(16, 30))
         copied.recipientAccountId = customers[1]
         events.append(copied)
         // 18:00 unexpected-caller: a batch job's role, not in assumed_by, assumes IntegrationOutbound.
         events.append(
             ExampleEvent.assumeRole(
-                by: .assumedRole("arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210", key: "ASIABATCHJOB0000001"),
-                role: ExampleSite.outboundRole, session: "acme-backend-i-0fedcba9876543210", externalId: nil, minute: at(18, 0)))
+                by: .assumedRole(
+                    "arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210",
+                    key: "ASIABATCHJOB0000001"),
+                role: ExampleSite.outboundRole, session: "acme-backend-i-0fedcba9876543210", externalId: nil,
+                minute: at(18, 0)))
         // 20:00 assume-denied-spray: the outbound session is refused on 12 customer roles with guessed ExternalIds.
         for n in 0..<12 {
             let account = "5000000000" + String(n).leftPadded(2)
             events.append(
                 ExampleEvent.assumeRole(
-                    by: outbound(20), role: ExampleSite.customerRole(account), session: scanSession(hour: 20, minute: n, customer: account),
+                    by: outbound(20), role: ExampleSite.customerRole(account),
+                    session: scanSession(hour: 20, minute: n, customer: account),
                     externalId: "guess-\(n)", minute: at(20, 0) + n / 4, error: "AccessDenied"))
         }
         // 21:00 decoy: a misconfigured job retries one role it may not assume, 20 times.
         for n in 0..<20 {
             events.append(
                 ExampleEvent.assumeRole(
-                    by: .assumedRole("arn:aws:iam::111122223333:role/app-7-execution", session: "i-0123456789abcdef0", key: "ASIAAPPSEVEN0000001"),
-                    role: "arn:aws:iam::111122223333:role/ReportingWriter", session: "report-writer", externalId: nil, minute: at(21, 0) + n,
+                    by: .assumedRole(
+                        "arn:aws:iam::111122223333:role/app-7-execution", session: "i-0123456789abcdef0",
+                        key: "ASIAAPPSEVEN0000001"),
+                    role: "arn:aws:iam::111122223333:role/ReportingWriter", session: "report-writer", externalId: nil,
+                    minute: at(21, 0) + n,
                     error: "AccessDenied"))
         }
         let offset = day.milliseconds - EventTime(seconds: 1_763_596_800).milliseconds

@@ -45,9 +45,13 @@ struct FileScan {
             guard event.eventTime != nil else {
                 report.badRecords += 1
                 if event.eventName == nil && event.eventID == nil {
-                    note("record at offset \(offset) is not a CloudTrail event (no eventTime, eventName or eventID; expected {\"Records\":[...]} or one event per line); skipped")
+                    note(
+                        "record at offset \(offset) is not a CloudTrail event (no eventTime, eventName or eventID; expected {\"Records\":[...]} or one event per line); skipped"
+                    )
                 } else {
-                    note("record at offset \(offset) (eventID \(event.eventID ?? "none")) has no valid eventTime; skipped")
+                    note(
+                        "record at offset \(offset) (eventID \(event.eventID ?? "none")) has no valid eventTime; skipped"
+                    )
                 }
                 return
             }

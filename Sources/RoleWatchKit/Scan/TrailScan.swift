@@ -10,7 +10,10 @@ public struct ScanOptions: Sendable {
     /// A live progress line on standard error (only sensible on a terminal).
     public var showProgress: Bool
 
-    public init(paths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount, maxRecordBytes: Int = 8 << 20, showProgress: Bool = false) {
+    public init(
+        paths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount, maxRecordBytes: Int = 8 << 20,
+        showProgress: Bool = false
+    ) {
         self.paths = paths
         self.threads = max(1, threads)
         self.maxRecordBytes = maxRecordBytes
@@ -38,7 +41,8 @@ public final class TrailScan {
         self.sink = sink
         self.say = say
         self.engine = try DetectionEngine(
-            rules: rules, context: DetectionContext(config: config, awsRanges: awsRanges, warn: { say("warning: \($0)") }))
+            rules: rules,
+            context: DetectionContext(config: config, awsRanges: awsRanges, warn: { say("warning: \($0)") }))
     }
 
     public func run() throws -> ScanSummary {
@@ -51,8 +55,12 @@ public final class TrailScan {
         }
         summary.skippedFiles = discovery.skipped.count
         if !discovery.skipped.isEmpty {
-            let reasons = Dictionary(grouping: discovery.skipped, by: \.reason.description).map { "\($0.key): \($0.value.count)" }.sorted()
-            say("note: skipped \(discovery.skipped.count) files that are not trail files (\(reasons.joined(separator: ", ")))")
+            let reasons = Dictionary(grouping: discovery.skipped, by: \.reason.description).map {
+                "\($0.key): \($0.value.count)"
+            }.sorted()
+            say(
+                "note: skipped \(discovery.skipped.count) files that are not trail files (\(reasons.joined(separator: ", ")))"
+            )
         }
         let files = discovery.files
         var progress = ProgressLine(enabled: options.showProgress, totalFiles: files.count, started: started)
@@ -158,11 +166,13 @@ public struct ScanSummary: Sendable {
     public var line: String {
         let seconds = Double(elapsed.milliseconds) / 1000
         let bySeverity = Severity.allCases.reversed().compactMap { s in alerts[s].map { "\($0) \(s.rawValue)" } }
-        var text = "scanned \(files) files (\(Self.megabytes(decompressedBytes)), \(Self.megabytes(compressedBytes)) on disk) in "
+        var text =
+            "scanned \(files) files (\(Self.megabytes(decompressedBytes)), \(Self.megabytes(compressedBytes)) on disk) in "
         text += String(format: "%.1f s", seconds)
         text += ": \(records) records, \(watchedEvents) on watched roles, \(alertCount) alerts"
         if !bySeverity.isEmpty { text += " (" + bySeverity.joined(separator: ", ") + ")" }
-        text += "; \(damagedFiles) damaged files, \(badRecords) bad records, \(lateEvents) late events, \(skippedFiles) files skipped"
+        text +=
+            "; \(damagedFiles) damaged files, \(badRecords) bad records, \(lateEvents) late events, \(skippedFiles) files skipped"
         return text
     }
 
@@ -190,7 +200,8 @@ struct ProgressLine {
         let seconds = max(Double((now - started).milliseconds) / 1000, 0.001)
         let text = String(
             format: "\r\u{1B}[K%d/%d files  %.1f MB/s  %.0f events/s  %d alerts", summary.files, totalFiles,
-            Double(summary.decompressedBytes) / 1_000_000 / seconds, Double(summary.records) / seconds, summary.alertCount)
+            Double(summary.decompressedBytes) / 1_000_000 / seconds, Double(summary.records) / seconds,
+            summary.alertCount)
         FileHandle.standardError.write(Data(text.utf8))
     }
 

@@ -49,7 +49,10 @@ public final class NDJSONSink: AlertSink {
     public init(path: String) throws(SinkError) {
         guard FileManager.default.createFile(atPath: path, contents: nil),
             let handle = FileHandle(forWritingAtPath: path)
-        else { throw SinkError(destination: path, problem: "cannot create the output file (check the folder exists and is writable)") }
+        else {
+            throw SinkError(
+                destination: path, problem: "cannot create the output file (check the folder exists and is writable)")
+        }
         self.handle = handle
         self.closeOnDeinit = true
         self.destination = path

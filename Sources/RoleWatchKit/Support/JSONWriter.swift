@@ -7,10 +7,22 @@ struct JSONWriter {
 
     init() {}
 
-    mutating func beginObject() { value("{"); needsComma.append(false) }
-    mutating func endObject() { needsComma.removeLast(); text += "}" }
-    mutating func beginArray() { value("["); needsComma.append(false) }
-    mutating func endArray() { needsComma.removeLast(); text += "]" }
+    mutating func beginObject() {
+        value("{")
+        needsComma.append(false)
+    }
+    mutating func endObject() {
+        needsComma.removeLast()
+        text += "}"
+    }
+    mutating func beginArray() {
+        value("[")
+        needsComma.append(false)
+    }
+    mutating func endArray() {
+        needsComma.removeLast()
+        text += "]"
+    }
 
     mutating func key(_ name: String) {
         separate()

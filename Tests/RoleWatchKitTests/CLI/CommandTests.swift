@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RoleWatchKit
 
 /// Runs the real `rolewatch` executable, as a user would, and checks stdout, stderr and the
@@ -14,7 +15,9 @@ struct CommandTests {
     /// The executable sits beside the test bundle in the build folder (`swift test` builds both).
     static let executable: URL = {
         let folder = Bundle.main.bundleURL.deletingLastPathComponent()
-        for candidate in [folder.appendingPathComponent("rolewatch"), Bundle.main.bundleURL.appendingPathComponent("rolewatch")]
+        for candidate in [
+            folder.appendingPathComponent("rolewatch"), Bundle.main.bundleURL.appendingPathComponent("rolewatch"),
+        ]
         where FileManager.default.isExecutableFile(atPath: candidate.path) {
             return candidate
         }
@@ -66,7 +69,11 @@ struct CommandTests {
         #expect(result.status == 0)
         #expect(result.stdout.isEmpty)
         let written = try String(contentsOfFile: directory.path + "/alerts.ndjson", encoding: .utf8)
-        #expect(written == (try String(contentsOf: SourceTree.root.appendingPathComponent("Samples/expected-alerts.ndjson"), encoding: .utf8)))
+        #expect(
+            written
+                == (try String(
+                    contentsOf: SourceTree.root.appendingPathComponent("Samples/expected-alerts.ndjson"),
+                    encoding: .utf8)))
     }
 
     @Test func failOnSetsStatusOne() throws {
@@ -94,7 +101,8 @@ struct CommandTests {
     @Test func badConfigIsRefusedWithFileAndLine() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let config = try directory.write("site.yaml", Array("roles:\n  - arn: arn:aws:iam::1:role/X\nalowed_cidrs: [1.2.3.4/32]\n".utf8))
+        let config = try directory.write(
+            "site.yaml", Array("roles:\n  - arn: arn:aws:iam::1:role/X\nalowed_cidrs: [1.2.3.4/32]\n".utf8))
         let result = try Self.run(["scan", "Samples/AWSLogs", "--config", config])
         #expect(result.status == 2)
         #expect(result.stderr.contains("site.yaml:3: unknown key 'alowed_cidrs'"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RoleWatchKit
 
 struct SiteConfigTests {
@@ -14,20 +15,21 @@ struct SiteConfigTests {
         #expect(config.locationPrefixV4 == 24 && config.locationPrefixV6 == 48)
     }
 
-    @Test(arguments: [
-        ("roles:\n  - arn: arn:aws:iam::1:role/X\nalowed_cidrs: []\n", 3, "unknown key 'alowed_cidrs'"),
-        ("allowed_cidrs: [10.0.0.0/33]\nroles:\n  - arn: arn:aws:iam::1:role/X\n", 1, "allowed_cidrs"),
-        ("allowed_cidrs: [10.0.0.1/8]\nroles:\n  - arn: arn:aws:iam::1:role/X\n", 1, "host bits"),
-        ("roles:\n  - arn: arn:aws:iam::1:role/X\n    session_names: ['(']\n", 3, "not a valid regular expression"),
-        ("roles:\n  - assumed_by: [x]\n", 2, "missing required key 'arn'"),
-        ("roles:\n  - arn: role/X\n", 2, "is not an ARN"),
-        ("roles:\n  - arn: arn:aws:iam::1:role/X\n    require_external_id: maybe\n", 3, "expected true or false"),
-        ("roles:\n  - arn: arn:aws:iam::1:role/X\nlocation_prefix_ipv4: 40\n", 3, "out of range"),
-        ("roles:\n  - arn: arn:aws:iam::1:role/X\nallowed_lateness: soon\n", 3, "expected a duration"),
-        ("allowed_cidrs: []\n", nil, "no roles to watch"),
-        ("roles: [\n", 2, "not valid YAML"),
-        ("- a\n- b\n", 1, "must be a mapping"),
-    ] as [(String, Int?, String)])
+    @Test(
+        arguments: [
+            ("roles:\n  - arn: arn:aws:iam::1:role/X\nalowed_cidrs: []\n", 3, "unknown key 'alowed_cidrs'"),
+            ("allowed_cidrs: [10.0.0.0/33]\nroles:\n  - arn: arn:aws:iam::1:role/X\n", 1, "allowed_cidrs"),
+            ("allowed_cidrs: [10.0.0.1/8]\nroles:\n  - arn: arn:aws:iam::1:role/X\n", 1, "host bits"),
+            ("roles:\n  - arn: arn:aws:iam::1:role/X\n    session_names: ['(']\n", 3, "not a valid regular expression"),
+            ("roles:\n  - assumed_by: [x]\n", 2, "missing required key 'arn'"),
+            ("roles:\n  - arn: role/X\n", 2, "is not an ARN"),
+            ("roles:\n  - arn: arn:aws:iam::1:role/X\n    require_external_id: maybe\n", 3, "expected true or false"),
+            ("roles:\n  - arn: arn:aws:iam::1:role/X\nlocation_prefix_ipv4: 40\n", 3, "out of range"),
+            ("roles:\n  - arn: arn:aws:iam::1:role/X\nallowed_lateness: soon\n", 3, "expected a duration"),
+            ("allowed_cidrs: []\n", nil, "no roles to watch"),
+            ("roles: [\n", 2, "not valid YAML"),
+            ("- a\n- b\n", 1, "must be a mapping"),
+        ] as [(String, Int?, String)])
     func refusesBadConfig(_ text: String, line: Int?, problem: String) {
         #expect {
             _ = try SiteConfig.parse(text, path: "site.yaml")
@@ -49,36 +51,46 @@ struct RuleTests {
         let folder = try RuleSet.load(directory: SourceTree.root.appendingPathComponent("rules").path)
         let builtIn = try RuleSet.builtIn()
         #expect(folder.map(\.id) == builtIn.map(\.id))
-        let files = try FileManager.default.contentsOfDirectory(atPath: SourceTree.root.appendingPathComponent("rules").path)
+        let files = try FileManager.default.contentsOfDirectory(
+            atPath: SourceTree.root.appendingPathComponent("rules").path)
         for (name, text) in BuiltInRules.files {
             #expect(files.contains(name))
-            let onDisk = try String(contentsOf: SourceTree.root.appendingPathComponent("rules/\(name)"), encoding: .utf8)
-            #expect(onDisk.trimmingCharacters(in: .whitespacesAndNewlines) == text, "rules/\(name) changed: run ./scripts/embed-rules.sh")
+            let onDisk = try String(
+                contentsOf: SourceTree.root.appendingPathComponent("rules/\(name)"), encoding: .utf8)
+            #expect(
+                onDisk.trimmingCharacters(in: .whitespacesAndNewlines) == text,
+                "rules/\(name) changed: run ./scripts/embed-rules.sh")
         }
     }
 
     @Test func everyShippedRuleBuildsItsDetector() throws {
         let engine = try DetectionEngine(
-            rules: try RuleSet.builtIn(), context: DetectionContext(config: ExampleSite.config, awsRanges: ExampleSite.awsRanges))
+            rules: try RuleSet.builtIn(),
+            context: DetectionContext(config: ExampleSite.config, awsRanges: ExampleSite.awsRanges))
         #expect(engine.disabled.isEmpty)
         #expect(engine.rules.count == DetectorRegistry.all.count)
     }
 
     static let header = "id: r\ndetector: assume-burst\nseverity: high\ntitle: T\n"
 
-    @Test(arguments: [
-        ("id: r\ndetector: assume-burst\nseverity: urgent\ntitle: T\n", 3, "not one of info, low, medium, high, critical"),
-        ("id: R_1\ndetector: assume-burst\nseverity: high\ntitle: T\n", 1, "lowercase"),
-        ("detector: assume-burst\nseverity: high\ntitle: T\n", 1, "missing required key 'id'"),
-        (header + "parameters:\n  window: fast\n", 6, "expected a duration"),
-        (header + "parameters:\n  max_calls: -1\n", 6, "out of range"),
-        (header + "parameters:\n  max_cals: 5\n", 6, "unknown key 'max_cals'"),
-        (header + "colour: red\n", 5, "unknown key 'colour'"),
-    ] as [(String, Int?, String)])
+    @Test(
+        arguments: [
+            (
+                "id: r\ndetector: assume-burst\nseverity: urgent\ntitle: T\n", 3,
+                "not one of info, low, medium, high, critical"
+            ),
+            ("id: R_1\ndetector: assume-burst\nseverity: high\ntitle: T\n", 1, "lowercase"),
+            ("detector: assume-burst\nseverity: high\ntitle: T\n", 1, "missing required key 'id'"),
+            (header + "parameters:\n  window: fast\n", 6, "expected a duration"),
+            (header + "parameters:\n  max_calls: -1\n", 6, "out of range"),
+            (header + "parameters:\n  max_cals: 5\n", 6, "unknown key 'max_cals'"),
+            (header + "colour: red\n", 5, "unknown key 'colour'"),
+        ] as [(String, Int?, String)])
     func refusesBadRule(_ text: String, line: Int?, problem: String) {
         #expect {
             let rule = try Rule.parse(text, file: "r.yaml")
-            _ = try DetectionEngine(rules: [rule], context: DetectionContext(config: ExampleSite.config, awsRanges: nil))
+            _ = try DetectionEngine(
+                rules: [rule], context: DetectionContext(config: ExampleSite.config, awsRanges: nil))
         } throws: { error in
             guard let error = error as? ConfigError else { return false }
             return error.line == line && error.problem.contains(problem)
@@ -88,7 +100,8 @@ struct RuleTests {
     @Test func unknownDetectorIsRefused() throws {
         let rule = try Rule.parse("id: r\ndetector: telepathy\nseverity: low\ntitle: T\n", file: "r.yaml")
         #expect(throws: ConfigError.self) {
-            _ = try DetectionEngine(rules: [rule], context: DetectionContext(config: ExampleSite.config, awsRanges: nil))
+            _ = try DetectionEngine(
+                rules: [rule], context: DetectionContext(config: ExampleSite.config, awsRanges: nil))
         }
     }
 

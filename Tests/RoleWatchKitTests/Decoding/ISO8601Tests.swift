@@ -1,20 +1,22 @@
 import Foundation
 import Testing
+
 @testable import RoleWatchKit
 
 struct ISO8601Tests {
-    @Test(arguments: [
-        ("2024-05-01T12:34:56Z", 1_714_566_896_000),
-        ("2024-05-01T12:34:56.789Z", 1_714_566_896_789),
-        ("2024-05-01T12:34:56.7Z", 1_714_566_896_700),
-        ("2024-05-01T14:34:56+02:00", 1_714_566_896_000),
-        ("2024-05-01T07:34:56-0500", 1_714_566_896_000),
-        ("2024-05-01 12:34:56", 1_714_566_896_000),  // CloudTrail Lake / Athena: UTC without a zone
-        ("2024-05-01 12:34:56.000", 1_714_566_896_000),
-        ("1970-01-01T00:00:00Z", 0),
-        ("2000-02-29T00:00:00Z", 951_782_400_000),
-        ("1969-12-31T23:59:59Z", -1000),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("2024-05-01T12:34:56Z", 1_714_566_896_000),
+            ("2024-05-01T12:34:56.789Z", 1_714_566_896_789),
+            ("2024-05-01T12:34:56.7Z", 1_714_566_896_700),
+            ("2024-05-01T14:34:56+02:00", 1_714_566_896_000),
+            ("2024-05-01T07:34:56-0500", 1_714_566_896_000),
+            ("2024-05-01 12:34:56", 1_714_566_896_000),  // CloudTrail Lake / Athena: UTC without a zone
+            ("2024-05-01 12:34:56.000", 1_714_566_896_000),
+            ("1970-01-01T00:00:00Z", 0),
+            ("2000-02-29T00:00:00Z", 951_782_400_000),
+            ("1969-12-31T23:59:59Z", -1000),
+        ] as [(String, Int64)])
     func parses(_ text: String, milliseconds: Int64) {
         #expect(ISO8601.parse(text)?.milliseconds == milliseconds)
     }
@@ -62,8 +64,8 @@ struct EvidenceTextTests {
 
     @Test func redactsSecrets() throws {
         let text = evidence(
-            #"{"responseElements":{"credentials":{"accessKeyId":"ASIAX","sessionToken":"IQoJsecret","expiration":"x"}},"# +
-            #""other":{"SecretAccessKey": "wJalr\"secret"}, "sessionToken": null, "note":"sessionToken"}"#)
+            #"{"responseElements":{"credentials":{"accessKeyId":"ASIAX","sessionToken":"IQoJsecret","expiration":"x"}},"#
+                + #""other":{"SecretAccessKey": "wJalr\"secret"}, "sessionToken": null, "note":"sessionToken"}"#)
         #expect(!text.contains("IQoJsecret") && !text.contains("wJalr"))
         #expect(text.contains(#""sessionToken":"<redacted>""#))
         #expect(text.contains(#""accessKeyId":"ASIAX""#))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RoleWatchKit
 
 /// Every detector example again, this time through a real `.json.gz` file on disk and the
@@ -15,7 +16,8 @@ struct DetectorExamplesEndToEndTests {
         let sink = CollectingSink()
         let messages = Messages()
         let scan = try TrailScan(
-            config: item.example.config, rules: [try ExampleRunner.rule(for: type, parameters: item.example.parameters)],
+            config: item.example.config,
+            rules: [try ExampleRunner.rule(for: type, parameters: item.example.parameters)],
             awsRanges: item.example.withAWSRanges ? ExampleSite.awsRanges : nil,
             options: ScanOptions(paths: [directory.path], threads: 1), sink: sink, say: { messages.say($0) })
         let summary = try scan.run()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RoleWatchKit
 
 /// Every detector's examples are its tests: each firing example must produce an alert of the
@@ -40,7 +41,9 @@ struct DetectorExamplesTests {
         #expect(ids == ids.sorted())
         #expect(Set(ids).count == ids.count)
         let folder = SourceTree.root.appendingPathComponent("Sources/RoleWatchKit/Detection/Detectors")
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix("Detector.swift") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
+            $0.hasSuffix("Detector.swift")
+        }
         let names = DetectorRegistry.all.map { String(describing: $0) + ".swift" }
         #expect(Set(files) == Set(names))
     }

@@ -1,11 +1,13 @@
 import Foundation
+
 @testable import RoleWatchKit
 
 /// Runs a detector's example through the same path a scan takes after decoding: the watch
 /// list's prefilter, evidence text from the record as AWS writes it, the engine, and folding.
 enum ExampleRunner {
     static func rule(for detector: any Detector.Type, parameters: String?) throws -> Rule {
-        let shipped = try require(try RuleSet.builtIn().first { $0.detector == detector.id }, "no shipped rule uses \(detector.id)")
+        let shipped = try require(
+            try RuleSet.builtIn().first { $0.detector == detector.id }, "no shipped rule uses \(detector.id)")
         guard let parameters else { return shipped }
         let body = parameters.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
         return try Rule.parse(
@@ -14,8 +16,10 @@ enum ExampleRunner {
     }
 
     static func alerts(_ example: DetectorExample, detector: any Detector.Type) throws -> [Alert] {
-        let context = DetectionContext(config: example.config, awsRanges: example.withAWSRanges ? ExampleSite.awsRanges : nil)
-        let engine = try DetectionEngine(rules: [try rule(for: detector, parameters: example.parameters)], context: context)
+        let context = DetectionContext(
+            config: example.config, awsRanges: example.withAWSRanges ? ExampleSite.awsRanges : nil)
+        let engine = try DetectionEngine(
+            rules: [try rule(for: detector, parameters: example.parameters)], context: context)
         let watchList = WatchList(config: example.config)
         for (index, event) in example.events.enumerated() {
             guard let (target, session) = watchList.classify(event) else { continue }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RoleWatchKit
 
 /// Damaged input never crashes the scan or vanishes: each problem gives one clear message
@@ -8,7 +9,8 @@ import Testing
 struct BadInputTests {
     /// A record that raises a human-operator alert, so "still used" is visible as an alert.
     static let alerting = ExampleEvent.assumeRole(
-        by: .ssoUser("erin@acme.example"), role: ExampleSite.outboundRole, session: "erin@acme.example", externalId: nil,
+        by: .ssoUser("erin@acme.example"), role: ExampleSite.outboundRole, session: "erin@acme.example",
+        externalId: nil,
         ip: ExampleSite.homeIP, minute: 1)
     static let quiet = ExampleEvent.assumeRole(
         by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d", minute: 2)
@@ -46,7 +48,9 @@ struct BadInputTests {
     }
 
     @Test func invalidJSONInOneRecord() throws {
-        let body = "{\"Records\":[" + RecordWriter.json(Self.alerting) + ",{\"eventTime\":\"2025-11-20T10:00:00Z\",\"eventName\":tru}]}"
+        let body =
+            "{\"Records\":[" + RecordWriter.json(Self.alerting)
+            + ",{\"eventTime\":\"2025-11-20T10:00:00Z\",\"eventName\":tru}]}"
         let result = try scan("j.json", Array(body.utf8))
         #expect(result.messages.count == 1)
         #expect(result.messages[0].contains("offset"))
@@ -114,7 +118,8 @@ struct BadInputTests {
         // Root reads any file whatever its mode, so a file that cannot be opened is made as a
         // dangling symbolic link, which fails the same way for every user.
         let path = directory.path + "/gone.json.gz"
-        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: directory.path + "/missing.json.gz")
+        try FileManager.default.createSymbolicLink(
+            atPath: path, withDestinationPath: directory.path + "/missing.json.gz")
         let run = try ScanRun.run([directory.path])
         #expect(run.messages.about("gone.json.gz").count == 1)
         #expect(humanOperatorAlerts(run.alerts) == 1)

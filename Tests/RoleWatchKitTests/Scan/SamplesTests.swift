@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RoleWatchKit
 
 /// The bundled sample archive gives exactly the alerts in `Samples/expected-alerts.ndjson`,
@@ -10,12 +11,15 @@ struct SamplesTests {
 
     @Test func sampleScanGivesTheExpectedAlerts() throws {
         let run = try ScanRun.run([Self.archive])
-        let expected = try String(contentsOfFile: Self.expected, encoding: .utf8).split(separator: "\n").map(String.init)
+        let expected = try String(contentsOfFile: Self.expected, encoding: .utf8).split(separator: "\n").map(
+            String.init)
         let got = run.alerts.map { $0.json() }
         #expect(got.count == expected.count)
         // Name the first difference briefly: whole alerts are too long to read in a failure.
         if let index = (0..<min(got.count, expected.count)).first(where: { got[$0] != expected[$0] }) {
-            Issue.record("alert \(index + 1) differs: \(run.alerts[index].rule) \(run.alerts[index].id); regenerate with `make samples` if the change is intended")
+            Issue.record(
+                "alert \(index + 1) differs: \(run.alerts[index].rule) \(run.alerts[index].id); regenerate with `make samples` if the change is intended"
+            )
         }
         #expect(run.summary.damagedFiles == 0 && run.summary.badRecords == 0 && run.summary.lateEvents == 0)
         #expect(run.summary.skippedFiles > 0, "the sample holds digest files, which must be skipped")
@@ -51,6 +55,8 @@ struct SamplesTests {
         _ = try generator.write()
         let fresh = try ScanRun.run([directory.path + "/AWSLogs"]).alerts.map { $0.json() }
         let committed = try ScanRun.run([Self.archive]).alerts.map { $0.json() }
-        #expect(fresh == committed, "Samples/ is stale: regenerate it with `swift run rolewatch generate Samples` (see README)")
+        #expect(
+            fresh == committed,
+            "Samples/ is stale: regenerate it with `swift run rolewatch generate Samples` (see README)")
     }
 }

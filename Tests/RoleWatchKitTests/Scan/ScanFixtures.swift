@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RoleWatchKit
 
 /// Collects alerts in memory, in the order a sink receives them.
@@ -35,7 +36,8 @@ enum ScanRun {
     static func run(
         _ paths: [String], config: SiteConfig? = nil, threads: Int = 1, maxRecordBytes: Int = 8 << 20
     ) throws -> (alerts: [Alert], summary: ScanSummary, messages: Messages) {
-        let site = try config ?? SiteConfig.load(path: SourceTree.root.appendingPathComponent("Samples/rolewatch.yaml").path)
+        let site =
+            try config ?? SiteConfig.load(path: SourceTree.root.appendingPathComponent("Samples/rolewatch.yaml").path)
         let ranges = try site.awsIPRangesPath.map { try AWSIPRanges.load(contentsOf: $0) }
         let sink = CollectingSink()
         let messages = Messages()

@@ -39,8 +39,10 @@ public final class AssumeBurstDetector: Detector {
                 maxDistinctAccounts: try p.int("max_distinct_accounts", default: 25, in: 0...10_000_000),
                 baselineMultiplier: try p.double("baseline_multiplier", default: nil, in: 1...1_000_000),
                 baselineMinCalls: try p.int("baseline_min_calls", default: 30, in: 1...10_000_000),
-                baselinePeriod: try p.duration("baseline_period", default: .seconds(7 * 86_400), in: .seconds(3600)...(.seconds(90 * 86_400))),
-                baselineMinHistory: try p.duration("baseline_min_history", default: .seconds(86_400), in: .zero...(.seconds(90 * 86_400))),
+                baselinePeriod: try p.duration(
+                    "baseline_period", default: .seconds(7 * 86_400), in: .seconds(3600)...(.seconds(90 * 86_400))),
+                baselineMinHistory: try p.duration(
+                    "baseline_min_history", default: .seconds(86_400), in: .zero...(.seconds(90 * 86_400))),
                 includeDenied: try p.bool("include_denied", default: false))
         }
     }
@@ -55,7 +57,9 @@ public final class AssumeBurstDetector: Detector {
             if callers.count >= context.config.maxTrackedKeys { evictIdle() }
             callers[caller] = CallerState(
                 window: EpisodeWindow(window: parameters.window),
-                baseline: RateBaseline(bucket: parameters.window, period: parameters.baselinePeriod, minHistory: parameters.baselineMinHistory))
+                baseline: RateBaseline(
+                    bucket: parameters.window, period: parameters.baselinePeriod,
+                    minHistory: parameters.baselineMinHistory))
         }
         callers[caller]!.window.add(
             EpisodeWindow.Call(
@@ -75,19 +79,28 @@ public final class AssumeBurstDetector: Detector {
                     var reasons: [String] = []
                     let span = DurationText.format(p.window)
                     if p.maxCalls > 0, snapshot.count > p.maxCalls {
-                        reasons.append("\(snapshot.count) AssumeRole calls on watched roles within \(span) (threshold \(p.maxCalls))")
+                        reasons.append(
+                            "\(snapshot.count) AssumeRole calls on watched roles within \(span) (threshold \(p.maxCalls))"
+                        )
                     }
                     if p.maxDistinctRoles > 0, snapshot.distinctRoles > p.maxDistinctRoles {
-                        reasons.append("\(snapshot.distinctRoles) distinct watched roles within \(span) (threshold \(p.maxDistinctRoles))")
+                        reasons.append(
+                            "\(snapshot.distinctRoles) distinct watched roles within \(span) (threshold \(p.maxDistinctRoles))"
+                        )
                     }
                     if p.maxDistinctAccounts > 0, snapshot.distinctAccounts > p.maxDistinctAccounts {
-                        reasons.append("\(snapshot.distinctAccounts) distinct accounts within \(span) (threshold \(p.maxDistinctAccounts))")
+                        reasons.append(
+                            "\(snapshot.distinctAccounts) distinct accounts within \(span) (threshold \(p.maxDistinctAccounts))"
+                        )
                     }
                     if let multiplier = p.baselineMultiplier, snapshot.count >= p.baselineMinCalls,
-                        let usual = baseline.usual(at: snapshot.now), Double(snapshot.count) > multiplier * max(usual, 1)
+                        let usual = baseline.usual(at: snapshot.now),
+                        Double(snapshot.count) > multiplier * max(usual, 1)
                     {
                         let usualText = (usual * 10).rounded() / 10
-                        reasons.append("\(snapshot.count) calls within \(span), more than \(multiplier)x the caller's usual \(usualText)")
+                        reasons.append(
+                            "\(snapshot.count) calls within \(span), more than \(multiplier)x the caller's usual \(usualText)"
+                        )
                     }
                     return reasons.isEmpty ? nil : reasons
                 },
@@ -118,7 +131,9 @@ public final class AssumeBurstDetector: Detector {
     private func evictIdle() {
         if !warnedCap {
             warnedCap = true
-            context.warn("\(Self.id): tracking \(callers.count) callers (max_tracked_keys); dropping idle ones, which forgets their baselines")
+            context.warn(
+                "\(Self.id): tracking \(callers.count) callers (max_tracked_keys); dropping idle ones, which forgets their baselines"
+            )
         }
         let idle = callers.filter { $0.value.window.isIdle }.map(\.key)
         for key in idle.prefix(max(1, callers.count / 10)) { callers[key] = nil }
@@ -135,7 +150,8 @@ public final class AssumeBurstDetector: Detector {
         let fanOut = (0..<40).map { assume($0, minute: $0 / 8) }
         let steady = (0..<12).flatMap { hour in (0..<8).map { assume($0, minute: hour * 60 + $0 * 7) } }
         let history = (0..<160).map { assume($0 % 5, minute: $0 * 10) }
-        let baselineParameters = "window: 10m\nmax_calls: 0\nmax_distinct_roles: 0\nmax_distinct_accounts: 0\nbaseline_multiplier: 5\nbaseline_min_calls: 20\nbaseline_min_history: 1d"
+        let baselineParameters =
+            "window: 10m\nmax_calls: 0\nmax_distinct_roles: 0\nmax_distinct_accounts: 0\nbaseline_multiplier: 5\nbaseline_min_calls: 20\nbaseline_min_history: 1d"
         return DetectorExamples(
             firing: [
                 DetectorExample("one session assumes 40 customer roles within 5 minutes", events: fanOut),
@@ -154,7 +170,8 @@ public final class AssumeBurstDetector: Detector {
                     "a burst of AssumeRole calls on roles nobody watches",
                     events: (0..<200).map {
                         ExampleEvent.assumeRole(
-                            by: outbound, role: "arn:aws:iam::\(500_000_000_000 + $0):role/Unrelated", session: "x-\($0)", minute: $0 / 50)
+                            by: outbound, role: "arn:aws:iam::\(500_000_000_000 + $0):role/Unrelated",
+                            session: "x-\($0)", minute: $0 / 50)
                     }),
             ])
     }()

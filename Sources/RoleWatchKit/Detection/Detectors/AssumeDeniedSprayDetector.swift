@@ -27,7 +27,8 @@ public final class AssumeDeniedSprayDetector: Detector {
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         let call = event.event
-        guard !late, call.isAssumeRoleCall, call.errorCode == "AccessDenied", !watchedOnly || event.targetRole != nil else {
+        guard !late, call.isAssumeRoleCall, call.errorCode == "AccessDenied", !watchedOnly || event.targetRole != nil
+        else {
             return
         }
         let role = call.requestParameters.roleArn ?? "unknown role"
@@ -71,18 +72,24 @@ public final class AssumeDeniedSprayDetector: Detector {
 
     public static let examples: DetectorExamples = {
         let attacker = ExampleEvent.Caller.outbound("acme-backend-i-0a1b2c3d4e5f60718")
-        func denied(_ account: Int, minute: Int, by caller: ExampleEvent.Caller = attacker, role: String? = nil) -> CloudTrailEvent {
+        func denied(_ account: Int, minute: Int, by caller: ExampleEvent.Caller = attacker, role: String? = nil)
+            -> CloudTrailEvent
+        {
             ExampleEvent.assumeRole(
                 by: caller, role: role ?? ExampleSite.customerRole(String(400_000_000_000 + account)),
                 session: "vendor-scan-0000aaaa", externalId: "guess-\(account)", minute: minute, error: "AccessDenied")
         }
         return DetectorExamples(
             firing: [
-                DetectorExample("a session is refused on 12 customer roles in 3 minutes", events: (0..<12).map { denied($0, minute: $0 / 4) }),
+                DetectorExample(
+                    "a session is refused on 12 customer roles in 3 minutes",
+                    events: (0..<12).map { denied($0, minute: $0 / 4) }),
                 DetectorExample(
                     "an IAM user sprays roles nobody watches",
                     events: (0..<15).map {
-                        denied(0, minute: $0 / 5, by: .iamUser("mallory"), role: "arn:aws:iam::\(500_000_000_000 + $0):role/Admin")
+                        denied(
+                            0, minute: $0 / 5, by: .iamUser("mallory"),
+                            role: "arn:aws:iam::\(500_000_000_000 + $0):role/Admin")
                     }),
             ],
             quiet: [

@@ -14,7 +14,8 @@ public final class HumanOperatorDetector: Detector {
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         let call = event.event
-        guard call.isAssumeRoleCall, let role = context.role(event.targetRole), let roleArn = call.requestParameters.roleArn
+        guard call.isAssumeRoleCall, let role = context.role(event.targetRole),
+            let roleArn = call.requestParameters.roleArn
         else { return }
         let identity = call.userIdentity
         // AWS services assuming roles for you (CloudFormation, Lambda, …) are not people.
@@ -26,7 +27,8 @@ public final class HumanOperatorDetector: Detector {
         findings.append(
             Finding(
                 time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
-                sessionName: call.requestParameters.roleSessionName, accessKeyId: call.responseElements.credentialsAccessKeyId,
+                sessionName: call.requestParameters.roleSessionName,
+                accessKeyId: call.responseElements.credentialsAccessKeyId,
                 sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
                 events: [EvidenceEvent(event)],
                 reasons: ["\(call.callerARN) is not in assumed_by; the call \(outcome)"] + signals))
@@ -45,14 +47,16 @@ public final class HumanOperatorDetector: Detector {
                 "IAM user assumes a customer's integration role",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .iamUser("bob"), role: ExampleSite.customerRole("444455556666"), session: "bob", ip: ExampleSite.homeIP)
+                        by: .iamUser("bob"), role: ExampleSite.customerRole("444455556666"), session: "bob",
+                        ip: ExampleSite.homeIP)
                 ]),
             DetectorExample(
                 "console session assumes the outbound role, even though the call was refused",
                 events: [
                     {
                         var caller = ExampleEvent.Caller.assumedRole(
-                            "arn:aws:iam::111122223333:role/SupportEngineer", session: "carol", key: "ASIACONSOLE00000001",
+                            "arn:aws:iam::111122223333:role/SupportEngineer", session: "carol",
+                            key: "ASIACONSOLE00000001",
                             userAgent: "signin.amazonaws.com")
                         caller.fromConsole = true
                         return ExampleEvent.assumeRole(
@@ -66,7 +70,8 @@ public final class HumanOperatorDetector: Detector {
                 "the backend's own session assumes a customer role",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d")
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d"
+                    )
                 ]),
             DetectorExample(
                 "an SSO user assumes a role nobody watches",
@@ -86,7 +91,9 @@ public final class HumanOperatorDetector: Detector {
                 "an unexpected workload (not human-looking) assumes the outbound role",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .assumedRole("arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210", key: "ASIABATCH0000000001"),
+                        by: .assumedRole(
+                            "arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210",
+                            key: "ASIABATCH0000000001"),
                         role: ExampleSite.outboundRole, session: "acme-backend-i-0fedcba9876543210")
                 ]),
         ])
@@ -99,17 +106,23 @@ enum HumanSignals {
     static func of(_ event: CloudTrailEvent) -> [String] {
         var signals: [String] = []
         let identity = event.userIdentity
-        if let type = identity.type, ["IAMUser", "Root", "IdentityCenterUser", "SAMLUser", "FederatedUser"].contains(type) {
+        if let type = identity.type,
+            ["IAMUser", "Root", "IdentityCenterUser", "SAMLUser", "FederatedUser"].contains(type)
+        {
             signals.append("caller identity type is \(type)")
         }
         if event.eventName == "AssumeRoleWithSAML" { signals.append("assumed through SAML federation") }
-        if let issuer = identity.sessionIssuerArn, let name = ARN.lastComponent(issuer), name.hasPrefix("AWSReservedSSO_") {
+        if let issuer = identity.sessionIssuerArn, let name = ARN.lastComponent(issuer),
+            name.hasPrefix("AWSReservedSSO_")
+        {
             signals.append("caller is an IAM Identity Center (SSO) session of \(name)")
         }
         if event.sessionCredentialFromConsole { signals.append("credentials come from a console sign-in") }
         if identity.mfaAuthenticated { signals.append("caller's session is MFA-authenticated") }
         if let agent = event.userAgent {
-            if agent.contains("signin.amazonaws.com") || agent.contains("console.amazonaws.com") || agent == "AWS Internal" && event.sessionCredentialFromConsole {
+            if agent.contains("signin.amazonaws.com") || agent.contains("console.amazonaws.com")
+                || agent == "AWS Internal" && event.sessionCredentialFromConsole
+            {
                 signals.append("user agent is the AWS console (\(agent))")
             } else if agent.hasPrefix("aws-cli/") || agent.contains(" aws-cli/") {
                 signals.append("user agent is the AWS CLI (\(agent.split(separator: " ").first ?? ""))")
@@ -117,7 +130,10 @@ enum HumanSignals {
                 signals.append("user agent is AWS CloudShell")
             }
         }
-        for (what, name) in [("caller's session name", event.callerSessionName), ("requested session name", event.requestParameters.roleSessionName)] {
+        for (what, name) in [
+            ("caller's session name", event.callerSessionName),
+            ("requested session name", event.requestParameters.roleSessionName),
+        ] {
             guard let name else { continue }
             if SessionNameShape.isEmail(name) {
                 signals.append("\(what) '\(name)' is an e-mail address")

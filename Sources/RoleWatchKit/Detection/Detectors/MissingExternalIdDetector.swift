@@ -24,8 +24,10 @@ public final class MissingExternalIdDetector: Detector {
         findings.append(
             Finding(
                 time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
-                sessionName: call.requestParameters.roleSessionName, accessKeyId: call.responseElements.credentialsAccessKeyId,
-                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts, events: [EvidenceEvent(event)],
+                sessionName: call.requestParameters.roleSessionName,
+                accessKeyId: call.responseElements.credentialsAccessKeyId,
+                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
+                events: [EvidenceEvent(event)],
                 reasons: [reason]))
     }
 
@@ -35,12 +37,16 @@ public final class MissingExternalIdDetector: Detector {
             firing: [
                 DetectorExample(
                     "a customer role assumed without ExternalId succeeds",
-                    events: [ExampleEvent.assumeRole(by: .outbound(), role: customer, session: "vendor-scan-1a2b3c4d", externalId: nil)]),
+                    events: [
+                        ExampleEvent.assumeRole(
+                            by: .outbound(), role: customer, session: "vendor-scan-1a2b3c4d", externalId: nil)
+                    ]),
                 DetectorExample(
                     "an empty ExternalId is refused",
                     events: [
                         ExampleEvent.assumeRole(
-                            by: .outbound(), role: customer, session: "vendor-scan-1a2b3c4d", externalId: "", error: "AccessDenied")
+                            by: .outbound(), role: customer, session: "vendor-scan-1a2b3c4d", externalId: "",
+                            error: "AccessDenied")
                     ]),
             ],
             quiet: [
@@ -51,7 +57,8 @@ public final class MissingExternalIdDetector: Detector {
                     "a role that does not require one",
                     events: [
                         ExampleEvent.assumeRole(
-                            by: .scannerInstance(), role: ExampleSite.outboundRole, session: "acme-backend-i-0a1b2c3d4e5f60718",
+                            by: .scannerInstance(), role: ExampleSite.outboundRole,
+                            session: "acme-backend-i-0a1b2c3d4e5f60718",
                             externalId: nil)
                     ]),
             ])

@@ -33,7 +33,10 @@ public final class NonAWSIPDetector: Detector {
         case .unknown(let text):
             reason = SourceAddress.unknownReason(text)
         }
-        let what = event.targetRole != nil ? "\(call.eventName ?? "AssumeRole") of \(roleArn)" : "\(call.eventName ?? "call") with a session of \(roleArn)"
+        let what =
+            event.targetRole != nil
+            ? "\(call.eventName ?? "AssumeRole") of \(roleArn)"
+            : "\(call.eventName ?? "call") with a session of \(roleArn)"
         findings.append(event.sourceFinding(role: roleArn, reasons: [what + " from outside AWS", reason]))
     }
 
@@ -43,7 +46,8 @@ public final class NonAWSIPDetector: Detector {
                 "the outbound role is assumed from a home address",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .scannerInstance(), role: ExampleSite.outboundRole, session: "acme-backend-i-0a1b2c3d4e5f60718",
+                        by: .scannerInstance(), role: ExampleSite.outboundRole,
+                        session: "acme-backend-i-0a1b2c3d4e5f60718",
                         externalId: nil, ip: ExampleSite.homeIP)
                 ]),
             DetectorExample(
@@ -57,7 +61,8 @@ public final class NonAWSIPDetector: Detector {
                 "an IPv6 address outside AWS",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d",
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"),
+                        session: "vendor-scan-1a2b3c4d",
                         ip: "2001:db8:1234::5")
                 ]),
         ],
@@ -66,7 +71,8 @@ public final class NonAWSIPDetector: Detector {
                 "the backend assumes from its EC2 address",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d")
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d"
+                    )
                 ]),
             DetectorExample(
                 "an AWS service acts with the session",
@@ -79,13 +85,15 @@ public final class NonAWSIPDetector: Detector {
                 "a home address assuming a role nobody watches",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .iamUser(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "bob", ip: ExampleSite.homeIP)
+                        by: .iamUser(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "bob",
+                        ip: ExampleSite.homeIP)
                 ]),
             DetectorExample(
                 "an IPv6 address inside AWS",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d",
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"),
+                        session: "vendor-scan-1a2b3c4d",
                         ip: "2600:1f18:45d5:d3ff::10")
                 ]),
         ])

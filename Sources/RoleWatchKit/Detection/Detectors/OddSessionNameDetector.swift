@@ -18,25 +18,31 @@ public final class OddSessionNameDetector: Detector {
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         let call = event.event
-        guard call.isAssumeRoleCall, let role = context.role(event.targetRole), let roleArn = call.requestParameters.roleArn,
+        guard call.isAssumeRoleCall, let role = context.role(event.targetRole),
+            let roleArn = call.requestParameters.roleArn,
             let name = call.requestParameters.roleSessionName
         else { return }
         guard let reason = oddity(of: name, for: role) else { return }
         findings.append(
             Finding(
-                time: event.time, principal: call.callerARN, key: roleArn + "\u{0}" + name, role: roleArn, sessionName: name,
-                accessKeyId: call.responseElements.credentialsAccessKeyId, sourceIPs: call.sourceIPAddress.map { [$0] } ?? [],
+                time: event.time, principal: call.callerARN, key: roleArn + "\u{0}" + name, role: roleArn,
+                sessionName: name,
+                accessKeyId: call.responseElements.credentialsAccessKeyId,
+                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [],
                 accounts: event.accounts, events: [EvidenceEvent(event)], reasons: [reason]))
     }
 
     private func oddity(of name: String, for role: WatchedRole) -> String? {
         if !role.sessionNames.isEmpty {
             guard !role.sessionNames.contains(where: { $0.matches(name) }) else { return nil }
-            return "session name '\(name)' matches none of the role's session_names (\(role.sessionNames.map(\.pattern).joined(separator: ", ")))"
+            return
+                "session name '\(name)' matches none of the role's session_names (\(role.sessionNames.map(\.pattern).joined(separator: ", ")))"
         }
         if SessionNameShape.isEmail(name) { return "session name '\(name)' is an e-mail address" }
         if let sdk = SessionNameShape.sdkDefault(name) { return "session name '\(name)' is an SDK default (\(sdk))" }
-        if SessionNameShape.looksRandom(name, minLength: randomMinLength) { return "session name '\(name)' looks random" }
+        if SessionNameShape.looksRandom(name, minLength: randomMinLength) {
+            return "session name '\(name)' looks random"
+        }
         return nil
     }
 
@@ -51,21 +57,24 @@ public final class OddSessionNameDetector: Detector {
                     "an SDK default name on a role without patterns",
                     events: [
                         ExampleEvent.assumeRole(
-                            by: .assumedRole(ExampleSite.reportingCaller, session: "report-fn", key: "ASIAREPORT000000001"),
+                            by: .assumedRole(
+                                ExampleSite.reportingCaller, session: "report-fn", key: "ASIAREPORT000000001"),
                             role: ExampleSite.reportingRole, session: "botocore-session-1732100000", externalId: nil)
                     ]),
                 DetectorExample(
                     "an e-mail on a role without patterns",
                     events: [
                         ExampleEvent.assumeRole(
-                            by: .assumedRole(ExampleSite.reportingCaller, session: "report-fn", key: "ASIAREPORT000000001"),
+                            by: .assumedRole(
+                                ExampleSite.reportingCaller, session: "report-fn", key: "ASIAREPORT000000001"),
                             role: ExampleSite.reportingRole, session: "dave@acme.example", externalId: nil)
                     ]),
                 DetectorExample(
                     "a random-looking name on a role without patterns",
                     events: [
                         ExampleEvent.assumeRole(
-                            by: .assumedRole(ExampleSite.reportingCaller, session: "report-fn", key: "ASIAREPORT000000001"),
+                            by: .assumedRole(
+                                ExampleSite.reportingCaller, session: "report-fn", key: "ASIAREPORT000000001"),
                             role: ExampleSite.reportingRole, session: "Xk3q9ZpL2mN8vR4t", externalId: nil)
                     ]),
             ],
@@ -77,14 +86,16 @@ public final class OddSessionNameDetector: Detector {
                     "a structured workload name on a role without patterns",
                     events: [
                         ExampleEvent.assumeRole(
-                            by: .assumedRole(ExampleSite.reportingCaller, session: "report-fn", key: "ASIAREPORT000000001"),
+                            by: .assumedRole(
+                                ExampleSite.reportingCaller, session: "report-fn", key: "ASIAREPORT000000001"),
                             role: ExampleSite.reportingRole, session: "nightly-report-2025-11-20", externalId: nil)
                     ]),
                 DetectorExample(
                     "an odd name on a role nobody watches",
                     events: [
                         ExampleEvent.assumeRole(
-                            by: .outbound(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "botocore-session-1")
+                            by: .outbound(), role: "arn:aws:iam::111122223333:role/Sandbox",
+                            session: "botocore-session-1")
                     ]),
             ])
     }()

@@ -28,7 +28,8 @@ public final class SessionMultiLocationDetector: Detector {
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
         self.lifetime = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
-            try p.duration("max_session_lifetime", default: .seconds(12 * 3600), in: .seconds(900)...(.seconds(36 * 3600)))
+            try p.duration(
+                "max_session_lifetime", default: .seconds(12 * 3600), in: .seconds(900)...(.seconds(36 * 3600)))
         }
     }
 
@@ -68,7 +69,8 @@ public final class SessionMultiLocationDetector: Detector {
 
     private func location(of call: CloudTrailEvent) -> String? {
         guard case .ip(let ip) = SourceAddress(call) else { return nil }
-        let network = ip.network(ipv4PrefixLength: context.config.locationPrefixV4, ipv6PrefixLength: context.config.locationPrefixV6)
+        let network = ip.network(
+            ipv4PrefixLength: context.config.locationPrefixV4, ipv6PrefixLength: context.config.locationPrefixV6)
         return call.vpcEndpointId.map { "\(network) via \($0)" } ?? network.description
     }
 
@@ -83,7 +85,9 @@ public final class SessionMultiLocationDetector: Detector {
                     time: firsts[1].value.time, principal: track.principal, key: key, role: track.role,
                     sessionName: track.sessionName, accessKeyId: track.accessKeyId, sourceIPs: track.addresses.sorted(),
                     accounts: ARN.account(track.role).map { [$0] } ?? [], events: firsts.map(\.value),
-                    reasons: ["one session used from \(names.count) network locations: \(names.joined(separator: ", "))"]))
+                    reasons: [
+                        "one session used from \(names.count) network locations: \(names.joined(separator: ", "))"
+                    ]))
         }
     }
 
@@ -92,7 +96,8 @@ public final class SessionMultiLocationDetector: Detector {
         if !warnedCap {
             warnedCap = true
             context.warn(
-                "session-multi-location: tracking \(tracks.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding")
+                "session-multi-location: tracking \(tracks.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding"
+            )
         }
         let oldest = tracks.sorted { $0.value.start < $1.value.start }.prefix(max(1, tracks.count / 10))
         for (key, _) in oldest { tracks[key] = nil }
@@ -108,14 +113,22 @@ public final class SessionMultiLocationDetector: Detector {
                     "credentials issued to the backend are used from a home address",
                     events: [
                         issue,
-                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001", ip: ExampleSite.backendIP, minute: 2),
-                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001", ip: ExampleSite.homeIP, minute: 40),
+                        ExampleEvent.call(
+                            role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001",
+                            ip: ExampleSite.backendIP, minute: 2),
+                        ExampleEvent.call(
+                            role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001",
+                            ip: ExampleSite.homeIP, minute: 40),
                     ]),
                 DetectorExample(
                     "the same session from two AWS regions' addresses, events out of order",
                     events: [
-                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000002", ip: "18.196.40.12", minute: 50),
-                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000002", ip: ExampleSite.backendIP, minute: 10),
+                        ExampleEvent.call(
+                            role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000002", ip: "18.196.40.12",
+                            minute: 50),
+                        ExampleEvent.call(
+                            role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000002",
+                            ip: ExampleSite.backendIP, minute: 10),
                     ]),
             ],
             quiet: [
@@ -123,8 +136,12 @@ public final class SessionMultiLocationDetector: Detector {
                     "issued and used from the backend's network",
                     events: [
                         issue,
-                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001", ip: ExampleSite.backendIP, minute: 2),
-                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001", ip: "3.95.112.201", minute: 30),
+                        ExampleEvent.call(
+                            role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001",
+                            ip: ExampleSite.backendIP, minute: 2),
+                        ExampleEvent.call(
+                            role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001", ip: "3.95.112.201",
+                            minute: 30),
                     ]),
                 DetectorExample(
                     "AWS services acting with the session are no second location",
@@ -140,8 +157,12 @@ public final class SessionMultiLocationDetector: Detector {
                 DetectorExample(
                     "two different sessions in two places",
                     events: [
-                        ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000003", ip: ExampleSite.backendIP, minute: 1),
-                        ExampleEvent.call(role: role, session: "vendor-scan-99aa88bb", key: "ASIACUSTOMER0000004", ip: "18.196.40.12", minute: 2),
+                        ExampleEvent.call(
+                            role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000003",
+                            ip: ExampleSite.backendIP, minute: 1),
+                        ExampleEvent.call(
+                            role: role, session: "vendor-scan-99aa88bb", key: "ASIACUSTOMER0000004", ip: "18.196.40.12",
+                            minute: 2),
                     ]),
             ])
     }()

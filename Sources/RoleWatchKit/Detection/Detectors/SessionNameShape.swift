@@ -20,13 +20,17 @@ enum SessionNameShape {
         }
         guard (1...2).contains(parts.count) else { return false }
         return parts.allSatisfy { part in
-            (2...20).contains(part.count) && part.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) }
+            (2...20).contains(part.count)
+                && part.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) }
         }
     }
 
     /// The session names SDKs make up when the caller gives none.
     static func sdkDefault(_ name: String) -> String? {
-        let prefixes = ["botocore-session-", "aws-go-sdk-", "aws-sdk-java-", "aws-sdk-js-", "aws-sdk-dotnet-", "aws-sdk-rust-", "aws-sdk-ruby-", "aws-sdk-php-"]
+        let prefixes = [
+            "botocore-session-", "aws-go-sdk-", "aws-sdk-java-", "aws-sdk-js-", "aws-sdk-dotnet-", "aws-sdk-rust-",
+            "aws-sdk-ruby-", "aws-sdk-php-",
+        ]
         guard let prefix = prefixes.first(where: { name.hasPrefix($0) }) else { return nil }
         let rest = name.dropFirst(prefix.count)
         return !rest.isEmpty && rest.allSatisfy({ $0.isNumber || $0 == "-" }) ? prefix + "<n>" : nil

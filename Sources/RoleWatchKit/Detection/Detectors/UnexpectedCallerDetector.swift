@@ -27,8 +27,10 @@ public final class UnexpectedCallerDetector: Detector {
         findings.append(
             Finding(
                 time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
-                sessionName: call.requestParameters.roleSessionName, accessKeyId: call.responseElements.credentialsAccessKeyId,
-                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts, events: [EvidenceEvent(event)],
+                sessionName: call.requestParameters.roleSessionName,
+                accessKeyId: call.responseElements.credentialsAccessKeyId,
+                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
+                events: [EvidenceEvent(event)],
                 reasons: [
                     "\(who) assumed \(roleArn) but is not in its assumed_by (\(role.assumedBy.map(\.text).joined(separator: ", ")))"
                 ]))
@@ -40,7 +42,9 @@ public final class UnexpectedCallerDetector: Detector {
                 "a batch job's role assumes the outbound role",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .assumedRole("arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210", key: "ASIABATCH0000000001"),
+                        by: .assumedRole(
+                            "arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210",
+                            key: "ASIABATCH0000000001"),
                         role: ExampleSite.outboundRole, session: "acme-backend-i-0fedcba9876543210", externalId: nil)
                 ]),
             DetectorExample(
@@ -56,26 +60,33 @@ public final class UnexpectedCallerDetector: Detector {
                 "the expected caller",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d")
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d"
+                    )
                 ]),
             DetectorExample(
                 "a person (left to human-operator)",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .ssoUser(), role: ExampleSite.outboundRole, session: "alice@acme.example", externalId: nil, ip: ExampleSite.homeIP)
+                        by: .ssoUser(), role: ExampleSite.outboundRole, session: "alice@acme.example", externalId: nil,
+                        ip: ExampleSite.homeIP)
                 ]),
             DetectorExample(
                 "an unexpected caller that was refused",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .assumedRole("arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210", key: "ASIABATCH0000000001"),
-                        role: ExampleSite.outboundRole, session: "acme-backend-i-0fedcba9876543210", externalId: nil, error: "AccessDenied")
+                        by: .assumedRole(
+                            "arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210",
+                            key: "ASIABATCH0000000001"),
+                        role: ExampleSite.outboundRole, session: "acme-backend-i-0fedcba9876543210", externalId: nil,
+                        error: "AccessDenied")
                 ]),
             DetectorExample(
                 "a role nobody watches",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .assumedRole("arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210", key: "ASIABATCH0000000001"),
+                        by: .assumedRole(
+                            "arn:aws:iam::111122223333:role/BatchJobRole", session: "i-0fedcba9876543210",
+                            key: "ASIABATCH0000000001"),
                         role: "arn:aws:iam::111122223333:role/Sandbox", session: "batch", externalId: nil)
                 ]),
         ])

@@ -28,7 +28,9 @@ public final class UnlistedIPDetector: Detector {
             return
         case .ip(let ip):
             guard !allowed.contains(where: { $0.contains(ip) }) else { return }
-            reason = call.vpcEndpointId.map { "\(ip) (through VPC endpoint \($0)) is not in allowed_cidrs" } ?? "\(ip) is not in allowed_cidrs"
+            reason =
+                call.vpcEndpointId.map { "\(ip) (through VPC endpoint \($0)) is not in allowed_cidrs" }
+                ?? "\(ip) is not in allowed_cidrs"
         case .unknown(let text):
             reason = SourceAddress.unknownReason(text)
         }
@@ -41,7 +43,8 @@ public final class UnlistedIPDetector: Detector {
                 "the outbound role is assumed from someone else's EC2 instance",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .scannerInstance(), role: ExampleSite.outboundRole, session: "acme-backend-i-0a1b2c3d4e5f60718",
+                        by: .scannerInstance(), role: ExampleSite.outboundRole,
+                        session: "acme-backend-i-0a1b2c3d4e5f60718",
                         externalId: nil, ip: ExampleSite.otherEC2IP)
                 ]),
             DetectorExample(
@@ -57,20 +60,23 @@ public final class UnlistedIPDetector: Detector {
                 "the backend assumes from its listed NAT address",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d")
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d"
+                    )
                 ]),
             DetectorExample(
                 "the backend calls from its listed IPv6 range",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d",
+                        by: .outbound(), role: ExampleSite.customerRole("444455556666"),
+                        session: "vendor-scan-1a2b3c4d",
                         ip: "2600:1f18:45d5:d3ff::10")
                 ]),
             DetectorExample(
                 "an unlisted address assuming a role nobody watches",
                 events: [
                     ExampleEvent.assumeRole(
-                        by: .iamUser(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "bob", ip: ExampleSite.otherEC2IP)
+                        by: .iamUser(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "bob",
+                        ip: ExampleSite.otherEC2IP)
                 ]),
         ])
 }

@@ -13,17 +13,22 @@ public enum ExampleEvent {
 
         /// A backend scanner instance: an EC2 instance-profile session of `AcmeScannerInstanceRole`.
         public static func scannerInstance(_ instance: String = "i-0a1b2c3d4e5f60718") -> Caller {
-            assumedRole(ExampleSite.instanceRole, session: instance, key: "ASIAINSTANCE" + instance.suffix(8).uppercased())
+            assumedRole(
+                ExampleSite.instanceRole, session: instance, key: "ASIAINSTANCE" + instance.suffix(8).uppercased())
         }
 
         /// A backend session of `IntegrationOutbound`, as the scanner names it.
-        public static func outbound(_ session: String = "acme-backend-i-0a1b2c3d4e5f60718", key: String = "ASIAOUTBOUND0000001")
+        public static func outbound(
+            _ session: String = "acme-backend-i-0a1b2c3d4e5f60718", key: String = "ASIAOUTBOUND0000001"
+        )
             -> Caller
         {
             assumedRole(ExampleSite.outboundRole, session: session, key: key)
         }
 
-        public static func assumedRole(_ roleArn: String, session: String, key: String, userAgent: String = "aws-sdk-go-v2/1.30.3 os/linux")
+        public static func assumedRole(
+            _ roleArn: String, session: String, key: String, userAgent: String = "aws-sdk-go-v2/1.30.3 os/linux"
+        )
             -> Caller
         {
             var identity = UserIdentity()
@@ -44,7 +49,8 @@ public enum ExampleEvent {
         public static func ssoUser(_ email: String = "alice@acme.example") -> Caller {
             assumedRole(
                 "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef",
-                session: email, key: "ASIASSOUSER00000001", userAgent: "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64 prompt/off")
+                session: email, key: "ASIASSOUSER00000001",
+                userAgent: "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64 prompt/off")
         }
 
         public static func iamUser(_ name: String = "bob") -> Caller {
@@ -92,7 +98,8 @@ public enum ExampleEvent {
                 key ?? "ASIA" + StableHash.of(role, session, String(minute)).hex.prefix(16).uppercased()
             event.responseElements.assumedRoleUserArn = "arn:aws:sts::\(account):assumed-role/\(roleName)/\(session)"
         }
-        event.eventID = StableHash.of("assume", caller.identity.arn ?? "", role, session, ip, String(minute), error ?? "").uuid
+        event.eventID =
+            StableHash.of("assume", caller.identity.arn ?? "", role, session, ip, String(minute), error ?? "").uuid
         return event
     }
 
@@ -123,7 +130,8 @@ extension UserIdentity {
     fileprivate func createdAtTheHour(of time: EventTime) -> UserIdentity {
         guard sessionCreationDate != nil else { return self }
         var identity = self
-        identity.sessionCreationDate = ISO8601.format(EventTime(milliseconds: time.milliseconds - time.milliseconds % 3_600_000))
+        identity.sessionCreationDate = ISO8601.format(
+            EventTime(milliseconds: time.milliseconds - time.milliseconds % 3_600_000))
         return identity
     }
 }
