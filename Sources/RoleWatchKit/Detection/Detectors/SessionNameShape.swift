@@ -13,7 +13,9 @@ enum SessionNameShape {
         return domain.count >= 2 && domain.allSatisfy { !$0.isEmpty }
     }
 
-    /// A bare user name such as `alice` or `john.doe`: letters only, one optional `.` or `_`.
+    /// A bare user name such as `alice`, `Alice` or `john.doe`: one or two runs of letters,
+    /// lowercase after an optional capital, joined by `.` or `_`. CamelCase (`SampleSession`)
+    /// is how programs name things, not people.
     static func isPersonName(_ name: String) -> Bool {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).flatMap {
             $0.split(separator: "_", omittingEmptySubsequences: false)
@@ -21,7 +23,9 @@ enum SessionNameShape {
         guard (1...2).contains(parts.count) else { return false }
         return parts.allSatisfy { part in
             (2...20).contains(part.count)
-                && part.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) }
+                && part.unicodeScalars.enumerated().allSatisfy { index, scalar in
+                    ("a"..."z").contains(scalar) || (index == 0 && ("A"..."Z").contains(scalar))
+                }
         }
     }
 
@@ -57,6 +61,6 @@ enum SessionNameShape {
         }
         // A random string of 12+ characters over 36-62 symbols scores above 3.3 bits per symbol;
         // words and hex-ish ids with repeated characters score lower.
-        return entropy >= 3.3 && classes >= 2 && !(digits == 0 && (uppers == 0 || lowers == 0))
+        return entropy >= 3.3
     }
 }
