@@ -54,10 +54,10 @@ public struct ArchiveGenerator {
             trails += SampleStory.customers.map { Trail(account: $0, region: "us-east-1") }
             trails += ["210987654321", "309876543210"].map { Trail(account: $0, region: "eu-west-1") }
             self.trails = trails
-            // About 150 KB per file, as a busy account writes, at about 1.6 KB per record.
+            // About 150 KB per file, as a busy account writes, at about 1.85 KB per record.
             let slotsNeeded = max(1, target / (150 * 1024))
             self.hours = max(options.hours, slotsNeeded / trails.count / 12 + 1)
-            self.eventsPerSlot = Double(target) / 1_650 / Double(self.hours * 12 * trails.count)
+            self.eventsPerSlot = Double(target) / 1_850 / Double(self.hours * 12 * trails.count)
         } else {
             self.trails =
                 [Trail(account: ExampleSite.vendorAccount, region: "us-east-1")]
@@ -246,7 +246,7 @@ public struct ArchiveGenerator {
         }
         event.eventID = uuid()
         // Real records run from about 0.7 to 4 KB; most of the bulk is request and response detail.
-        let extra = Int(random.next() % 100) < 80 ? Int(random.next() % 900) : 900 + Int(random.next() % 2400)
+        let extra = Int(random.next() % 100) < 85 ? Int(random.next() % 700) : 700 + Int(random.next() % 2000)
         return Delivered(event: event, additionalEventData: noise(extra))
     }
 
@@ -266,8 +266,8 @@ public struct ArchiveGenerator {
         var text = ""
         text.reserveCapacity(length + 32)
         while text.utf8.count < length {
-            if random.next() % 3 == 0 {
-                text += randomToken(8 + Int(random.next() % 12))
+            if random.next() % 16 == 0 {
+                text += randomToken(4 + Int(random.next() % 6))
             } else {
                 text += words[Int(random.next() % UInt64(words.count))]
             }
