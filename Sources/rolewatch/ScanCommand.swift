@@ -78,6 +78,11 @@ struct ScanCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Show a progress line on standard error (default: when it is a terminal).")
     var progress: Bool?
 
+    @Flag(
+        name: .customLong("no-prefilter"),
+        help: "Hand every decoded event to the rules, not only those on watched roles (slower; gives the same alerts).")
+    var noPrefilter = false
+
     func validate() throws {
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard maxRecordBytes >= 1024, maxRecordBytes <= 1 << 30 else {
@@ -110,7 +115,8 @@ struct ScanCommand: ParsableCommand {
             scan = try TrailScan(
                 config: config, rules: rules, awsRanges: awsRanges,
                 options: ScanOptions(
-                    paths: paths, threads: threads, maxRecordBytes: maxRecordBytes, showProgress: showProgress),
+                    paths: paths, threads: threads, maxRecordBytes: maxRecordBytes, showProgress: showProgress,
+                    prefilter: !noPrefilter),
                 sink: sink, say: { Diagnostics.say($0) })
         } catch {
             Diagnostics.say("error: \(error)")

@@ -12,6 +12,9 @@ struct FileScan {
     let path: String
     let reader: TrailFileReader
     let maxRecordBytes: Int
+    /// Drop events no rule can use before they reach the engine; off, every decoded event goes
+    /// through (for checking that the prefilter never drops what a rule needs).
+    let prefilter: Bool
 
     func run(watchList: WatchList, deliver: (FileBatch) -> Void) -> FileReport {
         var report = FileReport(path: path)
@@ -55,7 +58,9 @@ struct FileScan {
                 }
                 return
             }
-            guard let (target, session) = watchList.classify(event) else { return }
+            let classified = watchList.classify(event)
+            guard classified != nil || !prefilter else { return }
+            let (target, session) = classified ?? (nil, nil)
             let raw = EvidenceText.make(UnsafeRawBufferPointer(rebasing: bytes[decoded.eventRange]))
             batch.append(
                 ObservedEvent(

@@ -9,15 +9,18 @@ public struct ScanOptions: Sendable {
     public var maxRecordBytes: Int
     /// A live progress line on standard error (only sensible on a terminal).
     public var showProgress: Bool
+    /// Skip events no rule can use as soon as they are decoded (see `WatchList`).
+    public var prefilter: Bool
 
     public init(
         paths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount, maxRecordBytes: Int = 8 << 20,
-        showProgress: Bool = false
+        showProgress: Bool = false, prefilter: Bool = true
     ) {
         self.paths = paths
         self.threads = max(1, threads)
         self.maxRecordBytes = maxRecordBytes
         self.showProgress = showProgress
+        self.prefilter = prefilter
     }
 }
 
@@ -78,7 +81,9 @@ public final class TrailScan {
 
         if options.threads == 1 || files.count < 2 {
             for file in files {
-                let scan = FileScan(path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes)
+                let scan = FileScan(
+                    path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes,
+                    prefilter: options.prefilter)
                 let watchList = WatchList(config: config)
                 var failure: Error?
                 let report = scan.run(watchList: watchList) { batch in
@@ -93,12 +98,15 @@ public final class TrailScan {
             let group = DispatchGroup()
             let config = self.config
             let maxRecordBytes = options.maxRecordBytes
+            let prefilter = options.prefilter
             for _ in 0..<options.threads {
                 group.enter()
                 Thread.detachNewThread {
                     let watchList = WatchList(config: config)
                     while let index = handoff.takeFile() {
-                        let scan = FileScan(path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes)
+                        let scan = FileScan(
+                            path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes,
+                            prefilter: prefilter)
                         let report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
                         handoff.finish(file: index, report: report)
                     }

@@ -48,6 +48,26 @@ struct SamplesTests {
         #expect(reversed == together)
     }
 
+    /// The prefilter may drop events no rule can use, never one a rule needs: with it off, every
+    /// decoded event reaches every detector, and the alerts must not change. Checked on the
+    /// sample, with its site config and with the built-in default (which watches every role),
+    /// over background traffic of every kind the generator makes.
+    @Test(arguments: [false, true])
+    func prefilterNeverDropsWhatARuleNeeds(builtInDefault: Bool) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var options = ArchiveGenerator.Options(directory: directory.path)
+        options.targetBytes = 3_000_000
+        var generator = ArchiveGenerator(options)
+        _ = try generator.write()
+        let config: SiteConfig? = builtInDefault ? SiteConfig.builtInDefault : nil
+        let on = try ScanRun.run([directory.path], config: config, prefilter: true)
+        let off = try ScanRun.run([directory.path], config: config, prefilter: false)
+        #expect(on.alerts.map { $0.json() } == off.alerts.map { $0.json() })
+        #expect(!on.alerts.isEmpty)
+        #expect(on.summary.watchedEvents < off.summary.watchedEvents, "the prefilter did drop something")
+    }
+
     @Test func generatorReproducesTheSample() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -34,7 +34,8 @@ final class Messages: @unchecked Sendable {
 enum ScanRun {
     /// Scans `paths` with the sample site config and the built-in rules.
     static func run(
-        _ paths: [String], config: SiteConfig? = nil, threads: Int = 1, maxRecordBytes: Int = 8 << 20
+        _ paths: [String], config: SiteConfig? = nil, threads: Int = 1, maxRecordBytes: Int = 8 << 20,
+        prefilter: Bool = true
     ) throws -> (alerts: [Alert], summary: ScanSummary, messages: Messages) {
         let site =
             try config ?? SiteConfig.load(path: SourceTree.root.appendingPathComponent("Samples/rolewatch.yaml").path)
@@ -43,7 +44,8 @@ enum ScanRun {
         let messages = Messages()
         let scan = try TrailScan(
             config: site, rules: try RuleSet.builtIn(), awsRanges: ranges,
-            options: ScanOptions(paths: paths, threads: threads, maxRecordBytes: maxRecordBytes), sink: sink,
+            options: ScanOptions(paths: paths, threads: threads, maxRecordBytes: maxRecordBytes, prefilter: prefilter),
+            sink: sink,
             say: { messages.say($0) })
         let summary = try scan.run()
         return (sink.alerts, summary, messages)
