@@ -109,11 +109,13 @@ public struct ArchiveGenerator {
         (time.milliseconds / 1000 + Self.slot - 1) / Self.slot
     }
 
+    /// Background events for one file: `eventsPerSlot` on average, spread ±50% so that file
+    /// sizes vary as real ones do.
     private mutating func backgroundCount() -> Int {
         let whole = Int(eventsPerSlot)
         let fraction = eventsPerSlot - Double(whole)
-        let spread = max(1, whole / 2)
-        let base = whole - spread / 2 + Int(random.next() % UInt64(spread + 1)) - spread / 2
+        let spread = whole / 2
+        let base = whole - spread / 2 + Int(random.next() % UInt64(spread + 1))
         return max(0, base + (Double(random.next() % 1000) / 1000 < fraction ? 1 : 0))
     }
 
@@ -266,7 +268,7 @@ public struct ArchiveGenerator {
         var text = ""
         text.reserveCapacity(length + 32)
         while text.utf8.count < length {
-            if random.next() % 16 == 0 {
+            if random.next() % 10 == 0 {
                 text += randomToken(4 + Int(random.next() % 6))
             } else {
                 text += words[Int(random.next() % UInt64(words.count))]

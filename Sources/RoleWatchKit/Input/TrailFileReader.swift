@@ -18,16 +18,36 @@ import CZlib
 ///
 /// Errors are `TrailFileError`s, thrown only after every byte decompressed before the damage has gone to
 /// `consume`, so the records before a truncation or corruption are still used.
-public struct TrailFileReader: Sendable {
+///
+/// A reader owns its buffers and its zlib stream and reuses them from file to file (trails hold many
+/// small files, and fresh buffers per file cost page faults), so each thread uses a reader of its own.
+public final class TrailFileReader {
     /// Bytes asked of each `read(2)`, and the most handed to `consume` at once: 2 bytes (the magic bytes that
     /// start a following gzip member must fit in the input buffer together) to 1 GiB.
     public let chunkSize: Int
 
     /// - Parameter chunkSize: the 256 KiB default keeps system calls and zlib calls rare while two buffers
     ///   of it stay in the CPU's cache.
+    private let input: UnsafeMutableRawBufferPointer
+    private let output: UnsafeMutableRawBufferPointer
+    /// zlib keeps the stream's address in its state, so the stream lives on the heap.
+    private let stream: UnsafeMutablePointer<z_stream>
+    private var streamInitialised = false
+
     public init(chunkSize: Int = 1 << 18) {
         precondition((2...(1 << 30)).contains(chunkSize), "chunkSize must be 2 bytes to 1 GiB")
         self.chunkSize = chunkSize
+        input = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        output = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+    }
+
+    deinit {
+        if streamInitialised { inflateEnd(stream) }
+        stream.deallocate()
+        input.deallocate()
+        output.deallocate()
     }
 
     /// Reads the file at `path` to its end, handing each decompressed chunk to `consume` in order.
@@ -35,7 +55,7 @@ public struct TrailFileReader: Sendable {
     /// A chunk is valid only during the call and holds at most `chunkSize` bytes; chunk boundaries fall
     /// anywhere, even inside a record. An error thrown by `consume` stops reading and is passed on as it is.
     public func read(path: String, consume: (UnsafeRawBufferPointer) throws -> Void) throws -> ReadOutcome {
-        let file = try InputFile(path: path, capacity: chunkSize)
+        let file = try InputFile(path: path, buffer: input)
         guard try file.refill(keeping: 0) > 0 else { throw TrailFileError.empty(path: path) }
         let head = file.buffered
         if head[0] == 0x1F, head.count == 1 || head[1] == 0x8B {
@@ -58,15 +78,17 @@ public struct TrailFileReader: Sendable {
         -> ReadOutcome
     {
         let path = file.path
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        defer { stream.deallocate() }
-        guard rolewatch_inflateInit2(stream, 15 + 16) == Z_OK else {
-            throw TrailFileError.zlib(path: path, offset: 0, detail: Self.message(of: stream, or: "out of memory"))
+        let stream = self.stream
+        if streamInitialised {
+            inflateReset(stream)
+        } else {
+            guard rolewatch_inflateInit2(stream, 15 + 16) == Z_OK else {
+                throw TrailFileError.zlib(path: path, offset: 0, detail: Self.message(of: stream, or: "out of memory"))
+            }
+            streamInitialised = true
         }
-        defer { inflateEnd(stream) }
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { output.deallocate() }
+        let chunkSize = self.chunkSize
+        let output = self.output
         let outputStart = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
 
         var pending = 0  // inflated bytes at the start of `output`, not yet handed to `consume`
@@ -205,7 +227,8 @@ private final class InputFile {
     private(set) var bytesRead = 0
     private var atEnd = false
 
-    init(path: String, capacity: Int) throws {
+    /// Reads into `buffer`, which the caller owns and keeps alive while this file is read.
+    init(path: String, buffer: UnsafeMutableRawBufferPointer) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw TrailFileError.unreadable(path: path, offset: nil, reason: systemErrorText())
@@ -217,12 +240,11 @@ private final class InputFile {
         }
         self.path = path
         self.descriptor = descriptor
-        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        self.buffer = buffer
     }
 
     deinit {
         close(descriptor)
-        buffer.deallocate()
     }
 
     var start: UnsafeMutablePointer<UInt8> { buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) }

@@ -67,7 +67,6 @@ public final class TrailScan {
         }
         let files = discovery.files
         var progress = ProgressLine(enabled: options.showProgress, totalFiles: files.count, started: started)
-        let reader = TrailFileReader()
 
         let consume: (OrderedHandoff.Item) throws -> Void = { item in
             switch item {
@@ -80,11 +79,12 @@ public final class TrailScan {
         }
 
         if options.threads == 1 || files.count < 2 {
+            let watchList = WatchList(config: config)
+            let reader = TrailFileReader()
             for file in files {
                 let scan = FileScan(
                     path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes,
                     prefilter: options.prefilter)
-                let watchList = WatchList(config: config)
                 var failure: Error?
                 let report = scan.run(watchList: watchList) { batch in
                     guard failure == nil else { return }
@@ -103,6 +103,7 @@ public final class TrailScan {
                 group.enter()
                 Thread.detachNewThread {
                     let watchList = WatchList(config: config)
+                    let reader = TrailFileReader()
                     while let index = handoff.takeFile() {
                         let scan = FileScan(
                             path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes,
