@@ -268,7 +268,7 @@ public struct ArchiveGenerator {
         var text = ""
         text.reserveCapacity(length + 32)
         while text.utf8.count < length {
-            if random.next() % 10 == 0 {
+            if random.next() % 4 == 0 {
                 text += randomToken(4 + Int(random.next() % 6))
             } else {
                 text += words[Int(random.next() % UInt64(words.count))]

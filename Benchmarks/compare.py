@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Times RoleWatch against the floor (zcat) and the tools a user would otherwise reach for, in
+one run on one generated archive, and prints every figure as a ratio to zcat measured in the
+same run (machines here are noisy; ratios taken side by side are not).
+
+Run it through run.sh, which builds RoleWatch and makes the archive; see README.md."""
+import argparse
+import datetime
+import os
+import platform
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+ROLEWATCH = os.path.join(ROOT, ".build", "release", "rolewatch")
+CONFIG = os.path.join(ROOT, "Samples", "rolewatch.yaml")
+
+
+def trail_files_command(archive):
+    return (f"find {shlex.quote(archive)}/AWSLogs -path '*CloudTrail-Digest*' -prune -o -name '*.json.gz' -print0")
+
+
+def tools(archive, scratch):
+    scan = f"{ROLEWATCH} scan {shlex.quote(archive)}/AWSLogs --config {CONFIG} --no-progress"
+    return {
+        "zcat": f"{trail_files_command(archive)} | xargs -0 zcat > /dev/null",
+        "rolewatch --threads 1": f"{scan} --threads 1 > {scratch}/alerts-1.ndjson 2> {scratch}/summary-1.txt",
+        "rolewatch (all cores)": f"{scan} > {scratch}/alerts-n.ndjson 2> {scratch}/summary-n.txt",
+        "rolewatch --no-prefilter": f"{scan} --no-prefilter > {scratch}/alerts-p.ndjson 2> /dev/null",
+        "python gzip+json": f"python3 {HERE}/assume_role_grouping.py {shlex.quote(archive)} > /dev/null",
+        "jq": f"{trail_files_command(archive)} | xargs -0 zcat | jq -rn -f {HERE}/assume_role_grouping.jq > /dev/null",
+        "duckdb": f"python3 {HERE}/duckdb_grouping.py {shlex.quote(archive)} > /dev/null",
+    }
+
+
+def run_once(command):
+    """Wall time and peak RSS (KiB, of the largest process in the pipeline) of one run."""
+    start = time.perf_counter()
+    process = subprocess.Popen(["/bin/sh", "-c", command])
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"benchmark command failed ({os.waitstatus_to_exitcode(status)}): {command}")
+    return elapsed, usage.ru_maxrss
+
+
+def measure(command, runs):
+    results = [run_once(command) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def archive_size(scratch):
+    """Files, uncompressed and compressed bytes and records, from RoleWatch's own summary."""
+    text = open(f"{scratch}/summary-1.txt").read()
+    match = re.search(r"scanned (\d+) files \(([\d.]+) MB, ([\d.]+) MB on disk\) in [\d.]+ s: (\d+) records", text)
+    if not match:
+        sys.exit(f"cannot read RoleWatch's summary: {text}")
+    return int(match[1]), float(match[2]), float(match[3]), int(match[4])
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("archives", nargs="+", help="folder(s) holding AWSLogs/ (from rolewatch generate)")
+    parser.add_argument("--scaling", action="store_true",
+                        help="compare zcat and RoleWatch across archives of growing size (memory, throughput)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each fast tool (median taken)")
+    parser.add_argument("--slow-runs", type=int, default=3, help="runs of python, jq and duckdb")
+    parser.add_argument("--only", default="", help="comma-separated tool names to run (default: all)")
+    parser.add_argument("--command", default="", help="the command line to print with the table")
+    args = parser.parse_args()
+
+    scratch = os.path.join(HERE, ".scratch")
+    os.makedirs(scratch, exist_ok=True)
+    if args.scaling:
+        return scaling(args, scratch)
+    chosen = tools(args.archives[0], scratch)
+    wanted = [name for name in chosen if not args.only or name in args.only.split(",") or name == "zcat"
+              or name == "rolewatch --threads 1"]
+    figures = {}
+    for name in wanted:
+        runs = args.slow_runs if name in ("python gzip+json", "jq", "duckdb") else args.runs
+        print(f"timing {name} ({runs} runs)...", file=sys.stderr)
+        figures[name] = measure(chosen[name], runs)
+
+    files, megabytes, compressed, records = archive_size(scratch)
+    floor = figures["zcat"][0]
+    lines = [
+        f"Archive: {files} files, {megabytes:.0f} MB of JSON, {compressed:.0f} MB gzipped "
+        f"({megabytes / compressed:.1f}x), {records:,} records. Machine: {machine()}. "
+        f"Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs ({args.slow_runs} for python, jq, duckdb).",
+        "",
+        "| tool | time (s) | MB/s gzipped | MB/s JSON | events/s | peak RSS (MB) | throughput vs zcat |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, (seconds, rss) in figures.items():
+        lines.append(
+            f"| {name} | {seconds:.2f} | {compressed / seconds:.0f} | {megabytes / seconds:.0f} | "
+            f"{records / seconds:,.0f} | {rss / 1024:.0f} | {floor / seconds:.2f}x |")
+
+    checks = []
+    one = figures["rolewatch --threads 1"][0]
+    checks.append((f"single-threaded scan at least 0.8x zcat: {floor / one:.2f}x", floor / one >= 0.8))
+    if "rolewatch (all cores)" in figures:
+        many = figures["rolewatch (all cores)"][0]
+        checks.append((f"all cores at least 1.6x zcat: {floor / many:.2f}x", floor / many >= 1.6))
+        same = open(f"{scratch}/alerts-1.ndjson", "rb").read() == open(f"{scratch}/alerts-n.ndjson", "rb").read()
+        checks.append(("alerts byte-identical with --threads 1 and all cores", same))
+    if "rolewatch --no-prefilter" in figures:
+        same = open(f"{scratch}/alerts-1.ndjson", "rb").read() == open(f"{scratch}/alerts-p.ndjson", "rb").read()
+        checks.append(("alerts byte-identical with the prefilter on and off", same))
+    best = min(figures[n][0] for n in figures if n.startswith("rolewatch") and n != "rolewatch --no-prefilter")
+    for name, bar in (("python gzip+json", 3), ("duckdb", 10)):
+        if name in figures:
+            ratio = figures[name][0] / best
+            checks.append((f"at least {bar}x faster than {name}: {ratio:.1f}x", ratio >= bar))
+    peak = max(figures[n][1] for n in figures if n.startswith("rolewatch")) / 1024
+    checks.append((f"peak RSS of rolewatch under 150 MB: {peak:.0f} MB", peak < 150))
+    lines.append("")
+    lines += [f"- {'met' if ok else 'NOT MET'}: {text}" for text, ok in checks]
+    if args.command:
+        lines += ["", f"Reproduce with `{args.command}`."]
+    print("\n".join(lines))
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+def scaling(args, scratch):
+    """Throughput and peak memory of RoleWatch as the archive grows: state must be bounded by
+    active sessions and windows, not by input size, so memory stays flat and time linear."""
+    rows = []
+    for archive in args.archives:
+        chosen = tools(archive, scratch)
+        figures = {}
+        for name in ("zcat", "rolewatch --threads 1", "rolewatch (all cores)"):
+            print(f"timing {name} on {archive} ({args.runs} runs)...", file=sys.stderr)
+            figures[name] = measure(chosen[name], args.runs)
+        rows.append((archive, archive_size(scratch), figures))
+    lines = [
+        f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs.",
+        "",
+        "| archive | records | zcat (s) | --threads 1 (s) | all cores (s) | MB/s JSON, all cores | vs zcat, 1 / all "
+        "| peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for archive, (files, megabytes, compressed, records), f in rows:
+        floor, one, many = f["zcat"][0], f["rolewatch --threads 1"][0], f["rolewatch (all cores)"][0]
+        rss = max(f["rolewatch --threads 1"][1], f["rolewatch (all cores)"][1]) / 1024
+        lines.append(
+            f"| {megabytes:.0f} MB JSON, {compressed:.0f} MB gzipped, {files} files | {records:,} | {floor:.2f} | "
+            f"{one:.2f} | {many:.2f} | {megabytes / many:.0f} | {floor / one:.2f}x / {floor / many:.2f}x | {rss:.0f} |")
+    small, large = rows[0], rows[-1]
+    throughput = lambda row: row[1][1] / row[2]["rolewatch (all cores)"][0]
+    peak = lambda row: max(row[2]["rolewatch --threads 1"][1], row[2]["rolewatch (all cores)"][1]) / 1024
+    checks = [
+        (f"peak RSS under 150 MB at every size: largest {max(peak(r) for r in rows):.0f} MB",
+         all(peak(r) < 150 for r in rows)),
+        (f"memory flat as the archive grows: {peak(small):.0f} MB -> {peak(large):.0f} MB",
+         peak(large) <= peak(small) * 1.25 + 5),
+        (f"throughput at the largest size within 10% of the smallest: {throughput(small):.0f} -> "
+         f"{throughput(large):.0f} MB/s ({throughput(large) / throughput(small):.2f}x)",
+         throughput(large) >= 0.9 * throughput(small)),
+    ]
+    lines.append("")
+    lines += [f"- {'met' if ok else 'NOT MET'}: {text}" for text, ok in checks]
+    if args.command:
+        lines += ["", f"Reproduce with `{args.command}`."]
+    print("\n".join(lines))
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

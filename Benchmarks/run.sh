@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Benchmarks RoleWatch against zcat (the floor) and the tools a user would otherwise reach for, in one
+# run on one generated archive. One command from a fresh clone:
+#
+#   Benchmarks/run.sh [SIZE_MB] [compare.py options]      # default 500 MB of JSON
+#   Benchmarks/run.sh --scaling 200 2000                   # memory and throughput as the archive grows
+#
+# Builds RoleWatch in release mode, installs jq and DuckDB when missing, generates the archive with
+# `rolewatch generate` (kept in Benchmarks/.archives for the next run; it includes the sample day's
+# planted cases, so that the alert comparisons compare real alerts), and prints a Markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+swift build -c release --product rolewatch 2>&1 | tail -n 1
+
+if ! command -v jq >/dev/null; then
+  echo "installing jq" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq jq; else sudo apt-get install -y -qq jq; fi
+fi
+if ! python3 -c "import duckdb" 2>/dev/null; then
+  echo "installing duckdb (pip)" >&2
+  python3 -m pip install --quiet duckdb
+fi
+
+archive() {  # archive SIZE_MB -> path of a generated archive of about that size
+  local dir="Benchmarks/.archives/${1}MB"
+  if [ ! -d "$dir/AWSLogs" ]; then
+    echo "generating a ${1} MB archive in $dir" >&2
+    rm -rf "$dir"
+    .build/release/rolewatch generate "$dir" --size-mb "$1" >&2
+  fi
+  echo "$dir"
+}
+
+if [ "${1:-}" = "--scaling" ]; then
+  shift
+  sizes=("${@:-200 2000}")
+  dirs=()
+  for size in ${sizes[@]}; do dirs+=("$(archive "$size")"); done
+  exec python3 Benchmarks/compare.py --scaling "${dirs[@]}" --command "Benchmarks/run.sh --scaling ${sizes[*]}"
+fi
+
+size=500
+if [[ "${1:-}" =~ ^[0-9]+$ ]]; then size=$1; shift; fi
+exec python3 Benchmarks/compare.py "$(archive "$size")" --command "$(echo "Benchmarks/run.sh $size $*" | sed 's/ *$//')" "$@"
