@@ -77,51 +77,10 @@ public final class TrailScan {
                 progress.update(summary: self.summary)
             }
         }
-
         if options.threads == 1 || files.count < 2 {
-            let watchList = WatchList(config: config)
-            let reader = TrailFileReader()
-            for file in files {
-                let scan = FileScan(
-                    path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes,
-                    prefilter: options.prefilter)
-                var failure: Error?
-                let report = scan.run(watchList: watchList) { batch in
-                    guard failure == nil else { return }
-                    do { try consume(.batch(batch)) } catch { failure = error }
-                }
-                if let failure { throw failure }
-                try consume(.done(report))
-            }
+            try scanInOrder(files, consume: consume)
         } else {
-            let handoff = OrderedHandoff(fileCount: files.count, maxAhead: options.threads * 2, maxQueued: 8)
-            let group = DispatchGroup()
-            let config = self.config
-            let maxRecordBytes = options.maxRecordBytes
-            let prefilter = options.prefilter
-            for _ in 0..<options.threads {
-                group.enter()
-                Thread.detachNewThread {
-                    let watchList = WatchList(config: config)
-                    let reader = TrailFileReader()
-                    while let index = handoff.takeFile() {
-                        let scan = FileScan(
-                            path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes,
-                            prefilter: prefilter)
-                        let report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
-                        handoff.finish(file: index, report: report)
-                    }
-                    group.leave()
-                }
-            }
-            do {
-                while let item = handoff.next() { try consume(item) }
-            } catch {
-                handoff.cancel()
-                group.wait()
-                throw error
-            }
-            group.wait()
+            try scanInParallel(files, consume: consume)
         }
         for alert in engine.finish() { try emit(alert) }
         try sink.flush()
@@ -129,6 +88,53 @@ public final class TrailScan {
         summary.lateEvents = engine.lateEvents
         summary.elapsed = ContinuousClock.now - started
         return summary
+    }
+
+    /// Reads every file on the calling thread, handing its events straight to the engine.
+    private func scanInOrder(_ files: [TrailFile], consume: (OrderedHandoff.Item) throws -> Void) throws {
+        let watchList = WatchList(config: config)
+        let reader = TrailFileReader()
+        for file in files {
+            let scan = FileScan(
+                path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter)
+            var failure: Error?
+            let report = scan.run(watchList: watchList) { batch in
+                guard failure == nil else { return }
+                do { try consume(.batch(batch)) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            try consume(.done(report))
+        }
+    }
+
+    /// Reads files on `options.threads` worker threads (each with its own reader and watch list)
+    /// while this thread consumes their batches in file order.
+    private func scanInParallel(_ files: [TrailFile], consume: (OrderedHandoff.Item) throws -> Void) throws {
+        let handoff = OrderedHandoff(fileCount: files.count, maxAhead: options.threads * 2, maxQueued: 8)
+        let group = DispatchGroup()
+        let (config, maxRecordBytes, prefilter) = (self.config, options.maxRecordBytes, options.prefilter)
+        for _ in 0..<options.threads {
+            group.enter()
+            Thread.detachNewThread {
+                let watchList = WatchList(config: config)
+                let reader = TrailFileReader()
+                while let index = handoff.takeFile() {
+                    let scan = FileScan(
+                        path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes, prefilter: prefilter)
+                    let report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
+                    handoff.finish(file: index, report: report)
+                }
+                group.leave()
+            }
+        }
+        // Workers must be stopped and joined even when consuming fails (e.g. output is full).
+        defer { group.wait() }
+        do {
+            while let item = handoff.next() { try consume(item) }
+        } catch {
+            handoff.cancel()
+            throw error
+        }
     }
 
     private func finished(_ report: FileReport) throws {

@@ -32,35 +32,37 @@ public final class AlertFanOut: AlertSink {
 }
 
 /// One alert per line, as JSON (NDJSON), to standard output or a file.
+///
+/// Written with `write(2)` and every error checked: a full disk or a closed pipe must fail the
+/// scan (exit status 4), never lose alerts silently.
 public final class NDJSONSink: AlertSink {
-    private let handle: FileHandle
-    private let closeOnDeinit: Bool
+    private let descriptor: Int32
+    private let ownsDescriptor: Bool
     private var buffer: [UInt8] = []
     private let destination: String
 
     /// Writes to standard output.
     public init() {
-        self.handle = FileHandle.standardOutput
-        self.closeOnDeinit = false
+        self.descriptor = STDOUT_FILENO
+        self.ownsDescriptor = false
         self.destination = "standard output"
     }
 
     /// Creates (or truncates) `path` and writes there.
     public init(path: String) throws(SinkError) {
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-            let handle = FileHandle(forWritingAtPath: path)
-        else {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
             throw SinkError(
-                destination: path, problem: "cannot create the output file (check the folder exists and is writable)")
+                destination: path, problem: "cannot create the output file: \(String(cString: strerror(errno)))")
         }
-        self.handle = handle
-        self.closeOnDeinit = true
+        self.descriptor = descriptor
+        self.ownsDescriptor = true
         self.destination = path
     }
 
     deinit {
         try? flush()
-        if closeOnDeinit { try? handle.close() }
+        if ownsDescriptor { close(descriptor) }
     }
 
     public func emit(_ alert: Alert) throws {
@@ -70,11 +72,18 @@ public final class NDJSONSink: AlertSink {
     }
 
     public func flush() throws {
-        guard !buffer.isEmpty else { return }
-        do {
-            try handle.write(contentsOf: buffer)
-        } catch {
-            throw SinkError(destination: destination, problem: "cannot write alerts: \(error.localizedDescription)")
+        var written = 0
+        while written < buffer.count {
+            let result = buffer.withUnsafeBytes { bytes in
+                write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+            }
+            if result >= 0 {
+                written += result
+            } else if errno != EINTR {
+                let reason = String(cString: strerror(errno))
+                buffer.removeFirst(written)
+                throw SinkError(destination: destination, problem: "cannot write alerts: \(reason)")
+            }
         }
         buffer.removeAll(keepingCapacity: true)
     }

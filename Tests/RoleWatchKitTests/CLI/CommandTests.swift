@@ -24,7 +24,7 @@ struct CommandTests {
         return folder.appendingPathComponent("rolewatch")
     }()
 
-    static func run(_ arguments: [String]) throws -> Result {
+    static func run(_ arguments: [String], through program: URL? = nil) throws -> Result {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let out = directory.path + "/stdout"
@@ -32,7 +32,7 @@ struct CommandTests {
         _ = FileManager.default.createFile(atPath: out, contents: nil)
         _ = FileManager.default.createFile(atPath: err, contents: nil)
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program ?? executable
         process.arguments = arguments
         process.currentDirectoryURL = SourceTree.root
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
@@ -74,6 +74,18 @@ struct CommandTests {
                 == (try String(
                     contentsOf: SourceTree.root.appendingPathComponent("Samples/expected-alerts.ndjson"),
                     encoding: .utf8)))
+    }
+
+    @Test func outputThatCannotBeWrittenSetsStatusFour() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // A 2 KiB file-size limit makes the alerts' write fail with EFBIG, as a full disk would.
+        let limited = "ulimit -f 4; trap '' XFSZ; exec \"$0\" \"$@\""
+        let result = try Self.run(
+            ["-c", limited, Self.executable.path] + Self.sampleScan + ["--output", directory.path + "/alerts.ndjson"],
+            through: URL(fileURLWithPath: "/bin/sh"))
+        #expect(result.status == 4)
+        #expect(result.stderr.contains("cannot write alerts"))
     }
 
     @Test func failOnSetsStatusOne() throws {
