@@ -76,6 +76,15 @@ def machine():
     return f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, {platform.system()} {platform.release()}"
 
 
+def report(lines, checks, command):
+    """Prints the table and each bar as met or NOT MET; the exit status says whether all were met."""
+    lines = lines + [""] + [f"- {'met' if ok else 'NOT MET'}: {text}" for text, ok in checks]
+    if command:
+        lines += ["", f"Reproduce with `{command}`."]
+    print("\n".join(lines))
+    return 0 if all(ok for _, ok in checks) else 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("archives", nargs="+", help="folder(s) holding AWSLogs/ (from rolewatch generate)")
@@ -133,12 +142,7 @@ def main():
             checks.append((f"at least {bar}x faster than {name}: {ratio:.1f}x", ratio >= bar))
     peak = max(figures[n][1] for n in figures if n.startswith("rolewatch")) / 1024
     checks.append((f"peak RSS of rolewatch under 150 MB: {peak:.0f} MB", peak < 150))
-    lines.append("")
-    lines += [f"- {'met' if ok else 'NOT MET'}: {text}" for text, ok in checks]
-    if args.command:
-        lines += ["", f"Reproduce with `{args.command}`."]
-    print("\n".join(lines))
-    return 0 if all(ok for _, ok in checks) else 1
+    return report(lines, checks, args.command)
 
 
 def scaling(args, scratch):
@@ -177,12 +181,7 @@ def scaling(args, scratch):
          f"{throughput(large):.0f} MB/s ({throughput(large) / throughput(small):.2f}x)",
          throughput(large) >= 0.9 * throughput(small)),
     ]
-    lines.append("")
-    lines += [f"- {'met' if ok else 'NOT MET'}: {text}" for text, ok in checks]
-    if args.command:
-        lines += ["", f"Reproduce with `{args.command}`."]
-    print("\n".join(lines))
-    return 0 if all(ok for _, ok in checks) else 1
+    return report(lines, checks, args.command)
 
 
 if __name__ == "__main__":
