@@ -70,13 +70,24 @@ public final class DetectionEngine {
         }
     }
 
+    /// How far the watermark must move before stateful rules are asked to act again. Each
+    /// advance walks every rule's open state, and trails hold many small files; event time
+    /// decides when, so results do not depend on file sizes or thread count.
+    static let advanceStep = Duration.seconds(60)
+    private var lastAdvance = EventTime(milliseconds: .min / 2)
+
     /// Lets stateful rules act on everything up to the watermark; returns completed alerts.
-    public func advance() -> [Alert] { advance(to: watermark) }
+    public func advance() -> [Alert] {
+        let mark = watermark
+        guard mark >= lastAdvance + Self.advanceStep else { return [] }
+        return advance(to: mark)
+    }
 
     /// Flushes all state at the end of the input; returns the remaining alerts.
     public func finish() -> [Alert] { advance(to: .end) }
 
     private func advance(to mark: EventTime) -> [Alert] {
+        lastAdvance = mark
         let forgetBefore = mark - lateness
         sharedEvents = sharedEvents.filter { $0.value >= forgetBefore }
         for (index, detector) in detectors.enumerated() {
