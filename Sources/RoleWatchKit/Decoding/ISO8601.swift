@@ -70,9 +70,6 @@ public enum ISO8601 {
         return text + "Z"
     }
 
-    /// The UTC calendar day of an instant, as `YYYY-MM-DD`.
-    public static func day(_ time: EventTime) -> String { String(format(time).prefix(10)) }
-
     private static func pad(_ value: Int64, _ width: Int) -> String {
         let s = String(value)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s

@@ -15,8 +15,6 @@ public final class DetectionEngine {
     public let disabled: [(rule: Rule, reason: String)]
     /// Events older than the watermark: seen by stateless rules only.
     public private(set) var lateEvents = 0
-    /// Second copies of cross-account AssumeRole calls, skipped (see `observe`).
-    public private(set) var crossAccountCopies = 0
     /// `sharedEventID` → event time of cross-account calls seen, kept for one lateness span.
     private var sharedEvents: [String: EventTime] = [:]
     private let maxTrackedKeys: Int
@@ -54,10 +52,7 @@ public final class DetectionEngine {
         // A cross-account AssumeRole is recorded in the caller's and in the role owner's
         // account with one sharedEventID: rules must count the call once, not twice.
         if event.event.isAssumeRoleCall, let shared = event.event.sharedEventID {
-            if sharedEvents[shared] != nil {
-                crossAccountCopies += 1
-                return
-            }
+            if sharedEvents[shared] != nil { return }
             if sharedEvents.count >= maxTrackedKeys { sharedEvents.removeAll() }
             sharedEvents[shared] = event.time
         }

@@ -11,33 +11,17 @@ public struct ObservedEvent: Sendable {
     public var sessionRole: Int?
     /// The record as written, with secrets (session tokens) redacted: an alert's evidence.
     public var raw: String
-    /// Where the record came from, for messages.
-    public var origin: EventOrigin
 
-    public init(event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, raw: String, origin: EventOrigin) {
+    public init(event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, raw: String) {
         self.event = event
         self.targetRole = targetRole
         self.sessionRole = sessionRole
         self.raw = raw
-        self.origin = origin
     }
 
     /// The event's time; the prefilter only passes events that have one.
     public var time: EventTime { event.eventTime ?? EventTime(milliseconds: 0) }
     public var eventID: String { event.eventID ?? "" }
-}
-
-/// A record's place in the input: file path and byte offset in its decompressed stream.
-public struct EventOrigin: Sendable, Hashable, CustomStringConvertible {
-    public var file: String
-    public var offset: Int
-
-    public init(file: String, offset: Int) {
-        self.file = file
-        self.offset = offset
-    }
-
-    public var description: String { "\(file) at offset \(offset)" }
 }
 
 extension CloudTrailEvent {

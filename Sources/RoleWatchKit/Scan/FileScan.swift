@@ -69,8 +69,7 @@ struct FileScan {
             let raw = EvidenceText.make(UnsafeRawBufferPointer(rebasing: bytes[decoded.eventRange]))
             batch.append(
                 ObservedEvent(
-                    event: event, targetRole: target, sessionRole: session, raw: raw,
-                    origin: EventOrigin(file: path, offset: offset + decoded.eventRange.lowerBound)))
+                    event: event, targetRole: target, sessionRole: session, raw: raw))
             report.watchedEvents += 1
             if batch.count >= Self.batchSize {
                 deliver(FileBatch(events: batch))

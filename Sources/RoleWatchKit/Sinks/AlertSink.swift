@@ -8,29 +8,6 @@ public protocol AlertSink: AnyObject {
     func flush() throws
 }
 
-/// Sends every alert to several sinks in turn (one failing sink does not stop the others).
-public final class AlertFanOut: AlertSink {
-    private let sinks: [any AlertSink]
-
-    public init(_ sinks: [any AlertSink]) { self.sinks = sinks }
-
-    public func emit(_ alert: Alert) throws {
-        var firstError: Error?
-        for sink in sinks {
-            do { try sink.emit(alert) } catch { firstError = firstError ?? error }
-        }
-        if let firstError { throw firstError }
-    }
-
-    public func flush() throws {
-        var firstError: Error?
-        for sink in sinks {
-            do { try sink.flush() } catch { firstError = firstError ?? error }
-        }
-        if let firstError { throw firstError }
-    }
-}
-
 /// One alert per line, as JSON (NDJSON), to standard output or a file.
 ///
 /// Written with `write(2)` and every error checked: a full disk or a closed pipe must fail the

@@ -38,7 +38,6 @@ struct ISO8601Tests {
         }
         #expect(ISO8601.format(EventTime(milliseconds: 1_714_566_896_000)) == "2024-05-01T12:34:56Z")
         #expect(ISO8601.format(EventTime(milliseconds: 1_714_566_896_007)) == "2024-05-01T12:34:56.007Z")
-        #expect(ISO8601.day(EventTime(milliseconds: 1_714_566_896_000)) == "2024-05-01")
     }
 
     @Test func agreesWithFoundation() {

@@ -21,14 +21,13 @@ enum ExampleRunner {
         let engine = try DetectionEngine(
             rules: [try rule(for: detector, parameters: example.parameters)], context: context)
         let watchList = WatchList(config: example.config)
-        for (index, event) in example.events.enumerated() {
+        for event in example.events {
             guard let (target, session) = watchList.classify(event) else { continue }
             let json = Array(RecordWriter.json(event).utf8)
             let raw = json.withUnsafeBytes { EvidenceText.make($0) }
             engine.observe(
                 ObservedEvent(
-                    event: event, targetRole: target, sessionRole: session, raw: raw,
-                    origin: EventOrigin(file: "example", offset: index)))
+                    event: event, targetRole: target, sessionRole: session, raw: raw))
         }
         return engine.advance() + engine.finish()
     }
