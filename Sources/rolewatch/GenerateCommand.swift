@@ -7,10 +7,7 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Write a synthetic CloudTrail archive in the S3 layout (for demos, tests and benchmarks).",
         discussion: """
-            Without --size-mb, writes the day that Samples/ holds: Acme's integration traffic with one
-            case of every rule and decoys that must not fire. With --size-mb, adds background traffic
-            up to about that many megabytes of uncompressed JSON, spread over as many hours as it
-            takes to keep files at realistic sizes. The same seed gives the same archive.
+            Without --size-mb, writes the day that Samples/ holds: Acme's integration traffic with one case of every rule and decoys that must not fire. With --size-mb, adds background traffic up to about that many megabytes of uncompressed JSON, spread over as many hours as it takes to keep files at realistic sizes. The same seed gives the same archive.
             """
     )
 

@@ -39,12 +39,9 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Scan CloudTrail files or folders once and print alerts as NDJSON.",
         discussion: """
-            Reads .json.gz, .json, .jsonl and .ndjson files (gzipped or not), walking folders
-            recursively; CloudTrail-Digest files are skipped. Alerts go to standard output (or
-            --output), one JSON object per line; diagnostics and the summary go to standard error.
+            Reads .json.gz, .json, .jsonl and .ndjson files (gzipped or not), walking folders recursively; CloudTrail-Digest files are skipped. Alerts go to standard output (or --output), one JSON object per line; diagnostics and the summary go to standard error.
 
-            Exit status: 0 done; 1 done and an alert at or above --fail-on; 2 usage or config
-            error; 3 done but some input was damaged; 4 alerts could not be written.
+            Exit status: 0 done; 1 done and an alert at or above --fail-on; 2 usage or config error; 3 done but some input was damaged; 4 alerts could not be written.
             """
     )
 
@@ -62,11 +59,11 @@ struct ScanCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Exit with status 1 when an alert is at or above this severity (info, low, medium, high, critical).",
+            "Exit with status 1 when an alert is at or above this severity.",
             valueName: "severity"))
     var failOn: Severity?
 
-    @Option(name: .long, help: "Decoding threads (default: all cores).")
+    @Option(name: .long, help: "Decoding threads; the default is the number of cores.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(
