@@ -34,33 +34,28 @@ struct FileScan {
             if problem.recordsLost { report.badRecords += 1 }
             note(problem.description)
         }
-        func badRecord(_ offset: Int, _ error: RecordDecodingError) {
-            report.badRecords += 1
-            note("record at offset \(offset + error.offset): \(error.reason); record skipped")
-        }
-        /// A record without a usable eventTime cannot be placed in time; say what it seems to be.
-        func timeless(_ offset: Int, isEvent: Bool) {
-            report.badRecords += 1
-            if isEvent {
-                note("record at offset \(offset) has no valid eventTime; skipped")
-            } else {
-                note(
-                    "record at offset \(offset) is not a CloudTrail event (no eventTime, eventName or eventID; expected {\"Records\":[...]} or one event per line); skipped"
-                )
-            }
-        }
         func record(_ bytes: UnsafeRawBufferPointer, _ offset: Int) {
             report.records += 1
             let decoded: DecodedRecord
             do {
                 decoded = try CloudTrailDecoder.decode(bytes)
             } catch {
-                badRecord(offset, error)
+                report.badRecords += 1
+                note("record at offset \(offset + error.offset): \(error.reason); record skipped")
                 return
             }
             let event = decoded.event
             guard event.eventTime != nil else {
-                timeless(offset, isEvent: event.eventName != nil || event.eventID != nil)
+                report.badRecords += 1
+                if event.eventName == nil && event.eventID == nil {
+                    note(
+                        "record at offset \(offset) is not a CloudTrail event (no eventTime, eventName or eventID; expected {\"Records\":[...]} or one event per line); skipped"
+                    )
+                } else {
+                    note(
+                        "record at offset \(offset) (eventID \(event.eventID ?? "none")) has no valid eventTime; skipped"
+                    )
+                }
                 return
             }
             let classified = watchList.classify(event)
