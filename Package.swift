@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -19,7 +20,7 @@ let package = Package(
         ),
         .target(
             name: "RoleWatchKit",
-            dependencies: ["CZlib", "Yams"]
+            dependencies: ["CZlib", "Yams", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .executableTarget(
             name: "rolewatch",

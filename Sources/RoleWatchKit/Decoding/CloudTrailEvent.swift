@@ -75,8 +75,17 @@ public struct ResponseElements: Sendable, Equatable {
 }
 
 /// An instant in event time: milliseconds since the Unix epoch, UTC.
-public struct EventTime: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct EventTime: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
     public var milliseconds: Int64
+
+    public init(from decoder: any Decoder) throws {
+        milliseconds = try decoder.singleValueContainer().decode(Int64.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(milliseconds)
+    }
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
     public init(seconds: Int64) { self.milliseconds = seconds * 1000 }

@@ -31,6 +31,11 @@ public struct Alert: Sendable {
     /// Event ids an alert lists; `count` still says how many events there were.
     public static let eventIDLimit = 100
 
+    /// Output order: by time, then rule, then id.
+    static func ordered(_ a: Alert, _ b: Alert) -> Bool {
+        a.time != b.time ? a.time < b.time : a.rule != b.rule ? a.rule < b.rule : a.id < b.id
+    }
+
     public func json() -> String {
         var w = JSONWriter()
         w.beginObject()

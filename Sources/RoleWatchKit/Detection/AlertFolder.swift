@@ -1,27 +1,48 @@
 /// Folds repeats of one finding (same rule, principal and key within the rule's fold window)
 /// into one alert with a count, so that a persistent problem is one alert, not a flood.
 ///
-/// Findings are held until the watermark passes them and then folded in event-time order, so
-/// the alerts do not depend on the order findings arrived in. A cluster is emitted once no
-/// finding at or before the watermark can join it any more.
+/// Findings are held until the horizon's `act` passes them and then folded in event-time
+/// order, so in a batch scan the alerts do not depend on the order findings arrived in.
+///
+/// With settled emission a cluster becomes an alert once no finding at or before the
+/// watermark can join it any more. With prompt emission the alert is written when the cluster
+/// opens; once the cluster closes, its final form (count, all evidence) is returned as a
+/// revision, for the state database rather than for the output.
 final class AlertFolder {
-    private struct Pending {
+    private struct Pending: Codable {
         var rule: Int
         var finding: Finding
     }
 
-    private struct Cluster {
+    private struct Cluster: Codable {
         var rule: Int
         var start: EventTime
         var merged: Finding
         var events: [String: EvidenceEvent]
     }
 
+    /// What one advance produced.
+    struct Output {
+        /// Alerts to write.
+        var alerts: [Alert] = []
+        /// Final forms of alerts written earlier (prompt emission).
+        var revisions: [Alert] = []
+    }
+
     private let rules: [Rule]
+    private let emission: AlertEmission
+    private let maxOpen: Int
+    private let warn: @Sendable (String) -> Void
+    private var warnedCap = false
     private var pending: [Pending] = []
     private var open: [String: Cluster] = [:]
 
-    init(rules: [Rule]) { self.rules = rules }
+    init(rules: [Rule], context: DetectionContext) {
+        self.rules = rules
+        self.emission = context.emission
+        self.maxOpen = context.config.maxTrackedKeys
+        self.warn = context.warn
+    }
 
     var isEmpty: Bool { pending.isEmpty && open.isEmpty }
 
@@ -29,41 +50,67 @@ final class AlertFolder {
         pending.append(Pending(rule: rule, finding: finding))
     }
 
-    /// Folds findings at or before `watermark` and returns the alerts that are now complete,
-    /// ordered by time, rule and id.
-    func advance(to watermark: EventTime) -> [Alert] {
+    /// Folds findings up to the horizon and returns the alerts that are now due, ordered by
+    /// time, rule and id.
+    func advance(to horizon: Horizon) -> Output {
         var ready: [Pending] = []
         pending.removeAll { item in
-            guard item.finding.time <= watermark else { return false }
+            guard item.finding.time <= horizon.act else { return false }
             ready.append(item)
             return true
         }
         ready.sort(by: AlertFolder.ordered)
-        var done: [Alert] = []
+        var output = Output()
         for item in ready {
             let key = clusterKey(item)
             if var cluster = open[key], item.finding.time < cluster.start + rules[item.rule].foldWindow {
                 merge(item.finding, into: &cluster)
                 open[key] = cluster
             } else {
-                if let finished = open[key] { done.append(alert(finished)) }
+                if let finished = open[key] { close(finished, into: &output) }
+                if open[key] == nil, open.count >= maxOpen { closeOldest(into: &output) }
                 var events: [String: EvidenceEvent] = [:]
                 for event in item.finding.events { events[event.eventID] = event }
-                open[key] = Cluster(rule: item.rule, start: item.finding.time, merged: item.finding, events: events)
+                let cluster = Cluster(rule: item.rule, start: item.finding.time, merged: item.finding, events: events)
+                open[key] = cluster
+                if emission == .prompt { output.alerts.append(alert(cluster)) }
             }
         }
-        for (key, cluster) in open
-        where cluster.start + rules[cluster.rule].foldWindow <= watermark || watermark >= .end {
-            done.append(alert(cluster))
+        for (key, cluster) in open where cluster.start + rules[cluster.rule].foldWindow <= horizon.settled || horizon.isEnd {
+            close(cluster, into: &output)
             open[key] = nil
         }
-        return done.sorted { a, b in
-            a.time != b.time ? a.time < b.time : a.rule != b.rule ? a.rule < b.rule : a.id < b.id
+        output.alerts.sort(by: Alert.ordered)
+        output.revisions.sort(by: Alert.ordered)
+        return output
+    }
+
+    private func close(_ cluster: Cluster, into output: inout Output) {
+        if emission == .prompt {
+            output.revisions.append(alert(cluster))
+        } else {
+            output.alerts.append(alert(cluster))
         }
     }
 
-    private func clusterKey(_ item: Pending) -> String {
-        "\(item.rule)\u{0}\(item.finding.principal)\u{0}\(item.finding.key)"
+    /// Keeps memory bounded under a flood of distinct findings: closes the oldest tenth of the
+    /// open alerts early (they are written, just folded over a shorter span), with one warning.
+    private func closeOldest(into output: inout Output) {
+        if !warnedCap {
+            warnedCap = true
+            warn("alerts: \(open.count) open alerts (max_tracked_keys); closing the oldest early")
+        }
+        let oldest = open.sorted { $0.value.start != $1.value.start ? $0.value.start < $1.value.start : $0.key < $1.key }
+        for (key, cluster) in oldest.prefix(max(1, open.count / 10)) {
+            close(cluster, into: &output)
+            open[key] = nil
+        }
+    }
+
+    private func clusterKey(_ item: Pending) -> String { clusterKey(rule: item.rule, item.finding) }
+
+    private func clusterKey(rule: Int, _ finding: Finding) -> String {
+        "\(rule)\u{0}\(finding.principal)\u{0}\(finding.key)"
     }
 
     private static func ordered(_ a: Pending, _ b: Pending) -> Bool {
@@ -86,6 +133,45 @@ final class AlertFolder {
         merged.sessionName = merged.sessionName ?? finding.sessionName
         merged.accessKeyId = merged.accessKeyId ?? finding.accessKeyId
         cluster.merged = merged
+    }
+
+    /// The folder's state, with rules named by id so that it survives changes to the rule list.
+    struct SavedState: Codable {
+        fileprivate var pending: [String: [Finding]]
+        fileprivate var open: [String: [SavedCluster]]
+    }
+
+    fileprivate struct SavedCluster: Codable {
+        var start: EventTime
+        var merged: Finding
+        var events: [EvidenceEvent]
+    }
+
+    func savedState() -> SavedState {
+        var state = SavedState(pending: [:], open: [:])
+        for item in pending { state.pending[rules[item.rule].id, default: []].append(item.finding) }
+        for (_, cluster) in open.sorted(by: { $0.key < $1.key }) {
+            state.open[rules[cluster.rule].id, default: []].append(
+                SavedCluster(
+                    start: cluster.start, merged: cluster.merged,
+                    events: cluster.events.values.sorted(by: EvidenceEvent.ordered)))
+        }
+        return state
+    }
+
+    /// Restores saved state; what belongs to rules no longer loaded is dropped.
+    func restore(_ state: SavedState) {
+        pending = []
+        open = [:]
+        for (index, rule) in rules.enumerated() {
+            for finding in state.pending[rule.id] ?? [] { pending.append(Pending(rule: index, finding: finding)) }
+            for saved in state.open[rule.id] ?? [] {
+                var events: [String: EvidenceEvent] = [:]
+                for event in saved.events { events[event.eventID] = event }
+                let cluster = Cluster(rule: index, start: saved.start, merged: saved.merged, events: events)
+                open[clusterKey(rule: index, saved.merged)] = cluster
+            }
+        }
     }
 
     private func alert(_ cluster: Cluster) -> Alert {

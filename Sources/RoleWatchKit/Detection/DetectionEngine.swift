@@ -1,3 +1,5 @@
+import Foundation
+
 /// Runs every rule's detector over the observed events, in one fixed order, and folds their
 /// findings into alerts.
 ///
@@ -9,6 +11,8 @@ public final class DetectionEngine {
     private let detectors: [any Detector]
     private let folder: AlertFolder
     private let lateness: Duration
+    private let emission: AlertEmission
+    private let warn: @Sendable (String) -> Void
     private var newest = EventTime(milliseconds: .min / 2)
     private var findings: [Finding] = []
     /// Rules that are off for this site, with why; reported once at start.
@@ -43,8 +47,10 @@ public final class DetectionEngine {
         self.rules = active.map(\.0)
         self.detectors = active.map(\.1)
         self.disabled = disabled
-        self.folder = AlertFolder(rules: self.rules)
+        self.folder = AlertFolder(rules: self.rules, context: context)
         self.lateness = context.config.allowedLateness
+        self.emission = context.emission
+        self.warn = context.warn
         self.maxTrackedKeys = context.config.maxTrackedKeys
     }
 
@@ -65,35 +71,106 @@ public final class DetectionEngine {
         }
     }
 
-    /// How far the watermark must move before stateful rules are asked to act again. Each
-    /// advance walks every rule's open state, and trails hold many small files; event time
-    /// decides when, so results do not depend on file sizes or thread count.
+    /// How far the watermark must move before stateful rules are asked to act again in a batch
+    /// scan. Each advance walks every rule's open state, and trails hold many small files;
+    /// event time decides when, so results do not depend on file sizes or thread count.
     static let advanceStep = Duration.seconds(60)
     private var lastAdvance = EventTime(milliseconds: .min / 2)
 
-    /// Lets stateful rules act on everything up to the watermark; returns completed alerts.
-    public func advance() -> [Alert] {
-        let mark = watermark
-        guard mark >= lastAdvance + Self.advanceStep else { return [] }
-        return advance(to: mark)
+    /// Lets stateful rules act on what they have seen; returns the alerts now due. With prompt
+    /// emission this acts on every call (the caller calls it once per file).
+    public func advance() -> AlertBatch {
+        switch emission {
+        case .settled:
+            let mark = watermark
+            guard mark >= lastAdvance + Self.advanceStep else { return AlertBatch() }
+            return advance(to: Horizon(mark))
+        case .prompt:
+            return advance(to: Horizon(act: newest, settled: watermark))
+        }
     }
 
     /// Flushes all state at the end of the input; returns the remaining alerts.
-    public func finish() -> [Alert] { advance(to: .end) }
+    public func finish() -> AlertBatch { advance(to: .end) }
 
-    private func advance(to mark: EventTime) -> [Alert] {
-        lastAdvance = mark
-        let forgetBefore = mark - lateness
+    private func advance(to horizon: Horizon) -> AlertBatch {
+        lastAdvance = horizon.settled
+        let forgetBefore = horizon.settled - lateness
         sharedEvents = sharedEvents.filter { $0.value >= forgetBefore }
         for (index, detector) in detectors.enumerated() {
-            detector.advance(to: mark, into: &findings)
+            detector.advance(to: horizon, into: &findings)
             collect(rule: index)
         }
-        return folder.advance(to: mark)
+        let output = folder.advance(to: horizon)
+        return AlertBatch(alerts: output.alerts, revisions: output.revisions)
     }
 
     private func collect(rule: Int) {
         for finding in findings { folder.add(finding, rule: rule) }
         findings.removeAll(keepingCapacity: true)
+    }
+
+    /// Everything the engine would need to go on where it stopped: the watermark, the alerts
+    /// still folding, and each stateful rule's own state (by rule id).
+    public func savedState() throws -> EngineState {
+        let core = EngineState.Core(
+            newest: newest, lastAdvance: lastAdvance, sharedEvents: sharedEvents, folder: folder.savedState())
+        var rules: [String: Data] = [:]
+        for (rule, detector) in zip(self.rules, detectors) {
+            if let state = try detector.savedState() { rules[rule.id] = state }
+        }
+        return EngineState(core: try JSONEncoder().encode(core), rules: rules)
+    }
+
+    /// Takes back a saved state. A part that does not decode (a changed rule, an older
+    /// version) is dropped with a warning, and that part starts afresh.
+    public func restore(_ state: EngineState) {
+        do {
+            let core = try JSONDecoder().decode(EngineState.Core.self, from: state.core)
+            (newest, lastAdvance, sharedEvents) = (core.newest, core.lastAdvance, core.sharedEvents)
+            folder.restore(core.folder)
+        } catch {
+            warn("state: the engine's saved state does not decode (\(error)); open alerts start afresh")
+        }
+        for (rule, detector) in zip(rules, detectors) {
+            guard let saved = state.rules[rule.id] else { continue }
+            do {
+                try detector.restore(saved)
+            } catch {
+                warn("state: the saved state of rule \(rule.id) does not decode (\(error)); the rule starts afresh")
+            }
+        }
+    }
+}
+
+/// What one advance of the engine produced.
+public struct AlertBatch: Sendable {
+    /// Alerts to write, in time order.
+    public var alerts: [Alert] = []
+    /// Final forms of alerts already written (prompt emission), for the state database.
+    public var revisions: [Alert] = []
+
+    public init(alerts: [Alert] = [], revisions: [Alert] = []) {
+        self.alerts = alerts
+        self.revisions = revisions
+    }
+}
+
+/// The engine's saved state: its own part and each stateful rule's, as JSON.
+public struct EngineState: Sendable {
+    public var core: Data
+    /// Rule id → that rule's detector state.
+    public var rules: [String: Data]
+
+    public init(core: Data, rules: [String: Data]) {
+        self.core = core
+        self.rules = rules
+    }
+
+    struct Core: Codable {
+        var newest: EventTime
+        var lastAdvance: EventTime
+        var sharedEvents: [String: EventTime]
+        var folder: AlertFolder.SavedState
     }
 }

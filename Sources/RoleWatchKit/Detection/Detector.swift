@@ -1,3 +1,5 @@
+import Foundation
+
 /// A detector: one kind of misuse, configured by a rule file.
 ///
 /// Implementation requirements:
@@ -6,10 +8,16 @@
 /// - `observe` is called for every event that passed the prefilter, on one thread, in a fixed
 ///   order. A detector that keeps state must accept events in any order within the allowed
 ///   lateness and must give the same findings whatever that order: it should act on an event
-///   only once `advance(to:)` has moved the watermark past it.
+///   only once `advance(to:)` has moved the horizon past it.
 /// - Events flagged `late` (older than the watermark) must not change state; stateless checks
 ///   still apply to them.
 /// - State must stay bounded: expire it by event time and respect `DetectionContext.maxTrackedKeys`.
+/// - A detector that keeps state across files returns it from `savedState()` and takes it
+///   back in `restore(_:)`, so tail mode and `scan --state` carry it across restarts. The state
+///   is the detector's own business (JSON); a state that does not decode (say, after an
+///   upgrade) throws, and the engine starts that rule afresh with a warning.
+/// - With `DetectionContext.emission` `.prompt`, report a condition as soon as the horizon's
+///   `act` passes the event that shows it, rather than once the episode or session is over.
 /// - Each detector lists examples that must fire and examples that must not; they are its tests.
 public protocol Detector: AnyObject {
     /// The `detector:` name rule files use.
@@ -23,13 +31,54 @@ public protocol Detector: AnyObject {
 
     func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding])
 
-    /// Acts on everything at or before `watermark`; `.end` flushes all state.
-    func advance(to watermark: EventTime, into findings: inout [Finding])
+    /// Acts on everything up to the horizon; `Horizon.end` flushes all state.
+    func advance(to horizon: Horizon, into findings: inout [Finding])
+
+    /// The state to carry to the next run; nil for a detector that keeps none.
+    func savedState() throws -> Data?
+    func restore(_ state: Data) throws
 }
 
 extension Detector {
     public var disabledReason: String? { nil }
-    public func advance(to watermark: EventTime, into findings: inout [Finding]) {}
+    public func advance(to horizon: Horizon, into findings: inout [Finding]) {}
+    public func savedState() throws -> Data? { nil }
+    public func restore(_ state: Data) throws {}
+}
+
+/// How far, in event time, stateful rules may go.
+///
+/// In a batch scan both times are the watermark (newest event − allowed lateness), so every
+/// decision waits until nothing can arrive that would change it. In prompt emission, `act`
+/// runs ahead to the newest event, so that an alert comes out when its evidence lands, while
+/// windows and sessions still stay open until `settled`.
+public struct Horizon: Sendable, Equatable {
+    /// Events at or before this time are acted on.
+    public var act: EventTime
+    /// No event at or before this time can change state any more: what ends by then is closed.
+    public var settled: EventTime
+
+    public init(act: EventTime, settled: EventTime) {
+        self.act = max(act, settled)
+        self.settled = settled
+    }
+
+    public init(_ watermark: EventTime) { self.init(act: watermark, settled: watermark) }
+
+    /// Past every event: flushes all state at the end of a batch scan.
+    public static let end = Horizon(.end)
+    public var isEnd: Bool { settled >= .end }
+}
+
+/// When alerts are written.
+public enum AlertEmission: Sendable {
+    /// Once nothing more can fold into an alert (its fold window has passed the watermark):
+    /// every alert is complete and the same whatever order the files came in. Batch scans.
+    case settled
+    /// As soon as the condition is seen. Repeats within the fold window join the alert already
+    /// written (the state database keeps its final count) instead of being written again.
+    /// Tail mode and scans with `--state`.
+    case prompt
 }
 
 extension EventTime {
@@ -43,10 +92,15 @@ public struct DetectionContext: Sendable {
     public var awsRanges: AWSIPRanges?
     /// Receives one-line warnings (e.g. a state cap reached); never secrets.
     public var warn: @Sendable (String) -> Void
+    public var emission: AlertEmission
 
-    public init(config: SiteConfig, awsRanges: AWSIPRanges?, warn: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        config: SiteConfig, awsRanges: AWSIPRanges?, emission: AlertEmission = .settled,
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.config = config
         self.awsRanges = awsRanges
+        self.emission = emission
         self.warn = warn
     }
 

@@ -1,11 +1,16 @@
 /// A sliding event-time window over one caller's calls that reports *episodes*: maximal runs
 /// of calls during which a condition on the window holds (a burst, a spray).
 ///
-/// Calls are buffered until the watermark passes them, then processed in event-time order
-/// (ties by event id), so episodes do not depend on arrival order. Each call belongs to at
-/// most one episode, so episode counts can be added up when alerts fold.
-struct EpisodeWindow {
-    struct Call {
+/// Calls are buffered until the horizon's `act` passes them, then processed in event-time
+/// order (ties by event id), so in a batch scan episodes do not depend on arrival order. Each
+/// call belongs to at most one episode, so episode counts can be added up when alerts fold.
+///
+/// With prompt emission an episode is reported when it starts, and the calls it gathers after
+/// that are reported when it ends, as a second part with the same trigger time (so they fold
+/// into the same alert). A call that arrives after later ones were processed is slotted into
+/// its place in the window.
+struct EpisodeWindow: Codable {
+    struct Call: Codable {
         var time: EventTime
         var eventID: String
         var role: String
@@ -15,24 +20,42 @@ struct EpisodeWindow {
     }
 
     /// What the condition sees: the calls within `window` before and at `now`.
-    struct Snapshot {
+    struct Snapshot: Codable {
         var now: EventTime
         var count: Int
         var distinctRoles: Int
         var distinctAccounts: Int
     }
 
-    struct Episode {
+    struct Episode: Codable {
         var trigger: EventTime
         var calls: [Call]
         var peak: Snapshot
         var reasons: [String]
+        /// Already reported when it started (prompt emission): what remains is its later calls.
+        var announced = false
+    }
+
+    /// A position in processing order: event time, ties broken by event id.
+    private struct Position: Codable, Comparable {
+        var time: EventTime
+        var eventID: String
+
+        init(_ call: Call) {
+            time = call.time
+            eventID = call.eventID
+        }
+
+        static func < (a: Position, b: Position) -> Bool { a.time != b.time ? a.time < b.time : a.eventID < b.eventID }
     }
 
     /// Calls an episode keeps as evidence and event ids; its count covers all of them.
     static let keptCalls = Alert.eventIDLimit
 
-    let window: Duration
+    /// Set from the rule when the window is made or restored, never from saved state, so a
+    /// changed rule applies at once.
+    var window: Duration
+    var prompt = false
     private var pending: [Call] = []
     private var inWindow: [Call] = []
     private var windowStart = 0
@@ -41,9 +64,33 @@ struct EpisodeWindow {
     private var episode: Episode?
     private var episodeCount = 0
     /// Calls up to this one (in processing order) already belong to an episode.
-    private var reportedThrough: (EventTime, String)?
+    private var reportedThrough: Position?
 
-    init(window: Duration) { self.window = window }
+    init(window: Duration, prompt: Bool) {
+        self.window = window
+        self.prompt = prompt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case pending, inWindow, windowStart, roleCounts, accountCounts, episode, episodeCount, reportedThrough
+    }
+
+    /// Restores saved state under the rule's current window and emission.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        window = .zero
+        pending = try c.decode([Call].self, forKey: .pending)
+        inWindow = try c.decode([Call].self, forKey: .inWindow)
+        windowStart = try c.decode(Int.self, forKey: .windowStart)
+        roleCounts = try c.decode([String: Int].self, forKey: .roleCounts)
+        accountCounts = try c.decode([String: Int].self, forKey: .accountCounts)
+        episode = try c.decodeIfPresent(Episode.self, forKey: .episode)
+        episodeCount = try c.decode(Int.self, forKey: .episodeCount)
+        reportedThrough = try c.decodeIfPresent(Position.self, forKey: .reportedThrough)
+        guard windowStart >= 0, windowStart <= inWindow.count else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "window start out of range"))
+        }
+    }
 
     var isIdle: Bool { pending.isEmpty && windowStart == inWindow.count && episode == nil }
     var newestTime: EventTime? { (pending.map(\.time) + inWindow.suffix(1).map(\.time)).max() }
@@ -61,10 +108,10 @@ struct EpisodeWindow {
             ready.append(call)
             return true
         }
-        ready.sort { $0.time != $1.time ? $0.time < $1.time : $0.eventID < $1.eventID }
+        ready.sort { Position($0) < Position($1) }
         for call in ready {
             slide(to: call.time, condition: condition, emit: emit)
-            inWindow.append(call)
+            insert(call)
             roleCounts[call.role, default: 0] += 1
             accountCounts[call.account, default: 0] += 1
             processed(call)
@@ -78,31 +125,58 @@ struct EpisodeWindow {
                         trigger: call.time, calls: Array(fresh.prefix(Self.keptCalls)), peak: snapshot, reasons: reasons
                     )
                     episodeCount = fresh.count
+                    if prompt {
+                        emit(episode!, episodeCount)
+                        episode!.calls = []
+                        episode!.reasons = []
+                        episode!.announced = true
+                        episodeCount = 0
+                    }
                 } else {
                     episode!.calls.append(call)
                     if episode!.calls.count > Self.keptCalls { episode!.calls.removeLast() }
                     episodeCount += 1
                     if snapshot.count > episode!.peak.count {
                         episode!.peak = snapshot
-                        episode!.reasons = reasons
+                        // An announced episode's reasons were reported with its start.
+                        if !episode!.announced { episode!.reasons = reasons }
                     }
                 }
-                reportedThrough = (call.time, call.eventID)
-            } else if let finished = episode {
-                emit(finished, episodeCount)
-                episode = nil
+                reportedThrough = max(reportedThrough ?? Position(call), Position(call))
+            } else if episode != nil {
+                close(emit: emit)
             }
         }
         slide(to: mark, condition: condition, emit: emit)
-        if mark >= .end, let finished = episode {
-            emit(finished, episodeCount)
-            episode = nil
-        }
+        if mark >= .end, episode != nil { close(emit: emit) }
+    }
+
+    /// Ends the open episode, reporting it (or, if announced, the calls it gathered since).
+    private mutating func close(emit: (Episode, Int) -> Void) {
+        if let finished = episode, !finished.announced || episodeCount > 0 { emit(finished, episodeCount) }
+        episode = nil
     }
 
     private func isUnreported(_ call: Call) -> Bool {
-        guard let (time, id) = reportedThrough else { return true }
-        return call.time != time ? call.time > time : call.eventID > id
+        guard let reported = reportedThrough else { return true }
+        return reported < Position(call)
+    }
+
+    /// Appends a call, or slots it into its place when later calls were processed first
+    /// (prompt emission acts before the watermark has settled the order).
+    private mutating func insert(_ call: Call) {
+        let position = Position(call)
+        guard let last = inWindow.last, position < Position(last) else {
+            inWindow.append(call)
+            return
+        }
+        var low = windowStart
+        var high = inWindow.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Position(inWindow[middle]) < position { low = middle + 1 } else { high = middle }
+        }
+        inWindow.insert(call, at: low)
     }
 
     /// Drops calls that have left the window `(now - window, now]`. An open episode ends at
@@ -116,14 +190,11 @@ struct EpisodeWindow {
             decrement(&roleCounts, old.role)
             decrement(&accountCounts, old.account)
             windowStart += 1
-            if let open = episode {
+            if episode != nil {
                 let snapshot = Snapshot(
                     now: old.time + window, count: inWindow.count - windowStart, distinctRoles: roleCounts.count,
                     distinctAccounts: accountCounts.count)
-                if condition(snapshot) == nil {
-                    emit(open, episodeCount)
-                    episode = nil
-                }
+                if condition(snapshot) == nil { close(emit: emit) }
             }
         }
         if windowStart > 1024, windowStart * 2 > inWindow.count {

@@ -2,7 +2,7 @@
 ///
 /// Detectors fill in what they know; the engine stamps the rule and folds findings that share
 /// rule, principal and key within the rule's fold window into one `Alert`.
-public struct Finding: Sendable {
+public struct Finding: Sendable, Codable {
     /// When the rule's condition first held, in event time.
     public var time: EventTime
     /// The caller ARN the finding is about.
@@ -42,7 +42,7 @@ public struct Finding: Sendable {
 }
 
 /// An event kept as evidence: its id, time and redacted raw record.
-public struct EvidenceEvent: Sendable, Hashable {
+public struct EvidenceEvent: Sendable, Hashable, Codable {
     public var eventID: String
     public var time: EventTime
     public var raw: String

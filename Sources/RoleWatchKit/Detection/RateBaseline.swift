@@ -2,12 +2,22 @@
 /// the window's length over a trailing period (e.g. 10-minute buckets over 7 days).
 ///
 /// Memory is bounded by the period: buckets older than it are dropped as time advances.
-struct RateBaseline {
-    let bucket: Duration
-    let period: Duration
-    let minHistory: Duration
+struct RateBaseline: Codable {
+    /// From the rule, never from saved state (see `EpisodeWindow.window`).
+    var bucket: Duration
+    var period: Duration
+    var minHistory: Duration
     private var counts: [Int64: Int] = [:]
     private var firstSeen: EventTime?
+
+    private enum CodingKeys: String, CodingKey { case counts, firstSeen }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        (bucket, period, minHistory) = (.zero, .zero, .zero)
+        counts = try c.decode([Int64: Int].self, forKey: .counts)
+        firstSeen = try c.decodeIfPresent(EventTime.self, forKey: .firstSeen)
+    }
 
     init(bucket: Duration, period: Duration, minHistory: Duration) {
         self.bucket = bucket

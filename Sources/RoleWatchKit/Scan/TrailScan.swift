@@ -82,7 +82,7 @@ public final class TrailScan {
         } else {
             try scanInParallel(files, consume: consume)
         }
-        for alert in engine.finish() { try emit(alert) }
+        for alert in engine.finish().alerts { try emit(alert) }
         try sink.flush()
         progress.clear()
         summary.lateEvents = engine.lateEvents
@@ -149,7 +149,7 @@ public final class TrailScan {
         if report.suppressedMessages > 0 {
             say("error: \(report.path): \(report.suppressedMessages) more problems in this file (counted, not shown)")
         }
-        for alert in engine.advance() { try emit(alert) }
+        for alert in engine.advance().alerts { try emit(alert) }
     }
 
     private func emit(_ alert: Alert) throws {

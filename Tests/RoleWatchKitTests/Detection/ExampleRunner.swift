@@ -29,7 +29,7 @@ enum ExampleRunner {
                 ObservedEvent(
                     event: event, targetRole: target, sessionRole: session, raw: raw))
         }
-        return engine.advance() + engine.finish()
+        return engine.advance().alerts + engine.finish().alerts
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Fires when one caller assumes watched roles unusually often within a sliding window: more
 /// calls, distinct roles or distinct accounts than the rule's thresholds, or more than
 /// `baseline_multiplier` times its own usual rate for that window.
@@ -19,7 +21,7 @@ public final class AssumeBurstDetector: Detector {
         var includeDenied: Bool
     }
 
-    private struct CallerState {
+    private struct CallerState: Codable {
         var window: EpisodeWindow
         var baseline: RateBaseline
     }
@@ -55,11 +57,7 @@ public final class AssumeBurstDetector: Detector {
         let caller = call.callerARN
         if callers[caller] == nil {
             if callers.count >= context.config.maxTrackedKeys { evictIdle() }
-            callers[caller] = CallerState(
-                window: EpisodeWindow(window: parameters.window),
-                baseline: RateBaseline(
-                    bucket: parameters.window, period: parameters.baselinePeriod,
-                    minHistory: parameters.baselineMinHistory))
+            callers[caller] = CallerState(window: newWindow(), baseline: newBaseline())
         }
         callers[caller]!.window.add(
             EpisodeWindow.Call(
@@ -67,13 +65,36 @@ public final class AssumeBurstDetector: Detector {
                 sourceIP: call.sourceIPAddress ?? "", evidence: EvidenceEvent(event)))
     }
 
-    public func advance(to watermark: EventTime, into findings: inout [Finding]) {
+    private func newWindow() -> EpisodeWindow {
+        EpisodeWindow(window: parameters.window, prompt: context.emission == .prompt)
+    }
+
+    private func newBaseline() -> RateBaseline {
+        RateBaseline(
+            bucket: parameters.window, period: parameters.baselinePeriod, minHistory: parameters.baselineMinHistory)
+    }
+
+    public func savedState() throws -> Data? { try JSONEncoder().encode(callers) }
+
+    public func restore(_ state: Data) throws {
+        let saved = try JSONDecoder().decode([String: CallerState].self, from: state)
+        let (window, baseline) = (newWindow(), newBaseline())
+        callers = saved.mapValues { state in
+            var state = state
+            (state.window.window, state.window.prompt) = (window.window, window.prompt)
+            (state.baseline.bucket, state.baseline.period, state.baseline.minHistory) =
+                (baseline.bucket, baseline.period, baseline.minHistory)
+            return state
+        }
+    }
+
+    public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         let p = parameters
         for caller in callers.keys.sorted() {
             var state = callers[caller]!
             var baseline = state.baseline
             state.window.advance(
-                to: watermark,
+                to: horizon.act,
                 processed: { baseline.record($0.time) },
                 condition: { snapshot in
                     var reasons: [String] = []
@@ -108,7 +129,7 @@ public final class AssumeBurstDetector: Detector {
                     findings.append(Self.finding(caller: caller, episode: episode, count: count))
                 })
             state.baseline = baseline
-            if state.window.isIdle && (p.baselineMultiplier == nil || baseline.isStale(at: watermark)) {
+            if state.window.isIdle && (p.baselineMultiplier == nil || baseline.isStale(at: horizon.settled)) {
                 callers[caller] = nil
             } else {
                 callers[caller] = state

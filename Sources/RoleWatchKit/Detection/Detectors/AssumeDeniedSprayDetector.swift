@@ -1,3 +1,5 @@
+import Foundation
+
 /// Fires when one caller collects many `AccessDenied` AssumeRole errors across several roles
 /// within a window: someone walking a list of role ARNs (customer enumeration, or guessing
 /// ExternalIds) rather than a single misconfigured job retrying.
@@ -41,17 +43,27 @@ public final class AssumeDeniedSprayDetector: Detector {
             for key in callers.filter({ $0.value.isIdle }).map(\.key) { callers[key] = nil }
             if callers.count >= context.config.maxTrackedKeys, let any = callers.keys.min() { callers[any] = nil }
         }
-        callers[caller, default: EpisodeWindow(window: window)].add(
+        callers[caller, default: EpisodeWindow(window: window, prompt: context.emission == .prompt)].add(
             EpisodeWindow.Call(
                 time: event.time, eventID: event.eventID, role: role, account: ARN.account(role) ?? "",
                 sourceIP: call.sourceIPAddress ?? "", evidence: EvidenceEvent(event)))
     }
 
-    public func advance(to watermark: EventTime, into findings: inout [Finding]) {
+    public func savedState() throws -> Data? { try JSONEncoder().encode(callers) }
+
+    public func restore(_ state: Data) throws {
+        callers = try JSONDecoder().decode([String: EpisodeWindow].self, from: state).mapValues { saved in
+            var restored = saved
+            (restored.window, restored.prompt) = (window, context.emission == .prompt)
+            return restored
+        }
+    }
+
+    public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         for caller in callers.keys.sorted() {
             var state = callers[caller]!
             state.advance(
-                to: watermark, processed: { _ in },
+                to: horizon.act, processed: { _ in },
                 condition: { [minDenied, minDistinctRoles, window] snapshot in
                     guard snapshot.count >= minDenied, snapshot.distinctRoles >= minDistinctRoles else { return nil }
                     return [

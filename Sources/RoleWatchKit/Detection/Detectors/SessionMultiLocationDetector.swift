@@ -1,3 +1,5 @@
+import Foundation
+
 /// Fires when one role session is used from more than one network location within its
 /// lifetime: the signature of stolen session credentials used somewhere else.
 ///
@@ -6,10 +8,14 @@
 /// ARN and creation date. A location is the source address masked to /24 (IPv4) or /48
 /// (IPv6) by default; AWS acting for the caller (`AWS Internal`, service host names) is
 /// no location.
+///
+/// In a batch scan a session is reported once its lifetime is over, with every place it was
+/// used from. With prompt emission it is reported as soon as a second place shows up, and
+/// again for each further place (those reports fold into the same alert).
 public final class SessionMultiLocationDetector: Detector {
     public static let id = "session-multi-location"
 
-    private struct Track {
+    private struct Track: Codable {
         var principal: String
         var role: String
         var sessionName: String?
@@ -18,6 +24,8 @@ public final class SessionMultiLocationDetector: Detector {
         /// The earliest event from each location.
         var locations: [String: EvidenceEvent] = [:]
         var addresses: Set<String> = []
+        /// Locations already reported (prompt emission).
+        var reported = 1
     }
 
     private let context: DetectionContext
@@ -74,22 +82,42 @@ public final class SessionMultiLocationDetector: Detector {
         return call.vpcEndpointId.map { "\(network) via \($0)" } ?? network.description
     }
 
-    public func advance(to watermark: EventTime, into findings: inout [Finding]) {
-        for (key, track) in tracks where track.start + lifetime <= watermark || watermark >= .end {
-            tracks[key] = nil
-            guard track.locations.count > 1 else { continue }
-            let firsts = track.locations.sorted { EvidenceEvent.ordered($0.value, $1.value) }
-            let names = firsts.map(\.key)
-            findings.append(
-                Finding(
-                    time: firsts[1].value.time, principal: track.principal, key: key, role: track.role,
-                    sessionName: track.sessionName, accessKeyId: track.accessKeyId, sourceIPs: track.addresses.sorted(),
-                    accounts: ARN.account(track.role).map { [$0] } ?? [], events: firsts.map(\.value),
-                    reasons: [
-                        "one session used from \(names.count) network locations: \(names.joined(separator: ", "))"
-                    ]))
+    public func advance(to horizon: Horizon, into findings: inout [Finding]) {
+        let prompt = context.emission == .prompt
+        for key in tracks.keys.sorted() {
+            var track = tracks[key]!
+            let over = track.start + lifetime <= horizon.settled || horizon.isEnd
+            if prompt {
+                let seen = track.locations.filter { $0.value.time <= horizon.act }
+                if seen.count > track.reported {
+                    findings.append(finding(key: key, track: track, locations: seen))
+                    track.reported = seen.count
+                }
+                tracks[key] = over ? nil : track
+            } else if over {
+                tracks[key] = nil
+                if track.locations.count > 1 { findings.append(finding(key: key, track: track, locations: track.locations)) }
+            }
         }
     }
+
+    /// The finding for a session seen in `locations`; its time is when the second place showed
+    /// up, so the prompt reports of one session fold into one alert.
+    private func finding(key: String, track: Track, locations: [String: EvidenceEvent]) -> Finding {
+        let firsts = locations.sorted { EvidenceEvent.ordered($0.value, $1.value) }
+        let names = firsts.map(\.key)
+        let second = track.locations.values.sorted(by: EvidenceEvent.ordered)[1]
+        return Finding(
+            time: second.time, principal: track.principal, key: key, role: track.role,
+            sessionName: track.sessionName, accessKeyId: track.accessKeyId, sourceIPs: track.addresses.sorted(),
+            accounts: ARN.account(track.role).map { [$0] } ?? [], events: firsts.map(\.value),
+            count: firsts.count - (track.reported > 1 ? track.reported : 0),
+            reasons: ["one session used from \(names.count) network locations: \(names.joined(separator: ", "))"])
+    }
+
+    public func savedState() throws -> Data? { try JSONEncoder().encode(tracks) }
+
+    public func restore(_ state: Data) throws { tracks = try JSONDecoder().decode([String: Track].self, from: state) }
 
     /// Keeps memory bounded under a flood of distinct keys: drops the oldest tenth of sessions.
     private func evictOldest() {
