@@ -29,6 +29,24 @@ struct DetectorExamplesTests {
         }
     }
 
+    /// Tail mode writes alerts as soon as their evidence is in, and a restart between any two
+    /// files changes nothing: the same alerts (by id) come out with or without restarts.
+    @Test(arguments: cases)
+    func exampleWithPromptEmission(_ item: Case) throws {
+        let type = try #require(DetectorRegistry.detector(named: item.detector))
+        let straight = try ExampleRunner.promptAlerts(item.example, detector: type, restarting: false)
+        let restarted = try ExampleRunner.promptAlerts(item.example, detector: type, restarting: true)
+        if item.fires {
+            #expect(!straight.live.isEmpty, "expected an alert before the end of the input")
+            #expect(straight.live.allSatisfy { $0.rule == item.detector })
+        } else {
+            #expect(straight.live.isEmpty && straight.atEnd.isEmpty, "expected no alert: \(straight.live.map(\.id))")
+        }
+        #expect(restarted.live.map(\.id) == straight.live.map(\.id))
+        #expect(restarted.atEnd.map(\.id) == straight.atEnd.map(\.id))
+        #expect(restarted.live.map { $0.json() } == straight.live.map { $0.json() })
+    }
+
     @Test func everyDetectorHasBothKindsOfExample() {
         for type in DetectorRegistry.all {
             #expect(!type.examples.firing.isEmpty, "\(type.id) has no firing example")

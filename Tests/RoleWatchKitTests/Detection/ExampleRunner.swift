@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 @testable import RoleWatchKit
 
@@ -16,20 +17,49 @@ enum ExampleRunner {
     }
 
     static func alerts(_ example: DetectorExample, detector: any Detector.Type) throws -> [Alert] {
+        let engine = try makeEngine(example, detector: detector, emission: .settled)
+        for event in observed(example) { engine.observe(event) }
+        return engine.advance().alerts + engine.finish().alerts
+    }
+
+    /// The example as tail mode sees it: prompt emission, an advance after every event (as
+    /// after every file) and, with `restarting`, a new engine restored from the saved state
+    /// before each event, as if the process had been restarted between every two files.
+    /// Returns the alerts written before the end, and those written only by the final flush.
+    static func promptAlerts(_ example: DetectorExample, detector: any Detector.Type, restarting: Bool) throws -> (
+        live: [Alert], atEnd: [Alert]
+    ) {
+        var engine = try makeEngine(example, detector: detector, emission: .prompt)
+        var live: [Alert] = []
+        for event in observed(example) {
+            if restarting {
+                let saved = try engine.savedState()
+                engine = try makeEngine(example, detector: detector, emission: .prompt)
+                engine.restore(saved)
+            }
+            engine.observe(event)
+            live += engine.advance().alerts
+        }
+        return (live, engine.finish().alerts)
+    }
+
+    private static func makeEngine(_ example: DetectorExample, detector: any Detector.Type, emission: AlertEmission)
+        throws -> DetectionEngine
+    {
         let context = DetectionContext(
-            config: example.config, awsRanges: example.withAWSRanges ? ExampleSite.awsRanges : nil)
-        let engine = try DetectionEngine(
-            rules: [try rule(for: detector, parameters: example.parameters)], context: context)
+            config: example.config, awsRanges: example.withAWSRanges ? ExampleSite.awsRanges : nil,
+            emission: emission, warn: { Issue.record("unexpected warning: \($0)") })
+        return try DetectionEngine(rules: [try rule(for: detector, parameters: example.parameters)], context: context)
+    }
+
+    private static func observed(_ example: DetectorExample) -> [ObservedEvent] {
         let watchList = WatchList(config: example.config)
-        for event in example.events {
-            guard let (target, session) = watchList.classify(event) else { continue }
+        return example.events.compactMap { event in
+            guard let (target, session) = watchList.classify(event) else { return nil }
             let json = Array(RecordWriter.json(event).utf8)
             let raw = json.withUnsafeBytes { EvidenceText.make($0) }
-            engine.observe(
-                ObservedEvent(
-                    event: event, targetRole: target, sessionRole: session, raw: raw))
+            return ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: raw)
         }
-        return engine.advance().alerts + engine.finish().alerts
     }
 }
 
