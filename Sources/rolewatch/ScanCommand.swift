@@ -32,6 +32,27 @@ struct SiteOptions: ParsableArguments {
             throw ExitStatus.usage.code
         }
     }
+
+    /// Loads the config's `aws_ip_ranges`, if it names one.
+    func awsRanges(for config: SiteConfig) throws -> AWSIPRanges? {
+        guard let path = config.awsIPRangesPath else { return nil }
+        do {
+            return try AWSIPRanges.load(contentsOf: path)
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+    }
+}
+
+/// Opens the state database and the alert output over it; a problem is a usage error.
+func openJournal(state: String, output: String?) throws -> StateJournal {
+    do {
+        return try StateJournal(store: try StateStore(path: state), outputPath: output, say: { Diagnostics.say($0) })
+    } catch {
+        Diagnostics.say("error: \(error)")
+        throw ExitStatus.usage.code
+    }
 }
 
 struct ScanCommand: ParsableCommand {
@@ -75,6 +96,13 @@ struct ScanCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Show a progress line on standard error (default: when it is a terminal).")
     var progress: Bool?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "State database to go on from and add to: files read before are skipped, sessions and baselines carry over, alerts come out as found and never twice. With it, --output appends.",
+            valueName: "path"))
+    var state: String?
+
     @Flag(
         name: .customLong("no-prefilter"),
         help: "Hand every decoded event to the rules, not only those on watched roles (slower; gives the same alerts).")
@@ -89,36 +117,31 @@ struct ScanCommand: ParsableCommand {
 
     func run() throws {
         let (config, rules) = try site.load()
-        var awsRanges: AWSIPRanges? = nil
-        if let path = config.awsIPRangesPath {
-            do {
-                awsRanges = try AWSIPRanges.load(contentsOf: path)
-            } catch {
-                Diagnostics.say("error: \(error)")
-                throw ExitStatus.usage.code
-            }
-        }
-        let sink: any AlertSink
-        do {
-            sink = try output.map { path throws(SinkError) in try NDJSONSink(path: path) } ?? NDJSONSink()
-        } catch {
-            Diagnostics.say("error: \(error)")
-            throw ExitStatus.usage.code
-        }
+        let awsRanges = try site.awsRanges(for: config)
         let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
-        Diagnostics.progressVisible = showProgress
+        let options = ScanOptions(
+            paths: paths, threads: threads, maxRecordBytes: maxRecordBytes, showProgress: showProgress,
+            prefilter: !noPrefilter)
         let scan: TrailScan
         do {
-            scan = try TrailScan(
-                config: config, rules: rules, awsRanges: awsRanges,
-                options: ScanOptions(
-                    paths: paths, threads: threads, maxRecordBytes: maxRecordBytes, showProgress: showProgress,
-                    prefilter: !noPrefilter),
-                sink: sink, say: { Diagnostics.say($0) })
+            if let state {
+                let journal = try openJournal(state: state, output: output)
+                scan = try TrailScan(
+                    config: config, rules: rules, awsRanges: awsRanges, options: options, journal: journal,
+                    say: { Diagnostics.say($0) })
+            } else {
+                let sink = try output.map { path throws(SinkError) in try NDJSONSink(path: path) } ?? NDJSONSink()
+                scan = try TrailScan(
+                    config: config, rules: rules, awsRanges: awsRanges, options: options, sink: sink,
+                    say: { Diagnostics.say($0) })
+            }
+        } catch let code as ExitCode {
+            throw code
         } catch {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.usage.code
         }
+        Diagnostics.progressVisible = showProgress
         let summary: ScanSummary
         do {
             summary = try scan.run()

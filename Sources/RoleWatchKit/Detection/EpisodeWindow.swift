@@ -75,6 +75,19 @@ struct EpisodeWindow: Codable {
         case pending, inWindow, windowStart, roleCounts, accountCounts, episode, episodeCount, reportedThrough
     }
 
+    /// Saves the calls still in the window, not those that slid out.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(pending, forKey: .pending)
+        try c.encode(Array(inWindow[windowStart...]), forKey: .inWindow)
+        try c.encode(0, forKey: .windowStart)
+        try c.encode(roleCounts, forKey: .roleCounts)
+        try c.encode(accountCounts, forKey: .accountCounts)
+        try c.encodeIfPresent(episode, forKey: .episode)
+        try c.encode(episodeCount, forKey: .episodeCount)
+        try c.encodeIfPresent(reportedThrough, forKey: .reportedThrough)
+    }
+
     /// Restores saved state under the rule's current window and emission.
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

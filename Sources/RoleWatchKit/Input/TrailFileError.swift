@@ -31,6 +31,14 @@ public enum TrailFileError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
+    /// The file stops where more was due: what a file still being written looks like.
+    public var isAtEnd: Bool {
+        switch self {
+        case .empty, .truncated: return true
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .unreadable(let path, nil, let reason):

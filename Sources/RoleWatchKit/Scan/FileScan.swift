@@ -31,6 +31,7 @@ struct FileScan {
         }
         func splitProblem(_ problem: SplitProblem) {
             report.damaged = true
+            if problem.isAtEnd { report.incomplete = true }
             if problem.recordsLost { report.badRecords += 1 }
             note(problem.description)
         }
@@ -85,6 +86,7 @@ struct FileScan {
                 if problem.recordsLost { report.badRecords += 1 }
             }
             report.damaged = true
+            if error.isAtEnd { report.incomplete = true }
             note(error.description)
         } catch {
             report.damaged = true
@@ -109,6 +111,9 @@ public struct FileReport: Sendable {
     public var compressedBytes = 0
     public var decompressedBytes = 0
     public var damaged = false
+    /// The file ended where more was due (a cut-off gzip stream or record, or no bytes at
+    /// all): damaged, or still being written. Tail mode waits for such a file to settle.
+    public var incomplete = false
     public var messages: [String] = []
     public var suppressedMessages = 0
 

@@ -26,13 +26,33 @@ public struct ScanOptions: Sendable {
 
 /// A batch scan: discover trail files, decode them (in parallel), run the rules in file order,
 /// and write alerts as they complete.
+///
+/// With a state journal (`scan --state`) the scan goes on from the state a previous scan or
+/// tail run left: files already read are skipped, sessions and baselines carry over, alerts
+/// come out promptly and none already written comes out again. Nothing is flushed at the end;
+/// what is still open stays in the state for the next run.
 public final class TrailScan {
     private let config: SiteConfig
     private let options: ScanOptions
     private let engine: DetectionEngine
-    private let sink: any AlertSink
+    private let output: Output
     private let say: @Sendable (String) -> Void
     private var summary = ScanSummary()
+
+    private enum Output {
+        case sink(any AlertSink)
+        case journal(StateJournal, Checkpoint)
+    }
+
+    /// Files read since the last commit (state mode), committed together at most every
+    /// `Checkpoint.interval`: a commit writes the engine's whole state, too costly per file
+    /// in an archive of thousands.
+    private final class Checkpoint {
+        static let interval = Duration.seconds(2)
+        var files: [ProcessedFile] = []
+        var batch = AlertBatch()
+        var last = ContinuousClock.now
+    }
 
     /// - Parameter say: receives diagnostics, one line each (standard error in the CLI).
     public init(
@@ -41,17 +61,43 @@ public final class TrailScan {
     ) throws(ConfigError) {
         self.config = config
         self.options = options
-        self.sink = sink
+        self.output = .sink(sink)
         self.say = say
         self.engine = try DetectionEngine(
             rules: rules,
             context: DetectionContext(config: config, awsRanges: awsRanges, warn: { say("warning: \($0)") }))
     }
 
+    /// A scan that goes on from, and adds to, the state in `journal`'s store.
+    public init(
+        config: SiteConfig, rules: [Rule], awsRanges: AWSIPRanges?, options: ScanOptions, journal: StateJournal,
+        say: @escaping @Sendable (String) -> Void
+    ) throws {
+        self.config = config
+        self.options = options
+        self.output = .journal(journal, Checkpoint())
+        self.say = say
+        self.engine = try DetectionEngine(
+            rules: rules,
+            context: DetectionContext(
+                config: config, awsRanges: awsRanges, emission: .prompt, warn: { say("warning: \($0)") }))
+        if let saved = try journal.store.loadEngineState() { engine.restore(saved) }
+    }
+
     public func run() throws -> ScanSummary {
         let started = ContinuousClock.now
         for (rule, reason) in engine.disabled { say("note: rule \(rule.id) is off: \(reason)") }
-        let discovery = TrailFiles.discover(options.paths)
+        if case .journal(let journal, _) = output { try journal.recover() }
+        var discovery = TrailFiles.discover(options.paths)
+        if case .journal(let journal, _) = output {
+            let before = discovery.files.count
+            discovery.files = try discovery.files.filter { file in
+                guard let seen = try journal.store.processedFile(path: file.path) else { return true }
+                return !Self.unchanged(seen, path: file.path)
+            }
+            summary.alreadyRead = before - discovery.files.count
+            if summary.alreadyRead > 0 { say("note: skipped \(summary.alreadyRead) files read before (state \(journal.store.path))") }
+        }
         for problem in discovery.problems {
             say("error: \(problem)")
             summary.damagedFiles += 1
@@ -82,8 +128,13 @@ public final class TrailScan {
         } else {
             try scanInParallel(files, consume: consume)
         }
-        for alert in engine.finish().alerts { try emit(alert) }
-        try sink.flush()
+        switch output {
+        case .sink(let sink):
+            for alert in engine.finish().alerts { try emit(alert) }
+            try sink.flush()
+        case .journal(let journal, let checkpoint):
+            try commit(journal, checkpoint)
+        }
         progress.clear()
         summary.lateEvents = engine.lateEvents
         summary.elapsed = ContinuousClock.now - started
@@ -149,10 +200,40 @@ public final class TrailScan {
         if report.suppressedMessages > 0 {
             say("error: \(report.path): \(report.suppressedMessages) more problems in this file (counted, not shown)")
         }
-        for alert in engine.advance().alerts { try emit(alert) }
+        switch output {
+        case .sink:
+            for alert in engine.advance().alerts { try emit(alert) }
+        case .journal(let journal, let checkpoint):
+            let batch = engine.advance()
+            checkpoint.batch.alerts += batch.alerts
+            checkpoint.batch.revisions += batch.revisions
+            if var file = FileFingerprint.of(path: report.path) {
+                (file.records, file.badRecords, file.damaged) = (report.records, report.badRecords, report.damaged)
+                checkpoint.files.append(file)
+            }
+            if ContinuousClock.now - checkpoint.last >= Checkpoint.interval { try commit(journal, checkpoint) }
+        }
+    }
+
+    private func commit(_ journal: StateJournal, _ checkpoint: Checkpoint) throws {
+        let written = try journal.commit(files: checkpoint.files, engine: try engine.savedState(), batch: checkpoint.batch)
+        let new = Set(written.map(\.id))
+        for alert in checkpoint.batch.alerts where new.contains(alert.id) {
+            summary.alerts[alert.severity, default: 0] += 1
+        }
+        (checkpoint.files, checkpoint.batch, checkpoint.last) = ([], AlertBatch(), ContinuousClock.now)
+    }
+
+    /// A file read before counts as unchanged if its size and mtime, or else its content
+    /// fingerprint, are as they were.
+    static func unchanged(_ seen: ProcessedFile, path: String) -> Bool {
+        guard let now = FileFingerprint.of(path: path) else { return false }
+        if now.size == seen.size && now.mtimeNanoseconds == seen.mtimeNanoseconds { return true }
+        return now.size == seen.size && now.fingerprint == seen.fingerprint
     }
 
     private func emit(_ alert: Alert) throws {
+        guard case .sink(let sink) = output else { return }
         try sink.emit(alert)
         summary.alerts[alert.severity, default: 0] += 1
     }
@@ -162,6 +243,8 @@ public final class TrailScan {
 public struct ScanSummary: Sendable {
     public var files = 0
     public var skippedFiles = 0
+    /// Files skipped because the state says they were read before (`--state`).
+    public var alreadyRead = 0
     public var damagedFiles = 0
     public var records = 0
     public var watchedEvents = 0
@@ -188,6 +271,7 @@ public struct ScanSummary: Sendable {
         if !bySeverity.isEmpty { text += " (" + bySeverity.joined(separator: ", ") + ")" }
         text +=
             "; \(damagedFiles) damaged files, \(badRecords) bad records, \(lateEvents) late events, \(skippedFiles) files skipped"
+        if alreadyRead > 0 { text += ", \(alreadyRead) read before" }
         return text
     }
 

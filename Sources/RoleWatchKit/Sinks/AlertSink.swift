@@ -25,9 +25,9 @@ public final class NDJSONSink: AlertSink {
         self.destination = "standard output"
     }
 
-    /// Creates (or truncates) `path` and writes there.
-    public init(path: String) throws(SinkError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    /// Creates (or truncates) `path` and writes there; with `append`, adds to its end instead.
+    public init(path: String, append: Bool = false) throws(SinkError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
         guard descriptor >= 0 else {
             throw SinkError(
                 destination: path, problem: "cannot create the output file: \(String(cString: strerror(errno)))")
@@ -42,8 +42,11 @@ public final class NDJSONSink: AlertSink {
         if ownsDescriptor { close(descriptor) }
     }
 
-    public func emit(_ alert: Alert) throws {
-        buffer.append(contentsOf: alert.json().utf8)
+    public func emit(_ alert: Alert) throws { try emit(json: alert.json()) }
+
+    /// Writes one alert already rendered as JSON (an alert kept in the state database).
+    public func emit(json: String) throws {
+        buffer.append(contentsOf: json.utf8)
         buffer.append(UInt8(ascii: "\n"))
         if buffer.count >= 1 << 16 { try flush() }
     }

@@ -1,0 +1,289 @@
+import Foundation
+import GRDB
+
+/// RoleWatch's durable state: one SQLite file (default `./.rolewatch/state.sqlite`).
+///
+/// It holds which files were read (so a restart skips them), the engine's state (open
+/// sessions, windows, learned rates, alerts still folding), every alert written (so none is
+/// written twice, and for the daily report) and how far each output has been written.
+///
+/// A file's effects commit in one transaction: the file's row, the engine state after it and
+/// the alerts it raised. A crash before the commit leaves the state as it was before the file,
+/// and the file is read again on restart; a crash after it finds the file done.
+///
+/// One process at a time: the store holds an exclusive lock on `<path>.lock` while open.
+public final class StateStore {
+    public let path: String
+    private let database: DatabaseQueue
+    private let lock: StateLock
+    /// The engine state parts as last written, so unchanged parts are not written again.
+    private var writtenParts: [String: Data] = [:]
+
+    /// Opens (creating if needed) the state database at `path`.
+    public init(path: String) throws(StateError) {
+        self.path = path
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw StateError(path: path, problem: "cannot create the state folder: \(error.localizedDescription)")
+            }
+        }
+        lock = try StateLock(path: path + ".lock", statePath: path)
+        var configuration = Configuration()
+        configuration.label = "rolewatch-state"
+        configuration.prepareDatabase { db in
+            // WAL: a commit is one append, and a reader never blocks the writer. NORMAL
+            // synchronisation survives a killed process; only a power cut can cost the last
+            // commit, and then that file is simply read again.
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.migrator.migrate(database)
+        } catch {
+            throw StateError(
+                path: path,
+                problem:
+                    "cannot open the state database: \(error) (move it aside to start with a fresh state; see README, Tail mode)"
+            )
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE file (
+                        path TEXT PRIMARY KEY NOT NULL,
+                        size INTEGER NOT NULL,
+                        mtime_ns INTEGER NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        records INTEGER NOT NULL,
+                        bad_records INTEGER NOT NULL,
+                        damaged INTEGER NOT NULL,
+                        processed_at REAL NOT NULL);
+                    CREATE TABLE engine_state (
+                        part TEXT PRIMARY KEY NOT NULL,
+                        data BLOB NOT NULL);
+                    CREATE TABLE alert (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        rule TEXT NOT NULL,
+                        severity TEXT NOT NULL,
+                        time TEXT NOT NULL,
+                        json TEXT NOT NULL,
+                        final_json TEXT,
+                        written_at REAL NOT NULL);
+                    CREATE INDEX alert_time ON alert(time);
+                    CREATE TABLE output_progress (
+                        output TEXT PRIMARY KEY NOT NULL,
+                        through_seq INTEGER NOT NULL);
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: Files
+
+    /// The row of a file read before, if any.
+    public func processedFile(path: String) throws -> ProcessedFile? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [path]).map(ProcessedFile.init)
+        }
+    }
+
+    /// How many files have been read.
+    public func processedFileCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM file") ?? 0 }
+    }
+
+    // MARK: Engine state
+
+    public func loadEngineState() throws -> EngineState? {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT part, data FROM engine_state")
+            guard !rows.isEmpty else { return nil }
+            var state = EngineState(core: Data(), rules: [:])
+            for row in rows {
+                let part: String = row["part"]
+                let data: Data = row["data"]
+                writtenParts[part] = data
+                if part == "core" {
+                    state.core = data
+                } else if part.hasPrefix("rule:") {
+                    state.rules[String(part.dropFirst(5))] = data
+                }
+            }
+            return state
+        }
+    }
+
+    // MARK: Commit
+
+    /// Commits one step of work: the files just read (if any), the engine state after them,
+    /// the alerts it raised and the final forms of alerts that closed. Returns the alerts that
+    /// are new (an alert whose id is already stored is not written again), with their sequence
+    /// numbers, in order.
+    public func commit(files: [ProcessedFile], engine: EngineState, alerts: [Alert], revisions: [Alert]) throws
+        -> [StoredAlert]
+    {
+        var parts = ["core": engine.core]
+        for (rule, data) in engine.rules { parts["rule:" + rule] = data }
+        let changed = parts.filter { writtenParts[$0.key] != $0.value }
+        let dropped = writtenParts.keys.filter { parts[$0] == nil }
+        let stored = try write { db -> [StoredAlert] in
+            for file in files {
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO file (path, size, mtime_ns, fingerprint, records, bad_records, damaged, processed_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        file.path, file.size, file.mtimeNanoseconds, file.fingerprint, file.records, file.badRecords,
+                        file.damaged, Date().timeIntervalSince1970,
+                    ])
+            }
+            for (part, data) in changed {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO engine_state (part, data) VALUES (?, ?)", arguments: [part, data])
+            }
+            for part in dropped { try db.execute(sql: "DELETE FROM engine_state WHERE part = ?", arguments: [part]) }
+            var stored: [StoredAlert] = []
+            let now = Date().timeIntervalSince1970
+            for alert in alerts {
+                let json = alert.json()
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO alert (id, rule, severity, time, json, written_at)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [alert.id, alert.rule, alert.severity.rawValue, ISO8601.format(alert.time), json, now])
+                if db.changesCount > 0 {
+                    stored.append(StoredAlert(seq: db.lastInsertedRowID, id: alert.id, json: json))
+                }
+            }
+            for alert in revisions {
+                try db.execute(
+                    sql: "UPDATE alert SET final_json = ? WHERE id = ?", arguments: [alert.json(), alert.id])
+            }
+            return stored
+        }
+        for (part, data) in changed { writtenParts[part] = data }
+        for part in dropped { writtenParts[part] = nil }
+        return stored
+    }
+
+    // MARK: Outputs
+
+    /// Alerts stored after `output`'s mark, in order: those a crash kept from being written
+    /// there. An output never seen before starts at the newest alert, so pointing RoleWatch at
+    /// a new output does not replay history.
+    public func unwritten(to output: String) throws -> [StoredAlert] {
+        try write { db in
+            if try Int64.fetchOne(db, sql: "SELECT through_seq FROM output_progress WHERE output = ?", arguments: [output])
+                == nil
+            {
+                let newest = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM alert") ?? 0
+                try db.execute(
+                    sql: "INSERT INTO output_progress (output, through_seq) VALUES (?, ?)", arguments: [output, newest])
+                return []
+            }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, id, json FROM alert
+                    WHERE seq > (SELECT through_seq FROM output_progress WHERE output = ?) ORDER BY seq
+                    """, arguments: [output]
+            ).map { StoredAlert(seq: $0["seq"], id: $0["id"], json: $0["json"]) }
+        }
+    }
+
+    /// Records that `output` has every alert up to `seq`.
+    public func markWritten(to output: String, through seq: Int64) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO output_progress (output, through_seq) VALUES (?, ?)
+                    ON CONFLICT(output) DO UPDATE SET through_seq = max(through_seq, excluded.through_seq)
+                    """, arguments: [output, seq])
+        }
+    }
+
+    /// Deletes alerts older than `horizon` (by alert time), keeping the database bounded.
+    public func pruneAlerts(before horizon: EventTime) throws -> Int {
+        try write { db in
+            try db.execute(sql: "DELETE FROM alert WHERE time < ?", arguments: [ISO8601.format(horizon)])
+            return db.changesCount
+        }
+    }
+
+    public func storedAlertCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM alert") ?? 0 }
+    }
+
+    /// Every stored alert id, in the order written.
+    public func storedAlertIDs() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT id FROM alert ORDER BY seq") }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.read(body) } catch { throw StateError(path: path, problem: "cannot read: \(error)") }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.write(body)
+        } catch {
+            throw StateError(path: path, problem: "cannot write: \(error)")
+        }
+    }
+}
+
+/// A file as it was when it was read: enough to tell, later, whether it is the same file.
+public struct ProcessedFile: Sendable, Equatable {
+    public var path: String
+    public var size: Int
+    public var mtimeNanoseconds: Int64
+    /// `FileFingerprint` of the file's first and last blocks.
+    public var fingerprint: String
+    public var records: Int
+    public var badRecords: Int
+    public var damaged: Bool
+
+    public init(
+        path: String, size: Int, mtimeNanoseconds: Int64, fingerprint: String, records: Int = 0, badRecords: Int = 0,
+        damaged: Bool = false
+    ) {
+        self.path = path
+        self.size = size
+        self.mtimeNanoseconds = mtimeNanoseconds
+        self.fingerprint = fingerprint
+        self.records = records
+        self.badRecords = badRecords
+        self.damaged = damaged
+    }
+
+    init(row: Row) {
+        self.init(
+            path: row["path"], size: row["size"], mtimeNanoseconds: row["mtime_ns"], fingerprint: row["fingerprint"],
+            records: row["records"], badRecords: row["bad_records"], damaged: row["damaged"])
+    }
+}
+
+/// An alert as stored: its place in the order alerts were written, and its JSON line.
+public struct StoredAlert: Sendable, Equatable {
+    public var seq: Int64
+    public var id: String
+    public var json: String
+}
+
+public struct StateError: Error, CustomStringConvertible {
+    public var path: String
+    public var problem: String
+    public var description: String { "\(path): \(problem)" }
+}
