@@ -31,7 +31,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RoleWatchKitTests",
-            dependencies: ["RoleWatchKit"]
+            dependencies: ["RoleWatchKit", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

@@ -36,15 +36,32 @@ public struct TrailFiles: Sendable, Equatable {
         for path in paths {
             walk.visitArgument(path)
         }
-        let files = walk.files.sorted { a, b in
-            switch (a.deliveryTime, b.deliveryTime) {
-            case (let x?, let y?) where x != y: return x < y
-            case (.some, nil): return true
-            case (nil, .some): return false
-            default: return a.path.utf8.lexicographicallyPrecedes(b.path.utf8)
-            }
-        }
+        let files = walk.files.sorted(by: readingOrder)
         return TrailFiles(files: files, skipped: walk.skipped, problems: walk.problems)
+    }
+
+    /// Delivery time first, then path (see the type's comment).
+    public static func readingOrder(_ a: TrailFile, _ b: TrailFile) -> Bool {
+        switch (a.deliveryTime, b.deliveryTime) {
+        case (let x?, let y?) where x != y: return x < y
+        case (.some, nil): return true
+        case (nil, .some): return false
+        default: return a.path.utf8.lexicographicallyPrecedes(b.path.utf8)
+        }
+    }
+
+    /// Whether a file found inside a watched folder is one to read, by the same rules as a
+    /// folder walk: a trail file name, not hidden (download tools write hidden or oddly named
+    /// temporary files and rename them into place), not a digest.
+    public static func isTrailFileName(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return !name.hasPrefix(".") && !isDigest(path)
+            && trailFileSuffixes.contains(where: name.lowercased().hasSuffix)
+    }
+
+    /// The file at `path` as a reading-order entry.
+    public static func entry(_ path: String, size: Int) -> TrailFile {
+        TrailFile(path: path, size: size, deliveryTime: deliveryTime(inName: path.split(separator: "/").last ?? ""))
     }
 
     /// File names that may hold records: the CloudTrail form and one-record-per-line exports, gzipped or not.

@@ -189,17 +189,7 @@ public final class TrailScan {
     }
 
     private func finished(_ report: FileReport) throws {
-        summary.files += 1
-        summary.records += report.records
-        summary.watchedEvents += report.watchedEvents
-        summary.badRecords += report.badRecords
-        summary.compressedBytes += report.compressedBytes
-        summary.decompressedBytes += report.decompressedBytes
-        if report.damaged { summary.damagedFiles += 1 }
-        for message in report.messages { say("error: \(report.path): \(message)") }
-        if report.suppressedMessages > 0 {
-            say("error: \(report.path): \(report.suppressedMessages) more problems in this file (counted, not shown)")
-        }
+        summary.add(report, say: say)
         switch output {
         case .sink:
             for alert in engine.advance().alerts { try emit(alert) }
@@ -258,6 +248,24 @@ public struct ScanSummary: Sendable {
     public init() {}
 
     public var alertCount: Int { alerts.values.reduce(0, +) }
+
+    /// Counts a file read, and prints its problems.
+    mutating func add(_ report: FileReport, say: (String) -> Void) {
+        files += 1
+        records += report.records
+        watchedEvents += report.watchedEvents
+        badRecords += report.badRecords
+        compressedBytes += report.compressedBytes
+        decompressedBytes += report.decompressedBytes
+        if report.damaged { damagedFiles += 1 }
+        for message in report.messages {
+            // A reader error names the file itself.
+            say(message.hasPrefix(report.path) ? "error: \(message)" : "error: \(report.path): \(message)")
+        }
+        if report.suppressedMessages > 0 {
+            say("error: \(report.path): \(report.suppressedMessages) more problems in this file (counted, not shown)")
+        }
+    }
     public var highestSeverity: Severity? { alerts.keys.max() }
     public var inputDamaged: Bool { damagedFiles > 0 || badRecords > 0 }
 

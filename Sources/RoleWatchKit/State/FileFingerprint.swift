@@ -9,6 +9,13 @@ import Foundation
 public enum FileFingerprint {
     static let blockSize = 64 << 10
 
+    /// When the file was last written (seconds since 1970), or nil if it is gone.
+    public static func modificationTime(of path: String) -> Double? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    }
+
     /// The file's identity now, or nil if it cannot be read (it is then reported when read).
     public static func of(path: String) -> ProcessedFile? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)

@@ -1,0 +1,136 @@
+import Foundation
+
+/// How tail mode runs.
+public struct TailOptions: Sendable {
+    /// The folder to watch, recursively.
+    public var root: String
+    public var watch: DirectoryWatcher.Mode
+    /// A file that looks cut off (a gzip stream or record that stops short) is taken for one
+    /// still being written while it changed less than this long ago; after that it is read as
+    /// damaged.
+    public var settle: Duration
+    public var maxRecordBytes: Int
+    public var prefilter: Bool
+
+    public init(
+        root: String, watch: DirectoryWatcher.Mode = .automatic, settle: Duration = .seconds(60),
+        maxRecordBytes: Int = 8 << 20, prefilter: Bool = true
+    ) {
+        self.root = root
+        self.watch = watch
+        self.settle = settle
+        self.maxRecordBytes = maxRecordBytes
+        self.prefilter = prefilter
+    }
+}
+
+/// Tail mode: follows a folder that keeps receiving CloudTrail files, reads each new file once
+/// it is complete, and commits its effects (file, engine state, alerts) before writing its
+/// alerts, so that a restart goes on exactly where the last run stopped.
+///
+/// Files are read one at a time on the calling thread: a trail delivers a file every few
+/// minutes per account and region, so latency, not throughput, matters here.
+public final class TrailFollower {
+    private let config: SiteConfig
+    private let options: TailOptions
+    private let engine: DetectionEngine
+    private let journal: StateJournal
+    private let say: @Sendable (String) -> Void
+    private let watchList: WatchList
+    private let reader = TrailFileReader()
+    private var summary = ScanSummary()
+    /// Files seen but not read yet, with the earliest time to try them.
+    private var waiting: [String: ContinuousClock.Instant] = [:]
+
+    /// A file written in place is tried once it has been left alone this long, unless its
+    /// writer closed it (inotify says so) first.
+    static let quietPeriod = Duration.milliseconds(500)
+
+    public init(
+        config: SiteConfig, rules: [Rule], awsRanges: AWSIPRanges?, options: TailOptions, journal: StateJournal,
+        say: @escaping @Sendable (String) -> Void
+    ) throws {
+        self.config = config
+        self.options = options
+        self.journal = journal
+        self.say = say
+        self.watchList = WatchList(config: config)
+        self.engine = try DetectionEngine(
+            rules: rules,
+            context: DetectionContext(
+                config: config, awsRanges: awsRanges, emission: .prompt, warn: { say("warning: \($0)") }))
+        if let saved = try journal.store.loadEngineState() { engine.restore(saved) }
+    }
+
+    /// Follows the folder until `shouldStop` returns true (checked between files and on every
+    /// wake-up); returns the counts of this run.
+    public func run(watcher: DirectoryWatcher, shouldStop: () -> Bool) throws -> ScanSummary {
+        let started = ContinuousClock.now
+        for (rule, reason) in engine.disabled { say("note: rule \(rule.id) is off: \(reason)") }
+        try journal.recover()
+        consider(watcher.initialScan())
+        while !shouldStop() {
+            try readDueFiles(shouldStop: shouldStop)
+            if shouldStop() { break }
+            let now = ContinuousClock.now
+            let nextTry = waiting.values.min().map { max($0 - now, .milliseconds(10)) } ?? .seconds(60)
+            consider(watcher.next(timeout: min(nextTry, .seconds(60))))
+        }
+        summary.lateEvents = engine.lateEvents
+        summary.elapsed = ContinuousClock.now - started
+        return summary
+    }
+
+    /// A file closed by its writer or renamed into place is due at once; one found by a walk
+    /// or still being written, once it has been left alone for `quietPeriod`.
+    private func consider(_ changes: [FileChange]) {
+        let now = ContinuousClock.now
+        let wallNow = Date().timeIntervalSince1970
+        for change in changes where TrailFiles.isTrailFileName(change.path) {
+            var due = now
+            if change.kind != .closedOrMovedIn, let file = FileFingerprint.modificationTime(of: change.path) {
+                let quietFor = Duration.milliseconds(Int64((wallNow - file) * 1000))
+                if quietFor < Self.quietPeriod { due = now + (Self.quietPeriod - quietFor) }
+            }
+            waiting[change.path] = min(waiting[change.path] ?? due, due)
+        }
+    }
+
+    /// Reads, in reading order, every waiting file whose time has come.
+    private func readDueFiles(shouldStop: () -> Bool) throws {
+        let now = ContinuousClock.now
+        let due = waiting.filter { $0.value <= now }.map { TrailFiles.entry($0.key, size: 0) }
+            .sorted(by: TrailFiles.readingOrder)
+        for file in due {
+            if shouldStop() { return }
+            waiting[file.path] = nil
+            try read(file.path)
+        }
+    }
+
+    private func read(_ path: String) throws {
+        guard let identity = FileFingerprint.of(path: path) else { return }  // gone, or not readable yet
+        if let seen = try journal.store.processedFile(path: path) {
+            if TrailScan.unchanged(seen, path: path) { return }
+            say("note: \(path): changed since it was read; reading it again")
+        }
+        let scan = FileScan(
+            path: path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter)
+        var events: [ObservedEvent] = []
+        let report = scan.run(watchList: watchList) { events += $0.events }
+        let changedAgo = Duration.nanoseconds(Int64(Date().timeIntervalSince1970 * 1e9) - identity.mtimeNanoseconds)
+        if report.incomplete && changedAgo < options.settle {
+            // Still being written, most likely: try again when it changes or settles.
+            waiting[path] = ContinuousClock.now + (options.settle - changedAgo)
+            return
+        }
+        for event in events { engine.observe(event) }
+        let batch = engine.advance()
+        var file = identity
+        (file.records, file.badRecords, file.damaged) = (report.records, report.badRecords, report.damaged)
+        let written = try journal.commit(files: [file], engine: try engine.savedState(), batch: batch)
+        summary.add(report, say: say)
+        let new = Set(written.map(\.id))
+        for alert in batch.alerts where new.contains(alert.id) { summary.alerts[alert.severity, default: 0] += 1 }
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import RoleWatchKit
+
+struct TailCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Follow a folder that keeps receiving CloudTrail files and print alerts as they arise.",
+        discussion: """
+            Reads every trail file already in the folder that the state does not list as read, then waits for new ones (inotify on Linux; polling with --poll, for network file systems). A file is read once it is complete: closed by its writer or renamed into place; one that looks cut off is given --settle seconds to finish before it is read as damaged.
+
+            Each file's effects (the file, the detectors' state, its alerts) are committed to the state database before its alerts are written, so the same command, restarted, goes on where it stopped: no alert missed, none written twice. With --output, alerts are appended to the file.
+
+            SIGINT or SIGTERM: finishes the current file, commits and exits 0; a second signal exits at once (the state on disk is consistent either way). Exit status: 0 stopped by a signal; 2 usage, config or state error; 4 alerts could not be written.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The folder to follow (e.g. the target of an `aws s3 sync` loop).", valueName: "dir"))
+    var directory: String
+
+    @OptionGroup var site: SiteOptions
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("State database (created if missing).", valueName: "path"))
+    var state: String = ".rolewatch/state.sqlite"
+
+    @Option(
+        name: .shortAndLong,
+        help: ArgumentHelp("Append alerts to this file instead of writing them to standard output.", valueName: "file"))
+    var output: String?
+
+    @Flag(name: .long, help: "Poll the folder instead of using inotify (for NFS, SMB and other network file systems).")
+    var poll = false
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Seconds between two polls; implies --poll. Default 10.", valueName: "seconds"))
+    var pollInterval: Double?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds a cut-off file may stay unchanged before it is read as damaged.", valueName: "seconds"))
+    var settle: Double = 60
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Largest record to read, in bytes; larger ones are reported and skipped.", valueName: "bytes"))
+    var maxRecordBytes: Int = 8 << 20
+
+    @Flag(
+        name: .customLong("no-prefilter"),
+        help: "Hand every decoded event to the rules, not only those on watched roles (slower; gives the same alerts).")
+    var noPrefilter = false
+
+    func validate() throws {
+        if let pollInterval, !(0.05...86_400).contains(pollInterval) {
+            throw ValidationError("--poll-interval must be between 0.05 and 86400 seconds")
+        }
+        guard (0...86_400).contains(settle) else { throw ValidationError("--settle must be between 0 and 86400 seconds") }
+        guard maxRecordBytes >= 1024, maxRecordBytes <= 1 << 30 else {
+            throw ValidationError("--max-record-bytes must be between 1024 and 1073741824")
+        }
+    }
+
+    func run() throws {
+        let (config, rules) = try site.load()
+        let awsRanges = try site.awsRanges(for: config)
+        let mode: DirectoryWatcher.Mode =
+            poll || pollInterval != nil ? .polling(interval: .milliseconds(Int64((pollInterval ?? 10) * 1000))) : .automatic
+        let journal = try openJournal(state: state, output: output)
+        let follower: TrailFollower
+        let watcher: DirectoryWatcher
+        do {
+            follower = try TrailFollower(
+                config: config, rules: rules, awsRanges: awsRanges,
+                options: TailOptions(
+                    root: directory, watch: mode, settle: .milliseconds(Int64(settle * 1000)),
+                    maxRecordBytes: maxRecordBytes, prefilter: !noPrefilter),
+                journal: journal, say: { Diagnostics.say($0) })
+            watcher = try DirectoryWatcher(root: directory, mode: mode, say: { Diagnostics.say($0) })
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+        do {
+            try ShutdownSignal.install()
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+        if let descriptor = ShutdownSignal.descriptor { watcher.wakeWhenReadable(descriptor) }
+        Diagnostics.say("following \(directory) (state \(state))")
+        let summary: ScanSummary
+        do {
+            summary = try follower.run(watcher: watcher, shouldStop: { ShutdownSignal.requested })
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.outputFailed.code
+        }
+        Diagnostics.say("stopped: " + summary.line)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+@testable import RoleWatchKit
+
+/// The state database and the journal over it: each alert reaches the output once, whatever
+/// instant a run was killed at.
+struct StateJournalTests {
+    static func alert(_ n: Int) -> Alert {
+        Alert(
+            id: StableHash.of("alert", String(n)).hex, rule: "non-aws-ip", severity: .high, title: "t",
+            time: EventTime(seconds: 1_763_600_000 + Int64(n)), firstSeen: EventTime(seconds: 1_763_600_000),
+            lastSeen: EventTime(seconds: 1_763_600_000), count: 1, principal: "p", role: nil, sessionName: nil,
+            accessKeyId: nil, sourceIPs: [], accounts: [], eventIDs: [], evidence: [], reasons: ["r"],
+            remediation: "")
+    }
+
+    static let emptyEngine = EngineState(core: Data("{}".utf8), rules: [:])
+
+    static func ids(in path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            String($0.dropFirst(#"{"id":""#.count).prefix(32))
+        }
+    }
+
+    @Test func anAlertAlreadyStoredIsNotWrittenAgain() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let journal = try StateJournal(
+            store: try StateStore(path: directory.path + "/state.sqlite"), outputPath: directory.path + "/out",
+            say: { _ in })
+        let first = try journal.commit(
+            files: [], engine: Self.emptyEngine, batch: AlertBatch(alerts: [Self.alert(1), Self.alert(2)]))
+        let second = try journal.commit(
+            files: [], engine: Self.emptyEngine, batch: AlertBatch(alerts: [Self.alert(2), Self.alert(3)]))
+        #expect(first.map(\.id) == [Self.alert(1).id, Self.alert(2).id])
+        #expect(second.map(\.id) == [Self.alert(3).id])
+        #expect(try Self.ids(in: directory.path + "/out") == [1, 2, 3].map { Self.alert($0).id })
+    }
+
+    /// A run killed after committing but before (or while) writing: the next run writes what is
+    /// missing, cuts a half-written line, and writes nothing twice.
+    @Test(arguments: [0, 1, 2])
+    func recoveryWritesWhatACrashKeptFromTheOutput(linesWritten: Int) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let statePath = directory.path + "/state.sqlite"
+        let output = directory.path + "/out"
+        do {
+            let store = try StateStore(path: statePath)
+            _ = try store.unwritten(to: "file:" + output)  // the output is known from the start
+            let stored = try store.commit(
+                files: [], engine: Self.emptyEngine, alerts: [1, 2, 3].map(Self.alert), revisions: [])
+            // The crash: some lines written, the next one cut off, progress never recorded.
+            var text = stored.prefix(linesWritten).map { $0.json + "\n" }.joined()
+            text += String(stored[linesWritten].json.prefix(40))
+            try text.write(toFile: output, atomically: false, encoding: .utf8)
+        }
+        let notes = Messages()
+        let journal = try StateJournal(
+            store: try StateStore(path: statePath), outputPath: output, say: { notes.say($0) })
+        let recovered = try journal.recover()
+        #expect(recovered == 3 - linesWritten)
+        #expect(try Self.ids(in: output) == [1, 2, 3].map { Self.alert($0).id })
+        #expect(notes.all.contains { $0.contains("unfinished last line") })
+        #expect(try journal.recover() == 0)
+    }
+
+    @Test func aSecondProcessOnTheSameStateIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try StateStore(path: directory.path + "/state.sqlite")
+        #expect(throws: StateError.self) { try StateStore(path: directory.path + "/state.sqlite") }
+        _ = store
+    }
+
+    @Test func aStateThatIsNotADatabaseIsAClearError() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("state.sqlite", Array("not a database, just text that is long enough".utf8))
+        let error = try #require(throws: StateError.self) { try StateStore(path: directory.path + "/state.sqlite") }
+        #expect(error.description.contains("cannot open the state database"))
+        #expect(error.description.contains("fresh state"))
+    }
+}
