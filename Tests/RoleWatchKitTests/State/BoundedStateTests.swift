@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+@testable import RoleWatchKit
+
+/// An adversary who floods the trail with distinct keys (sessions, callers, addresses) must
+/// not grow the state without bound: each stateful part stops at `max_tracked_keys`, says so
+/// once, and the saved state stays that small.
+struct BoundedStateTests {
+    static func observed(_ event: CloudTrailEvent, _ watchList: WatchList) -> ObservedEvent? {
+        guard let (target, session) = watchList.classify(event) else { return nil }
+        return ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: RecordWriter.json(event))
+    }
+
+    @Test func aFloodOfDistinctKeysStaysWithinTheCapWithOneWarningEach() throws {
+        var config = ExampleSite.config
+        config.maxTrackedKeys = 100
+        let warnings = Messages()
+        let engine = try DetectionEngine(
+            rules: try RuleSet.builtIn(),
+            context: DetectionContext(
+                config: config, awsRanges: ExampleSite.awsRanges, emission: .prompt, warn: { warnings.say($0) }))
+        let watchList = WatchList(config: config)
+        let role = ExampleSite.customerRole("444455556666")
+        for n in 0..<3000 {
+            let key = "ASIAFLOOD" + String(n).leftPadded(11)
+            let session = "vendor-scan-" + String(n, radix: 16).leftPadded(8)
+            for ip in [ExampleSite.backendIP, "198.51.\(100 + n / 250).\(n % 250)"] {
+                let event = ExampleEvent.call(role: role, session: session, key: key, ip: ip, minute: n / 100)
+                if let event = Self.observed(event, watchList) { engine.observe(event) }
+            }
+            _ = engine.advance()
+        }
+        let state = try engine.savedState()
+        let saved = try #require(state.rules["session-multi-location"])
+        let tracks = try #require(try JSONSerialization.jsonObject(with: saved) as? [String: Any])
+        #expect(tracks.count <= 100)
+        let core = try #require(try JSONSerialization.jsonObject(with: state.core) as? [String: Any])
+        let open = try #require((core["folder"] as? [String: Any])?["open"] as? [String: [Any]])
+        for (rule, clusters) in open { #expect(clusters.count <= 100, "\(rule): \(clusters.count) open alerts") }
+        #expect(state.core.count + state.rules.values.reduce(0) { $0 + $1.count } < 2_000_000)
+        let capWarnings = warnings.all.filter { $0.contains("max_tracked_keys") }
+        #expect(capWarnings.contains { $0.hasPrefix("session-multi-location:") })
+        #expect(capWarnings.contains { $0.hasPrefix("alerts:") })
+        #expect(Set(capWarnings).count == capWarnings.count, "a warning was repeated: \(capWarnings)")
+    }
+}
