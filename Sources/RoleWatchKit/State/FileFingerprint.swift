@@ -1,13 +1,13 @@
 import Foundation
 
-/// What identifies a file's content cheaply: its size and a hash of its first and last 64 KiB.
+/// What identifies a file's content cheaply: its size and a hash of its first and last 4 KiB.
 ///
 /// CloudTrail never rewrites a delivered file, so a file seen again with the same size, mtime
 /// and fingerprint was read already; one whose fingerprint changed (a re-download that came
 /// out different, a file that was still being written) is read again. The hash is not
 /// cryptographic: whoever can rewrite the log folder can hide events anyway.
 public enum FileFingerprint {
-    static let blockSize = 64 << 10
+    static let blockSize = 4 << 10
 
     /// When the file was last written (seconds since 1970), or nil if it is gone.
     public static func modificationTime(of path: String) -> Double? {

@@ -31,6 +31,9 @@ public final class SessionMultiLocationDetector: Detector {
     private let context: DetectionContext
     private let lifetime: Duration
     private var tracks: [String: Track] = [:]
+    /// Sessions used since the last advance (prompt emission); not saved: a restart checks all.
+    private var changed: Set<String> = []
+    private var lastExpiry = EventTime(milliseconds: .min / 2)
     private var warnedCap = false
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
@@ -73,6 +76,7 @@ public final class SessionMultiLocationDetector: Detector {
         }
         if track.addresses.count < 32, let address = event.event.sourceIPAddress { track.addresses.insert(address) }
         tracks[key] = track
+        changed.insert(key)
     }
 
     private func location(of call: CloudTrailEvent) -> String? {
@@ -84,19 +88,27 @@ public final class SessionMultiLocationDetector: Detector {
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         let prompt = context.emission == .prompt
-        for key in tracks.keys.sorted() {
-            var track = tracks[key]!
-            let over = track.start + lifetime <= horizon.settled || horizon.isEnd
-            if prompt {
+        if prompt {
+            // Prompt emission advances after every file: look only at sessions used since.
+            for key in changed.sorted() {
+                guard var track = tracks[key] else { continue }
                 let seen = track.locations.filter { $0.value.time <= horizon.act }
                 if seen.count > track.reported {
                     findings.append(finding(key: key, track: track, locations: seen))
                     track.reported = seen.count
+                    tracks[key] = track
                 }
-                tracks[key] = over ? nil : track
-            } else if over {
-                tracks[key] = nil
-                if track.locations.count > 1 { findings.append(finding(key: key, track: track, locations: track.locations)) }
+            }
+            changed = changed.filter { key in tracks[key].map { $0.locations.values.contains { $0.time > horizon.act } } ?? false }
+            guard horizon.settled >= lastExpiry + .seconds(60) || horizon.isEnd else { return }
+            lastExpiry = horizon.settled
+        }
+        for key in tracks.keys.sorted() {
+            let track = tracks[key]!
+            guard track.start + lifetime <= horizon.settled || horizon.isEnd else { continue }
+            tracks[key] = nil
+            if !prompt && track.locations.count > 1 {
+                findings.append(finding(key: key, track: track, locations: track.locations))
             }
         }
     }
@@ -117,7 +129,10 @@ public final class SessionMultiLocationDetector: Detector {
 
     public func savedState() throws -> Data? { try JSONEncoder().encode(tracks) }
 
-    public func restore(_ state: Data) throws { tracks = try JSONDecoder().decode([String: Track].self, from: state) }
+    public func restore(_ state: Data) throws {
+        tracks = try JSONDecoder().decode([String: Track].self, from: state)
+        changed = Set(tracks.keys)
+    }
 
     /// Keeps memory bounded under a flood of distinct keys: drops the oldest tenth of sessions.
     private func evictOldest() {
