@@ -71,7 +71,7 @@ struct TailProcessTests {
             guard let queue = try? DatabaseQueue(path: state, configuration: configuration),
                 let count = try? queue.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM file") })
             else { return 0 }
-            return count ?? 0
+            return count
         }
 
         func waitForFilesRead(_ count: Int, seconds: Double = 120) -> Bool {

@@ -1,0 +1,68 @@
+/// Routes observed events to the `DayActivity` of their UTC day, keeping at most
+/// `daysInMemory` days open; days pushed out are handed back for storing.
+///
+/// Feed it every event the scan observes, in the order the engine sees them. Call
+/// `takeCompleted()` now and then (after each file, say) and merge what it returns into the
+/// stored day; call `finish()` at the end of the run and store those days too. A day can be
+/// handed back more than once (a late event reopens it): each part is a partial day, to be
+/// merged, never to replace the stored one.
+///
+/// A cross-account AssumeRole is logged in the caller's and in the role owner's account
+/// with one `sharedEventID`. The ledger counts it once, remembering up to
+/// `sharedEventLimit` ids per open day (then it starts over, as `DetectionEngine` does).
+/// Copies that reach different ledgers (separate processes) are each counted.
+public struct ActivityLedger: Sendable {
+    /// `sharedEventID`s remembered per open day: about 100 bytes each.
+    public static let sharedEventLimit = 100_000
+
+    public let daysInMemory: Int
+    private var open: [UTCDay: OpenDay] = [:]
+    private var completed: [DayActivity] = []
+
+    private struct OpenDay {
+        var activity: DayActivity
+        var sharedEventIDs: Set<String> = []
+    }
+
+    /// - Parameter daysInMemory: at least 1; 3 holds yesterday, today and a late straggler.
+    public init(daysInMemory: Int = 3) {
+        precondition(daysInMemory >= 1, "the ledger needs room for one day")
+        self.daysInMemory = daysInMemory
+    }
+
+    /// The days currently open, oldest first.
+    public var openDays: [UTCDay] { open.keys.sorted() }
+
+    public mutating func record(_ event: ObservedEvent) {
+        guard DayActivity.counts(event) else { return }
+        let day = UTCDay(event.time)
+        var entry = open.removeValue(forKey: day) ?? OpenDay(activity: DayActivity(day: day))
+        if let shared = event.event.sharedEventID {
+            if entry.sharedEventIDs.contains(shared) {
+                entry.activity.repeatedCopies += 1
+                open[day] = entry
+                return
+            }
+            if entry.sharedEventIDs.count >= Self.sharedEventLimit { entry.sharedEventIDs.removeAll() }
+            entry.sharedEventIDs.insert(shared)
+        }
+        entry.activity.record(event)
+        open[day] = entry
+        if open.count > daysInMemory, let oldest = open.keys.min(), let leaving = open.removeValue(forKey: oldest) {
+            completed.append(leaving.activity)
+        }
+    }
+
+    /// Days pushed out of memory since the last call, in the order they left.
+    public mutating func takeCompleted() -> [DayActivity] {
+        defer { completed.removeAll() }
+        return completed
+    }
+
+    /// Everything not yet handed back, oldest day first; the ledger is empty afterwards.
+    public mutating func finish() -> [DayActivity] {
+        let rest = open.sorted { $0.key < $1.key }.map(\.value.activity)
+        open.removeAll()
+        return takeCompleted() + rest
+    }
+}

@@ -1,0 +1,45 @@
+/// Counts per key (a caller, an address, a session name, a role) for at most
+/// `DayActivity.keyLimit` distinct keys. What arrives for further keys is added to `unlisted`,
+/// so totals stay exact while memory and the stored blob stay bounded: an attacker who sprays
+/// random session names fills the overflow count, not the heap.
+///
+/// Keys longer than `DayActivity.keyLengthLimit` UTF-8 bytes are cut there (and marked with
+/// `…`); CloudTrail bounds most of these fields itself, refused calls may carry anything.
+public struct BoundedTally<Value: TallyValue>: Codable, Sendable, Equatable {
+    public private(set) var counts: [String: Value] = [:]
+    /// What was counted for keys that did not get an entry.
+    public private(set) var unlisted: Value = .zero
+
+    public init() {}
+
+    /// Every key's value plus `unlisted`.
+    public var total: Value { counts.values.reduce(unlisted, +) }
+
+    mutating func add(_ value: Value, for key: String) {
+        let key = Self.bounded(key)
+        if let existing = counts[key] {
+            counts[key] = existing + value
+        } else if counts.count < DayActivity.keyLimit {
+            counts[key] = value
+        } else {
+            unlisted = unlisted + value
+        }
+    }
+
+    /// Adds `other`'s counts. When the limit is reached, `other`'s biggest keys (then the
+    /// alphabetically first) get entries first, so the outcome does not depend on hash order.
+    mutating func merge(_ other: BoundedTally<Value>) {
+        let ranked = other.counts.sorted { a, b in
+            a.value.calls.total != b.value.calls.total ? a.value.calls.total > b.value.calls.total : a.key < b.key
+        }
+        for (key, value) in ranked { add(value, for: key) }
+        unlisted = unlisted + other.unlisted
+    }
+
+    private static func bounded(_ key: String) -> String {
+        guard key.utf8.count > DayActivity.keyLengthLimit else { return key }
+        var cut = key.utf8.index(key.utf8.startIndex, offsetBy: DayActivity.keyLengthLimit)
+        while String.Index(cut, within: key) == nil { cut = key.utf8.index(before: cut) }
+        return String(key[..<cut]) + "…"
+    }
+}

@@ -1,0 +1,117 @@
+/// One UTC day of AssumeRole calls on watched roles, accumulated for the daily report.
+///
+/// A day is built from many inputs (scan runs, tail processes), so it is `Codable` for
+/// storing as one blob per day and `merge` adds two partial days together. Everything is
+/// bounded: at most `keyLimit` entries per tally, whatever the traffic.
+///
+/// Only calls that name a watched role count: `sts:AssumeRole*` events whose
+/// `ObservedEvent.targetRole` is set. The role is `requestParameters.roleArn` as written, not
+/// the config pattern it matched, so a stored day does not depend on the config of the day.
+///
+/// A cross-account call is logged in both accounts; feed events through `ActivityLedger`,
+/// which counts such a call once.
+public struct DayActivity: Codable, Sendable, Equatable {
+    /// Distinct keys each tally keeps; more are counted in the tally's `unlisted`.
+    public static let keyLimit = 5_000
+    /// UTF-8 bytes a key keeps (longer ones are cut): 512 holds any real role ARN.
+    public static let keyLengthLimit = 512
+
+    public let day: UTCDay
+    /// Calls per hour for each assumed role (`requestParameters.roleArn`).
+    public private(set) var roles = BoundedTally<HourlyCalls>()
+    /// Calls per caller (`CloudTrailEvent.callerARN`).
+    public private(set) var callers = BoundedTally<CallCount>()
+    /// Calls per `sourceIPAddress`, as written (an address, `AWS Internal`, a service name, or
+    /// empty when the record has none).
+    public private(set) var sourceAddresses = BoundedTally<CallCount>()
+    /// Calls per `requestParameters.roleSessionName` (empty when the record has none).
+    public private(set) var sessionNames = BoundedTally<CallCount>()
+    /// Second copies of cross-account calls that `ActivityLedger` did not count again.
+    public internal(set) var repeatedCopies = 0
+    /// How much input the day's figures rest on; the caller sets these from its scan.
+    public var input = InputCounts()
+
+    public init(day: UTCDay) { self.day = day }
+
+    /// Every call of the day, per hour (listed roles and the overflow together).
+    public var hourly: HourlyCalls { roles.total }
+    public var calls: CallCount { hourly.calls }
+
+    /// Whether `event` is a call this type counts: an AssumeRole call on a watched role.
+    public static func counts(_ event: ObservedEvent) -> Bool {
+        event.targetRole != nil && event.event.isAssumeRoleCall
+    }
+
+    /// Counts `event` if it is an AssumeRole call on a watched role; other events are not
+    /// activity on a watched role and leave the day unchanged.
+    ///
+    /// - Precondition: `event` happened on `day` (UTC); `ActivityLedger` routes by day.
+    public mutating func record(_ event: ObservedEvent) {
+        guard Self.counts(event) else { return }
+        guard let hour = day.hour(of: event.time) else {
+            preconditionFailure("an event of \(UTCDay(event.time)) was recorded on \(day)")
+        }
+        let call = event.event
+        let outcome = CallCount(succeeded: call.succeeded)
+        var hourly = HourlyCalls()
+        hourly.add(outcome, hour: hour)
+        roles.add(hourly, for: call.requestParameters.roleArn ?? "")
+        callers.add(outcome, for: call.callerARN)
+        sourceAddresses.add(outcome, for: call.sourceIPAddress ?? "")
+        sessionNames.add(outcome, for: call.requestParameters.roleSessionName ?? "")
+    }
+
+    /// Adds a partial day recorded elsewhere (another process, an earlier run).
+    ///
+    /// Totals add exactly. Which keys get entries once a tally is full depends on the order
+    /// of merges; the overflow counts say how much went unlisted either way.
+    /// - Precondition: both are the same day.
+    public mutating func merge(_ other: DayActivity) {
+        precondition(other.day == day, "cannot merge \(other.day) into \(day)")
+        roles.merge(other.roles)
+        callers.merge(other.callers)
+        sourceAddresses.merge(other.sourceAddresses)
+        sessionNames.merge(other.sessionNames)
+        repeatedCopies += other.repeatedCopies
+        input = input + other.input
+    }
+}
+
+/// How much input a day's figures rest on, so that a quiet report on damaged input is not
+/// mistaken for a quiet day.
+public struct InputCounts: Codable, Sendable, Equatable {
+    /// Trail files read.
+    public var files: Int
+    /// Records read from them (every record, not only those on watched roles).
+    public var records: Int
+    /// Files that could not be read to the end.
+    public var damagedFiles: Int
+    /// Records that could not be decoded or had no `eventTime`.
+    public var badRecords: Int
+    /// Events that arrived after the detectors' allowed lateness (seen by stateless rules only).
+    public var lateEvents: Int
+
+    public init(files: Int = 0, records: Int = 0, damagedFiles: Int = 0, badRecords: Int = 0, lateEvents: Int = 0) {
+        self.files = files
+        self.records = records
+        self.damagedFiles = damagedFiles
+        self.badRecords = badRecords
+        self.lateEvents = lateEvents
+    }
+
+    /// A scan's counts, for a scan that read one day's files.
+    public init(_ summary: ScanSummary) {
+        self.init(
+            files: summary.files, records: summary.records, damagedFiles: summary.damagedFiles,
+            badRecords: summary.badRecords, lateEvents: summary.lateEvents)
+    }
+
+    public var damaged: Bool { damagedFiles > 0 || badRecords > 0 }
+
+    public static func + (lhs: InputCounts, rhs: InputCounts) -> InputCounts {
+        InputCounts(
+            files: lhs.files + rhs.files, records: lhs.records + rhs.records,
+            damagedFiles: lhs.damagedFiles + rhs.damagedFiles, badRecords: lhs.badRecords + rhs.badRecords,
+            lateEvents: lhs.lateEvents + rhs.lateEvents)
+    }
+}

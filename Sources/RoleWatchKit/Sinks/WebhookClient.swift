@@ -1,0 +1,107 @@
+import AsyncHTTPClient
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// Sends webhook requests over one shared `HTTPClient` (connection pooling and TLS sessions
+/// across deliveries) and turns each attempt into a `WebhookDeliveryOutcome`; it never throws
+/// and never retries: retrying is the outbox's job, with backoff that survives a restart.
+///
+/// Implementation requirements for callers: call `shutdown()` (or `syncShutdown()` from a
+/// plain thread) once no more sends will be made; the underlying client must be shut down
+/// before it is released.
+public final class WebhookClient: Sendable {
+    private let http: HTTPClient
+
+    public init() {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        // The outbox retries with backoff; a pool that kept reconnecting on its own until the
+        // deadline would hide a refused connection behind a timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// POSTs `body` to the endpoint with rolewatch's headers, the endpoint's own headers and,
+    /// when the endpoint has a secret, the signature; `ids` are the alerts the body carries.
+    public func send(_ body: [UInt8], ids: [String], to endpoint: WebhookEndpoint) async -> WebhookDeliveryOutcome {
+        do {
+            return try await attempt(body, ids: ids, to: endpoint).get()
+        } catch {
+            return .classify(transportError: error, timeout: endpoint.timeout)
+        }
+    }
+
+    /// `send` for a plain thread: blocks it until the attempt ends (at most the endpoint's timeout).
+    @available(*, noasync, message: "blocks the calling thread; use send(_:ids:to:) from async code")
+    public func syncSend(_ body: [UInt8], ids: [String], to endpoint: WebhookEndpoint) -> WebhookDeliveryOutcome {
+        do {
+            return try attempt(body, ids: ids, to: endpoint).wait()
+        } catch {
+            return .classify(transportError: error, timeout: endpoint.timeout)
+        }
+    }
+
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    @available(*, noasync, message: "blocks the calling thread; use shutdown() from async code")
+    public func syncShutdown() throws {
+        try http.syncShutdown()
+    }
+
+    /// Headers every request carries. `Idempotency-Key` lists the ids of all the alerts in the
+    /// body, comma-separated in body order: batches are regrouped between attempts (a retried
+    /// batch may gain or lose alerts), so only the list lets a receiver drop the alerts it has
+    /// already seen, one by one.
+    private static func headers(body: [UInt8], ids: [String], endpoint: WebhookEndpoint) -> HTTPHeaders {
+        var headers = HTTPHeaders([
+            ("Content-Type", "application/json"),
+            ("User-Agent", "rolewatch"),
+            ("Idempotency-Key", ids.joined(separator: ",")),
+        ])
+        headers.add(contentsOf: endpoint.headers.map { ($0.name, $0.value) })
+        if let secret = endpoint.secret {
+            headers.add(name: WebhookSignature.headerName, value: WebhookSignature.value(body: body, secret: secret))
+        }
+        return headers
+    }
+
+    /// Fails only with a transport error; a response of any status is an outcome.
+    private func attempt(_ body: [UInt8], ids: [String], to endpoint: WebhookEndpoint) -> EventLoopFuture<
+        WebhookDeliveryOutcome
+    > {
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(
+                url: endpoint.url, method: .POST, headers: Self.headers(body: body, ids: ids, endpoint: endpoint),
+                body: .bytes(body))
+        } catch {
+            return http.eventLoopGroup.any().makeSucceededFuture(
+                .permanentFailure(reason: "request could not be built: \(error)"))
+        }
+        let deadline = NIODeadline.now() + .milliseconds(endpoint.timeout.milliseconds)
+        return http.execute(request: request, delegate: ResponseHeadDelegate(), deadline: deadline).futureResult.map {
+            head in
+            .classify(status: Int(head.status.code), retryAfter: head.headers.first(name: "Retry-After"), now: Date())
+        }
+    }
+}
+
+/// Keeps the response's status line and headers and drops its body: a receiver's reply body
+/// (an HTML error page, say) tells the outbox nothing, and must not be held in memory.
+private final class ResponseHeadDelegate: HTTPClientResponseDelegate {
+    typealias Response = HTTPResponseHead
+    private let head = NIOLockedValueBox<HTTPResponseHead?>(nil)
+
+    func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        self.head.withLockedValue { $0 = head }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
+        guard let head = head.withLockedValue({ $0 }) else { throw HTTPClientError.remoteConnectionClosed }
+        return head
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A real HTTP/1.1 server on 127.0.0.1 (an ephemeral port) that answers each request with the
+/// next reply of its script, then with `fallback`, and records every request it read in full,
+/// including those it never answers.
+final class WebhookTestServer: Sendable {
+    enum Reply: Sendable {
+        case status(Int, headers: [(String, String)] = [])
+        /// Reads the request and never answers, holding the connection open.
+        case hang
+    }
+
+    struct Request: Sendable {
+        var headers: HTTPHeaders
+        var body: [UInt8]
+        var receivedAt: Date
+
+        func header(_ name: String) -> String? { headers.first(name: name) }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var alertIDs: [String] { header("Idempotency-Key")?.split(separator: ",").map(String.init) ?? [] }
+    }
+
+    let port: Int
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let exchanges: Exchanges
+
+    init(script: [Reply] = [], fallback: Reply = .status(200)) throws {
+        let exchanges = Exchanges(script: script, fallback: fallback)
+        self.exchanges = exchanges
+        let channel = try ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(ScriptedHandler(exchanges: exchanges))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+        port = channel.localAddress!.port!
+    }
+
+    /// The endpoint URL, with an optional path.
+    func url(_ path: String = "/hook") -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    var requests: [Request] { exchanges.requests }
+
+    /// Closes every connection, the hanging ones too.
+    func shutdown() throws {
+        try group.syncShutdownGracefully()
+    }
+
+    /// A URL where nothing listens: a server's port after it has shut down.
+    static func refusedURL() throws -> String {
+        let server = try WebhookTestServer()
+        let url = server.url()
+        try server.shutdown()
+        return url
+    }
+
+}
+
+/// The script and the requests read so far, shared by every connection's handler.
+private final class Exchanges: @unchecked Sendable {
+    private let lock = NSLock()
+    private var script: [WebhookTestServer.Reply]
+    private let fallback: WebhookTestServer.Reply
+    private var received: [WebhookTestServer.Request] = []
+
+    init(script: [WebhookTestServer.Reply], fallback: WebhookTestServer.Reply) {
+        self.script = script
+        self.fallback = fallback
+    }
+
+    var requests: [WebhookTestServer.Request] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    func reply(to request: WebhookTestServer.Request) -> WebhookTestServer.Reply {
+        lock.lock()
+        defer { lock.unlock() }
+        received.append(request)
+        return script.isEmpty ? fallback : script.removeFirst()
+    }
+}
+
+private final class ScriptedHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let exchanges: Exchanges
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    init(exchanges: Exchanges) { self.exchanges = exchanges }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+        case .body(let buffer):
+            body += buffer.readableBytesView
+        case .end:
+            guard let head else { return }
+            let request = WebhookTestServer.Request(headers: head.headers, body: body, receivedAt: Date())
+            guard case .status(let code, let extra) = exchanges.reply(to: request) else { return }
+            var headers = HTTPHeaders(extra)
+            headers.add(name: "Content-Length", value: "0")
+            let response = HTTPResponseHead(
+                version: head.version, status: HTTPResponseStatus(statusCode: code), headers: headers)
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+}
