@@ -46,9 +46,15 @@ struct SiteOptions: ParsableArguments {
 }
 
 /// Opens the state database and the alert output over it; a problem is a usage error.
-func openJournal(state: String, output: String?) throws -> StateJournal {
+func openJournal(state: String, output: String?, webhooks: [WebhookEndpoint] = [], webhookWait: Duration = .seconds(15))
+    throws -> StateJournal
+{
     do {
-        return try StateJournal(store: try StateStore(path: state), outputPath: output, say: { Diagnostics.say($0) })
+        let journal = try StateJournal(
+            store: try StateStore(path: state), outputPath: output, webhooks: webhooks, webhookWait: webhookWait,
+            say: { Diagnostics.say($0) })
+        try journal.startWebhooks()
+        return journal
     } catch {
         Diagnostics.say("error: \(error)")
         throw ExitStatus.usage.code
@@ -76,6 +82,8 @@ struct ScanCommand: ParsableCommand {
         name: .shortAndLong,
         help: ArgumentHelp("Write alerts to this file instead of standard output.", valueName: "file"))
     var output: String?
+
+    @OptionGroup var webhook: WebhookOptions
 
     @Option(
         name: .long,
@@ -122,12 +130,20 @@ struct ScanCommand: ParsableCommand {
         let options = ScanOptions(
             paths: paths, threads: threads, maxRecordBytes: maxRecordBytes, showProgress: showProgress,
             prefilter: !noPrefilter)
+        let webhooks = try webhook.endpoints(config: config)
+        if !webhooks.isEmpty && state == nil {
+            Diagnostics.say(
+                "error: webhooks need --state: the outbox that makes their delivery survive failures lives in the state database")
+            throw ExitStatus.usage.code
+        }
         let scan: TrailScan
+        var journal: StateJournal?
         do {
             if let state {
-                let journal = try openJournal(state: state, output: output)
+                journal = try openJournal(
+                    state: state, output: output, webhooks: webhooks, webhookWait: webhook.waitDuration)
                 scan = try TrailScan(
-                    config: config, rules: rules, awsRanges: awsRanges, options: options, journal: journal,
+                    config: config, rules: rules, awsRanges: awsRanges, options: options, journal: journal!,
                     say: { Diagnostics.say($0) })
             } else {
                 let sink = try output.map { path throws(SinkError) in try NDJSONSink(path: path) } ?? NDJSONSink()
@@ -144,6 +160,7 @@ struct ScanCommand: ParsableCommand {
         Diagnostics.progressVisible = showProgress
         let summary: ScanSummary
         do {
+            defer { journal?.stopWebhooks() }
             summary = try scan.run()
         } catch {
             Diagnostics.say("error: \(error)")

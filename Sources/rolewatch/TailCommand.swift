@@ -30,6 +30,8 @@ struct TailCommand: ParsableCommand {
         help: ArgumentHelp("Append alerts to this file instead of writing them to standard output.", valueName: "file"))
     var output: String?
 
+    @OptionGroup var webhook: WebhookOptions
+
     @Flag(name: .long, help: "Poll the folder instead of using inotify (for NFS, SMB and other network file systems).")
     var poll = false
 
@@ -70,7 +72,10 @@ struct TailCommand: ParsableCommand {
         let awsRanges = try site.awsRanges(for: config)
         let mode: DirectoryWatcher.Mode =
             poll || pollInterval != nil ? .polling(interval: .milliseconds(Int64((pollInterval ?? 10) * 1000))) : .automatic
-        let journal = try openJournal(state: state, output: output)
+        let journal = try openJournal(
+            state: state, output: output, webhooks: try webhook.endpoints(config: config),
+            webhookWait: webhook.waitDuration)
+        defer { journal.stopWebhooks() }
         let follower: TrailFollower
         let watcher: DirectoryWatcher
         do {

@@ -21,6 +21,8 @@ public struct SiteConfig: Sendable {
     public var allowedLateness: Duration
     /// Cap on the keys (sessions, callers) any one stateful rule tracks at once.
     public var maxTrackedKeys: Int
+    /// Endpoints every alert is POSTed to (`webhooks:`), besides those given with `--webhook`.
+    public var webhooks: [WebhookSpec] = []
 
     public init(
         source: String? = nil, awsIPRangesPath: String? = nil, allowedCIDRs: [CIDR] = [], roles: [WatchedRole] = [],
@@ -67,6 +69,7 @@ public struct SiteConfig: Sendable {
         config.allowedLateness = try top.duration(
             "allowed_lateness", default: .seconds(7200), in: .zero...(.seconds(7 * 86_400)))
         config.maxTrackedKeys = try top.int("max_tracked_keys", default: 100_000, in: 100...100_000_000)
+        for var entry in try top.mappings("webhooks") { config.webhooks.append(try WebhookSpec.parse(&entry)) }
         for var entry in try top.mappings("roles") {
             config.roles.append(try WatchedRole(&entry, file: path))
             try entry.finish()

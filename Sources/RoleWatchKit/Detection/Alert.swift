@@ -1,3 +1,5 @@
+import Foundation
+
 /// One alert: a rule's findings for one principal and key, folded over the rule's window.
 ///
 /// This is the NDJSON schema documented in the README; `json()` writes the keys in a fixed
@@ -63,5 +65,32 @@ public struct Alert: Sendable {
         w.endArray()
         w.endObject()
         return w.text
+    }
+}
+
+extension Alert {
+    /// Reads back an alert line as `json()` writes it (from the state database); nil if it is
+    /// not one. Evidence records come back re-encoded, with the same content.
+    public init?(json: String) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+            let id = object["id"] as? String, let rule = object["rule"] as? String,
+            let severity = (object["severity"] as? String).flatMap(Severity.init(rawValue:)),
+            let time = (object["time"] as? String).flatMap(ISO8601.parse),
+            let firstSeen = (object["firstSeen"] as? String).flatMap(ISO8601.parse),
+            let lastSeen = (object["lastSeen"] as? String).flatMap(ISO8601.parse),
+            let count = object["count"] as? Int, let principal = object["principal"] as? String
+        else { return nil }
+        let strings = { (key: String) in object[key] as? [String] ?? [] }
+        let evidence = (object["evidence"] as? [Any] ?? []).compactMap { record in
+            (try? JSONSerialization.data(withJSONObject: record, options: [.withoutEscapingSlashes]))
+                .map { String(decoding: $0, as: UTF8.self) }
+        }
+        self.init(
+            id: id, rule: rule, severity: severity, title: object["title"] as? String ?? rule, time: time,
+            firstSeen: firstSeen, lastSeen: lastSeen, count: count, principal: principal,
+            role: object["role"] as? String, sessionName: object["sessionName"] as? String,
+            accessKeyId: object["accessKeyId"] as? String, sourceIPs: strings("sourceIPs"),
+            accounts: strings("accounts"), eventIDs: strings("eventIDs"), evidence: evidence,
+            reasons: strings("reasons"), remediation: object["remediation"] as? String ?? "")
     }
 }

@@ -150,9 +150,9 @@ struct EpisodeWindow: Codable {
                     if episode!.calls.count > Self.keptCalls { episode!.calls.removeLast() }
                     episodeCount += 1
                     if snapshot.count > episode!.peak.count {
+                        // An announced episode reports only a new peak's reasons with its later calls.
                         episode!.peak = snapshot
-                        // An announced episode's reasons were reported with its start.
-                        if !episode!.announced { episode!.reasons = reasons }
+                        episode!.reasons = reasons
                     }
                 }
                 reportedThrough = max(reportedThrough ?? Position(call), Position(call))

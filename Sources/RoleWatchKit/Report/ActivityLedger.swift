@@ -59,6 +59,20 @@ public struct ActivityLedger: Sendable {
         return completed
     }
 
+    /// What every day gathered since the last call, oldest first, keeping the days open (and
+    /// the cross-account copies they have seen): for a caller that commits after every file
+    /// and must have stored everything recorded so far.
+    public mutating func takeRecorded() -> [DayActivity] {
+        var parts = takeCompleted()
+        for day in open.keys.sorted() {
+            let activity = open[day]!.activity
+            guard activity.calls.total > 0 || activity.repeatedCopies > 0 else { continue }
+            parts.append(activity)
+            open[day]!.activity = DayActivity(day: day)
+        }
+        return parts
+    }
+
     /// Everything not yet handed back, oldest day first; the ledger is empty afterwards.
     public mutating func finish() -> [DayActivity] {
         let rest = open.sorted { $0.key < $1.key }.map(\.value.activity)

@@ -39,6 +39,7 @@ public final class TrailFollower {
     private let watchList: WatchList
     private let reader = TrailFileReader()
     private var summary = ScanSummary()
+    private var activity = ActivityRecorder()
     /// Files seen but not read yet, with the earliest time to try them.
     private var waiting: [String: ContinuousClock.Instant] = [:]
 
@@ -124,11 +125,17 @@ public final class TrailFollower {
             waiting[path] = ContinuousClock.now + (options.settle - changedAgo)
             return
         }
-        for event in events { engine.observe(event) }
+        let lateBefore = engine.lateEvents
+        for event in events {
+            engine.observe(event)
+            activity.record(event)
+        }
+        activity.fileRead(report, lateEvents: engine.lateEvents - lateBefore)
         let batch = engine.advance()
         var file = identity
         (file.records, file.badRecords, file.damaged) = (report.records, report.badRecords, report.damaged)
-        let written = try journal.commit(files: [file], engine: try engine.savedState(), batch: batch)
+        let written = try journal.commit(
+            files: [file], engine: try engine.savedState(), batch: batch, activity: activity.take())
         summary.add(report, say: say)
         let new = Set(written.map(\.id))
         for alert in batch.alerts where new.contains(alert.id) { summary.alerts[alert.severity, default: 0] += 1 }

@@ -11,6 +11,8 @@ public struct ScanOptions: Sendable {
     public var showProgress: Bool
     /// Skip events no rule can use as soon as they are decoded (see `WatchList`).
     public var prefilter: Bool
+    /// Gather the daily report's activity (`TrailScan.recordedActivity`), for `report PATH…`.
+    public var recordActivity = false
 
     public init(
         paths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount, maxRecordBytes: Int = 8 << 20,
@@ -38,6 +40,8 @@ public final class TrailScan {
     private let output: Output
     private let say: @Sendable (String) -> Void
     private var summary = ScanSummary()
+    /// The report's activity, in a scan without state that was asked for it.
+    private var recorder: ActivityRecorder?
 
     private enum Output {
         case sink(any AlertSink)
@@ -51,6 +55,8 @@ public final class TrailScan {
         static let interval = Duration.seconds(2)
         var files: [ProcessedFile] = []
         var batch = AlertBatch()
+        var activity = ActivityRecorder()
+        var lateEvents = 0
         var last = ContinuousClock.now
     }
 
@@ -63,6 +69,7 @@ public final class TrailScan {
         self.options = options
         self.output = .sink(sink)
         self.say = say
+        if options.recordActivity { recorder = ActivityRecorder() }
         self.engine = try DetectionEngine(
             rules: rules,
             context: DetectionContext(config: config, awsRanges: awsRanges, warn: { say("warning: \($0)") }))
@@ -118,6 +125,10 @@ public final class TrailScan {
             switch item {
             case .batch(let batch):
                 for event in batch.events { self.engine.observe(event) }
+                if case .journal(_, let checkpoint) = self.output {
+                    for event in batch.events { checkpoint.activity.record(event) }
+                }
+                if self.recorder != nil { for event in batch.events { self.recorder!.record(event) } }
             case .done(let report):
                 try self.finished(report)
                 progress.update(summary: self.summary)
@@ -192,11 +203,14 @@ public final class TrailScan {
         summary.add(report, say: say)
         switch output {
         case .sink:
+            recorder?.fileRead(report, lateEvents: 0)
             for alert in engine.advance().alerts { try emit(alert) }
         case .journal(let journal, let checkpoint):
             let batch = engine.advance()
             checkpoint.batch.alerts += batch.alerts
             checkpoint.batch.revisions += batch.revisions
+            checkpoint.activity.fileRead(report, lateEvents: engine.lateEvents - checkpoint.lateEvents)
+            checkpoint.lateEvents = engine.lateEvents
             if var file = FileFingerprint.of(path: report.path) {
                 (file.records, file.badRecords, file.damaged) = (report.records, report.badRecords, report.damaged)
                 checkpoint.files.append(file)
@@ -205,8 +219,19 @@ public final class TrailScan {
         }
     }
 
+    /// What the scan gathered for the daily report, one `DayActivity` per day (with
+    /// `ScanOptions.recordActivity`; empty otherwise).
+    public func recordedActivity() -> [DayActivity] {
+        guard var recorder else { return [] }
+        var days: [UTCDay: DayActivity] = [:]
+        for part in recorder.take() { days[part.day, default: DayActivity(day: part.day)].merge(part) }
+        return days.keys.sorted().map { days[$0]! }
+    }
+
     private func commit(_ journal: StateJournal, _ checkpoint: Checkpoint) throws {
-        let written = try journal.commit(files: checkpoint.files, engine: try engine.savedState(), batch: checkpoint.batch)
+        let written = try journal.commit(
+            files: checkpoint.files, engine: try engine.savedState(), batch: checkpoint.batch,
+            activity: checkpoint.activity.take())
         let new = Set(written.map(\.id))
         for alert in checkpoint.batch.alerts where new.contains(alert.id) {
             summary.alerts[alert.severity, default: 0] += 1

@@ -9,17 +9,30 @@ import Foundation
 /// written. For a file output, the last line already in the file says how far the write got,
 /// so not even that one alert is written twice; standard output cannot be read back, so after
 /// a crash in that instant the last alerts may come out twice there.
+///
+/// Webhooks: each new alert is owed to every endpoint in the same transaction that stores it
+/// (the outbox), and a background drainer sends it; see `startWebhooks()`.
 public final class StateJournal {
     public let store: StateStore
     private let sink: NDJSONSink
     private let outputKey: String
     private let outputPath: String?
     private let say: @Sendable (String) -> Void
+    private let webhooks: [WebhookEndpoint]
+    private var client: WebhookClient?
+    private var drainer: OutboxDrainer?
+    /// How long startup waits for the outbox to drain, and shutdown for the last alerts to go.
+    private let webhookWait: Duration
 
     /// - Parameter outputPath: a file to append alerts to; nil for standard output.
-    public init(store: StateStore, outputPath: String?, say: @escaping @Sendable (String) -> Void) throws {
+    public init(
+        store: StateStore, outputPath: String?, webhooks: [WebhookEndpoint] = [], webhookWait: Duration = .seconds(15),
+        say: @escaping @Sendable (String) -> Void
+    ) throws {
         self.store = store
         self.say = say
+        self.webhooks = webhooks
+        self.webhookWait = webhookWait
         if let outputPath {
             let absolute = URL(fileURLWithPath: outputPath).standardizedFileURL.path
             self.outputPath = absolute
@@ -53,13 +66,53 @@ public final class StateJournal {
 
     /// Commits one step and writes its new alerts; returns them.
     @discardableResult
-    public func commit(files: [ProcessedFile], engine: EngineState, batch: AlertBatch) throws -> [StoredAlert] {
-        let stored = try store.commit(files: files, engine: engine, alerts: batch.alerts, revisions: batch.revisions)
+    public func commit(files: [ProcessedFile], engine: EngineState, batch: AlertBatch, activity: [DayActivity] = [])
+        throws -> [StoredAlert]
+    {
+        let stored = try store.commit(
+            files: files, engine: engine, alerts: batch.alerts, revisions: batch.revisions, activity: activity,
+            webhooks: webhooks)
         guard let last = stored.last else { return stored }
+        drainer?.wake()
         for alert in stored { try sink.emit(json: alert.json) }
         try sink.flush()
         try store.markWritten(to: outputKey, through: last.seq)
         return stored
+    }
+
+    /// Starts webhook delivery, if any webhook is configured: first what earlier runs left in
+    /// the outbox (waiting up to the journal's `webhookWait`), then in the background as alerts come.
+    public func startWebhooks() throws {
+        guard !webhooks.isEmpty, drainer == nil else { return }
+        let client = WebhookClient()
+        let drainer = OutboxDrainer(outbox: store.outbox, endpoints: webhooks, client: client, say: say)
+        (self.client, self.drainer) = (client, drainer)
+        let report = try drainer.drainPending(timeout: webhookWait)
+        if report.delivered + report.failed + report.pending > 0 {
+            say(
+                "note: webhook outbox at start: \(report.delivered) delivered, \(report.failed) failed, \(report.pending) still pending"
+            )
+        }
+        drainer.startInBackground()
+    }
+
+    /// Stops webhook delivery, giving what is pending up to `webhookWait` to go out.
+    /// What is left stays in the outbox for the next run (`rolewatch outbox list`).
+    public func stopWebhooks() {
+        guard let drainer, let client else { return }
+        drainer.stop()
+        do {
+            let report = try drainer.drainPending(timeout: webhookWait)
+            if report.pending > 0 {
+                say(
+                    "note: \(report.pending) webhook deliveries still pending; they go out on the next run (see rolewatch outbox list)"
+                )
+            }
+        } catch {
+            say("error: webhook outbox: \(error)")
+        }
+        try? client.syncShutdown()
+        (self.drainer, self.client) = (nil, nil)
     }
 
     /// A crash in the middle of a write can leave half a line; it is cut off (and the whole

@@ -19,6 +19,9 @@ public final class StateStore {
     /// The engine state parts as last written, so unchanged parts are not written again.
     private var writtenParts: [String: Data] = [:]
 
+    /// The webhook outbox, in this database.
+    public var outbox: Outbox { Outbox(database: database) }
+
     /// Opens (creating if needed) the state database at `path`.
     public init(path: String) throws(StateError) {
         self.path = path
@@ -85,6 +88,10 @@ public final class StateStore {
                         through_seq INTEGER NOT NULL);
                     """)
         }
+        Outbox.registerMigrations(&migrator)
+        migrator.registerMigration("day_activity") { db in
+            try db.execute(sql: "CREATE TABLE day_activity (day TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL)")
+        }
         return migrator
     }
 
@@ -129,9 +136,13 @@ public final class StateStore {
     /// the alerts it raised and the final forms of alerts that closed. Returns the alerts that
     /// are new (an alert whose id is already stored is not written again), with their sequence
     /// numbers, in order.
-    public func commit(files: [ProcessedFile], engine: EngineState, alerts: [Alert], revisions: [Alert]) throws
-        -> [StoredAlert]
-    {
+    ///
+    /// Also in the same transaction: each new alert is owed to every webhook in `webhooks`
+    /// (the outbox), and each part of `activity` is merged into its day's stored activity.
+    public func commit(
+        files: [ProcessedFile], engine: EngineState, alerts: [Alert], revisions: [Alert],
+        activity: [DayActivity] = [], webhooks: [WebhookEndpoint] = []
+    ) throws -> [StoredAlert] {
         var parts = ["core": engine.core]
         for (rule, data) in engine.rules { parts["rule:" + rule] = data }
         let changed = parts.filter { writtenParts[$0.key] != $0.value }
@@ -171,11 +182,52 @@ public final class StateStore {
                 try db.execute(
                     sql: "UPDATE alert SET final_json = ? WHERE id = ?", arguments: [alert.json(), alert.id])
             }
+            if !webhooks.isEmpty {
+                try Outbox.enqueue(alerts: stored.map { ($0.id, $0.json) }, to: webhooks, in: db)
+            }
+            for part in activity { try Self.merge(part, in: db) }
             return stored
         }
         for (part, data) in changed { writtenParts[part] = data }
         for part in dropped { writtenParts[part] = nil }
         return stored
+    }
+
+    // MARK: Daily activity
+
+    private static func merge(_ part: DayActivity, in db: Database) throws {
+        let key = part.day.description
+        var day = part
+        if let data = try Data.fetchOne(db, sql: "SELECT data FROM day_activity WHERE day = ?", arguments: [key]),
+            let stored = try? JSONDecoder().decode(DayActivity.self, from: data)
+        {
+            day = stored
+            day.merge(part)
+        }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO day_activity (day, data) VALUES (?, ?)",
+            arguments: [key, try JSONEncoder().encode(day)])
+    }
+
+    /// One UTC day's recorded activity, if anything was recorded for it.
+    public func activity(on day: UTCDay) throws -> DayActivity? {
+        try read { db in
+            guard
+                let data = try Data.fetchOne(
+                    db, sql: "SELECT data FROM day_activity WHERE day = ?", arguments: [day.description])
+            else { return nil }
+            return try JSONDecoder().decode(DayActivity.self, from: data)
+        }
+    }
+
+    /// The alerts whose time falls on `day`, in their final form where their fold window has closed.
+    public func alerts(on day: UTCDay) throws -> [Alert] {
+        try read { db in
+            try String.fetchAll(
+                db, sql: "SELECT coalesce(final_json, json) FROM alert WHERE time >= ? AND time < ? ORDER BY seq",
+                arguments: [ISO8601.format(day.start), ISO8601.format(day.start + .seconds(86_400))]
+            ).compactMap(Alert.init(json:))
+        }
     }
 
     // MARK: Outputs

@@ -47,6 +47,10 @@ final class WebhookTestServer: Sendable {
 
     var requests: [Request] { exchanges.requests }
 
+    /// Changes the answer to requests once the script is used up (an endpoint going down or
+    /// coming back).
+    func answer(from now: Reply) { exchanges.setFallback(now) }
+
     /// Closes every connection, the hanging ones too.
     func shutdown() throws {
         try group.syncShutdownGracefully()
@@ -66,7 +70,7 @@ final class WebhookTestServer: Sendable {
 private final class Exchanges: @unchecked Sendable {
     private let lock = NSLock()
     private var script: [WebhookTestServer.Reply]
-    private let fallback: WebhookTestServer.Reply
+    private var fallback: WebhookTestServer.Reply
     private var received: [WebhookTestServer.Request] = []
 
     init(script: [WebhookTestServer.Reply], fallback: WebhookTestServer.Reply) {
@@ -78,6 +82,12 @@ private final class Exchanges: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return received
+    }
+
+    func setFallback(_ reply: WebhookTestServer.Reply) {
+        lock.lock()
+        defer { lock.unlock() }
+        fallback = reply
     }
 
     func reply(to request: WebhookTestServer.Request) -> WebhookTestServer.Reply {

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Gathers what the daily report needs while files are read (tail mode, `scan --state`), to be
+/// merged into the stored days at each commit.
+///
+/// A file's input counts go to the day its S3 folder (`…/YYYY/MM/DD/…`) or its delivery time
+/// names, else to the day it was read: CloudTrail files are filed by the day they were
+/// delivered, which is the day a person looking at a report would look under.
+struct ActivityRecorder {
+    private var ledger = ActivityLedger()
+    private var inputs: [UTCDay: InputCounts] = [:]
+
+    mutating func record(_ event: ObservedEvent) { ledger.record(event) }
+
+    mutating func fileRead(_ report: FileReport, lateEvents: Int) {
+        let day = Self.day(ofFile: report.path) ?? UTCDay(EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
+        var counts = inputs[day] ?? InputCounts()
+        counts.files += 1
+        counts.records += report.records
+        counts.damagedFiles += report.damaged ? 1 : 0
+        counts.badRecords += report.badRecords
+        counts.lateEvents += lateEvents
+        inputs[day] = counts
+    }
+
+    /// Everything gathered since the last call, as parts to merge into the stored days.
+    mutating func take() -> [DayActivity] {
+        var parts = ledger.takeRecorded()
+        for (day, counts) in inputs.sorted(by: { $0.key < $1.key }) {
+            var part = DayActivity(day: day)
+            part.input = counts
+            parts.append(part)
+        }
+        inputs = [:]
+        return parts
+    }
+
+    /// The day a trail file belongs to: `/YYYY/MM/DD/` in its path, else the delivery time in
+    /// its name.
+    static func day(ofFile path: String) -> UTCDay? {
+        let parts = path.split(separator: "/")
+        for index in parts.indices.dropLast(3) {
+            let (y, m, d) = (parts[index], parts[index + 1], parts[index + 2])
+            guard y.count == 4, m.count == 2, d.count == 2, y.allSatisfy(\.isNumber), m.allSatisfy(\.isNumber),
+                d.allSatisfy(\.isNumber)
+            else { continue }
+            if let day = UTCDay("\(y)-\(m)-\(d)") { return day }
+        }
+        guard let name = parts.last, let time = TrailFiles.deliveryTime(inName: name) else { return nil }
+        let text = Array(time)
+        return UTCDay(String(text[0..<4]) + "-" + String(text[4..<6]) + "-" + String(text[6..<8]))
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import RoleWatchKit
+
+struct OutboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox",
+        abstract: "See and manage webhook deliveries that are pending or failed.",
+        subcommands: [List.self, Retry.self, Purge.self])
+
+    struct StateOption: ParsableArguments {
+        @Option(name: .long, help: ArgumentHelp("State database holding the outbox.", valueName: "path"))
+        var state: String = ".rolewatch/state.sqlite"
+
+        func outbox() throws -> (StateStore, Outbox) {
+            guard FileManager.default.fileExists(atPath: state) else {
+                Diagnostics.say("error: \(state): no state database here (give --state)")
+                throw ExitStatus.usage.code
+            }
+            do {
+                let store = try StateStore(path: state)
+                return (store, store.outbox)
+            } catch {
+                Diagnostics.say("error: \(error)")
+                throw ExitStatus.usage.code
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List deliveries: pending and failed ones, or all with --all.")
+        @OptionGroup var state: StateOption
+        @Flag(help: "Include delivered ones.") var all = false
+
+        func run() throws {
+            let (_, outbox) = try state.outbox()
+            let items = try outbox.list().filter { all || $0.state != .delivered }
+            print("seq\tstate\tattempts\tnext attempt\talert\tendpoint\tlast error")
+            for item in items {
+                let next = item.state == .pending ? ISO8601DateFormatter().string(from: item.nextAttemptAt) : "-"
+                print(
+                    "\(item.seq)\t\(item.state.rawValue)\t\(item.attempts)\t\(next)\t\(item.alertID)\t\(item.endpoint)\t\(item.lastError ?? "")"
+                )
+            }
+            Diagnostics.say(
+                "\(try outbox.count(state: .pending)) pending, \(try outbox.count(state: .failed)) failed, \(try outbox.count(state: .delivered)) delivered (kept 7 days)"
+            )
+        }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make failed deliveries pending again (all, or the given seq numbers); the next tail or scan with the webhook sends them.")
+        @OptionGroup var state: StateOption
+        @Argument(help: "Seq numbers from `rolewatch outbox list`; none means every failed delivery.")
+        var seqs: [Int64] = []
+
+        func run() throws {
+            let (_, outbox) = try state.outbox()
+            let count = seqs.isEmpty ? try outbox.retryAllFailed() : try outbox.retryFailed(seqs)
+            Diagnostics.say("\(count) deliveries are pending again")
+        }
+    }
+
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete failed deliveries, or delivered ones older than N days.")
+        @OptionGroup var state: StateOption
+        @Flag(help: "Delete the failed deliveries (they are never sent).") var failed = false
+        @Option(help: ArgumentHelp("Delete deliveries delivered more than this many days ago.", valueName: "days"))
+        var deliveredOlderThan: Int?
+
+        func validate() throws {
+            guard failed || deliveredOlderThan != nil else {
+                throw ValidationError("say what to purge: --failed and/or --delivered-older-than DAYS")
+            }
+        }
+
+        func run() throws {
+            let (_, outbox) = try state.outbox()
+            var removed = 0
+            if failed { removed += try outbox.purgeFailed() }
+            if let days = deliveredOlderThan {
+                removed += try outbox.purgeDelivered(before: Date().addingTimeInterval(-Double(days) * 86_400))
+            }
+            Diagnostics.say("purged \(removed) deliveries")
+        }
+    }
+}

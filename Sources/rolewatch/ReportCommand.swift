@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import RoleWatchKit
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Summarise one UTC day: AssumeRole activity on watched roles, alerts, input, and what changed since the day before.",
+        discussion: """
+            Reads the day from the state database that tail or scan --state keep (--state), or, with paths, scans them first (the day and the day before should both be in them). Writes Markdown, a self-contained HTML page with charts, or JSON.
+
+            Exit status as for scan: 0 done; 1 an alert of the day is at or above --fail-on; 2 usage, config or state error; 3 some of the day's input was damaged; 4 the report could not be written or posted.
+            """)
+
+    @Argument(help: ArgumentHelp("Trail files or folders to scan instead of reading the state.", valueName: "path"))
+    var paths: [String] = []
+
+    @Option(help: ArgumentHelp("The UTC day (YYYY-MM-DD); default yesterday.", valueName: "date"))
+    var date: String?
+
+    @Option(name: .long, help: ArgumentHelp("State database to read the day from.", valueName: "path"))
+    var state: String = ".rolewatch/state.sqlite"
+
+    @Option(help: "markdown, html or json.")
+    var format: ReportFormat = .markdown
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report here instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Exit with status 1 when an alert of the day is at or above this severity.", valueName: "severity"))
+    var failOn: Severity?
+
+    @OptionGroup var site: SiteOptions
+    @OptionGroup var webhook: WebhookOptions
+
+    func validate() throws {
+        if let date, UTCDay(date) == nil { throw ValidationError("--date must be a day as YYYY-MM-DD, e.g. 2025-11-20") }
+    }
+
+    func run() throws {
+        let (config, rules) = try site.load()
+        let awsRanges = try site.awsRanges(for: config)
+        let now = EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        let day = date.flatMap(UTCDay.init) ?? UTCDay(now).previous
+        let endpoints = try webhook.endpoints(config: config)
+        let (activity, previous, alerts) = try paths.isEmpty
+            ? fromState(day) : try fromScan(day, config: config, rules: rules, awsRanges: awsRanges)
+        let report = DailyReport(
+            activity: activity ?? DayActivity(day: day), previous: previous, alerts: alerts, config: config,
+            awsRanges: awsRanges)
+        let text = format.render(report)
+        do {
+            if let output {
+                try text.write(toFile: output, atomically: true, encoding: .utf8)
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        } catch {
+            Diagnostics.say("error: cannot write the report: \(error.localizedDescription)")
+            throw ExitStatus.outputFailed.code
+        }
+        if activity == nil { Diagnostics.say("note: nothing was recorded for \(day) (was tail or scan --state running?)") }
+        try post(report, to: endpoints)
+        Diagnostics.say("report for \(day): \(report.alerts.count) alerts, \(report.calls.calls.total) AssumeRole calls on watched roles")
+        if let failOn, let highest = alerts.map(\.severity).max(), highest >= failOn {
+            throw ExitStatus.alertAtOrAboveFailOn.code
+        }
+        if activity?.input.damaged == true { throw ExitStatus.damagedInput.code }
+    }
+
+    private func fromState(_ day: UTCDay) throws -> (DayActivity?, DayActivity?, [Alert]) {
+        guard FileManager.default.fileExists(atPath: state) else {
+            Diagnostics.say("error: \(state): no state database here (give --state, or paths to scan)")
+            throw ExitStatus.usage.code
+        }
+        do {
+            let store = try StateStore(path: state)
+            return (try store.activity(on: day), try store.activity(on: day.previous), try store.alerts(on: day))
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+    }
+
+    /// Scans the paths in memory (no state), keeping the day's alerts and activity.
+    private func fromScan(_ day: UTCDay, config: SiteConfig, rules: [Rule], awsRanges: AWSIPRanges?) throws -> (
+        DayActivity?, DayActivity?, [Alert]
+    ) {
+        let sink = CollectedAlerts()
+        var options = ScanOptions(paths: paths)
+        options.recordActivity = true
+        do {
+            let scan = try TrailScan(
+                config: config, rules: rules, awsRanges: awsRanges, options: options, sink: sink,
+                say: { Diagnostics.say($0) })
+            let summary = try scan.run()
+            Diagnostics.say(summary.line)
+            let days = scan.recordedActivity()
+            return (
+                days.first { $0.day == day }, days.first { $0.day == day.previous },
+                sink.alerts.filter { UTCDay($0.time) == day }
+            )
+        } catch let code as ExitCode {
+            throw code
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+    }
+
+    /// Posts the JSON report (or, to a Slack webhook, the summary), with a few retries.
+    private func post(_ report: DailyReport, to endpoints: [WebhookEndpoint]) throws {
+        guard !endpoints.isEmpty else { return }
+        let client = WebhookClient()
+        defer { try? client.syncShutdown() }
+        var failed = false
+        for endpoint in endpoints {
+            let body: [UInt8] =
+                endpoint.format == .slack
+                ? Array(try JSONSerialization.data(withJSONObject: ["text": SlackReportSummary(report).text]))
+                : Array(JSONReport(report).render().utf8)
+            var generator = SystemRandomNumberGenerator()
+            var outcome = client.syncSend(body, ids: ["report-\(report.day)"], to: endpoint)
+            for attempt in 1..<4 {
+                guard case .retryable(_, let retryAfter) = outcome else { break }
+                let wait = WebhookRetryPolicy().delay(afterFailedAttempts: attempt, retryAfter: retryAfter, using: &generator)
+                Thread.sleep(forTimeInterval: Double(min(wait, .seconds(30)).components.seconds))
+                outcome = client.syncSend(body, ids: ["report-\(report.day)"], to: endpoint)
+            }
+            if case .delivered = outcome { continue }
+            Diagnostics.say("error: posting the report to \(endpoint.key): \(outcome)")
+            failed = true
+        }
+        if failed { throw ExitStatus.outputFailed.code }
+    }
+}
+
+/// Keeps a scan's alerts in memory (the report picks the day's).
+final class CollectedAlerts: AlertSink {
+    var alerts: [Alert] = []
+    func emit(_ alert: Alert) throws { alerts.append(alert) }
+    func flush() throws {}
+}
+
+extension ReportFormat: ExpressibleByArgument {}
