@@ -68,6 +68,13 @@ struct TailCommand: ParsableCommand {
     }
 
     func run() throws {
+        // First: a signal during startup (the outbox drain can take a while) must stop cleanly too.
+        do {
+            try ShutdownSignal.install()
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
         let (config, rules) = try site.load()
         let awsRanges = try site.awsRanges(for: config)
         let mode: DirectoryWatcher.Mode =
@@ -86,12 +93,6 @@ struct TailCommand: ParsableCommand {
                     maxRecordBytes: maxRecordBytes, prefilter: !noPrefilter),
                 journal: journal, say: { Diagnostics.say($0) })
             watcher = try DirectoryWatcher(root: directory, mode: mode, say: { Diagnostics.say($0) })
-        } catch {
-            Diagnostics.say("error: \(error)")
-            throw ExitStatus.usage.code
-        }
-        do {
-            try ShutdownSignal.install()
         } catch {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.usage.code

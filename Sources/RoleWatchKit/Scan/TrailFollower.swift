@@ -42,6 +42,9 @@ public final class TrailFollower {
     private var activity = ActivityRecorder()
     /// Files seen but not read yet, with the earliest time to try them.
     private var waiting: [String: ContinuousClock.Instant] = [:]
+    /// Files among `waiting` that looked cut off: they wait for `settle` without holding up
+    /// the files after them.
+    private var settling: Set<String> = []
 
     /// A file written in place is tried once it has been left alone this long, unless its
     /// writer closed it (inotify says so) first.
@@ -94,16 +97,23 @@ public final class TrailFollower {
                 if quietFor < Self.quietPeriod { due = now + (Self.quietPeriod - quietFor) }
             }
             waiting[change.path] = min(waiting[change.path] ?? due, due)
+            settling.remove(change.path)
         }
     }
 
-    /// Reads, in reading order, every waiting file whose time has come.
+    /// Reads waiting files in reading order while they are due. A file still in its quiet
+    /// period holds up the files after it (for half a second at most), so that files landing
+    /// together are read in order, as the stateful rules expect; a file waiting to settle
+    /// does not.
     private func readDueFiles(shouldStop: () -> Bool) throws {
         let now = ContinuousClock.now
-        let due = waiting.filter { $0.value <= now }.map { TrailFiles.entry($0.key, size: 0) }
-            .sorted(by: TrailFiles.readingOrder)
-        for file in due {
+        let files = waiting.keys.map { TrailFiles.entry($0, size: 0) }.sorted(by: TrailFiles.readingOrder)
+        for file in files {
             if shouldStop() { return }
+            guard let due = waiting[file.path] else { continue }
+            if due > now {
+                if settling.contains(file.path) { continue } else { return }
+            }
             waiting[file.path] = nil
             try read(file.path)
         }
@@ -123,6 +133,7 @@ public final class TrailFollower {
         if report.incomplete && changedAgo < options.settle {
             // Still being written, most likely: try again when it changes or settles.
             waiting[path] = ContinuousClock.now + (options.settle - changedAgo)
+            settling.insert(path)
             return
         }
         let lateBefore = engine.lateEvents
