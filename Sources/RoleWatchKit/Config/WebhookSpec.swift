@@ -86,7 +86,9 @@ public struct WebhookSpec: Sendable {
         spec.timeout = try entry.duration("timeout", default: .seconds(10), in: .seconds(1)...(.seconds(300)))
         if var headers = try entry.mapping("headers") {
             for name in headers.keys {
-                guard var source = try headers.mapping(name) else { throw headers.error(name, "expected {env: VARIABLE} or {file: PATH}") }
+                let expected = "give the value as {env: VARIABLE} or {file: PATH}; values are never written in the config"
+                if headers.node(name)?.mapping == nil { throw headers.error(name, expected) }
+                guard var source = try headers.mapping(name) else { throw headers.error(name, expected) }
                 spec.headers.append((name, try secretSource(&source, what: "header \(name)")))
             }
             try headers.finish()

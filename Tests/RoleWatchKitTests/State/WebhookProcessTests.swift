@@ -79,4 +79,29 @@ struct WebhookProcessTests {
         #expect(result.stderr.contains("env:VARIABLE or file:PATH"))
         #expect(!result.stderr.contains("abc123"))
     }
+
+    /// A receiver that refuses (400): the deliveries fail for good, `outbox list` shows them,
+    /// `outbox retry` makes them pending again, and the next run with the webhook sends them.
+    @Test func failedDeliveriesAreListedRetriedAndSent() throws {
+        let server = try WebhookTestServer(fallback: .status(400))
+        defer { try? server.shutdown() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = ["--state", directory.path + "/state.sqlite"]
+        let scan = CommandTests.sampleScan + state + ["--webhook", server.url(), "--webhook-wait", "5"]
+        #expect(try CommandTests.run(scan).status == 0)
+        let failed = try CommandTests.run(["outbox", "list"] + state)
+        #expect(failed.status == 0)
+        #expect(failed.stdout.split(separator: "\n").filter { $0.contains("\tfailed\t") }.count == 15)
+        #expect(failed.stderr.contains("0 pending, 15 failed"))
+
+        #expect(try CommandTests.run(["outbox", "retry"] + state).stderr.contains("15 deliveries are pending again"))
+        server.answer(from: .status(200))
+        let before = server.requests.count
+        #expect(try CommandTests.run(scan).status == 0)
+        #expect(Array(server.requests[before...]).flatMap(\.alertIDs).sorted() == TailProcessTests.expectedIDs)
+        #expect(try CommandTests.run(["outbox", "list"] + state).stderr.contains("0 pending, 0 failed, 15 delivered"))
+        #expect(try CommandTests.run(["outbox", "purge"] + state).status == 2)
+        #expect(try CommandTests.run(["outbox", "purge", "--failed"] + state).stderr.contains("purged 0"))
+    }
 }

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+@testable import RoleWatchKit
+
+/// `rolewatch report`, run as a user would: from paths and from the state, in each format,
+/// with the exit statuses of scan and a webhook.
+@Suite(.serialized)
+struct ReportCommandTests {
+    static let sampleReport = [
+        "report", "Samples/AWSLogs", "--config", "Samples/rolewatch.yaml", "--date", "2025-11-20",
+    ]
+
+    static func jsonAlertIDs(_ text: String) throws -> [String] {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let alerts = try #require((object["alerts"] as? [String: Any])?["list"] as? [[String: Any]])
+        return alerts.compactMap { $0["id"] as? String }.sorted()
+    }
+
+    @Test func markdownFromPathsListsTheDaysAlertsAndHours() throws {
+        let result = try CommandTests.run(Self.sampleReport)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("# RoleWatch daily report: 2025-11-20 (UTC)"))
+        #expect(result.stdout.contains("**15 alerts**: 2 critical, 6 high, 7 medium."))
+        #expect(result.stdout.contains("**177 AssumeRole calls** on watched roles"))
+        #expect(result.stdout.contains("| 03 |"))
+        #expect(result.stderr.contains("report for 2025-11-20: 15 alerts"))
+    }
+
+    @Test func htmlIsOneSelfContainedPage() throws {
+        let result = try CommandTests.run(Self.sampleReport + ["--format", "html"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("<svg"))
+        for external in ["src=\"http", "href=\"http", "<script", "<link"] {
+            #expect(!result.stdout.contains(external), "external asset: \(external)")
+        }
+    }
+
+    @Test func theStateGivesTheSameAlertsAsAScanOfThePaths() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = directory.path + "/state.sqlite"
+        #expect(try CommandTests.run(CommandTests.sampleScan + ["--state", state]).status == 0)
+        let fromState = try CommandTests.run([
+            "report", "--state", state, "--config", "Samples/rolewatch.yaml", "--date", "2025-11-20", "--format", "json",
+        ])
+        let fromPaths = try CommandTests.run(Self.sampleReport + ["--format", "json"])
+        #expect(fromState.status == 0, "\(fromState.stderr)")
+        #expect(try Self.jsonAlertIDs(fromState.stdout) == Self.jsonAlertIDs(fromPaths.stdout))
+        #expect(try Self.jsonAlertIDs(fromState.stdout).count == 15)
+    }
+
+    @Test func exitStatusesAreThoseOfScan() throws {
+        #expect(try CommandTests.run(Self.sampleReport + ["--fail-on", "critical"]).status == 1)
+        let badDate = try CommandTests.run(["report", "Samples/AWSLogs", "--date", "2025-13-40"])
+        #expect(badDate.status == 2)
+        #expect(badDate.stderr.contains("YYYY-MM-DD"))
+        let noState = try CommandTests.run(["report", "--state", "/nonexistent/state.sqlite"])
+        #expect(noState.status == 2)
+        #expect(noState.stderr.contains("no state database"))
+    }
+
+    @Test func theReportIsPostedToAWebhook() throws {
+        let server = try WebhookTestServer()
+        defer { try? server.shutdown() }
+        let plain = try CommandTests.run(Self.sampleReport + ["--webhook", server.url()])
+        let slack = try CommandTests.run(Self.sampleReport + ["--webhook", server.url(), "--webhook-format", "slack"])
+        #expect(plain.status == 0 && slack.status == 0, "\(plain.stderr)\(slack.stderr)")
+        let requests = server.requests
+        #expect(requests.count == 2)
+        #expect(try Self.jsonAlertIDs(requests[0].text).count == 15)
+        let message = try #require(try JSONSerialization.jsonObject(with: Data(requests[1].body)) as? [String: Any])
+        #expect((message["text"] as? String)?.contains("2025-11-20") == true)
+    }
+}
