@@ -12,13 +12,14 @@ struct OutboxCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("State database holding the outbox.", valueName: "path"))
         var state: String = ".rolewatch/state.sqlite"
 
-        func outbox() throws -> (StateStore, Outbox) {
+        /// The outbox; `readingOnly` for a listing, which may run beside tail.
+        func outbox(readingOnly: Bool = false) throws -> (StateStore, Outbox) {
             guard FileManager.default.fileExists(atPath: state) else {
                 Diagnostics.say("error: \(state): no state database here (give --state)")
                 throw ExitStatus.usage.code
             }
             do {
-                let store = try StateStore(path: state)
+                let store = readingOnly ? try StateStore(readingOnly: state) : try StateStore(path: state)
                 return (store, store.outbox)
             } catch {
                 Diagnostics.say("error: \(error)")
@@ -34,7 +35,7 @@ struct OutboxCommand: ParsableCommand {
         @Flag(help: "Include delivered ones.") var all = false
 
         func run() throws {
-            let (_, outbox) = try state.outbox()
+            let (_, outbox) = try state.outbox(readingOnly: true)
             let items = try outbox.list().filter { all || $0.state != .delivered }
             print("seq\tstate\tattempts\tnext attempt\talert\tendpoint\tlast error")
             for item in items {

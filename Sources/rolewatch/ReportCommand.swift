@@ -74,7 +74,7 @@ struct ReportCommand: ParsableCommand {
             throw ExitStatus.usage.code
         }
         do {
-            let store = try StateStore(path: state)
+            let store = try StateStore(readingOnly: state)
             return (try store.activity(on: day), try store.activity(on: day.previous), try store.alerts(on: day))
         } catch {
             Diagnostics.say("error: \(error)")

@@ -15,12 +15,34 @@ import GRDB
 public final class StateStore {
     public let path: String
     private let database: DatabaseQueue
-    private let lock: StateLock
+    /// Nil for a read-only store, which leaves the database to the process that writes it.
+    private let lock: StateLock?
     /// The engine state parts as last written, so unchanged parts are not written again.
     private var writtenParts: [String: Data] = [:]
 
     /// The webhook outbox, in this database.
     public var outbox: Outbox { Outbox(database: database) }
+
+    /// Opens the state database at `path` to read it only, beside a tail that may be writing
+    /// it (SQLite's WAL lets a reader see the last commit without blocking the writer); for
+    /// reports and listings.
+    public init(readingOnly path: String) throws(StateError) {
+        self.path = path
+        lock = nil
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            let applied = try database.read { db in try Self.migrator.appliedIdentifiers(db) }
+            guard applied.contains("v1") else {
+                throw StateError(path: path, problem: "not a RoleWatch state database")
+            }
+        } catch let error as StateError {
+            throw error
+        } catch {
+            throw StateError(path: path, problem: "cannot open the state database: \(error)")
+        }
+    }
 
     /// Opens (creating if needed) the state database at `path`.
     public init(path: String) throws(StateError) {

@@ -216,6 +216,13 @@ struct TailProcessTests {
         try tail.directory.write("logs/b.json.gz", try Gzip.compress(Array(ScanRun.recordsFile(after).utf8)))
         #expect(tail.waitForFilesRead(2))
         #expect(Tail.waitUntil(seconds: 10) { (try? String(contentsOfFile: tail.output, encoding: .utf8))?.contains("session-multi-location") == true })
+        // The report and the outbox listing read the state while tail keeps running.
+        let report = try CommandTests.run([
+            "report", "--state", tail.state, "--config", "Samples/rolewatch.yaml", "--date", "2025-11-20",
+        ])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("session-multi-location"))
+        #expect(try CommandTests.run(["outbox", "list", "--state", tail.state]).status == 0)
         tail.signal(SIGTERM)
         #expect(tail.exitStatus().status == 0)
     }
