@@ -89,8 +89,8 @@ struct TailCommand: ParsableCommand {
             follower = try TrailFollower(
                 config: config, rules: rules, awsRanges: awsRanges,
                 options: TailOptions(
-                    root: directory, watch: mode, settle: .milliseconds(Int64(settle * 1000)),
-                    maxRecordBytes: maxRecordBytes, prefilter: !noPrefilter),
+                    settle: .milliseconds(Int64(settle * 1000)), maxRecordBytes: maxRecordBytes,
+                    prefilter: !noPrefilter),
                 journal: journal, say: { Diagnostics.say($0) })
             watcher = try DirectoryWatcher(root: directory, mode: mode, say: { Diagnostics.say($0) })
         } catch {

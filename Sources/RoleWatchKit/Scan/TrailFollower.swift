@@ -1,10 +1,7 @@
 import Foundation
 
-/// How tail mode runs.
+/// How tail mode reads files (how it watches for them is the `DirectoryWatcher`'s business).
 public struct TailOptions: Sendable {
-    /// The folder to watch, recursively.
-    public var root: String
-    public var watch: DirectoryWatcher.Mode
     /// A file that looks cut off (a gzip stream or record that stops short) is taken for one
     /// still being written while it changed less than this long ago; after that it is read as
     /// damaged.
@@ -12,12 +9,7 @@ public struct TailOptions: Sendable {
     public var maxRecordBytes: Int
     public var prefilter: Bool
 
-    public init(
-        root: String, watch: DirectoryWatcher.Mode = .automatic, settle: Duration = .seconds(60),
-        maxRecordBytes: Int = 8 << 20, prefilter: Bool = true
-    ) {
-        self.root = root
-        self.watch = watch
+    public init(settle: Duration = .seconds(60), maxRecordBytes: Int = 8 << 20, prefilter: Bool = true) {
         self.settle = settle
         self.maxRecordBytes = maxRecordBytes
         self.prefilter = prefilter
@@ -31,7 +23,6 @@ public struct TailOptions: Sendable {
 /// Files are read one at a time on the calling thread: a trail delivers a file every few
 /// minutes per account and region, so latency, not throughput, matters here.
 public final class TrailFollower {
-    private let config: SiteConfig
     private let options: TailOptions
     private let engine: DetectionEngine
     private let journal: StateJournal
@@ -54,7 +45,6 @@ public final class TrailFollower {
         config: SiteConfig, rules: [Rule], awsRanges: AWSIPRanges?, options: TailOptions, journal: StateJournal,
         say: @escaping @Sendable (String) -> Void
     ) throws {
-        self.config = config
         self.options = options
         self.journal = journal
         self.say = say
