@@ -1,5 +1,5 @@
 # Everyday verbs; the README's two commands stay the source of truth.
-.PHONY: build test sample samples rules lint
+.PHONY: build test sample sample-report samples rules lint
 
 build:
 	swift build
@@ -10,6 +10,11 @@ test:
 # The README's first command: scan the bundled sample archive.
 sample:
 	swift run rolewatch scan Samples/AWSLogs --config Samples/rolewatch.yaml
+
+# The sample day's report as one HTML page (and as a PNG when Chromium is installed).
+sample-report:
+	swift run rolewatch report Samples/AWSLogs --config Samples/rolewatch.yaml --date 2025-11-20 --format html --output .build/sample-report.html
+	if command -v chromium >/dev/null; then ./scripts/render-report-png.sh .build/sample-report.html docs/report-example.png --width 1100 --height 2400; fi
 
 # Regenerate Samples/ (archive and expected alerts) after changing the generator or a rule.
 samples:
