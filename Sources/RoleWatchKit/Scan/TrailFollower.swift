@@ -95,18 +95,45 @@ public final class TrailFollower {
     /// period holds up the files after it (for half a second at most), so that files landing
     /// together are read in order, as the stateful rules expect; a file waiting to settle
     /// does not.
+    ///
+    /// Files read together are committed together, at least every `commitInterval`: a file
+    /// that lands alone is committed (and its alerts written) at once, while catching up on a
+    /// folder of thousands does not pay a commit of the whole engine state per file.
     private func readDueFiles(shouldStop: () -> Bool) throws {
         let now = ContinuousClock.now
         let files = waiting.keys.map { TrailFiles.entry($0, size: 0) }.sorted(by: TrailFiles.readingOrder)
+        var lastCommit = now
         for file in files {
-            if shouldStop() { return }
+            if shouldStop() { break }
             guard let due = waiting[file.path] else { continue }
             if due > now {
-                if settling.contains(file.path) { continue } else { return }
+                if settling.contains(file.path) { continue } else { break }
             }
             waiting[file.path] = nil
             try read(file.path)
+            if ContinuousClock.now - lastCommit >= Self.commitInterval {
+                try commit()
+                lastCommit = ContinuousClock.now
+            }
         }
+        try commit()
+    }
+
+    static let commitInterval = Duration.milliseconds(500)
+    /// Read since the last commit.
+    private var uncommitted: (files: [ProcessedFile], reports: [FileReport], batch: AlertBatch) = ([], [], AlertBatch())
+
+    private func commit() throws {
+        guard !uncommitted.files.isEmpty else { return }
+        let written = try journal.commit(
+            files: uncommitted.files, engine: try engine.savedState(), batch: uncommitted.batch,
+            activity: activity.take())
+        for report in uncommitted.reports { summary.add(report, say: say) }
+        let new = Set(written.map(\.id))
+        for alert in uncommitted.batch.alerts where new.contains(alert.id) {
+            summary.alerts[alert.severity, default: 0] += 1
+        }
+        uncommitted = ([], [], AlertBatch())
     }
 
     private func read(_ path: String) throws {
@@ -135,10 +162,9 @@ public final class TrailFollower {
         let batch = engine.advance()
         var file = identity
         (file.records, file.badRecords, file.damaged) = (report.records, report.badRecords, report.damaged)
-        let written = try journal.commit(
-            files: [file], engine: try engine.savedState(), batch: batch, activity: activity.take())
-        summary.add(report, say: say)
-        let new = Set(written.map(\.id))
-        for alert in batch.alerts where new.contains(alert.id) { summary.alerts[alert.severity, default: 0] += 1 }
+        uncommitted.files.append(file)
+        uncommitted.reports.append(report)
+        uncommitted.batch.alerts += batch.alerts
+        uncommitted.batch.revisions += batch.revisions
     }
 }
