@@ -126,11 +126,6 @@ public final class StateStore {
         }
     }
 
-    /// How many files have been read.
-    public func processedFileCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM file") ?? 0 }
-    }
-
     // MARK: Engine state
 
     public func loadEngineState() throws -> EngineState? {
@@ -286,23 +281,6 @@ public final class StateStore {
                     ON CONFLICT(output) DO UPDATE SET through_seq = max(through_seq, excluded.through_seq)
                     """, arguments: [output, seq])
         }
-    }
-
-    /// Deletes alerts older than `horizon` (by alert time), keeping the database bounded.
-    public func pruneAlerts(before horizon: EventTime) throws -> Int {
-        try write { db in
-            try db.execute(sql: "DELETE FROM alert WHERE time < ?", arguments: [ISO8601.format(horizon)])
-            return db.changesCount
-        }
-    }
-
-    public func storedAlertCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM alert") ?? 0 }
-    }
-
-    /// Every stored alert id, in the order written.
-    public func storedAlertIDs() throws -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT id FROM alert ORDER BY seq") }
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
