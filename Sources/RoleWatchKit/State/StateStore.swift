@@ -57,6 +57,12 @@ public final class StateStore {
             }
         }
         lock = try StateLock(path: path + ".lock", statePath: path)
+        // Alerts carry evidence records: the state is for the service's user only. SQLite gives
+        // its -wal and -shm files the database file's permissions.
+        if !FileManager.default.fileExists(atPath: path) {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if descriptor >= 0 { close(descriptor) }
+        }
         var configuration = Configuration()
         configuration.label = "rolewatch-state"
         configuration.prepareDatabase { db in

@@ -66,6 +66,18 @@ struct StateJournalTests {
         #expect(try journal.recover() == 0)
     }
 
+    /// Alerts carry evidence: the state is readable by its owner only.
+    @Test func theStateIsCreatedForItsOwnerOnly() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/new/state.sqlite"
+        _ = try StateStore(path: path)
+        let file = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        let folder = try FileManager.default.attributesOfItem(atPath: directory.path + "/new")[.posixPermissions] as? Int
+        #expect(file == 0o600)
+        #expect(folder == 0o700)
+    }
+
     @Test func aSecondProcessOnTheSameStateIsRefused() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
