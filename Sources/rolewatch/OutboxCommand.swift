@@ -23,6 +23,9 @@ struct OutboxCommand: ParsableCommand {
                 return (store, store.outbox)
             } catch {
                 Diagnostics.say("error: \(error)")
+                if !readingOnly, error.problem.hasPrefix("the state is locked") {
+                    Diagnostics.say("note: retry and purge change the state: stop tail, run this, then start tail again")
+                }
                 throw ExitStatus.usage.code
             }
         }
