@@ -9,10 +9,16 @@ import Foundation
 struct ActivityRecorder {
     private var ledger = ActivityLedger()
     private var inputs: [UTCDay: InputCounts] = [:]
+    /// The engine's late-event count at the last file, so each file gets its own share.
+    private var lateEventsCounted = 0
 
     mutating func record(_ event: ObservedEvent) { ledger.record(event) }
 
-    mutating func fileRead(_ report: FileReport, lateEvents: Int) {
+    /// Counts a file read, once the engine has seen its events; `lateEventsSoFar` is the
+    /// engine's running count of late events.
+    mutating func fileRead(_ report: FileReport, lateEventsSoFar: Int) {
+        let lateEvents = lateEventsSoFar - lateEventsCounted
+        lateEventsCounted = lateEventsSoFar
         let day = Self.day(ofFile: report.path) ?? UTCDay(EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
         var counts = inputs[day] ?? InputCounts()
         counts.files += 1

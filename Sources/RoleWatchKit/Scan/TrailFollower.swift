@@ -102,7 +102,6 @@ public final class TrailFollower {
     private func readDueFiles(shouldStop: () -> Bool) throws {
         let now = ContinuousClock.now
         let files = waiting.keys.map { TrailFiles.entry($0, size: 0) }.sorted(by: TrailFiles.readingOrder)
-        var lastCommit = now
         for file in files {
             if shouldStop() { break }
             guard let due = waiting[file.path] else { continue }
@@ -111,35 +110,22 @@ public final class TrailFollower {
             }
             waiting[file.path] = nil
             try read(file.path)
-            if ContinuousClock.now - lastCommit >= Self.commitInterval {
-                try commit()
-                lastCommit = ContinuousClock.now
-            }
+            if ContinuousClock.now - uncommitted.committed >= Self.commitInterval { try commit() }
         }
         try commit()
     }
 
     static let commitInterval = Duration.milliseconds(500)
-    /// Read since the last commit.
-    private var uncommitted: (files: [ProcessedFile], reports: [FileReport], batch: AlertBatch) = ([], [], AlertBatch())
+    private let uncommitted = UncommittedWork()
 
     private func commit() throws {
-        guard !uncommitted.files.isEmpty else { return }
-        let written = try journal.commit(
-            files: uncommitted.files, engine: try engine.savedState(), batch: uncommitted.batch,
-            activity: activity.take())
-        for report in uncommitted.reports { summary.add(report, say: say) }
-        let new = Set(written.map(\.id))
-        for alert in uncommitted.batch.alerts where new.contains(alert.id) {
-            summary.alerts[alert.severity, default: 0] += 1
-        }
-        uncommitted = ([], [], AlertBatch())
+        summary.count(try uncommitted.commit(to: journal, engine: engine, activity: activity.take()))
     }
 
     private func read(_ path: String) throws {
         guard let identity = FileFingerprint.of(path: path) else { return }  // gone, or not readable yet
         if let seen = try journal.store.processedFile(path: path) {
-            if TrailScan.unchanged(seen, path: path) { return }
+            if seen.isSameFile(as: identity) { return }
             say("note: \(path): changed since it was read; reading it again")
         }
         let scan = FileScan(
@@ -153,18 +139,12 @@ public final class TrailFollower {
             settling.insert(path)
             return
         }
-        let lateBefore = engine.lateEvents
         for event in events {
             engine.observe(event)
             activity.record(event)
         }
-        activity.fileRead(report, lateEvents: engine.lateEvents - lateBefore)
-        let batch = engine.advance()
-        var file = identity
-        (file.records, file.badRecords, file.damaged) = (report.records, report.badRecords, report.damaged)
-        uncommitted.files.append(file)
-        uncommitted.reports.append(report)
-        uncommitted.batch.alerts += batch.alerts
-        uncommitted.batch.revisions += batch.revisions
+        summary.add(report, say: say)
+        activity.fileRead(report, lateEventsSoFar: engine.lateEvents)
+        uncommitted.add(report, identity: identity, alerts: engine.advance())
     }
 }

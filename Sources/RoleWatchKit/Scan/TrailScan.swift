@@ -40,25 +40,16 @@ public final class TrailScan {
     private let output: Output
     private let say: @Sendable (String) -> Void
     private var summary = ScanSummary()
-    /// The report's activity, in a scan without state that was asked for it.
-    private var recorder: ActivityRecorder?
+    /// The daily report's activity: kept in the state (`--state`) or for `report PATH…`.
+    private var activity: ActivityRecorder?
 
     private enum Output {
         case sink(any AlertSink)
-        case journal(StateJournal, Checkpoint)
+        case journal(StateJournal, UncommittedWork)
     }
 
-    /// Files read since the last commit (state mode), committed together at most every
-    /// `Checkpoint.interval`: a commit writes the engine's whole state, too costly per file
-    /// in an archive of thousands.
-    private final class Checkpoint {
-        static let interval = Duration.seconds(2)
-        var files: [ProcessedFile] = []
-        var batch = AlertBatch()
-        var activity = ActivityRecorder()
-        var lateEvents = 0
-        var last = ContinuousClock.now
-    }
+    /// How often a scan with state commits what it read.
+    static let commitInterval = Duration.seconds(2)
 
     /// - Parameter say: receives diagnostics, one line each (standard error in the CLI).
     public init(
@@ -69,7 +60,7 @@ public final class TrailScan {
         self.options = options
         self.output = .sink(sink)
         self.say = say
-        if options.recordActivity { recorder = ActivityRecorder() }
+        if options.recordActivity { activity = ActivityRecorder() }
         self.engine = try DetectionEngine(
             rules: rules,
             context: DetectionContext(config: config, awsRanges: awsRanges, warn: { say("warning: \($0)") }))
@@ -82,8 +73,9 @@ public final class TrailScan {
     ) throws {
         self.config = config
         self.options = options
-        self.output = .journal(journal, Checkpoint())
+        self.output = .journal(journal, UncommittedWork())
         self.say = say
+        self.activity = ActivityRecorder()
         self.engine = try DetectionEngine(
             rules: rules,
             context: DetectionContext(
@@ -100,7 +92,7 @@ public final class TrailScan {
             let before = discovery.files.count
             discovery.files = try discovery.files.filter { file in
                 guard let seen = try journal.store.processedFile(path: file.path) else { return true }
-                return !Self.unchanged(seen, path: file.path)
+                return !seen.isSameFile(as: FileFingerprint.of(path: file.path))
             }
             summary.alreadyRead = before - discovery.files.count
             if summary.alreadyRead > 0 { say("note: skipped \(summary.alreadyRead) files read before (state \(journal.store.path))") }
@@ -125,10 +117,7 @@ public final class TrailScan {
             switch item {
             case .batch(let batch):
                 for event in batch.events { self.engine.observe(event) }
-                if case .journal(_, let checkpoint) = self.output {
-                    for event in batch.events { checkpoint.activity.record(event) }
-                }
-                if self.recorder != nil { for event in batch.events { self.recorder!.record(event) } }
+                if self.activity != nil { for event in batch.events { self.activity!.record(event) } }
             case .done(let report):
                 try self.finished(report)
                 progress.update(summary: self.summary)
@@ -143,8 +132,8 @@ public final class TrailScan {
         case .sink(let sink):
             for alert in engine.finish().alerts { try emit(alert) }
             try sink.flush()
-        case .journal(let journal, let checkpoint):
-            try commit(journal, checkpoint)
+        case .journal(let journal, let work):
+            summary.count(try work.commit(to: journal, engine: engine, activity: activity?.take() ?? []))
         }
         progress.clear()
         summary.lateEvents = engine.lateEvents
@@ -201,56 +190,31 @@ public final class TrailScan {
 
     private func finished(_ report: FileReport) throws {
         summary.add(report, say: say)
+        activity?.fileRead(report, lateEventsSoFar: engine.lateEvents)
         switch output {
         case .sink:
-            recorder?.fileRead(report, lateEvents: 0)
             for alert in engine.advance().alerts { try emit(alert) }
-        case .journal(let journal, let checkpoint):
-            let batch = engine.advance()
-            checkpoint.batch.alerts += batch.alerts
-            checkpoint.batch.revisions += batch.revisions
-            checkpoint.activity.fileRead(report, lateEvents: engine.lateEvents - checkpoint.lateEvents)
-            checkpoint.lateEvents = engine.lateEvents
-            if var file = FileFingerprint.of(path: report.path) {
-                (file.records, file.badRecords, file.damaged) = (report.records, report.badRecords, report.damaged)
-                checkpoint.files.append(file)
+        case .journal(let journal, let work):
+            work.add(report, identity: FileFingerprint.of(path: report.path), alerts: engine.advance())
+            if ContinuousClock.now - work.committed >= Self.commitInterval {
+                summary.count(try work.commit(to: journal, engine: engine, activity: activity?.take() ?? []))
             }
-            if ContinuousClock.now - checkpoint.last >= Checkpoint.interval { try commit(journal, checkpoint) }
         }
     }
 
     /// What the scan gathered for the daily report, one `DayActivity` per day (with
     /// `ScanOptions.recordActivity`; empty otherwise).
     public func recordedActivity() -> [DayActivity] {
-        guard var recorder else { return [] }
+        guard case .sink = output, var activity else { return [] }
         var days: [UTCDay: DayActivity] = [:]
-        for part in recorder.take() { days[part.day, default: DayActivity(day: part.day)].merge(part) }
+        for part in activity.take() { days[part.day, default: DayActivity(day: part.day)].merge(part) }
         return days.keys.sorted().map { days[$0]! }
-    }
-
-    private func commit(_ journal: StateJournal, _ checkpoint: Checkpoint) throws {
-        let written = try journal.commit(
-            files: checkpoint.files, engine: try engine.savedState(), batch: checkpoint.batch,
-            activity: checkpoint.activity.take())
-        let new = Set(written.map(\.id))
-        for alert in checkpoint.batch.alerts where new.contains(alert.id) {
-            summary.alerts[alert.severity, default: 0] += 1
-        }
-        (checkpoint.files, checkpoint.batch, checkpoint.last) = ([], AlertBatch(), ContinuousClock.now)
-    }
-
-    /// A file read before counts as unchanged if its size and mtime, or else its content
-    /// fingerprint, are as they were.
-    static func unchanged(_ seen: ProcessedFile, path: String) -> Bool {
-        guard let now = FileFingerprint.of(path: path) else { return false }
-        if now.size == seen.size && now.mtimeNanoseconds == seen.mtimeNanoseconds { return true }
-        return now.size == seen.size && now.fingerprint == seen.fingerprint
     }
 
     private func emit(_ alert: Alert) throws {
         guard case .sink(let sink) = output else { return }
         try sink.emit(alert)
-        summary.alerts[alert.severity, default: 0] += 1
+        summary.count([alert])
     }
 }
 
@@ -273,6 +237,11 @@ public struct ScanSummary: Sendable {
     public init() {}
 
     public var alertCount: Int { alerts.values.reduce(0, +) }
+
+    /// Counts alerts written.
+    mutating func count(_ written: [Alert]) {
+        for alert in written { alerts[alert.severity, default: 0] += 1 }
+    }
 
     /// Counts a file read, and prints its problems.
     mutating func add(_ report: FileReport, say: (String) -> Void) {

@@ -326,6 +326,13 @@ public struct ProcessedFile: Sendable, Equatable {
         self.damaged = damaged
     }
 
+    /// Whether `now` (the file as it is now) is the file that was read: the same size and
+    /// mtime, or else the same size and content fingerprint. A file gone or unreadable is not.
+    public func isSameFile(as now: ProcessedFile?) -> Bool {
+        guard let now, now.size == size else { return false }
+        return now.mtimeNanoseconds == mtimeNanoseconds || now.fingerprint == fingerprint
+    }
+
     init(row: Row) {
         self.init(
             path: row["path"], size: row["size"], mtimeNanoseconds: row["mtime_ns"], fingerprint: row["fingerprint"],
