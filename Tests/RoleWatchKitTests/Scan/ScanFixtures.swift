@@ -3,6 +3,11 @@ import Testing
 
 @testable import RoleWatchKit
 
+/// The `id` of each alert line in NDJSON output, in order (`Alert.json()` writes it first).
+func alertIDs(inNDJSON text: String) -> [String] {
+    text.split(separator: "\n").map { String($0.dropFirst(#"{"id":""#.count).prefix(32)) }
+}
+
 /// Collects alerts in memory, in the order a sink receives them.
 final class CollectingSink: AlertSink {
     var alerts: [Alert] = []

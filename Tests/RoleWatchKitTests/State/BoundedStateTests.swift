@@ -7,11 +7,6 @@ import Testing
 /// not grow the state without bound: each stateful part stops at `max_tracked_keys`, says so
 /// once, and the saved state stays that small.
 struct BoundedStateTests {
-    static func observed(_ event: CloudTrailEvent, _ watchList: WatchList) -> ObservedEvent? {
-        guard let (target, session) = watchList.classify(event) else { return nil }
-        return ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: RecordWriter.json(event))
-    }
-
     @Test func aFloodOfDistinctKeysStaysWithinTheCapWithOneWarningEach() throws {
         var config = ExampleSite.config
         config.maxTrackedKeys = 100
@@ -27,7 +22,7 @@ struct BoundedStateTests {
             let session = "vendor-scan-" + String(n, radix: 16).leftPadded(8)
             for ip in [ExampleSite.backendIP, "198.51.\(100 + n / 250).\(n % 250)"] {
                 let event = ExampleEvent.call(role: role, session: session, key: key, ip: ip, minute: n / 100)
-                if let event = Self.observed(event, watchList) { engine.observe(event) }
+                for event in ReportFixtures.observed([event], watchList: watchList) { engine.observe(event) }
             }
             _ = engine.advance()
         }

@@ -18,9 +18,7 @@ struct StateJournalTests {
     static let emptyEngine = EngineState(core: Data("{}".utf8), rules: [:])
 
     static func ids(in path: String) throws -> [String] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-            String($0.dropFirst(#"{"id":""#.count).prefix(32))
-        }
+        alertIDs(inNDJSON: try String(contentsOfFile: path, encoding: .utf8))
     }
 
     @Test func anAlertAlreadyStoredIsNotWrittenAgain() throws {

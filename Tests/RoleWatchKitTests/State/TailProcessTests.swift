@@ -16,7 +16,7 @@ struct TailProcessTests {
             (try? String(
                 contentsOf: SourceTree.root.appendingPathComponent("Samples/expected-alerts.ndjson"), encoding: .utf8))
             ?? ""
-        return text.split(separator: "\n").map { String($0.dropFirst(#"{"id":""#.count).prefix(32)) }.sorted()
+        return alertIDs(inNDJSON: text).sorted()
     }()
 
     /// One `rolewatch tail` process with its own folder, state and output.
@@ -89,7 +89,7 @@ struct TailProcessTests {
 
         var outputIDs: [String] {
             let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            return text.split(separator: "\n").map { String($0.dropFirst(#"{"id":""#.count).prefix(32)) }
+            return alertIDs(inNDJSON: text)
         }
 
         var messages: String { (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "" }
