@@ -45,6 +45,26 @@ struct SiteOptions: ParsableArguments {
     }
 }
 
+/// How records are read: shared by scan and tail.
+struct ReadingOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Largest record to read, in bytes; larger ones are reported and skipped.", valueName: "bytes"))
+    var maxRecordBytes: Int = 8 << 20
+
+    @Flag(
+        name: .customLong("no-prefilter"),
+        help: "Hand every decoded event to the rules, not only those on watched roles (slower; gives the same alerts).")
+    var noPrefilter = false
+
+    func validate() throws {
+        guard maxRecordBytes >= 1024, maxRecordBytes <= 1 << 30 else {
+            throw ValidationError("--max-record-bytes must be between 1024 and 1073741824")
+        }
+    }
+}
+
 /// Opens the state database and the alert output over it; a problem is a usage error.
 func openJournal(state: String, output: String?, webhooks: [WebhookEndpoint] = [], webhookWait: Duration = .seconds(15))
     throws -> StateJournal
@@ -95,12 +115,6 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .long, help: "Decoding threads; the default is the number of cores.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "Largest record to read, in bytes; larger ones are reported and skipped.", valueName: "bytes"))
-    var maxRecordBytes: Int = 8 << 20
-
     @Flag(inversion: .prefixedNo, help: "Show a progress line on standard error (default: when it is a terminal).")
     var progress: Bool?
 
@@ -111,16 +125,10 @@ struct ScanCommand: ParsableCommand {
             valueName: "path"))
     var state: String?
 
-    @Flag(
-        name: .customLong("no-prefilter"),
-        help: "Hand every decoded event to the rules, not only those on watched roles (slower; gives the same alerts).")
-    var noPrefilter = false
+    @OptionGroup var reading: ReadingOptions
 
     func validate() throws {
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
-        guard maxRecordBytes >= 1024, maxRecordBytes <= 1 << 30 else {
-            throw ValidationError("--max-record-bytes must be between 1024 and 1073741824")
-        }
     }
 
     func run() throws {
@@ -128,8 +136,8 @@ struct ScanCommand: ParsableCommand {
         let awsRanges = try site.awsRanges(for: config)
         let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
         let options = ScanOptions(
-            paths: paths, threads: threads, maxRecordBytes: maxRecordBytes, showProgress: showProgress,
-            prefilter: !noPrefilter)
+            paths: paths, threads: threads, maxRecordBytes: reading.maxRecordBytes, showProgress: showProgress,
+            prefilter: !reading.noPrefilter)
         let webhooks = try webhook.endpoints(config: config)
         if !webhooks.isEmpty && state == nil {
             Diagnostics.say(

@@ -46,25 +46,13 @@ struct TailCommand: ParsableCommand {
             "Seconds a cut-off file may stay unchanged before it is read as damaged.", valueName: "seconds"))
     var settle: Double = 60
 
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "Largest record to read, in bytes; larger ones are reported and skipped.", valueName: "bytes"))
-    var maxRecordBytes: Int = 8 << 20
-
-    @Flag(
-        name: .customLong("no-prefilter"),
-        help: "Hand every decoded event to the rules, not only those on watched roles (slower; gives the same alerts).")
-    var noPrefilter = false
+    @OptionGroup var reading: ReadingOptions
 
     func validate() throws {
         if let pollInterval, !(0.05...86_400).contains(pollInterval) {
             throw ValidationError("--poll-interval must be between 0.05 and 86400 seconds")
         }
         guard (0...86_400).contains(settle) else { throw ValidationError("--settle must be between 0 and 86400 seconds") }
-        guard maxRecordBytes >= 1024, maxRecordBytes <= 1 << 30 else {
-            throw ValidationError("--max-record-bytes must be between 1024 and 1073741824")
-        }
     }
 
     func run() throws {
@@ -89,8 +77,8 @@ struct TailCommand: ParsableCommand {
             follower = try TrailFollower(
                 config: config, rules: rules, awsRanges: awsRanges,
                 options: TailOptions(
-                    settle: .milliseconds(Int64(settle * 1000)), maxRecordBytes: maxRecordBytes,
-                    prefilter: !noPrefilter),
+                    settle: .milliseconds(Int64(settle * 1000)), maxRecordBytes: reading.maxRecordBytes,
+                    prefilter: !reading.noPrefilter),
                 journal: journal, say: { Diagnostics.say($0) })
             watcher = try DirectoryWatcher(root: directory, mode: mode, say: { Diagnostics.say($0) })
         } catch {

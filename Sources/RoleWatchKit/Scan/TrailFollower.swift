@@ -49,11 +49,7 @@ public final class TrailFollower {
         self.journal = journal
         self.say = say
         self.watchList = WatchList(config: config)
-        self.engine = try DetectionEngine(
-            rules: rules,
-            context: DetectionContext(
-                config: config, awsRanges: awsRanges, emission: .prompt, warn: { say("warning: \($0)") }))
-        if let saved = try journal.store.loadEngineState() { engine.restore(saved) }
+        self.engine = try journal.restoredEngine(rules: rules, config: config, awsRanges: awsRanges)
     }
 
     /// Follows the folder until `shouldStop` returns true (checked between files and on every

@@ -76,11 +76,7 @@ public final class TrailScan {
         self.output = .journal(journal, UncommittedWork())
         self.say = say
         self.activity = ActivityRecorder()
-        self.engine = try DetectionEngine(
-            rules: rules,
-            context: DetectionContext(
-                config: config, awsRanges: awsRanges, emission: .prompt, warn: { say("warning: \($0)") }))
-        if let saved = try journal.store.loadEngineState() { engine.restore(saved) }
+        self.engine = try journal.restoredEngine(rules: rules, config: config, awsRanges: awsRanges)
     }
 
     public func run() throws -> ScanSummary {

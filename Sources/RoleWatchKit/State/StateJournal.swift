@@ -46,6 +46,18 @@ public final class StateJournal {
         }
     }
 
+    /// The engine for a run that goes on from this state: prompt emission, and the state the
+    /// last run committed.
+    func restoredEngine(rules: [Rule], config: SiteConfig, awsRanges: AWSIPRanges?) throws -> DetectionEngine {
+        let say = self.say
+        let engine = try DetectionEngine(
+            rules: rules,
+            context: DetectionContext(
+                config: config, awsRanges: awsRanges, emission: .prompt, warn: { say("warning: \($0)") }))
+        if let saved = try store.loadEngineState() { engine.restore(saved) }
+        return engine
+    }
+
     /// Writes alerts that were committed but not written before the last run ended; returns
     /// how many.
     @discardableResult
