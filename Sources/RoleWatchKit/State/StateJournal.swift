@@ -30,6 +30,7 @@ public final class StateJournal {
         say: @escaping @Sendable (String) -> Void
     ) throws {
         self.store = store
+        store.warn = { say("warning: \($0)") }
         self.say = say
         self.webhooks = webhooks
         self.webhookWait = webhookWait

@@ -20,6 +20,9 @@ public final class StateStore {
     /// The engine state parts as last written, so unchanged parts are not written again.
     private var writtenParts: [String: Data] = [:]
 
+    /// Receives one-line warnings about state that could not be used; never secrets.
+    public var warn: @Sendable (String) -> Void = { _ in }
+
     /// The webhook outbox, in this database.
     public var outbox: Outbox { Outbox(database: database) }
 
@@ -208,7 +211,7 @@ public final class StateStore {
             if !webhooks.isEmpty {
                 try Outbox.enqueue(alerts: stored.map { ($0.id, $0.json) }, to: webhooks, in: db)
             }
-            for part in activity { try Self.merge(part, in: db) }
+            for part in activity { try merge(part, in: db) }
             return stored
         }
         for (part, data) in changed { writtenParts[part] = data }
@@ -218,14 +221,18 @@ public final class StateStore {
 
     // MARK: Daily activity
 
-    private static func merge(_ part: DayActivity, in db: Database) throws {
+    private func merge(_ part: DayActivity, in db: Database) throws {
         let key = part.day.description
         var day = part
-        if let data = try Data.fetchOne(db, sql: "SELECT data FROM day_activity WHERE day = ?", arguments: [key]),
-            let stored = try? JSONDecoder().decode(DayActivity.self, from: data)
-        {
-            day = stored
-            day.merge(part)
+        if let data = try Data.fetchOne(db, sql: "SELECT data FROM day_activity WHERE day = ?", arguments: [key]) {
+            do {
+                day = try JSONDecoder().decode(DayActivity.self, from: data)
+                day.merge(part)
+            } catch {
+                warn(
+                    "state: the stored activity of \(key) does not decode (\(error)); its report starts again from what is read now"
+                )
+            }
         }
         try db.execute(
             sql: "INSERT OR REPLACE INTO day_activity (day, data) VALUES (?, ?)",
