@@ -23,6 +23,8 @@ struct TailProcessTests {
     final class Tail {
         let directory: TemporaryDirectory
         var process: Process?
+        /// How many processes `start(_:)` has run on this folder.
+        private(set) var startsSoFar = 0
         var logs: String { directory.path + "/logs" }
         var state: String { directory.path + "/state/state.sqlite" }
         var output: String { directory.path + "/alerts.ndjson" }
@@ -53,6 +55,7 @@ struct TailProcessTests {
             process.standardInput = FileHandle.nullDevice
             try process.run()
             self.process = process
+            startsSoFar += 1
         }
 
         func signal(_ number: Int32) { process.map { _ = kill($0.processIdentifier, number) } }
@@ -72,6 +75,15 @@ struct TailProcessTests {
                 let count = try? queue.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM file") })
             else { return 0 }
             return count
+        }
+
+        /// Waits until the process started last says it is following the folder, which it does only after its
+        /// signal handlers are in place: a signal sent before that would kill it the default way. Waiting for
+        /// files read is not enough after a restart, since the state may already list them all.
+        func waitUntilFollowing(seconds: Double = 60) -> Bool {
+            Self.waitUntil(seconds: seconds) {
+                self.messages.components(separatedBy: "rolewatch: following ").count - 1 >= self.startsSoFar
+            }
         }
 
         func waitForFilesRead(_ count: Int, seconds: Double = 120) -> Bool {
@@ -178,6 +190,7 @@ struct TailProcessTests {
         #expect(tail.exitStatus().signalled)
 
         try tail.start()
+        #expect(tail.waitUntilFollowing())
         #expect(tail.waitForFilesRead(250))
         tail.signal(SIGINT)
         tail.signal(SIGINT)
@@ -185,6 +198,7 @@ struct TailProcessTests {
         #expect(interrupted.status == 130 || interrupted.status == 0)
 
         try tail.start()
+        #expect(tail.waitUntilFollowing())
         #expect(tail.waitForFilesRead(Self.sampleFiles.count))
         tail.signal(SIGTERM)
         #expect(tail.exitStatus().status == 0)
