@@ -39,4 +39,30 @@ struct BoundedStateTests {
         #expect(capWarnings.contains { $0.hasPrefix("alerts:") })
         #expect(Set(capWarnings).count == capWarnings.count, "a warning was repeated: \(capWarnings)")
     }
+
+    /// A batch scan checks every session when it advances, so it must not also collect the
+    /// sessions changed since the last advance: nothing ever empties that list there.
+    @Test func aBatchScanKeepsNoListOfChangedSessions() throws {
+        var config = ExampleSite.config
+        config.maxTrackedKeys = 100
+        let detector = try SessionMultiLocationDetector(
+            rule: try ExampleRunner.rule(for: SessionMultiLocationDetector.self, parameters: nil),
+            context: DetectionContext(config: config, awsRanges: ExampleSite.awsRanges, emission: .settled, warn: { _ in }))
+        let watchList = WatchList(config: config)
+        let role = ExampleSite.customerRole("444455556666")
+        var findings: [Finding] = []
+        for n in 0..<3000 {
+            let key = "ASIAFLOOD" + String(n).leftPadded(11)
+            let session = "vendor-scan-" + String(n, radix: 16).leftPadded(8)
+            let event = ExampleEvent.call(role: role, session: session, key: key, ip: ExampleSite.backendIP, minute: n / 100)
+            for observed in ReportFixtures.observed([event], watchList: watchList) {
+                detector.observe(observed, late: false, into: &findings)
+                detector.advance(to: Horizon(observed.time), into: &findings)
+            }
+        }
+        #expect(detector.changed.isEmpty)
+        let saved = try #require(try detector.savedState())
+        let tracks = try #require(try JSONSerialization.jsonObject(with: saved) as? [String: Any])
+        #expect(tracks.count <= 100)
+    }
 }

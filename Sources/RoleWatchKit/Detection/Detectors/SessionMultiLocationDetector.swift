@@ -32,7 +32,8 @@ public final class SessionMultiLocationDetector: Detector {
     private let lifetime: Duration
     private var tracks: [String: Track] = [:]
     /// Sessions used since the last advance (prompt emission); not saved: a restart checks all.
-    private var changed: Set<String> = []
+    /// Internal rather than private so that tests can see it stays empty in a batch scan.
+    private(set) var changed: Set<String> = []
     private var lastExpiry = EventTime(milliseconds: .min / 2)
     private var warnedCap = false
 
@@ -76,7 +77,8 @@ public final class SessionMultiLocationDetector: Detector {
         }
         if track.addresses.count < 32, let address = event.event.sourceIPAddress { track.addresses.insert(address) }
         tracks[key] = track
-        changed.insert(key)
+        // Only prompt emission empties the set; a batch scan looks at every session anyway.
+        if context.emission == .prompt { changed.insert(key) }
     }
 
     private func location(of call: CloudTrailEvent) -> String? {
