@@ -8,7 +8,7 @@
 /// With prompt emission an episode is reported when it starts, and the calls it gathers after
 /// that are reported when it ends, as a second part with the same trigger time (so they fold
 /// into the same alert). A call that arrives after later ones were processed is slotted into
-/// its place in the window.
+/// its place in the window, unless they are a whole window later than it.
 struct EpisodeWindow: Codable {
     struct Call: Codable {
         var time: EventTime
@@ -123,6 +123,12 @@ struct EpisodeWindow: Codable {
         }
         ready.sort { Position($0) < Position($1) }
         for call in ready {
+            // A call that arrives after calls a whole window later (prompt emission) would be
+            // counted with them; in event-time order it had left the window before they came.
+            if let last = inWindow.last, call.time <= last.time - window {
+                processed(call)
+                continue
+            }
             slide(to: call.time, condition: condition, emit: emit)
             insert(call)
             roleCounts[call.role, default: 0] += 1

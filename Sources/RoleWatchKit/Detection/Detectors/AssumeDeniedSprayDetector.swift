@@ -109,6 +109,9 @@ public final class AssumeDeniedSprayDetector: Detector {
                     "a misconfigured job retries one role", events: (0..<20).map { denied(7, minute: $0 / 2) }),
                 DetectorExample(
                     "a few refusals spread over hours", events: (0..<12).map { denied($0, minute: $0 * 30) }),
+                DetectorExample(
+                    "nine refusals, then a tenth from half an hour earlier arrives late",
+                    events: (0..<9).map { denied($0, minute: 60 + $0 / 4) } + [denied(9, minute: 30)]),
             ])
     }()
 }
