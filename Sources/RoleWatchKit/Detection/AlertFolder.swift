@@ -9,24 +9,16 @@
 /// opens; once the cluster closes, its final form (count, all evidence) is returned as a
 /// revision, for the state database rather than for the output.
 final class AlertFolder {
-    private struct Pending: Codable {
+    private struct Pending {
         var rule: Int
         var finding: Finding
     }
 
-    private struct Cluster: Codable {
+    private struct Cluster {
         var rule: Int
         var start: EventTime
         var merged: Finding
         var events: [String: EvidenceEvent]
-    }
-
-    /// What one advance produced.
-    struct Output {
-        /// Alerts to write.
-        var alerts: [Alert] = []
-        /// Final forms of alerts written earlier (prompt emission).
-        var revisions: [Alert] = []
     }
 
     private let rules: [Rule]
@@ -52,7 +44,7 @@ final class AlertFolder {
 
     /// Folds findings up to the horizon and returns the alerts that are now due, ordered by
     /// time, rule and id.
-    func advance(to horizon: Horizon) -> Output {
+    func advance(to horizon: Horizon) -> AlertBatch {
         var ready: [Pending] = []
         pending.removeAll { item in
             guard item.finding.time <= horizon.act else { return false }
@@ -60,7 +52,7 @@ final class AlertFolder {
             return true
         }
         ready.sort(by: AlertFolder.ordered)
-        var output = Output()
+        var output = AlertBatch()
         for item in ready {
             let key = clusterKey(item)
             if var cluster = open[key], item.finding.time < cluster.start + rules[item.rule].foldWindow {
@@ -85,7 +77,7 @@ final class AlertFolder {
         return output
     }
 
-    private func close(_ cluster: Cluster, into output: inout Output) {
+    private func close(_ cluster: Cluster, into output: inout AlertBatch) {
         if emission == .prompt {
             output.revisions.append(alert(cluster))
         } else {
@@ -95,7 +87,7 @@ final class AlertFolder {
 
     /// Keeps memory bounded under a flood of distinct findings: closes the oldest tenth of the
     /// open alerts early (they are written, just folded over a shorter span), with one warning.
-    private func closeOldest(into output: inout Output) {
+    private func closeOldest(into output: inout AlertBatch) {
         if !warnedCap {
             warnedCap = true
             warn("alerts: \(open.count) open alerts (max_tracked_keys); closing the oldest early")

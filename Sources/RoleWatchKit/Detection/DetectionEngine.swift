@@ -101,8 +101,7 @@ public final class DetectionEngine {
             detector.advance(to: horizon, into: &findings)
             collect(rule: index)
         }
-        let output = folder.advance(to: horizon)
-        return AlertBatch(alerts: output.alerts, revisions: output.revisions)
+        return folder.advance(to: horizon)
     }
 
     private func collect(rule: Int) {

@@ -106,7 +106,6 @@ struct EpisodeWindow: Codable {
     }
 
     var isIdle: Bool { pending.isEmpty && windowStart == inWindow.count && episode == nil }
-    var newestTime: EventTime? { (pending.map(\.time) + inWindow.suffix(1).map(\.time)).max() }
 
     mutating func add(_ call: Call) { pending.append(call) }
 
