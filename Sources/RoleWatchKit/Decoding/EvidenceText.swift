@@ -1,5 +1,3 @@
-import Foundation
-
 /// Turns a record's raw bytes into the one-line text an alert carries as evidence: whitespace
 /// outside strings removed (a pretty-printed record must not break NDJSON's one alert per
 /// line) and the values of secret fields replaced by `"<redacted>"`.
@@ -64,10 +62,12 @@ public enum EvidenceText {
     private static func isSecret(_ key: ArraySlice<UInt8>) -> Bool {
         if secretKeys.contains(where: { $0.elementsEqual(key) }) { return true }
         // A key spelt with escapes (`"session\u0054oken"`) is the same key to every JSON reader.
-        guard key.contains(UInt8(ascii: "\\")),
-            let unescaped = try? JSONSerialization.jsonObject(
-                with: Data([UInt8(ascii: "\"")] + key + [UInt8(ascii: "\"")]), options: .fragmentsAllowed) as? String
-        else { return false }
-        return secretKeys.contains { $0.elementsEqual(unescaped.utf8) }
+        // Unescaping a `StringToken` needs validated bytes, which these are.
+        guard key.contains(UInt8(ascii: "\\")) else { return false }
+        return key.withUnsafeBytes { raw in
+            StringToken(raw: raw, hasEscapes: true, quoteOffset: 0).withUnescapedBytes { unescaped in
+                secretKeys.contains { $0.elementsEqual(unescaped) }
+            }
+        }
     }
 }
