@@ -33,6 +33,26 @@ public struct Alert: Sendable {
     /// Event ids an alert lists; `count` still says how many events there were.
     public static let eventIDLimit = 100
 
+    /// This alert's final form with a later part of the same episode added: detectors never
+    /// report one event in two findings of a rule, so counts add up and lists are unions, cut to
+    /// their limits as `AlertFolder` cuts them.
+    func adding(_ later: Alert) -> Alert {
+        var sum = self
+        sum.count += later.count
+        sum.firstSeen = min(firstSeen, later.firstSeen)
+        sum.lastSeen = max(lastSeen, later.lastSeen)
+        sum.sourceIPs = Set(sourceIPs).union(later.sourceIPs).sorted()
+        sum.accounts = Set(accounts).union(later.accounts).sorted()
+        let listed = Set(eventIDs)
+        sum.eventIDs = Array((eventIDs + later.eventIDs.filter { !listed.contains($0) }).prefix(Alert.eventIDLimit))
+        sum.evidence = Array((evidence + later.evidence.filter { !evidence.contains($0) }).prefix(Alert.evidenceLimit))
+        for reason in later.reasons where !sum.reasons.contains(reason) { sum.reasons.append(reason) }
+        sum.role = role ?? later.role
+        sum.sessionName = sessionName ?? later.sessionName
+        sum.accessKeyId = accessKeyId ?? later.accessKeyId
+        return sum
+    }
+
     /// Output order: by time, then rule, then id.
     static func ordered(_ a: Alert, _ b: Alert) -> Bool {
         a.time != b.time ? a.time < b.time : a.rule != b.rule ? a.rule < b.rule : a.id < b.id

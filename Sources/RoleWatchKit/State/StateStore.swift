@@ -204,10 +204,7 @@ public final class StateStore {
                     stored.append(StoredAlert(seq: db.lastInsertedRowID, id: alert.id, json: json))
                 }
             }
-            for alert in revisions {
-                try db.execute(
-                    sql: "UPDATE alert SET final_json = ? WHERE id = ?", arguments: [alert.json(), alert.id])
-            }
+            for revision in revisions { try storeFinalForm(revision, in: db) }
             if !webhooks.isEmpty {
                 try Outbox.enqueue(alerts: stored.map { ($0.id, $0.json) }, to: webhooks, in: db)
             }
@@ -217,6 +214,25 @@ public final class StateStore {
         for (part, data) in changed { writtenParts[part] = data }
         for part in dropped { writtenParts[part] = nil }
         return stored
+    }
+
+    /// An episode that outlasts its fold window and the allowed lateness is closed in parts under
+    /// one id (its later calls fold again under the same trigger time), so a second final form
+    /// adds to the first rather than replacing it.
+    private func storeFinalForm(_ revision: Alert, in db: Database) throws {
+        var final = revision
+        if let stored = try String.fetchOne(
+            db, sql: "SELECT final_json FROM alert WHERE id = ? AND final_json IS NOT NULL", arguments: [revision.id])
+        {
+            if let earlier = Alert(json: stored) {
+                final = earlier.adding(revision)
+            } else {
+                warn(
+                    "state: the stored final form of alert \(revision.id) does not decode; the report shows its later part only"
+                )
+            }
+        }
+        try db.execute(sql: "UPDATE alert SET final_json = ? WHERE id = ?", arguments: [final.json(), revision.id])
     }
 
     // MARK: Daily activity
@@ -267,7 +283,8 @@ public final class StateStore {
     /// a new output does not replay history.
     public func unwritten(to output: String) throws -> [StoredAlert] {
         try write { db in
-            if try Int64.fetchOne(db, sql: "SELECT through_seq FROM output_progress WHERE output = ?", arguments: [output])
+            if try Int64.fetchOne(
+                db, sql: "SELECT through_seq FROM output_progress WHERE output = ?", arguments: [output])
                 == nil
             {
                 let newest = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM alert") ?? 0

@@ -68,4 +68,42 @@ struct StatefulScanTests {
         #expect(again.files == 0 && again.alreadyRead == 2 && again.alertCount == 0)
         #expect(try Self.rules(in: output) == before)
     }
+
+    /// A spray that goes on for five hours outlasts its fold window and the allowed lateness, so
+    /// with prompt emission it is closed in two parts under one id: the stored final form must be
+    /// their sum, the count a batch scan gives, not the later part alone.
+    @Test func aLongEpisodeClosedInPartsIsStoredWhole() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let attacker = ExampleEvent.Caller.outbound("acme-backend-i-0a1b2c3d4e5f60718")
+        let denials = (0..<600).map { n in
+            ExampleEvent.assumeRole(
+                by: attacker, role: ExampleSite.customerRole(String(400_000_000_000 + n)),
+                session: "vendor-scan-0000aaaa", externalId: "guess-\(n)", minute: n / 2, error: "AccessDenied")
+        }
+        // Delivered as CloudTrail does, a file per 5 minutes, then a quiet file hours later that
+        // lets every window close.
+        for (index, file) in stride(from: 0, to: denials.count, by: 10).enumerated() {
+            let events = Array(denials[file..<min(file + 10, denials.count)])
+            try directory.write(
+                String(format: "logs/f%03d.json.gz", index), try Gzip.compress(Array(ScanRun.recordsFile(events).utf8)))
+        }
+        let quiet = ExampleEvent.call(
+            role: Self.role, session: Self.session, key: Self.key, ip: ExampleSite.backendIP, minute: 900)
+        try directory.write("logs/f999.json.gz", try Gzip.compress(Array(ScanRun.recordsFile([quiet]).utf8)))
+        let logs = directory.path + "/logs"
+
+        let batch = try ScanRun.run([logs], config: ExampleSite.config).alerts.filter {
+            $0.rule == "assume-denied-spray"
+        }
+        #expect(batch.count == 1 && batch.first?.count == 600)
+
+        let state = directory.path + "/state.sqlite"
+        _ = try Self.scan([logs], state: state, output: directory.path + "/alerts.ndjson")
+        let stored = try StateStore(readingOnly: state).alerts(on: UTCDay(denials[0].eventTime!))
+            .filter { $0.rule == "assume-denied-spray" }
+        #expect(stored.map(\.id) == batch.map(\.id))
+        #expect(stored.first?.count == 600)
+        #expect(stored.first?.firstSeen == batch.first?.firstSeen)
+    }
 }
