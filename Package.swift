@@ -45,6 +45,7 @@ let package = Package(
             name: "RoleWatchKitTests",
             dependencies: [
                 "RoleWatchKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -50,7 +50,9 @@ public enum WebhookDeliveryOutcome: Sendable, Equatable {
             case .remoteConnectionClosed:
                 return "connection closed by the endpoint before it answered"
             default:
-                return "request failed: \(error)"
+                // Never `\(error)`: some cases carry request parts, such as the header values
+                // (credentials) of `invalidHeaderFieldValues`; the short form names only the case.
+                return "request failed: \(error.shortDescription)"
             }
         }
         if let error = error as? NIOConnectionError {

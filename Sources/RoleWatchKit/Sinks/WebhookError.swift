@@ -28,7 +28,7 @@ public enum WebhookError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidHeaderName(let name):
             "webhook header name '\(name)' is not a valid HTTP field name"
         case .invalidHeaderValue(let name):
-            "webhook header '\(name)' has a value with a line break or NUL in it"
+            "webhook header '\(name)' has a value with a control character in it"
         case .reservedHeader(let name):
             "webhook header '\(name)' is set by rolewatch itself: remove it from the configuration"
         case .batchSizeOutOfRange(let size, let allowed):

@@ -47,6 +47,23 @@ import Testing
         #expect(throws: WebhookError.emptySecret) { try WebhookEndpoint(url: url, secret: []) }
     }
 
+    /// AsyncHTTPClient refuses every control character but tab, quoting the value in its error;
+    /// the endpoint refuses them first and names only the header.
+    @Test(arguments: ["t0ken\u{01}s3cret", "t0ken\u{7F}s3cret", "t0ken\u{1F}s3cret"])
+    func rejectsControlCharactersInHeaderValuesWithoutQuotingThem(value: String) {
+        let error = #expect(throws: WebhookError.invalidHeaderValue(name: "X-Token")) {
+            try WebhookEndpoint(url: "https://example.com/hook", headers: [(name: "X-Token", value: value)])
+        }
+        #expect(error?.description.contains("control character") == true)
+        #expect(error?.description.contains("s3cret") == false)
+    }
+
+    @Test func acceptsTabInHeaderValues() throws {
+        let endpoint = try WebhookEndpoint(
+            url: "https://example.com/hook", headers: [(name: "X-Token", value: "a\tb")])
+        #expect(endpoint.headers.first?.value == "a\tb")
+    }
+
     @Test func descriptionAndKeyCarryNoSecret() throws {
         let endpoint = try WebhookEndpoint(
             url: "https://hooks.example.com/services/T0/B0/XyZsecret?token=q5ecret",

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Testing
 
@@ -123,5 +124,18 @@ private struct HighestRandom: RandomNumberGenerator {
         #expect(
             WebhookDeliveryOutcome.classify(status: 500, retryAfter: "7", now: now)
                 == .retryable(reason: "HTTP 500", retryAfter: nil))
+    }
+
+    /// Its reason goes to stderr and the outbox's `last_error`, so it must not quote the header
+    /// values AsyncHTTPClient puts in this error.
+    @Test func refusedHeaderValueIsNotQuoted() {
+        let outcome = WebhookDeliveryOutcome.classify(
+            transportError: HTTPClientError.invalidHeaderFieldValues(["Bearer s3cret\u{01}"]), timeout: .seconds(5))
+        guard case .retryable(let reason, _) = outcome else {
+            Issue.record("unexpected outcome \(outcome)")
+            return
+        }
+        #expect(!reason.contains("s3cret"))
+        #expect(reason == "request failed: Invalid header field values")
     }
 }
