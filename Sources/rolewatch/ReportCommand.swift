@@ -124,7 +124,7 @@ struct ReportCommand: ParsableCommand {
             for attempt in 1..<4 {
                 guard case .retryable(_, let retryAfter) = outcome else { break }
                 let wait = WebhookRetryPolicy().delay(afterFailedAttempts: attempt, retryAfter: retryAfter, using: &generator)
-                Thread.sleep(forTimeInterval: Double(min(wait, .seconds(30)).components.seconds))
+                Thread.sleep(forTimeInterval: min(wait, .seconds(30)).timeInterval)
                 outcome = client.syncSend(body, ids: ["report-\(report.day)"], to: endpoint)
             }
             if case .delivered = outcome { continue }

@@ -108,4 +108,11 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
+
+    /// In seconds, fractions kept, for Foundation's dates and sleeps; the one conversion, so no
+    /// caller drops the sub-second part.
+    public var timeInterval: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
 }

@@ -260,7 +260,7 @@ public struct ScanSummary: Sendable {
     public var inputDamaged: Bool { damagedFiles > 0 || badRecords > 0 }
 
     public var line: String {
-        let seconds = Double(elapsed.milliseconds) / 1000
+        let seconds = elapsed.timeInterval
         let bySeverity = Severity.allCases.reversed().compactMap { s in alerts[s].map { "\($0) \(s.rawValue)" } }
         var text =
             "scanned \(files) files (\(Self.megabytes(decompressedBytes)), \(Self.megabytes(compressedBytes)) on disk) in "
@@ -294,7 +294,7 @@ struct ProgressLine {
         let now = ContinuousClock.now
         if let last = lastDraw, now - last < .milliseconds(250), summary.files < totalFiles { return }
         lastDraw = now
-        let seconds = max(Double((now - started).milliseconds) / 1000, 0.001)
+        let seconds = max((now - started).timeInterval, 0.001)
         let text = String(
             format: "\r\u{1B}[K%d/%d files  %.1f MB/s  %.0f events/s  %d alerts", summary.files, totalFiles,
             Double(summary.decompressedBytes) / 1_000_000 / seconds, Double(summary.records) / seconds,

@@ -103,7 +103,7 @@ public final class OutboxDrainer: @unchecked Sendable {
     /// `drain(until:)` with a deadline `timeout` from now.
     @discardableResult
     public func drainPending(timeout: Duration) throws -> Report {
-        try drain(until: Date() + seconds(timeout))
+        try drain(until: Date() + timeout.timeInterval)
     }
 
     /// Drains on a thread of its own until `stop()`: a pass whenever `wake()` is called and
@@ -197,7 +197,7 @@ public final class OutboxDrainer: @unchecked Sendable {
             try drainDue(endpoint, until: deadline, into: &report)
         }
         if report.delivered > 0 {
-            try outbox.purgeDelivered(before: Date() - seconds(deliveredRetention))
+            try outbox.purgeDelivered(before: Date() - deliveredRetention.timeInterval)
         }
         return report
     }
@@ -223,7 +223,7 @@ public final class OutboxDrainer: @unchecked Sendable {
             case .retryable(let reason, let retryAfter):
                 let failedAttempts = (items.map(\.attempts).max() ?? 0) + 1
                 let delay = nextDelay(afterFailedAttempts: failedAttempts, retryAfter: retryAfter)
-                let next = Date() + seconds(delay)
+                let next = Date() + delay.timeInterval
                 try outbox.markRetry(seqs, nextAttempt: next, error: reason)
                 try outbox.postpone(endpoint: endpoint.key, until: next)
                 report.rescheduled += items.count
@@ -246,8 +246,6 @@ public final class OutboxDrainer: @unchecked Sendable {
         defer { random = generator }
         return policy.delay(afterFailedAttempts: failedAttempts, retryAfter: retryAfter, using: &generator)
     }
-
-    private func seconds(_ duration: Duration) -> TimeInterval { Double(duration.milliseconds) / 1000 }
 
     private static func count(_ items: [OutboxItem]) -> String {
         items.count == 1 ? "1 alert" : "\(items.count) alerts"

@@ -34,12 +34,10 @@ public struct WebhookRetryPolicy: Sendable {
         using random: inout some RandomNumberGenerator
     ) -> Duration {
         let exponent = Double(max(failedAttempts, 1) - 1)
-        let baseSeconds = seconds(base)
-        let ceiling = min(seconds(cap), baseSeconds * pow(factor, exponent))
+        let baseSeconds = base.timeInterval
+        let ceiling = min(cap.timeInterval, baseSeconds * pow(factor, exponent))
         let jittered = Duration.milliseconds(Int64((Double.random(in: 0...ceiling, using: &random) * 1000).rounded()))
         guard let retryAfter else { return jittered }
         return max(jittered, retryAfter)
     }
-
-    private func seconds(_ duration: Duration) -> Double { Double(duration.milliseconds) / 1000 }
 }

@@ -21,6 +21,14 @@ struct ISO8601Tests {
         #expect(ISO8601.parse(text)?.milliseconds == milliseconds)
     }
 
+    /// Sleeps and outbox dates use it, so a retry after 1.5 s must not become one after 1 s.
+    @Test func durationTimeIntervalKeepsFractions() {
+        #expect(Duration.milliseconds(1500).timeInterval == 1.5)
+        #expect(Duration.milliseconds(250).timeInterval == 0.25)
+        #expect(Duration.seconds(300).timeInterval == 300)
+        #expect(Duration.milliseconds(-1500).timeInterval == -1.5)
+    }
+
     @Test(arguments: [
         "", "redacted", "...", "2024-05-01", "2024-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2024-05-01T24:00:00Z",
         "2024-05-01T12:60:00Z", "2024-05-01T12:34:56.Z", "2024-05-01T12:34:56ZZ", "2024-05-01T12:34:56+25:00",
