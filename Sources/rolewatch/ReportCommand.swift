@@ -53,7 +53,7 @@ struct ReportCommand: ParsableCommand {
             if let output {
                 try text.write(toFile: output, atomically: true, encoding: .utf8)
             } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
+                try FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
             }
         } catch {
             Diagnostics.say("error: cannot write the report: \(error.localizedDescription)")

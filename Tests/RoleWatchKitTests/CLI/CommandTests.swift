@@ -24,7 +24,10 @@ struct CommandTests {
         return folder.appendingPathComponent("rolewatch")
     }()
 
-    static func run(_ arguments: [String], through program: URL? = nil) throws -> Result {
+    /// `standardOutput`, when given, replaces the captured stdout (then reported empty).
+    static func run(_ arguments: [String], through program: URL? = nil, standardOutput: FileHandle? = nil) throws
+        -> Result
+    {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let out = directory.path + "/stdout"
@@ -35,7 +38,7 @@ struct CommandTests {
         process.executableURL = program ?? executable
         process.arguments = arguments
         process.currentDirectoryURL = SourceTree.root
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardOutput = try standardOutput ?? FileHandle(forWritingTo: URL(fileURLWithPath: out))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
         process.standardInput = FileHandle.nullDevice
         try process.run()

@@ -60,6 +60,16 @@ struct ReportCommandTests {
         #expect(noState.stderr.contains("no state database"))
     }
 
+    /// A standard output that refuses writes (here opened for reading only) is a report not
+    /// written: status 4 and a message, not a crash.
+    @Test func standardOutputThatCannotBeWrittenSetsStatusFour() throws {
+        let readOnly = try #require(FileHandle(forReadingAtPath: "/dev/null"))
+        defer { try? readOnly.close() }
+        let result = try CommandTests.run(Self.sampleReport, standardOutput: readOnly)
+        #expect(result.status == 4, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot write the report"))
+    }
+
     @Test func theReportIsPostedToAWebhook() throws {
         let server = try WebhookTestServer()
         defer { try? server.shutdown() }
