@@ -40,14 +40,13 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let (config, rules) = try site.load()
         let awsRanges = try site.awsRanges(for: config)
-        let now = EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
-        let day = date.flatMap(UTCDay.init) ?? UTCDay(now).previous
+        let day = date.flatMap(UTCDay.init) ?? UTCDay.today.previous
         let endpoints = try webhook.endpoints(config: config)
-        let (activity, previous, alerts) = try paths.isEmpty
+        let recorded = try paths.isEmpty
             ? fromState(day) : try fromScan(day, config: config, rules: rules, awsRanges: awsRanges)
         let report = DailyReport(
-            activity: activity ?? DayActivity(day: day), previous: previous, alerts: alerts, config: config,
-            awsRanges: awsRanges)
+            activity: recorded.activity ?? DayActivity(day: day), previous: recorded.previous,
+            alerts: recorded.alerts, config: config, awsRanges: awsRanges)
         let text = format.render(report)
         do {
             if let output {
@@ -59,23 +58,38 @@ struct ReportCommand: ParsableCommand {
             Diagnostics.say("error: cannot write the report: \(error.localizedDescription)")
             throw ExitStatus.outputFailed.code
         }
-        if activity == nil { Diagnostics.say("note: nothing was recorded for \(day) (was tail or scan --state running?)") }
+        if paths.isEmpty, recorded.activity == nil {
+            Diagnostics.say("note: nothing was recorded for \(day) (was tail or scan --state running?)")
+        }
         try post(report, to: endpoints)
         Diagnostics.say("report for \(day): \(report.alerts.count) alerts, \(report.calls.calls.total) AssumeRole calls on watched roles")
-        if let failOn, let highest = alerts.map(\.severity).max(), highest >= failOn {
+        if let failOn, let highest = recorded.alerts.map(\.severity).max(), highest >= failOn {
             throw ExitStatus.alertAtOrAboveFailOn.code
         }
-        if activity?.input.damaged == true { throw ExitStatus.damagedInput.code }
+        if recorded.inputDamaged { throw ExitStatus.damagedInput.code }
     }
 
-    private func fromState(_ day: UTCDay) throws -> (DayActivity?, DayActivity?, [Alert]) {
+    /// What a report is made from.
+    private struct Recorded {
+        var activity: DayActivity?
+        var previous: DayActivity?
+        var alerts: [Alert]
+        /// Exit status 3. From the state, the day's input counts; from paths, the whole scan's
+        /// summary, as `scan` has it: a path that cannot be read is counted there and nowhere else.
+        var inputDamaged: Bool
+    }
+
+    private func fromState(_ day: UTCDay) throws -> Recorded {
         guard FileManager.default.fileExists(atPath: state) else {
             Diagnostics.say("error: \(state): no state database here (give --state, or paths to scan)")
             throw ExitStatus.usage.code
         }
         do {
             let store = try StateStore(readingOnly: state)
-            return (try store.activity(on: day), try store.activity(on: day.previous), try store.alerts(on: day))
+            let activity = try store.activity(on: day)
+            return Recorded(
+                activity: activity, previous: try store.activity(on: day.previous), alerts: try store.alerts(on: day),
+                inputDamaged: activity?.input.damaged == true)
         } catch {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.usage.code
@@ -83,12 +97,12 @@ struct ReportCommand: ParsableCommand {
     }
 
     /// Scans the paths in memory (no state), keeping the day's alerts and activity.
-    private func fromScan(_ day: UTCDay, config: SiteConfig, rules: [Rule], awsRanges: AWSIPRanges?) throws -> (
-        DayActivity?, DayActivity?, [Alert]
-    ) {
+    private func fromScan(_ day: UTCDay, config: SiteConfig, rules: [Rule], awsRanges: AWSIPRanges?) throws
+        -> Recorded
+    {
         let sink = CollectedAlerts()
         var options = ScanOptions(paths: paths)
-        options.recordActivity = true
+        options.reportDay = day
         do {
             let scan = try TrailScan(
                 config: config, rules: rules, awsRanges: awsRanges, options: options, sink: sink,
@@ -96,10 +110,9 @@ struct ReportCommand: ParsableCommand {
             let summary = try scan.run()
             Diagnostics.say(summary.line)
             let days = scan.recordedActivity()
-            return (
-                days.first { $0.day == day }, days.first { $0.day == day.previous },
-                sink.alerts.filter { UTCDay($0.time) == day }
-            )
+            return Recorded(
+                activity: days.first { $0.day == day }, previous: days.first { $0.day == day.previous },
+                alerts: sink.alerts.filter { UTCDay($0.time) == day }, inputDamaged: summary.inputDamaged)
         } catch let code as ExitCode {
             throw code
         } catch {

@@ -1,25 +1,40 @@
-import Foundation
-
-/// Gathers what the daily report needs while files are read (tail mode, `scan --state`), to be
-/// merged into the stored days at each commit.
+/// Gathers what the daily report needs while files are read (tail mode, `scan --state`,
+/// `report PATH…`), to be merged into the stored days at each commit.
 ///
 /// A file's input counts go to the day its S3 folder (`…/YYYY/MM/DD/…`) or its delivery time
-/// names, else to the day it was read: CloudTrail files are filed by the day they were
+/// names, else to `undatedFileDay`: CloudTrail files are filed by the day they were
 /// delivered, which is the day a person looking at a report would look under.
 struct ActivityRecorder {
     private var ledger = ActivityLedger()
     private var inputs: [UTCDay: InputCounts] = [:]
     /// The engine's late-event count at the last file, so each file gets its own share.
     private var lateEventsCounted = 0
+    private let undatedFileDay: () -> UTCDay
+    private let keptDays: Set<UTCDay>?
 
-    mutating func record(_ event: ObservedEvent) { ledger.record(event) }
+    /// - Parameters:
+    ///   - undatedFileDay: the day for a file whose path names none: today for tail and
+    ///     `scan --state` (the day it was read), the reported day for `report PATH…` (its
+    ///     damage then shows in that report).
+    ///   - keptDays: when given, the only days recorded; events and files of other days are
+    ///     dropped as they come, so `report PATH…` holds two days however many the paths span.
+    init(undatedFileDay: @escaping () -> UTCDay, keeping keptDays: Set<UTCDay>? = nil) {
+        self.undatedFileDay = undatedFileDay
+        self.keptDays = keptDays
+    }
+
+    mutating func record(_ event: ObservedEvent) {
+        guard keeps(UTCDay(event.time)) else { return }
+        ledger.record(event)
+    }
 
     /// Counts a file read, once the engine has seen its events; `lateEventsSoFar` is the
     /// engine's running count of late events.
     mutating func fileRead(_ report: FileReport, lateEventsSoFar: Int) {
         let lateEvents = lateEventsSoFar - lateEventsCounted
         lateEventsCounted = lateEventsSoFar
-        let day = Self.day(ofFile: report.path) ?? UTCDay(EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
+        let day = Self.day(ofFile: report.path) ?? undatedFileDay()
+        guard keeps(day) else { return }
         var counts = inputs[day] ?? InputCounts()
         counts.files += 1
         counts.records += report.records
@@ -40,6 +55,8 @@ struct ActivityRecorder {
         inputs = [:]
         return parts
     }
+
+    private func keeps(_ day: UTCDay) -> Bool { keptDays?.contains(day) ?? true }
 
     /// The day a trail file belongs to: `/YYYY/MM/DD/` in its path, else the delivery time in
     /// its name.

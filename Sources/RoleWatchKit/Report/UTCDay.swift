@@ -1,3 +1,5 @@
+import Foundation
+
 /// One calendar day in UTC, the unit of the daily report: written `YYYY-MM-DD`, which is also
 /// how it is encoded (so a stored day reads the same in a database row and in JSON).
 public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -24,6 +26,9 @@ public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Midnight at the start of the day.
     public var start: EventTime { EventTime(milliseconds: daysSinceEpoch * Self.millisecondsPerDay) }
+
+    /// The day it is now, by the system clock.
+    public static var today: UTCDay { UTCDay(EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))) }
 
     public var previous: UTCDay { UTCDay(daysSinceEpoch: daysSinceEpoch - 1) }
 

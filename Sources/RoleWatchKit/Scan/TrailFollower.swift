@@ -30,7 +30,7 @@ public final class TrailFollower {
     private let watchList: WatchList
     private let reader = TrailFileReader()
     private var summary = ScanSummary()
-    private var activity = ActivityRecorder()
+    private var activity = ActivityRecorder(undatedFileDay: { .today })
     /// Files seen but not read yet, with the earliest time to try them.
     private var waiting: [String: ContinuousClock.Instant] = [:]
     /// Files among `waiting` that looked cut off: they wait for `settle` without holding up

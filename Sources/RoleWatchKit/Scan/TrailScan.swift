@@ -11,8 +11,10 @@ public struct ScanOptions: Sendable {
     public var showProgress: Bool
     /// Skip events no rule can use as soon as they are decoded (see `WatchList`).
     public var prefilter: Bool
-    /// Gather the daily report's activity (`TrailScan.recordedActivity`), for `report PATH…`.
-    public var recordActivity = false
+    /// Gather the daily report's activity of this day and the day before
+    /// (`TrailScan.recordedActivity`), for `report PATH…`; a file whose path names no day
+    /// counts under this one.
+    public var reportDay: UTCDay?
 
     public init(
         paths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount, maxRecordBytes: Int = 8 << 20,
@@ -60,7 +62,9 @@ public final class TrailScan {
         self.options = options
         self.output = .sink(sink)
         self.say = say
-        if options.recordActivity { activity = ActivityRecorder() }
+        if let day = options.reportDay {
+            activity = ActivityRecorder(undatedFileDay: { day }, keeping: [day, day.previous])
+        }
         self.engine = try DetectionEngine(
             rules: rules,
             context: DetectionContext(config: config, awsRanges: awsRanges, warn: { say("warning: \($0)") }))
@@ -75,7 +79,7 @@ public final class TrailScan {
         self.options = options
         self.output = .journal(journal, UncommittedWork())
         self.say = say
-        self.activity = ActivityRecorder()
+        self.activity = ActivityRecorder(undatedFileDay: { .today })
         self.engine = try journal.restoredEngine(rules: rules, config: config, awsRanges: awsRanges)
     }
 
@@ -199,7 +203,7 @@ public final class TrailScan {
     }
 
     /// What the scan gathered for the daily report, one `DayActivity` per day (with
-    /// `ScanOptions.recordActivity`; empty otherwise).
+    /// `ScanOptions.reportDay`; empty otherwise).
     public func recordedActivity() -> [DayActivity] {
         guard case .sink = output, var activity else { return [] }
         var days: [UTCDay: DayActivity] = [:]

@@ -69,4 +69,22 @@ import Testing
         }
         #expect(ledger.openDays.isEmpty)
     }
+
+    /// `report PATH…` keeps only the day and the day before, however many days the paths span.
+    @Test func aRecorderWithKeptDaysDropsTheOthers() {
+        let day = UTCDay("2025-11-20")!
+        var recorder = ActivityRecorder(undatedFileDay: { day }, keeping: [day, day.previous])
+        for event in F.observed([
+            assume(minute: F.at(10, dayOffset: -2)), assume(minute: F.at(10, dayOffset: -1)), assume(minute: F.at(10)),
+            assume(minute: F.at(10, dayOffset: 1)),
+        ]) {
+            recorder.record(event)
+        }
+        recorder.fileRead(FileReport(path: "x/2025/11/18/old.json.gz"), lateEventsSoFar: 0)
+        recorder.fileRead(FileReport(path: "x/undated.json.gz"), lateEventsSoFar: 0)
+        let parts = recorder.take()
+        #expect(Set(parts.map(\.day)) == [day.previous, day])
+        #expect(parts.map(\.calls.total).reduce(0, +) == 2)
+        #expect(parts.filter { $0.day == day }.map(\.input.files).reduce(0, +) == 1, "the undated file")
+    }
 }

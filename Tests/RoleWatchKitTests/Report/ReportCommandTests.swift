@@ -70,6 +70,35 @@ struct ReportCommandTests {
         #expect(result.stderr.contains("cannot write the report"))
     }
 
+    /// A path that cannot be read never reaches the day's activity; the scan counts it, and
+    /// the report exits as scan would.
+    @Test func aPathThatCannotBeReadIsDamagedInput() throws {
+        let result = try CommandTests.run([
+            "report", "/nonexistent", "--config", "Samples/rolewatch.yaml", "--date", "2025-01-01",
+        ])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot read /nonexistent"))
+        #expect(!result.stderr.contains("was tail or scan --state running?"), "paths were given, not the state")
+    }
+
+    /// A cut-off file whose path names no day counts under the reported day, not today.
+    @Test func aTruncatedFileIsDamagedInputOfTheReportedDay() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let sample = try Data(
+            contentsOf: SourceTree.root.appendingPathComponent(
+                "Samples/AWSLogs/o-acme12345/777788889999/CloudTrail/us-east-1/2025/11/21/"
+                    + "777788889999_CloudTrail_us-east-1_20251121T0000Z_F4LWWQNQ3GKGYWJU.json.gz"))
+        try directory.write("cut.json.gz", Array(sample.prefix(sample.count / 2)))
+        let result = try CommandTests.run([
+            "report", directory.path, "--config", "Samples/rolewatch.yaml", "--date", "2025-01-01", "--format", "json",
+        ])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("cut.json.gz"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((object["input"] as? [String: Any])?["damagedFiles"] as? Int == 1)
+    }
+
     @Test func theReportIsPostedToAWebhook() throws {
         let server = try WebhookTestServer()
         defer { try? server.shutdown() }
