@@ -12,15 +12,16 @@ struct OutboxCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("State database holding the outbox.", valueName: "path"))
         var state: String = ".rolewatch/state.sqlite"
 
-        /// The outbox; `readingOnly` for a listing, which may run beside tail.
-        func outbox(readingOnly: Bool = false) throws -> (StateStore, Outbox) {
+        /// The store holding the outbox; `readingOnly` for a listing, which may run beside tail.
+        /// A writable store locks the state only while it lives, and `store.outbox` does not keep
+        /// it alive: a writer holds it (`withExtendedLifetime`) until its last write.
+        func store(readingOnly: Bool = false) throws -> StateStore {
             guard FileManager.default.fileExists(atPath: state) else {
                 Diagnostics.say("error: \(state): no state database here (give --state)")
                 throw ExitStatus.usage.code
             }
             do {
-                let store = readingOnly ? try StateStore(readingOnly: state) : try StateStore(path: state)
-                return (store, store.outbox)
+                return readingOnly ? try StateStore(readingOnly: state) : try StateStore(path: state)
             } catch {
                 Diagnostics.say("error: \(error)")
                 if !readingOnly, error.problem.hasPrefix("the state is locked") {
@@ -38,7 +39,7 @@ struct OutboxCommand: ParsableCommand {
         @Flag(help: "Include delivered ones.") var all = false
 
         func run() throws {
-            let (_, outbox) = try state.outbox(readingOnly: true)
+            let outbox = try state.store(readingOnly: true).outbox
             let items = try outbox.list().filter { all || $0.state != .delivered }
             print("seq\tstate\tattempts\tnext attempt\talert\tendpoint\tlast error")
             for item in items {
@@ -61,8 +62,10 @@ struct OutboxCommand: ParsableCommand {
         var seqs: [Int64] = []
 
         func run() throws {
-            let (_, outbox) = try state.outbox()
-            let count = seqs.isEmpty ? try outbox.retryAllFailed() : try outbox.retryFailed(seqs)
+            let store = try state.store()
+            let count = try withExtendedLifetime(store) {
+                seqs.isEmpty ? try store.outbox.retryAllFailed() : try store.outbox.retryFailed(seqs)
+            }
             Diagnostics.say("\(count) deliveries are pending again")
         }
     }
@@ -81,11 +84,14 @@ struct OutboxCommand: ParsableCommand {
         }
 
         func run() throws {
-            let (_, outbox) = try state.outbox()
-            var removed = 0
-            if failed { removed += try outbox.purgeFailed() }
-            if let days = deliveredOlderThan {
-                removed += try outbox.purgeDelivered(before: Date().addingTimeInterval(-Double(days) * 86_400))
+            let store = try state.store()
+            let removed = try withExtendedLifetime(store) {
+                var removed = 0
+                if failed { removed += try store.outbox.purgeFailed() }
+                if let days = deliveredOlderThan {
+                    removed += try store.outbox.purgeDelivered(before: Date().addingTimeInterval(-Double(days) * 86_400))
+                }
+                return removed
             }
             Diagnostics.say("purged \(removed) deliveries")
         }
