@@ -71,15 +71,21 @@ struct OutboxCommand: ParsableCommand {
     }
 
     struct Purge: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete failed deliveries, or delivered ones older than N days.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete failed deliveries, delivered ones older than N days, or all of one endpoint.")
         @OptionGroup var state: StateOption
         @Flag(help: "Delete the failed deliveries (they are never sent).") var failed = false
         @Option(help: ArgumentHelp("Delete deliveries delivered more than this many days ago.", valueName: "days"))
         var deliveredOlderThan: Int?
+        @Option(
+            help: ArgumentHelp(
+                "Delete every delivery of this endpoint (its key in `outbox list`), pending ones too.",
+                valueName: "key"))
+        var endpoint: String?
 
         func validate() throws {
-            guard failed || deliveredOlderThan != nil else {
-                throw ValidationError("say what to purge: --failed and/or --delivered-older-than DAYS")
+            guard failed || deliveredOlderThan != nil || endpoint != nil else {
+                throw ValidationError("say what to purge: --failed, --delivered-older-than DAYS and/or --endpoint KEY")
             }
         }
 
@@ -89,8 +95,10 @@ struct OutboxCommand: ParsableCommand {
                 var removed = 0
                 if failed { removed += try store.outbox.purgeFailed() }
                 if let days = deliveredOlderThan {
-                    removed += try store.outbox.purgeDelivered(before: Date().addingTimeInterval(-Double(days) * 86_400))
+                    let cutoff = Date().addingTimeInterval(-Double(days) * 86_400)
+                    removed += try store.outbox.purgeDelivered(before: cutoff)
                 }
+                if let endpoint { removed += try store.outbox.purge(endpoint: endpoint) }
                 return removed
             }
             Diagnostics.say("purged \(removed) deliveries")

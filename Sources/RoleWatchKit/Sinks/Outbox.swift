@@ -149,9 +149,18 @@ public struct Outbox: Sendable {
         }
     }
 
-    public func count(state: OutboxItem.State) throws -> Int {
+    /// Items in `state`; of these endpoints only when given (those a run is configured to send
+    /// to: a pending item of another endpoint goes out with no run).
+    public func count(state: OutboxItem.State, endpoints: [String]? = nil) throws -> Int {
         try database.read { db in
-            try Int.fetchOne(
+            if let endpoints {
+                return try SQLRequest<Int>(
+                    literal: """
+                        SELECT count(*) FROM webhook_outbox WHERE state = \(state.rawValue) AND endpoint IN \(endpoints)
+                        """
+                ).fetchOne(db) ?? 0
+            }
+            return try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM webhook_outbox WHERE state = ?", arguments: [state.rawValue])
                 ?? 0
         }
@@ -193,6 +202,16 @@ public struct Outbox: Sendable {
             try db.execute(
                 sql: "DELETE FROM webhook_outbox WHERE state = 'delivered' AND delivered_at < ?",
                 arguments: [time.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    /// Deletes every item of an endpoint, whatever its state: for an endpoint no longer
+    /// configured, whose pending items no run would send. Returns how many.
+    @discardableResult
+    public func purge(endpoint: String) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM webhook_outbox WHERE endpoint = ?", arguments: [endpoint])
             return db.changesCount
         }
     }

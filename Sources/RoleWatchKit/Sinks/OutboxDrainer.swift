@@ -18,7 +18,8 @@ public final class OutboxDrainer: @unchecked Sendable {
         public var rescheduled: Int
         /// Items given up on (permanent failure).
         public var failed: Int
-        /// Items still pending in the outbox when the drain ended (`drain(until:)` only).
+        /// Items still pending for these endpoints when the drain ended (`drain(until:)` only);
+        /// those of endpoints no longer configured are not counted, as no run sends them.
         public var pending: Int
 
         public init(delivered: Int = 0, rescheduled: Int = 0, failed: Int = 0, pending: Int = 0) {
@@ -96,7 +97,7 @@ public final class OutboxDrainer: @unchecked Sendable {
             }
             wait(until: next, unlessWokenAfter: generation, endsOnStop: false)
         }
-        report.pending = try outbox.count(state: .pending)
+        report.pending = try outbox.count(state: .pending, endpoints: keys)
         return report
     }
 

@@ -37,6 +37,17 @@ import Testing
         }
     }
 
+    /// Deliveries owed to an endpoint no longer configured are not "still pending": no run sends them.
+    @Test func pendingCountsOnlyTheConfiguredEndpoints() throws {
+        try withDrainer(script: []) { _, outbox, drainer, _ in
+            let gone = try WebhookEndpoint(url: "https://gone.example.com/hook")
+            try outbox.enqueue(alerts: WebhookFixtures.outboxAlerts(1...2), to: [gone])
+            let report = try drainer.drain(until: Date() + 5)
+            #expect(report == OutboxDrainer.Report(delivered: 1, rescheduled: 0, failed: 0, pending: 0))
+            #expect(try outbox.count(state: .pending) == 2)
+        }
+    }
+
     @Test func serverErrorsAreRetriedWithBackoffUntilDelivered() throws {
         try withDrainer(script: [.status(500), .status(500)]) { server, outbox, drainer, messages in
             let report = try drainer.drain(until: Date() + 10)

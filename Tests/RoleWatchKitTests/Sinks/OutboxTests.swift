@@ -90,6 +90,20 @@ import Testing
         #expect(try outbox.list(state: .delivered).first?.deliveredAt == now + 100)
     }
 
+    @Test func countAndPurgeCanBeLimitedToEndpoints() throws {
+        let outbox = try WebhookFixtures.outbox()
+        try outbox.enqueue(alerts: WebhookFixtures.outboxAlerts(1...3), to: [a], now: now)
+        try outbox.enqueue(alerts: WebhookFixtures.outboxAlerts(1...2), to: [b], now: now)
+        try outbox.markFailed([try #require(try outbox.list().first?.seq)], error: "HTTP 404")
+        #expect(try outbox.count(state: .pending) == 4)
+        #expect(try outbox.count(state: .pending, endpoints: [b.key]) == 2)
+        #expect(try outbox.count(state: .pending, endpoints: [a.key, b.key]) == 4)
+        #expect(try outbox.count(state: .pending, endpoints: []) == 0)
+        #expect(try outbox.purge(endpoint: a.key) == 3, "pending and failed alike")
+        #expect(try outbox.list().allSatisfy { $0.endpoint == b.key })
+        #expect(try outbox.list().count == 2)
+    }
+
     @Test func anItemIsMarkedOnlyFromPending() throws {
         let outbox = try WebhookFixtures.outbox()
         try outbox.enqueue(alerts: WebhookFixtures.outboxAlerts(1...1), to: [a], now: now)

@@ -104,4 +104,25 @@ struct WebhookProcessTests {
         #expect(try CommandTests.run(["outbox", "purge"] + state).status == 2)
         #expect(try CommandTests.run(["outbox", "purge", "--failed"] + state).stderr.contains("purged 0"))
     }
+
+    /// Deliveries of a webhook no longer configured stay pending; `outbox purge --endpoint`
+    /// removes them by the key `outbox list` shows.
+    @Test func anEndpointsDeliveriesArePurgedByItsKey() throws {
+        let server = try WebhookTestServer(fallback: .status(503))
+        defer { try? server.shutdown() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = ["--state", directory.path + "/state.sqlite"]
+        let scan = CommandTests.sampleScan + state + ["--webhook", server.url(), "--webhook-wait", "1"]
+        #expect(try CommandTests.run(scan).status == 0)
+        let pending = try CommandTests.run(["outbox", "list"] + state)
+        #expect(pending.stderr.contains("15 pending"))
+        let row = try #require(pending.stdout.split(separator: "\n").dropFirst().first)
+        let key = String(row.split(separator: "\t", omittingEmptySubsequences: false)[5])
+        #expect(key.hasPrefix("http://127.0.0.1:"))
+        let purged = try CommandTests.run(["outbox", "purge", "--endpoint", key] + state)
+        #expect(purged.status == 0)
+        #expect(purged.stderr.contains("purged 15 deliveries"))
+        #expect(try CommandTests.run(["outbox", "list"] + state).stderr.contains("0 pending, 0 failed, 0 delivered"))
+    }
 }
