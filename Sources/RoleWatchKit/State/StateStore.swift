@@ -267,11 +267,16 @@ public final class StateStore {
     }
 
     /// The alerts whose time falls on `day`, in their final form where their fold window has closed.
+    ///
+    /// Bounded by the day's `YYYY-MM-DD` and the next day's, not by midnight in full: a stored
+    /// time has milliseconds only when they are not zero, and `.` sorts before `Z`, so
+    /// `…T00:00:00.500Z` would compare below `…T00:00:00Z` and fall in the day before.
     public func alerts(on day: UTCDay) throws -> [Alert] {
-        try read { db in
+        let next = UTCDay(daysSinceEpoch: day.daysSinceEpoch + 1)
+        return try read { db in
             try String.fetchAll(
                 db, sql: "SELECT coalesce(final_json, json) FROM alert WHERE time >= ? AND time < ? ORDER BY seq",
-                arguments: [ISO8601.format(day.start), ISO8601.format(day.start + .seconds(86_400))]
+                arguments: [day.description, next.description]
             ).compactMap(Alert.init(json:))
         }
     }

@@ -6,10 +6,12 @@ import Testing
 /// The state database and the journal over it: each alert reaches the output once, whatever
 /// instant a run was killed at.
 struct StateJournalTests {
-    static func alert(_ n: Int) -> Alert {
+    static func alert(_ n: Int) -> Alert { alert(n, at: EventTime(seconds: 1_763_600_000 + Int64(n))) }
+
+    static func alert(_ n: Int, at time: EventTime) -> Alert {
         Alert(
             id: StableHash.of("alert", String(n)).hex, rule: "non-aws-ip", severity: .high, title: "t",
-            time: EventTime(seconds: 1_763_600_000 + Int64(n)), firstSeen: EventTime(seconds: 1_763_600_000),
+            time: time, firstSeen: EventTime(seconds: 1_763_600_000),
             lastSeen: EventTime(seconds: 1_763_600_000), count: 1, principal: "p", role: nil, sessionName: nil,
             accessKeyId: nil, sourceIPs: [], accounts: [], eventIDs: [], evidence: [], reasons: ["r"],
             remediation: "")
@@ -74,6 +76,21 @@ struct StateJournalTests {
         let folder = try FileManager.default.attributesOfItem(atPath: directory.path + "/new")[.posixPermissions] as? Int
         #expect(file == 0o600)
         #expect(folder == 0o700)
+    }
+
+    /// A day's alerts are those from its first millisecond to its last, whether or not the
+    /// stored time has milliseconds (`…T00:00:00.500Z` is written with them, `…T00:00:00Z` not).
+    @Test func theAlertsOfADayIncludeItsFirstSecond() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try StateStore(path: directory.path + "/state.sqlite")
+        let day = try #require(UTCDay("2025-11-20"))
+        let times = [-1, 0, 500, 86_399_999, 86_400_000].map { day.start + .milliseconds($0) }
+        _ = try store.commit(
+            files: [], engine: Self.emptyEngine, alerts: times.enumerated().map { Self.alert($0.offset, at: $0.element) },
+            revisions: [])
+        #expect(try store.alerts(on: day).map(\.time) == Array(times[1...3]))
+        #expect(try store.alerts(on: day.previous).map(\.time) == [times[0]])
     }
 
     @Test func aSecondProcessOnTheSameStateIsRefused() throws {
