@@ -82,7 +82,8 @@ public struct WebhookSpec: Sendable {
             }
             spec.format = known
         }
-        spec.batchSize = try entry.int("batch", default: 1, in: 1...100)
+        // The format's own limit, so that a Slack batch over 50 is refused here, with its line.
+        spec.batchSize = try entry.int("batch", default: 1, in: WebhookEndpoint.allowedBatchSizes(spec.format))
         spec.timeout = try entry.duration("timeout", default: .seconds(10), in: .seconds(1)...(.seconds(300)))
         if var headers = try entry.mapping("headers") {
             for name in headers.keys {

@@ -35,6 +35,8 @@ struct WebhookSpecTests {
         ("  - url: https://h.example\n    format: teams\n", "site.yaml:5", "not one of plain, slack"),
         ("  - format: slack\n", "site.yaml:4", "url: required"),
         ("  - url: https://h.example\n    secret: {env: A, file: B}\n", "site.yaml:5", "exactly one of"),
+        ("  - url: https://h.example\n    format: slack\n    batch: 60\n", "site.yaml:6", "out of range 1-50"),
+        ("  - url: https://h.example\n    batch: 101\n", "site.yaml:5", "out of range 1-100"),
     ])
     func mistakesNameTheFileAndLine(yaml: String, place: String, problem: String) throws {
         let error = try #require(throws: ConfigError.self) { try Self.config(yaml) }
