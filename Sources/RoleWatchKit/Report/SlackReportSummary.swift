@@ -49,16 +49,5 @@ public struct SlackReportSummary {
     }
 
     /// Slack's three control characters, plus what `ReportText.visible` shows instead of hiding.
-    static func escape(_ text: String) -> String {
-        var result = ""
-        for character in ReportText.visible(text) {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
+    static func escape(_ text: String) -> String { WebhookSlackMessage.escape(ReportText.visible(text)) }
 }

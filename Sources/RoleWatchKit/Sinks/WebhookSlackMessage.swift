@@ -64,7 +64,8 @@ enum WebhookSlackMessage {
         return lines.joined(separator: "\n")
     }
 
-    private static func escape(_ text: String) -> String {
+    /// `&`, `<` and `>`, which Slack reads as markup; the daily report's summary uses it too.
+    static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;")
             .replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
