@@ -9,7 +9,7 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Reads the day from the state database that tail or scan --state keep (--state), or, with paths, scans them first (the day and the day before should both be in them). Writes Markdown, a self-contained HTML page with charts, or JSON.
 
-            Exit status as for scan: 0 done; 1 an alert of the day is at or above --fail-on; 2 usage, config or state error; 3 some of the day's input was damaged; 4 the report could not be written or posted.
+            Exit status as for scan: 0 done; 1 an alert of the day is at or above --fail-on; 2 usage, config or state error; 3 some of the day's input was damaged (with paths: any of them, as for scan); 4 the report could not be written or posted.
             """)
 
     @Argument(help: ArgumentHelp("Trail files or folders to scan instead of reading the state.", valueName: "path"))
