@@ -73,13 +73,16 @@ public final class TrailFollower {
 
     /// A file closed by its writer or renamed into place is due at once; one found by a walk
     /// or still being written, once it has been left alone for `quietPeriod`.
+    ///
+    /// An mtime ahead of the local clock (a file server whose clock runs ahead) counts as
+    /// "just changed", not as a wait of the difference: the file would hold up every file after it.
     private func consider(_ changes: [FileChange]) {
         let now = ContinuousClock.now
         let wallNow = Date().timeIntervalSince1970
         for change in changes where TrailFiles.isTrailFileName(change.path) {
             var due = now
             if change.kind != .closedOrMovedIn, let file = FileFingerprint.modificationTime(of: change.path) {
-                let quietFor = Duration.milliseconds(Int64((wallNow - file) * 1000))
+                let quietFor = max(.zero, Duration.milliseconds(Int64((wallNow - file) * 1000)))
                 if quietFor < Self.quietPeriod { due = now + (Self.quietPeriod - quietFor) }
             }
             waiting[change.path] = min(waiting[change.path] ?? due, due)
@@ -128,7 +131,9 @@ public final class TrailFollower {
             path: path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter)
         var events: [ObservedEvent] = []
         let report = scan.run(watchList: watchList) { events += $0.events }
-        let changedAgo = Duration.nanoseconds(Int64(Date().timeIntervalSince1970 * 1e9) - identity.mtimeNanoseconds)
+        // At least zero: an mtime ahead of the local clock must not stretch the settle time.
+        let changedAgo = max(
+            .zero, Duration.nanoseconds(Int64(Date().timeIntervalSince1970 * 1e9) - identity.mtimeNanoseconds))
         if report.incomplete && changedAgo < options.settle {
             // Still being written, most likely: try again when it changes or settles.
             waiting[path] = ContinuousClock.now + (options.settle - changedAgo)

@@ -1,6 +1,8 @@
 import CZlib
 import Foundation
 
+@testable import RoleWatchKit
+
 /// A directory under the system temporary directory, for tests that need real files; `remove()` deletes it.
 struct TemporaryDirectory {
     let path: String
@@ -93,4 +95,36 @@ enum GzipFixture {
 
 extension String {
     var bytes: [UInt8] { Array(utf8) }
+}
+
+/// A pipe a test hands to `DirectoryWatcher.wakeWhenReadable(_:)` and writes to from another thread. Both ends
+/// close when the last reference goes, so a wake-up scheduled for later never writes to a reused descriptor.
+final class WakePipe: Sendable {
+    let readEnd: Int32
+    private let writeEnd: Int32
+
+    init() throws {
+        (readEnd, writeEnd) = try makeWakePipe()
+    }
+
+    deinit {
+        close(readEnd)
+        close(writeEnd)
+    }
+
+    func wake() {
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+    }
+
+    /// Wakes after `seconds`; the pipe stays open until then.
+    func wake(after seconds: Double) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { self.wake() }
+    }
+
+    /// Reads what was written, so that a wait on the pipe blocks again.
+    func drain() {
+        var bytes = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        while withUnsafeMutableBytes(of: &bytes, { read(readEnd, $0.baseAddress, $0.count) }) > 0 {}
+    }
 }
