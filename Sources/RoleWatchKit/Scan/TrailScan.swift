@@ -44,6 +44,9 @@ public final class TrailScan {
     private var summary = ScanSummary()
     /// The daily report's activity: kept in the state (`--state`) or for `report PATH…`.
     private var activity: ActivityRecorder?
+    /// The identity of each file to read, taken before reading it (`--state`): taken after, it
+    /// could cover bytes added meanwhile, and the next scan would skip them as read.
+    private var identities: [String: ProcessedFile] = [:]
 
     private enum Output {
         case sink(any AlertSink)
@@ -91,8 +94,12 @@ public final class TrailScan {
         if case .journal(let journal, _) = output {
             let before = discovery.files.count
             discovery.files = try discovery.files.filter { file in
-                guard let seen = try journal.store.processedFile(path: file.path) else { return true }
-                return !seen.isSameFile(as: FileFingerprint.of(path: file.path))
+                let identity = FileFingerprint.of(path: file.path)
+                if let seen = try journal.store.processedFile(path: file.path), seen.isSameFile(as: identity) {
+                    return false
+                }
+                identities[file.path] = identity
+                return true
             }
             summary.alreadyRead = before - discovery.files.count
             if summary.alreadyRead > 0 { say("note: skipped \(summary.alreadyRead) files read before (state \(journal.store.path))") }
@@ -195,7 +202,7 @@ public final class TrailScan {
         case .sink:
             for alert in engine.advance().alerts { try emit(alert) }
         case .journal(let journal, let work):
-            work.add(report, identity: FileFingerprint.of(path: report.path), alerts: engine.advance())
+            work.add(report, identity: identities.removeValue(forKey: report.path), alerts: engine.advance())
             if ContinuousClock.now - work.committed >= Self.commitInterval {
                 summary.count(try work.commit(to: journal, engine: engine, activity: activity?.take() ?? []))
             }
