@@ -243,7 +243,10 @@ public final class DirectoryWatcher {
         for problem in problems where !reportedProblems.contains(problem) { say("warning: \(problem)") }
         reportedProblems = Set(problems)
         rescanRequested = false
-        nextWalk = clock.now.advanced(by: inotify == nil ? pollInterval : rescanInterval)
+        var interval = inotify == nil ? pollInterval : rescanInterval
+        // Nothing watches a missing root: look for its return as often as polling would, not once a rescan interval.
+        if walk.rootMissing { interval = min(interval, pollInterval) }
+        nextWalk = clock.now.advanced(by: interval)
         return changed
     }
 

@@ -300,6 +300,27 @@ import Testing
             #expect(Set(seen.map(\.path)) == [second])
         }
 
+        /// A root that returns is found at the next poll interval (`fallbackPollInterval` under inotify), not after
+        /// the long rescan interval: nothing watches it while it is gone.
+        @Test func rootThatReturnsIsFoundWithoutWaitingForTheRescan() throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let said = SaidLines()
+            let watcher = try DirectoryWatcher(
+                root: directory.path, mode: .inotify, rescanInterval: .seconds(3600), say: said.append)
+            _ = watcher.initialScan()
+
+            try FileManager.default.removeItem(atPath: directory.path)
+            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+            while !said.lines.contains(where: { $0.contains("does not exist") }), ContinuousClock.now < deadline {
+                #expect(watcher.next(timeout: .milliseconds(100)) == [])
+            }
+
+            let file = try directory.write("back.json", Array("{}".utf8))
+            let seen = collect(watcher, seconds: 40) { $0.contains { $0.path == file } }
+            #expect(Set(seen.map(\.path)) == [file])
+        }
+
         /// One `inotify_event` as the kernel writes it: the name NUL-padded to a multiple of 16 bytes.
         private func inotifyRecord(descriptor: Int32, mask: Int32, name: String) -> [UInt8] {
             let paddedLength = name.isEmpty ? 0 : (name.utf8.count / 16 + 1) * 16
@@ -313,10 +334,12 @@ import Testing
         }
     #endif
 
-    /// Reports from `watcher` until `done` holds for all of them together, or 10 seconds pass (then the test's
+    /// Reports from `watcher` until `done` holds for all of them together, or `seconds` pass (then the test's
     /// expectations fail and show what was seen).
-    private func collect(_ watcher: DirectoryWatcher, until done: ([FileChange]) -> Bool) -> [FileChange] {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+    private func collect(
+        _ watcher: DirectoryWatcher, seconds: Int64 = 10, until done: ([FileChange]) -> Bool
+    ) -> [FileChange] {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(seconds))
         var seen: [FileChange] = []
         while !done(seen), ContinuousClock.now < deadline {
             seen += watcher.next(timeout: .milliseconds(100))
