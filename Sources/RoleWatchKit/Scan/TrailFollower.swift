@@ -122,7 +122,19 @@ public final class TrailFollower {
     }
 
     private func read(_ path: String) throws {
-        guard let identity = FileFingerprint.of(path: path) else { return }  // gone, or not readable yet
+        let identity: ProcessedFile
+        do {
+            identity = try FileFingerprint.of(path: path)
+        } catch {
+            // Gone (deleted or renamed since it was reported): nothing to read, nothing to say.
+            guard error.code != ENOENT else { return }
+            // Nothing reports a change of permissions, so say how to have it read.
+            say(
+                "error: cannot read \(path): \(systemErrorText(error.code)); "
+                    + "fix its permissions, then touch it or restart tail to have it read")
+            summary.damagedFiles += 1
+            return
+        }
         if let seen = try journal.store.processedFile(path: path) {
             if seen.isSameFile(as: identity) { return }
             say("note: \(path): changed since it was read; reading it again")

@@ -94,7 +94,8 @@ public final class TrailScan {
         if case .journal(let journal, _) = output {
             let before = discovery.files.count
             discovery.files = try discovery.files.filter { file in
-                let identity = FileFingerprint.of(path: file.path)
+                // One that cannot be read is reported when read, and not stored.
+                let identity = try? FileFingerprint.of(path: file.path)
                 if let seen = try journal.store.processedFile(path: file.path), seen.isSameFile(as: identity) {
                     return false
                 }

@@ -16,20 +16,25 @@ public enum FileFingerprint {
         return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     }
 
-    /// The file's identity now, or nil if it cannot be read (it is then reported when read).
-    public static func of(path: String) -> ProcessedFile? {
+    /// Why a file's identity could not be had: the `errno` of the call that failed (`ENOENT`: the file is gone).
+    public struct Failure: Error, Sendable {
+        public var code: Int32
+    }
+
+    /// The file's identity now.
+    public static func of(path: String) throws(Failure) -> ProcessedFile {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
+        guard descriptor >= 0 else { throw Failure(code: errno) }
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return nil }
+        guard fstat(descriptor, &info) == 0 else { throw Failure(code: errno) }
         let size = Int(info.st_size)
         var hash = StableHash()
         hash.add(String(size))
         var buffer = [UInt8](repeating: 0, count: blockSize)
         for offset in size > blockSize ? [0, size - blockSize] : [0] {
             let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, blockSize, off_t(offset)) }
-            guard count >= 0 else { return nil }
+            guard count >= 0 else { throw Failure(code: errno) }
             for byte in buffer[0..<count] { hash.add(byte) }
         }
         let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)

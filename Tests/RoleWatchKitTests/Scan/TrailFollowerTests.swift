@@ -52,4 +52,24 @@ struct TrailFollowerTests {
         #expect(run.read == [ahead, after], "\(run.messages.all)")
         #expect(run.summary.files == 2 && run.summary.damagedFiles == 0)
     }
+
+    /// A file tail may not open is reported (once, with what to do) and counted as damaged, and the files after it
+    /// are read. Root opens any file whatever its mode, so there the test cannot make one.
+    @Test(.enabled(if: getuid() != 0, "running as root, which can read a file of mode 000"))
+    func aFileThatCannotBeOpenedIsReportedAndTheOthersRead() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let locked = try directory.write(Self.deliveryName("20251120T0000Z"), try Self.trailFile(minute: 0))
+        let after = try directory.write(Self.deliveryName("20251120T0005Z"), try Self.trailFile(minute: 5))
+        try #require(chmod(locked, 0) == 0)
+
+        let run = try Self.follow(directory, until: [after])
+        #expect(run.read == [after], "\(run.messages.all)")
+        #expect(
+            run.messages.about(locked) == [
+                "error: cannot read \(locked): permission denied; "
+                    + "fix its permissions, then touch it or restart tail to have it read"
+            ])
+        #expect(run.summary.files == 1 && run.summary.damagedFiles == 1)
+    }
 }
