@@ -34,7 +34,6 @@ public enum SplitProblem: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Whether records were, or may have been, left undelivered because of this problem.
     /// The stream stopped inside a record or the `Records` array: cut off, or still being written.
     public var isAtEnd: Bool {
         switch self {
@@ -43,6 +42,7 @@ public enum SplitProblem: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether records were, or may have been, left undelivered because of this problem.
     public var recordsLost: Bool {
         switch self {
         case .unbalancedWrapper: return false

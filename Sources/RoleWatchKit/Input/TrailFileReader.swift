@@ -26,14 +26,14 @@ public final class TrailFileReader {
     /// start a following gzip member must fit in the input buffer together) to 1 GiB.
     public let chunkSize: Int
 
-    /// - Parameter chunkSize: the 256 KiB default keeps system calls and zlib calls rare while two buffers
-    ///   of it stay in the CPU's cache.
     private let input: UnsafeMutableRawBufferPointer
     private let output: UnsafeMutableRawBufferPointer
     /// zlib keeps the stream's address in its state, so the stream lives on the heap.
     private let stream: UnsafeMutablePointer<z_stream>
     private var streamInitialised = false
 
+    /// - Parameter chunkSize: the 256 KiB default keeps system calls and zlib calls rare while two buffers
+    ///   of it stay in the CPU's cache.
     public init(chunkSize: Int = 1 << 18) {
         precondition((2...(1 << 30)).contains(chunkSize), "chunkSize must be 2 bytes to 1 GiB")
         self.chunkSize = chunkSize
