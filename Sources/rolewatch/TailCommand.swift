@@ -65,8 +65,8 @@ struct TailCommand: ParsableCommand {
         }
         let (config, rules) = try site.load()
         let awsRanges = try site.awsRanges(for: config)
-        let mode: DirectoryWatcher.Mode =
-            poll || pollInterval != nil ? .polling(interval: .milliseconds(Int64((pollInterval ?? 10) * 1000))) : .automatic
+        let pollEvery = pollInterval.map { Duration.seconds($0) } ?? DirectoryWatcher.fallbackPollInterval
+        let mode: DirectoryWatcher.Mode = poll || pollInterval != nil ? .polling(interval: pollEvery) : .automatic
         let journal = try openJournal(
             state: state, output: output, webhooks: try webhook.endpoints(config: config),
             webhookWait: webhook.waitDuration)
@@ -77,7 +77,7 @@ struct TailCommand: ParsableCommand {
             follower = try TrailFollower(
                 config: config, rules: rules, awsRanges: awsRanges,
                 options: TailOptions(
-                    settle: .milliseconds(Int64(settle * 1000)), maxRecordBytes: reading.maxRecordBytes,
+                    settle: .seconds(settle), maxRecordBytes: reading.maxRecordBytes,
                     prefilter: !reading.noPrefilter),
                 journal: journal, say: { Diagnostics.say($0) })
             watcher = try DirectoryWatcher(root: directory, mode: mode, say: { Diagnostics.say($0) })
