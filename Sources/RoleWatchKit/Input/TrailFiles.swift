@@ -214,9 +214,7 @@ private struct Walk {
             problems.append(.unreadable(path: path, offset: nil, reason: systemErrorText()))
             return
         }
-        let name = path.split(separator: "/").last ?? ""
-        files.append(
-            TrailFile(path: path, size: Int(info.st_size), deliveryTime: TrailFiles.deliveryTime(inName: name)))
+        files.append(TrailFiles.entry(path, size: Int(info.st_size)))
     }
 
     /// Records `path` as reached; false (and a skip) if its file or directory was reached before.

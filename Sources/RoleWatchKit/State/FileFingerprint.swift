@@ -13,7 +13,7 @@ public enum FileFingerprint {
     public static func modificationTime(of path: String) -> Double? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        return Double(FileSignature(info).modified) / 1e9
     }
 
     /// Why a file's identity could not be had: the `errno` of the call that failed (`ENOENT`: the file is gone).
@@ -37,7 +37,7 @@ public enum FileFingerprint {
             guard count >= 0 else { throw Failure(code: errno) }
             for byte in buffer[0..<count] { hash.add(byte) }
         }
-        let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        return ProcessedFile(path: path, size: size, mtimeNanoseconds: mtime, fingerprint: hash.hex)
+        return ProcessedFile(
+            path: path, size: size, mtimeNanoseconds: FileSignature(info).modified, fingerprint: hash.hex)
     }
 }
