@@ -184,13 +184,11 @@ public final class DirectoryWatcher {
     /// `.inotify` or `.polling`: how changes are noticed now.
     public var activeMode: Mode { inotify == nil ? .polling(interval: pollInterval) : .inotify }
 
-    /// Every trail file the watcher knows of, sorted by path, each as `.found`: what the walk in `init` saw.
-    /// Call it once, before `next(timeout:)`; files that land after `init` are reported by `next(timeout:)`.
-    ///
-    /// Sorted with `String.<`, several times faster than comparing UTF-8 bytes generically (most of the cost of a
-    /// scan of a large archive), and the same order for every name in normalisation form C.
+    /// Every trail file the watcher knows of, each as `.found`, in no particular order (the caller puts them in
+    /// reading order): what the walk in `init` saw. Call it once, before `next(timeout:)`; files that land after
+    /// `init` are reported by `next(timeout:)`.
     public func initialScan() -> [FileChange] {
-        snapshot.paths.sorted().map { FileChange(path: $0, kind: .found) }
+        snapshot.paths.map { FileChange(path: $0, kind: .found) }
     }
 
     /// Blocks until files change, `timeout` passes or the watcher is woken (through `waker` or a descriptor given to

@@ -79,7 +79,7 @@ public final class TrailFollower {
     private func consider(_ changes: [FileChange]) {
         let now = ContinuousClock.now
         let wallNow = Date().timeIntervalSince1970
-        for change in changes where TrailFiles.isTrailFileName(change.path) {
+        for change in changes {
             var due = now
             if change.kind != .closedOrMovedIn, let file = FileFingerprint.modificationTime(of: change.path) {
                 let quietFor = max(.zero, Duration.milliseconds(Int64((wallNow - file) * 1000)))
