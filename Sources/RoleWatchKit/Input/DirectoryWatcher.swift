@@ -47,7 +47,7 @@ public enum WatchError: Error, Sendable, Equatable, CustomStringConvertible {
     case notADirectory(path: String)
     /// inotify was asked for (`DirectoryWatcher.Mode.inotify`) and cannot watch the whole tree.
     case inotifyUnavailable(reason: String)
-    /// The pipe used to interrupt a wait could not be made, nearly always for lack of file descriptors.
+    /// The pipe `ShutdownSignal` wakes waits through could not be made, nearly always for lack of file descriptors.
     case noWakePipe(reason: String)
 
     public var description: String {
@@ -77,7 +77,7 @@ public enum WatchError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Deletions are not reported. A file can be reported more than once (once per write burst, and again when a walk
 /// finds it different from the last report), so a report means "look at this file (again)", not "a new file".
 ///
-/// Use from one thread; `waker` may be used from any thread.
+/// Use from one thread; to wake a blocked `next(timeout:)` from elsewhere, see `wakeWhenReadable(_:)`.
 public final class DirectoryWatcher {
     public enum Mode: Sendable, Equatable {
         /// inotify on Linux; when it fails there, at the start or later, polling every
@@ -94,9 +94,6 @@ public final class DirectoryWatcher {
     /// for a tail to keep up with CloudTrail's deliveries (every few minutes per account and region), rarely enough
     /// for a walk of a large archive to stay a small load.
     public static let fallbackPollInterval: Duration = .seconds(10)
-
-    /// Wakes a blocked `next(timeout:)` from any thread; stays usable (and harmless) after the watcher is gone.
-    public let waker: Waker
 
     /// The root as given, without trailing slashes; reported paths start with it.
     public let root: String
@@ -146,7 +143,6 @@ public final class DirectoryWatcher {
         self.root = root
         self.rescanInterval = rescanInterval
         self.say = say
-        self.waker = try Waker()
         self.nextWalk = clock.now
         switch mode {
         case .polling(let interval):
@@ -191,9 +187,9 @@ public final class DirectoryWatcher {
         snapshot.paths.map { FileChange(path: $0, kind: .found) }
     }
 
-    /// Blocks until files change, `timeout` passes or the watcher is woken (through `waker` or a descriptor given to
-    /// `wakeWhenReadable(_:)`), and returns the changes, one per path, sorted by path: empty after a timeout, and
-    /// possibly after a wake-up.
+    /// Blocks until files change, `timeout` passes or the watcher is woken (a descriptor given to
+    /// `wakeWhenReadable(_:)` is readable), and returns the changes, one per path, sorted by path: empty after a
+    /// timeout, and possibly after a wake-up.
     ///
     /// Once an inotify event arrives, it waits a little longer (`burstLimit` at most) for the rest of the burst.
     /// A walk of the tree that falls due (polling, or the safety rescan under inotify) happens inside this call.
@@ -286,15 +282,12 @@ public final class DirectoryWatcher {
 
     /// Waits with `poll(2)` for a wake-up or an inotify event, at most until `instant`.
     private func waitForInput(until instant: ContinuousClock.Instant) -> (woken: Bool, inotifyReadable: Bool) {
-        var descriptors = ([waker.readEnd] + extraWakeDescriptors).map {
-            pollfd(fd: $0, events: Int16(POLLIN), revents: 0)
-        }
+        var descriptors = extraWakeDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         if let inotify { descriptors.append(pollfd(fd: inotify.descriptor, events: Int16(POLLIN), revents: 0)) }
         let ready = poll(&descriptors, nfds_t(descriptors.count), pollTimeout(clock.now.duration(to: instant)))
         // 0 is a timeout; -1 with EINTR a signal, whose handler wrote to a wake descriptor if it wants to wake us.
         guard ready > 0 else { return (false, false) }
-        if descriptors[0].revents != 0 { waker.drain() }
-        let wakeCount = 1 + extraWakeDescriptors.count
+        let wakeCount = extraWakeDescriptors.count
         return (
             descriptors[..<wakeCount].contains { $0.revents != 0 },
             descriptors[wakeCount...].contains { $0.revents != 0 }
@@ -531,37 +524,6 @@ private struct ChangeBatch {
         return kinds.sorted { $0.key < $1.key }.map {
             FileChange(path: $0.key, kind: $0.value)
         }
-    }
-}
-
-/// Makes a blocked `DirectoryWatcher.next(timeout:)` return, from any thread.
-///
-/// The pipe lives as long as the waker does, not just as long as the watcher, so a waker kept by another thread
-/// never writes to a descriptor number that was closed and reused.
-public final class Waker: Sendable {
-    let readEnd: Int32
-    private let writeEnd: Int32
-
-    init() throws(WatchError) {
-        (readEnd, writeEnd) = try makeWakePipe()
-    }
-
-    deinit {
-        close(readEnd)
-        close(writeEnd)
-    }
-
-    /// Writes one byte to the pipe and nothing else, so it may be called while the watcher is waiting. A full pipe
-    /// (the write fails) already holds a pending wake-up.
-    public func wake() {
-        var byte: UInt8 = 1
-        _ = write(writeEnd, &byte, 1)
-    }
-
-    /// Empties the pipe, so that the next wait blocks until the next `wake()`.
-    func drain() {
-        var bytes = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        while withUnsafeMutableBytes(of: &bytes, { read(readEnd, $0.baseAddress, $0.count) }) > 0 {}
     }
 }
 

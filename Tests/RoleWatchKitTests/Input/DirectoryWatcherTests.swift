@@ -61,16 +61,15 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let watcher = try DirectoryWatcher(root: directory.path, mode: mode)
-        let waker = watcher.waker
-        Thread.detachNewThread {
-            Thread.sleep(forTimeInterval: 0.1)
-            waker.wake()
-        }
+        let pipe = try WakePipe()
+        watcher.wakeWhenReadable(pipe.readEnd)
+        pipe.wake(after: 0.1)
 
         let started = ContinuousClock.now
         #expect(watcher.next(timeout: .seconds(120)) == [])
         #expect(started.duration(to: .now) < .seconds(60))
-        // The wake-up was used up: the next wait lasts until its timeout again.
+        // The watcher never reads the descriptor; once its owner has, the next wait lasts until its timeout again.
+        pipe.drain()
         #expect(watcher.next(timeout: .milliseconds(50)) == [])
     }
 
