@@ -23,8 +23,8 @@ struct TrailFollowerTests {
     ) throws -> (summary: ScanSummary, read: [String], messages: Messages) {
         let messages = Messages()
         let journal = try StateJournal(
-            store: try StateStore(path: directory.path + "/state.sqlite"), outputPath: directory.path + "/alerts.ndjson",
-            say: { messages.say($0) })
+            store: try StateStore(path: directory.path + "/state.sqlite"),
+            outputPath: directory.path + "/alerts.ndjson", say: { messages.say($0) })
         let follower = try TrailFollower(
             config: ExampleSite.config, rules: try RuleSet.builtIn(), awsRanges: ExampleSite.awsRanges,
             options: TailOptions(settle: .seconds(1)), journal: journal, say: { messages.say($0) })
