@@ -50,6 +50,12 @@ public enum ShutdownSignal {
     /// Whether a SIGINT or SIGTERM has arrived since `install()`.
     public static var requested: Bool { signalState.pointee.firstSignal != 0 }
 
+    /// The first signal that arrived (`SIGINT` or `SIGTERM`), or nil.
+    public static var received: Int32? {
+        let signal = signalState.pointee.firstSignal
+        return signal == 0 ? nil : signal
+    }
+
     /// Readable from the first signal on, and never read by anyone, so it stays readable: a loop that polls it
     /// cannot miss a signal that arrived just before it started waiting. Must stay open: nil before `install()`.
     public static var descriptor: Int32? {

@@ -18,6 +18,7 @@ import Testing
         try ShutdownSignal.install()
         let descriptor = try #require(ShutdownSignal.descriptor)
         #expect(!ShutdownSignal.requested)
+        #expect(ShutdownSignal.received == nil)
 
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -35,6 +36,7 @@ import Testing
             #expect(started.duration(to: .now) < .seconds(20))
         }
         #expect(ShutdownSignal.requested)
+        #expect(ShutdownSignal.received == SIGTERM)
         var readable = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         #expect(poll(&readable, 1, 0) == 1)
     }
