@@ -34,7 +34,8 @@ public struct RecordSplitter: Sendable {
         case betweenRecords
         /// Inside the record starting at `recordStart`.
         case record
-        /// Inside a wrapper's `Records` array, between elements: whitespace and `,` until `{` or `]`.
+        /// Inside a wrapper's `Records` array, between elements: whitespace, and exactly one `,` between
+        /// two elements (see `ElementSeparator`).
         case betweenElements
         /// Inside a wrapper after its `Records` array, until the wrapper's closing `}`.
         case wrapperTail
@@ -42,7 +43,24 @@ public struct RecordSplitter: Sendable {
         case skippingLine
     }
 
+    /// Where a `Records` array's separators stand: JSON allows exactly one `,` between two elements and
+    /// none before the first or after the last; anything else is damage (`SplitProblem.missingComma`,
+    /// `.extraComma`), reported and read past, so the records around it are still delivered.
+    private enum ElementSeparator {
+        /// Just after `[`: the first element or `]`.
+        case first
+        /// Just after an element: `,` or `]`.
+        case afterElement
+        /// Just after `,`: the next element.
+        case afterComma
+    }
+
     private var mode = Mode.betweenRecords
+    private var separator = ElementSeparator.first
+    /// The last bytes of the previous chunk while in a wrapper's tail, so that a second `"Records": [`
+    /// split across chunks is still recognised (the record buffer holds nothing there).
+    private var previousTail: [UInt8] = []
+    private static let tailKept = 64
     private var nesting = JSONNesting()
     /// Offset in the stream of the first byte of the next chunk.
     private var streamOffset = 0
@@ -96,17 +114,29 @@ public struct RecordSplitter: Sendable {
                     try problem(.unexpectedByte(bytes[i], offset: chunkOffset + i))
                 }
             case .betweenElements:
-                while i < count, Self.isWhitespace(bytes[i]) || bytes[i] == Self.comma { i += 1 }
+                while i < count, Self.isWhitespace(bytes[i]) { i += 1 }
                 guard i < count else { break }
-                if bytes[i] == JSONNesting.openBrace {
+                let byte = bytes[i]
+                if byte == Self.comma {
+                    if separator == .afterElement {
+                        separator = .afterComma
+                    } else {
+                        try problem(.extraComma(offset: chunkOffset + i, wrapperOffset: wrapperStart))
+                    }
+                } else if byte == JSONNesting.openBrace {
+                    if separator == .afterElement {
+                        try problem(.missingComma(offset: chunkOffset + i, wrapperOffset: wrapperStart))
+                    }
                     beginRecord(at: chunkOffset + i, isElement: true)
-                } else if bytes[i] == JSONNesting.closeBracket {
+                } else if byte == JSONNesting.closeBracket {
+                    if separator == .afterComma {
+                        try problem(.extraComma(offset: chunkOffset + i, wrapperOffset: wrapperStart))
+                    }
                     mode = .wrapperTail
                     nesting = JSONNesting(depth: 1)
                 } else {
                     mode = .skippingLine
-                    try problem(
-                        .unexpectedByteInRecords(bytes[i], offset: chunkOffset + i, wrapperOffset: wrapperStart))
+                    try problem(.unexpectedByteInRecords(byte, offset: chunkOffset + i, wrapperOffset: wrapperStart))
                     continue
                 }
                 i += 1
@@ -119,17 +149,29 @@ public struct RecordSplitter: Sendable {
                 case .openedArray(let bracket):
                     if opensRecordsArray(bytes, chunkOffset: chunkOffset, bracket: bracket) {
                         mode = .betweenElements
+                        separator = .first
                         wrapperStart = recordStart
                         carried.removeAll(keepingCapacity: true)
                     }
                 }
             case .wrapperTail:
-                if case .closed(let end) = nesting.scan(bytes, &i, count, watchArrays: false) {
+                switch nesting.scan(bytes, &i, count, watchArrays: true) {
+                case .end:
+                    break
+                case .closed(let end):
                     if bytes[end] == JSONNesting.closeBrace {
                         mode = .betweenRecords
                     } else {
                         mode = .skippingLine
                         try problem(.unbalancedWrapper(wrapperOffset: wrapperStart, offset: chunkOffset + end))
+                    }
+                case .openedArray(let bracket):
+                    // A second `Records` array in one wrapper: JSON parsers differ on which one counts
+                    // (most keep the last), so every one is read, and the file is reported.
+                    if opensRecordsArray(bytes, chunkOffset: chunkOffset, bracket: bracket) {
+                        try problem(.repeatedRecordsKey(offset: chunkOffset + bracket, wrapperOffset: wrapperStart))
+                        mode = .betweenElements
+                        separator = .first
                     }
                 }
             case .skippingLine:
@@ -143,6 +185,12 @@ public struct RecordSplitter: Sendable {
         }
         if mode == .record {
             carry(bytes, chunkOffset: chunkOffset, count: count)
+        } else if mode == .wrapperTail {
+            let kept = min(count, Self.tailKept)
+            previousTail = kept < Self.tailKept ? Array(previousTail.suffix(Self.tailKept - kept)) : []
+            previousTail.append(contentsOf: UnsafeBufferPointer(start: bytes + count - kept, count: kept))
+        } else {
+            previousTail.removeAll(keepingCapacity: true)
         }
     }
 
@@ -168,6 +216,7 @@ public struct RecordSplitter: Sendable {
         streamOffset = 0
         recordTooLarge = false
         carried.removeAll(keepingCapacity: true)
+        previousTail.removeAll(keepingCapacity: true)
     }
 
     private mutating func beginRecord(at offset: Int, isElement: Bool) {
@@ -192,6 +241,7 @@ public struct RecordSplitter: Sendable {
             return
         }
         mode = recordIsElement ? .betweenElements : .betweenRecords
+        separator = .afterElement
         if recordTooLarge || size > maxRecordBytes {
             try problem(.oversized(offset: recordStart, bytes: size, limit: maxRecordBytes))
         } else if recordStart >= chunkOffset {
@@ -219,7 +269,9 @@ public struct RecordSplitter: Sendable {
         carried.append(contentsOf: UnsafeBufferPointer(start: bytes + first, count: count - first))
     }
 
-    /// Whether the `[` at `bytes[bracket]`, at depth 2 of a top-level object, is the value of a `"Records"` key:
+    /// Whether the `[` at `bytes[bracket]`, at depth 2 of a top-level object (or of a wrapper after its
+    /// `Records` array, looking back at most `tailKept` bytes into the previous chunk), is the value of a
+    /// `"Records"` key:
     /// looking back it must be preceded by `:`, the string `"Records"` and the `{` or `,` before a key
     /// (whitespace allowed between them). That last check rules out a `"Records"` that ends a longer
     /// string with an escaped quote (`"x\"Records"`).
@@ -227,6 +279,10 @@ public struct RecordSplitter: Sendable {
         /// The byte at a stream offset, from this chunk or the carried bytes; nil before the record.
         func byte(_ offset: Int) -> UInt8? {
             if offset >= chunkOffset { return bytes[offset - chunkOffset] }
+            if mode == .wrapperTail {
+                let back = chunkOffset - offset
+                return back <= previousTail.count ? previousTail[previousTail.count - back] : nil
+            }
             guard offset >= recordStart, !recordTooLarge else { return nil }
             return carried[offset - recordStart]
         }

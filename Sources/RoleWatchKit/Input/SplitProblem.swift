@@ -10,6 +10,12 @@ public enum SplitProblem: Error, Sendable, Equatable, CustomStringConvertible {
     /// A byte other than `{`, `,`, `]` or whitespace between the elements of the `Records` array of the
     /// `{"Records":[…]}` wrapper starting at `wrapperOffset`; the rest of that line, wrapper included, was skipped.
     case unexpectedByteInRecords(UInt8, offset: Int, wrapperOffset: Int)
+    /// Two elements of a `Records` array with no `,` between them (`}{`); both were read.
+    case missingComma(offset: Int, wrapperOffset: Int)
+    /// A `,` with no element before or after it in a `Records` array (`[,`, `,,`, `,]`); skipped.
+    case extraComma(offset: Int, wrapperOffset: Int)
+    /// A second `"Records": [` in the wrapper starting at `wrapperOffset`; its records were read too.
+    case repeatedRecordsKey(offset: Int, wrapperOffset: Int)
     /// A record (an object) closed by `]` at `offset`: its brackets do not balance.
     /// The record and the rest of its line were skipped.
     case unbalancedRecord(recordOffset: Int, offset: Int)
@@ -28,6 +34,7 @@ public enum SplitProblem: Error, Sendable, Equatable, CustomStringConvertible {
     public var offset: Int {
         switch self {
         case .unexpectedByte(_, let offset), .unexpectedByteInRecords(_, let offset, _),
+            .missingComma(let offset, _), .extraComma(let offset, _), .repeatedRecordsKey(let offset, _),
             .unbalancedRecord(let offset, _), .unbalancedWrapper(_, let offset),
             .oversized(let offset, _, _), .truncatedRecord(let offset), .truncatedWrapper(let offset, _):
             return offset
@@ -45,7 +52,7 @@ public enum SplitProblem: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether records were, or may have been, left undelivered because of this problem.
     public var recordsLost: Bool {
         switch self {
-        case .unbalancedWrapper: return false
+        case .unbalancedWrapper, .missingComma, .extraComma, .repeatedRecordsKey: return false
         case .truncatedWrapper(_, let arrayClosed): return !arrayClosed
         default: return true
         }
@@ -60,6 +67,18 @@ public enum SplitProblem: Error, Sendable, Equatable, CustomStringConvertible {
             return "unexpected \(Self.show(byte)) at offset \(offset) in the Records array of the wrapper "
                 + "starting at offset \(wrapperOffset) (expected '{', ',' or ']'): rest of the wrapper skipped "
                 + "to the next line"
+        case .missingComma(let offset, let wrapperOffset):
+            return "missing ',' before the record at offset \(offset) in the Records array of the wrapper "
+                + "starting at offset \(wrapperOffset): the file is not valid JSON (the records on both sides "
+                + "were read; check how it was written)"
+        case .extraComma(let offset, let wrapperOffset):
+            return "stray ',' at offset \(offset) in the Records array of the wrapper starting at offset "
+                + "\(wrapperOffset) (an empty element): the file is not valid JSON (the records around it were "
+                + "read; check how it was written)"
+        case .repeatedRecordsKey(let offset, let wrapperOffset):
+            return "a second \"Records\" array at offset \(offset) in the wrapper starting at offset "
+                + "\(wrapperOffset): tools disagree on which one counts, so the records of every one were read; "
+                + "check how the file was written"
         case .unbalancedRecord(let recordOffset, let offset):
             return "unbalanced brackets: ']' at offset \(offset) closes the record starting at offset "
                 + "\(recordOffset): record skipped to the next line"

@@ -45,9 +45,10 @@ struct RandomTrailText {
         }
         appendWhitespace()
         append("]")
+        // A second "Records" array is damage (tested on its own): keys after the array hold none.
         for _ in 0..<Int.random(in: 0...2, using: &generator) {
             append(",")
-            appendMember(key: nil, depth: 1, arrayAllowed: true)
+            appendMember(key: nil, depth: 1, arrayAllowed: false)
         }
         appendWhitespace()
         append("}")

@@ -63,12 +63,50 @@ private let chunkings: [[Int]] = [[], [1], [2], [3], [7], [64], [4096], [1, 5, 2
             {"x":{"Records":[{"no":1}]},"Records":null, "n":[{"no":2}],
               "Records" : [ {"a":1},
                 {"b":"}"} ],
-              "y":[{"z":"]"}], "Records":[{"no":3}]}
+              "y":[{"z":"]"}], "m":{"Records":[{"no":3}]}}
             {"c":3}
             """#
         let result = split(input, chunkSizes: chunkSizes)
         #expect(result.records == expected(input, [#"{"a":1}"#, #"{"b":"}"}"#, #"{"c":3}"#]))
         #expect(result.problems.isEmpty)
+    }
+
+    @Test(arguments: chunkings)
+    func aRepeatedRecordsKeyIsReadAndReported(chunkSizes: [Int]) {
+        let input = #"{"Records": [], "x": [{"no":1}],   "Records"  :  [ {"a":1}, {"b":2} ]}"# + "\n{\"c\":3}"
+        let result = split(input, chunkSizes: chunkSizes)
+        #expect(result.records == expected(input, [#"{"a":1}"#, #"{"b":2}"#, #"{"c":3}"#]))
+        #expect(result.problems == [.repeatedRecordsKey(offset: 49, wrapperOffset: 0)])
+        #expect(!result.problems[0].recordsLost)
+        #expect(
+            result.problems[0].description
+                == "a second \"Records\" array at offset 49 in the wrapper starting at offset 0: tools disagree "
+                + "on which one counts, so the records of every one were read; check how the file was written")
+    }
+
+    @Test(arguments: chunkings)
+    func separatorsBetweenElementsMustBeOneComma(chunkSizes: [Int]) {
+        let missing = #"{"Records":[{"a":1}{"b":2} {"c":3},{"d":4}]}"#
+        let result = split(missing, chunkSizes: chunkSizes)
+        #expect(result.records.map(\.text) == [#"{"a":1}"#, #"{"b":2}"#, #"{"c":3}"#, #"{"d":4}"#])
+        #expect(
+            result.problems == [
+                .missingComma(offset: 19, wrapperOffset: 0), .missingComma(offset: 27, wrapperOffset: 0),
+            ])
+        #expect(
+            result.problems[0].description
+                == "missing ',' before the record at offset 19 in the Records array of the wrapper starting at "
+                + "offset 0: the file is not valid JSON (the records on both sides were read; check how it was written)")
+
+        for (input, offsets) in [
+            (#"{"Records":[{"a":1},,{"b":2}]}"#, [20]), (#"{"Records":[ ,{"a":1},{"b":2}]}"#, [13]),
+            (#"{"Records":[{"a":1},{"b":2} , ]}"#, [30]), (#"{"Records":[{"a":1}, ,, {"b":2}]}"#, [21, 22]),
+        ] {
+            let extra = split(input, chunkSizes: chunkSizes)
+            #expect(extra.records.map(\.text) == [#"{"a":1}"#, #"{"b":2}"#], "\(input)")
+            #expect(extra.problems == offsets.map { .extraComma(offset: $0, wrapperOffset: 0) }, "\(input)")
+            #expect(extra.problems.allSatisfy { !$0.recordsLost })
+        }
     }
 
     @Test(arguments: chunkings)

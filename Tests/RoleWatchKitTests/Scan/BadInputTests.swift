@@ -58,6 +58,31 @@ struct BadInputTests {
         #expect(result.summary.badRecords == 1)
     }
 
+    @Test(arguments: [("", "missing ','"), (",,", "stray ','"), (", ,", "stray ','")])
+    func separatorDamageBetweenRecordsIsReportedAndBothSidesAreUsed(separator: String, message: String) throws {
+        let victim = ExampleEvent.assumeRole(
+            by: .ssoUser("mallory@acme.example"), role: ExampleSite.outboundRole, session: "mallory@acme.example",
+            externalId: nil, ip: ExampleSite.homeIP, minute: 30)
+        let body = "{\"Records\":[" + RecordWriter.json(Self.alerting) + separator + RecordWriter.json(victim) + "]}"
+        let result = try scan("c.json", Array(body.utf8))
+        #expect(result.messages.count == 1)
+        #expect(result.messages[0].contains(message) && result.messages[0].contains("offset"))
+        #expect(result.summary.damagedFiles == 1, "damage: exit status 3")
+        #expect(result.summary.badRecords == 0)
+        #expect(
+            Set(result.alerts.filter { $0.rule == "human-operator" }.map(\.principal)).count == 2,
+            "the records on both sides are used")
+    }
+
+    @Test func aSecondRecordsArrayIsReadAndReported() throws {
+        let body = "{\"Records\": [], \"Records\": [" + RecordWriter.json(Self.alerting) + "]}"
+        let result = try scan("r.json", Array(body.utf8))
+        #expect(result.messages.count == 1)
+        #expect(result.messages[0].contains("a second \"Records\" array"))
+        #expect(result.summary.damagedFiles == 1)
+        #expect(humanOperatorAlerts(result.alerts) == 1, "the records of the second array are read")
+    }
+
     @Test func jsonWithoutRecords() throws {
         let result = try scan("x.json", Array("{\"Something\":[1,2,3],\"else\":true}".utf8))
         #expect(result.messages.count == 1)
