@@ -46,6 +46,13 @@ struct TailCommand: ParsableCommand {
             "Seconds a cut-off file may stay unchanged before it is read as damaged.", valueName: "seconds"))
     var settle: Double = 60
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "While files older than allowed_lateness keep landing (a backfill), the stateful rules wait until none has landed for this many seconds, since more of its accounts may follow.",
+            valueName: "seconds"))
+    var backfillQuiet: Double = 60
+
     @OptionGroup var reading: ReadingOptions
 
     func validate() throws {
@@ -53,6 +60,9 @@ struct TailCommand: ParsableCommand {
             throw ValidationError("--poll-interval must be between 0.05 and 86400 seconds")
         }
         guard (0...86_400).contains(settle) else { throw ValidationError("--settle must be between 0 and 86400 seconds") }
+        guard (0...86_400).contains(backfillQuiet) else {
+            throw ValidationError("--backfill-quiet must be between 0 and 86400 seconds")
+        }
     }
 
     func run() throws {
@@ -78,7 +88,7 @@ struct TailCommand: ParsableCommand {
                 config: config, rules: rules, awsRanges: awsRanges,
                 options: TailOptions(
                     settle: .seconds(settle), maxRecordBytes: reading.maxRecordBytes,
-                    prefilter: !reading.noPrefilter),
+                    prefilter: !reading.noPrefilter, backfillQuiet: .seconds(backfillQuiet)),
                 journal: journal, say: { Diagnostics.say($0) })
             watcher = try DirectoryWatcher(root: directory, mode: mode, say: { Diagnostics.say($0) })
         } catch {

@@ -21,13 +21,16 @@ public struct SiteConfig: Sendable {
     public var allowedLateness: Duration
     /// Cap on the keys (sessions, callers) any one stateful rule tracks at once.
     public var maxTrackedKeys: Int
+    /// How long, in event time behind the settled horizon, an event id is remembered so that a
+    /// second delivery of its record counts once.
+    public var duplicateWindow: Duration
     /// Endpoints every alert is POSTed to (`webhooks:`), besides those given with `--webhook`.
     public var webhooks: [WebhookSpec] = []
 
     public init(
         source: String? = nil, awsIPRangesPath: String? = nil, allowedCIDRs: [CIDR] = [], roles: [WatchedRole] = [],
         locationPrefixV4: Int = 24, locationPrefixV6: Int = 48, allowedLateness: Duration = .seconds(7200),
-        maxTrackedKeys: Int = 100_000
+        maxTrackedKeys: Int = 100_000, duplicateWindow: Duration = .seconds(86_400)
     ) {
         self.source = source
         self.awsIPRangesPath = awsIPRangesPath
@@ -37,6 +40,7 @@ public struct SiteConfig: Sendable {
         self.locationPrefixV6 = locationPrefixV6
         self.allowedLateness = allowedLateness
         self.maxTrackedKeys = maxTrackedKeys
+        self.duplicateWindow = duplicateWindow
     }
 
     /// The config used without `--config`: every role is watched, nobody is an expected caller
@@ -69,6 +73,8 @@ public struct SiteConfig: Sendable {
         config.allowedLateness = try top.duration(
             "allowed_lateness", default: .seconds(7200), in: .zero...(.seconds(7 * 86_400)))
         config.maxTrackedKeys = try top.int("max_tracked_keys", default: 100_000, in: 100...100_000_000)
+        config.duplicateWindow = try top.duration(
+            "duplicate_window", default: .seconds(86_400), in: .zero...(.seconds(30 * 86_400)))
         for var entry in try top.mappings("webhooks") { config.webhooks.append(try WebhookSpec.parse(&entry)) }
         for var entry in try top.mappings("roles") {
             config.roles.append(try WatchedRole(&entry, file: path))

@@ -1,11 +1,12 @@
 import Foundation
 
-/// One alert: a rule's findings for one principal and key, folded over the rule's window.
+/// One alert: a rule's findings for one principal and key, folded over a fixed window of event
+/// time (`AlertIdentity`), as `AlertAggregate.alert` renders them.
 ///
 /// This is the NDJSON schema documented in the README; `json()` writes the keys in a fixed
 /// order so that the same input always gives byte-identical output.
 public struct Alert: Sendable {
-    /// Stable: derived from rule, principal, key and the time the condition first held.
+    /// Stable: derived from rule, principal, key and fold window (`AlertIdentity`).
     public var id: String
     public var rule: String
     public var severity: Severity
@@ -32,26 +33,6 @@ public struct Alert: Sendable {
     public static let evidenceLimit = 3
     /// Event ids an alert lists; `count` still says how many events there were.
     public static let eventIDLimit = 100
-
-    /// This alert's final form with a later part of the same episode added: detectors never
-    /// report one event in two findings of a rule, so counts add up and lists are unions, cut to
-    /// their limits as `AlertFolder` cuts them.
-    func adding(_ later: Alert) -> Alert {
-        var sum = self
-        sum.count += later.count
-        sum.firstSeen = min(firstSeen, later.firstSeen)
-        sum.lastSeen = max(lastSeen, later.lastSeen)
-        sum.sourceIPs = Set(sourceIPs).union(later.sourceIPs).sorted()
-        sum.accounts = Set(accounts).union(later.accounts).sorted()
-        let listed = Set(eventIDs)
-        sum.eventIDs = Array((eventIDs + later.eventIDs.filter { !listed.contains($0) }).prefix(Alert.eventIDLimit))
-        sum.evidence = Array((evidence + later.evidence.filter { !evidence.contains($0) }).prefix(Alert.evidenceLimit))
-        for reason in later.reasons where !sum.reasons.contains(reason) { sum.reasons.append(reason) }
-        sum.role = role ?? later.role
-        sum.sessionName = sessionName ?? later.sessionName
-        sum.accessKeyId = accessKeyId ?? later.accessKeyId
-        return sum
-    }
 
     /// Output order: by time, then rule, then id.
     static func ordered(_ a: Alert, _ b: Alert) -> Bool {

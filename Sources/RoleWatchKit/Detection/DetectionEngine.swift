@@ -1,30 +1,38 @@
 import Foundation
 
-/// Runs every rule's detector over the observed events, in one fixed order, and folds their
-/// findings into alerts.
+/// Runs every rule's detector over the observed events and folds their findings into alerts.
 ///
-/// The engine is single-threaded by design: decoding and prefiltering run in parallel, but
-/// events reach the engine in the deterministic file order, so alerts are the same whatever
-/// the thread count.
+/// The engine is single-threaded by design: decoding and prefiltering run in parallel, and events
+/// reach the engine on one thread. What it writes does not depend on the order they come in:
+///
+/// - an alert's identity is its rule, principal, key and fixed fold window (`AlertIdentity`),
+///   and its contents a commutative fold of its findings (`AlertAggregate`), so a late finding
+///   joins the alert it belongs to;
+/// - an event id seen before is dropped, and the copies of one cross-account call count once
+///   (`SeenEvents`);
+/// - stateful rules see events in any order up to the settled horizon (`InputProgress`), which
+///   follows the slowest input stream rather than the newest event; an event behind the horizon
+///   is late: the stateless rules still fold it in, the stateful ones cannot, and it is counted.
 public final class DetectionEngine {
     public let rules: [Rule]
     private let detectors: [any Detector]
     private let folder: AlertFolder
-    private let lateness: Duration
     private let emission: AlertEmission
     private let warn: @Sendable (String) -> Void
-    private var newest = EventTime(milliseconds: .min / 2)
+    private var progress: InputProgress
+    private let seen: SeenEvents
     private var findings: [Finding] = []
     /// Rules that are off for this site, with why; reported once at start.
     public let disabled: [(rule: Rule, reason: String)]
-    /// Events older than the watermark: seen by stateless rules only.
+    /// Events behind the settled horizon: seen by stateless rules only.
     public private(set) var lateEvents = 0
-    /// `sharedEventID` → event time of cross-account calls seen, kept for one lateness span.
-    private var sharedEvents: [String: EventTime] = [:]
-    private let maxTrackedKeys: Int
+    /// Records whose event id had been seen before: dropped.
+    public private(set) var duplicateEvents = 0
 
-    /// Everything at or before the watermark is final for stateful rules.
-    public var watermark: EventTime { newest - lateness }
+    /// The event time before which stateful rules have decided.
+    public var settled: EventTime { progress.settled }
+    /// Times a disordered input made the horizon move before its streams allowed (see `InputProgress`).
+    public var forcedMoves: Int { progress.forcedMoves }
 
     public init(rules: [Rule], context: DetectionContext) throws(ConfigError) {
         var active: [(Rule, any Detector)] = []
@@ -48,60 +56,91 @@ public final class DetectionEngine {
         self.detectors = active.map(\.1)
         self.disabled = disabled
         self.folder = AlertFolder(rules: self.rules, context: context)
-        self.lateness = context.config.allowedLateness
         self.emission = context.emission
         self.warn = context.warn
-        self.maxTrackedKeys = context.config.maxTrackedKeys
+        let config = context.config
+        self.progress = InputProgress(
+            mode: context.progress, lateness: config.allowedLateness, budget: config.maxTrackedKeys)
+        self.seen = SeenEvents(
+            horizon: config.duplicateWindow, capacity: config.maxTrackedKeys * 10, warn: context.warn)
     }
 
+    /// The files a batch run will read, in reading order (see `InputProgress`).
+    public func expect(_ files: [TrailFile]) { progress.expect(files) }
+
     public func observe(_ event: ObservedEvent) {
-        // A cross-account AssumeRole is recorded in the caller's and in the role owner's
-        // account with one sharedEventID: rules must count the call once, not twice.
-        if event.event.isAssumeRoleCall, let shared = event.event.sharedEventID {
-            if sharedEvents[shared] != nil { return }
-            if sharedEvents.count >= maxTrackedKeys { sharedEvents.removeAll() }
-            sharedEvents[shared] = event.time
+        let copy: Bool
+        switch seen.sight(event) {
+        case .duplicate:
+            duplicateEvents += 1
+            return
+        case .copy: copy = true
+        case .first: copy = false
         }
-        let late = event.time < watermark
-        if late { lateEvents += 1 }
-        if event.time > newest { newest = event.time }
+        let late = event.time < progress.settled
+        if late { lateEvents += 1 } else { progress.waits(event.time) }
         for (index, detector) in detectors.enumerated() {
             detector.observe(event, late: late, into: &findings)
+            // A copy of a call already counted adds evidence, not a second call.
+            if copy { for i in findings.indices where !findings[i].countsParts { findings[i].count = 0 } }
             collect(rule: index)
         }
     }
 
-    /// How far the watermark must move before stateful rules are asked to act again in a batch
-    /// scan. Each advance walks every rule's open state, and trails hold many small files;
-    /// event time decides when, so results do not depend on file sizes or thread count.
+    /// A file was read; `newest` is its newest event time over every record (prefiltered or
+    /// not), `wall` the clock when following (seconds since 1970).
+    public func fileRead(path: String, newest: EventTime?, wall: Double? = nil) {
+        progress.fileRead(path: path, newest: newest, wall: wall)
+    }
+
+    /// Lets the clock move the horizon when following (quiet streams, an ended backfill).
+    public func tick(wall: Double) { progress.tick(wall: wall) }
+
+    /// When following: until when (seconds since 1970) a backfill holds the horizon, if it does.
+    public func backfillHold(wall: Double) -> Double? { progress.backfillHold(wall: wall) }
+
+    /// How far the horizon must move before stateful rules are asked to act again in a batch
+    /// scan; event time decides when, so results do not depend on file sizes or thread count.
     static let advanceStep = Duration.seconds(60)
     private var lastAdvance = EventTime(milliseconds: .min / 2)
 
-    /// Lets stateful rules act on what they have seen; returns the alerts now due. With prompt
-    /// emission this acts on every call (the caller calls it once per file).
-    public func advance() -> AlertBatch {
+    /// Lets stateful rules act on what they have seen. With prompt emission they report at once
+    /// what they see (the caller calls this once per file); in a batch scan they wait for the
+    /// horizon. Returns what a batch scan must write before the end (only over the cap on open
+    /// alerts).
+    @discardableResult
+    public func advance() -> [Alert] {
         switch emission {
         case .settled:
-            let mark = watermark
-            guard mark >= lastAdvance + Self.advanceStep else { return AlertBatch() }
-            return advance(to: Horizon(mark))
+            guard progress.settled >= lastAdvance + Self.advanceStep else { return folder.due(atEnd: false) }
+            advance(to: Horizon(progress.settled))
         case .prompt:
-            return advance(to: Horizon(act: newest, settled: watermark))
+            advance(to: Horizon(act: .end - .seconds(1), settled: progress.settled))
         }
+        return folder.due(atEnd: false)
     }
 
-    /// Flushes all state at the end of the input; returns the remaining alerts.
-    public func finish() -> AlertBatch { advance(to: .end) }
+    /// Flushes all state at the end of the input; returns every alert, sorted, in a batch scan
+    /// (with prompt emission, what the flush added waits for `takeChanges()`).
+    public func finish() -> [Alert] {
+        advance(to: .end)
+        return emission == .settled ? folder.due(atEnd: true) : []
+    }
 
-    private func advance(to horizon: Horizon) -> AlertBatch {
+    /// What alerts gained since the last call, one part each (prompt emission): for the state
+    /// database to merge into the stored alerts.
+    public func takeChanges() -> [AlertAggregate] { folder.takeChanges() }
+
+    /// Event ids to remember, and the hour before which remembered ones may go (see `SeenEvents`).
+    func takeSeenChanges() -> (added: [(hash: UInt64, hour: Int64)], droppedBefore: Int64?) { seen.takeChanges() }
+
+    private func advance(to horizon: Horizon) {
         lastAdvance = horizon.settled
-        let forgetBefore = horizon.settled - lateness
-        sharedEvents = sharedEvents.filter { $0.value >= forgetBefore }
+        seen.expire(settled: horizon.settled)
         for (index, detector) in detectors.enumerated() {
             detector.advance(to: horizon, into: &findings)
             collect(rule: index)
         }
-        return folder.advance(to: horizon)
     }
 
     private func collect(rule: Int) {
@@ -109,11 +148,11 @@ public final class DetectionEngine {
         findings.removeAll(keepingCapacity: true)
     }
 
-    /// Everything the engine would need to go on where it stopped: the watermark, the alerts
-    /// still folding, and each stateful rule's own state (by rule id).
+    /// Everything the engine needs to go on where it stopped: the streams and horizon, and each
+    /// stateful rule's own state (by rule id). Alerts are not in it: with prompt emission the
+    /// state database holds them (`takeChanges()` first).
     public func savedState() throws -> EngineState {
-        let core = EngineState.Core(
-            newest: newest, lastAdvance: lastAdvance, sharedEvents: sharedEvents, folder: folder.savedState())
+        let core = EngineState.Core(progress: progress.saved)
         var rules: [String: Data] = [:]
         for (rule, detector) in zip(self.rules, detectors) {
             if let state = try detector.savedState() { rules[rule.id] = state }
@@ -123,13 +162,13 @@ public final class DetectionEngine {
 
     /// Takes back a saved state. A part that does not decode (a changed rule, an older
     /// version) is dropped with a warning, and that part starts afresh.
-    public func restore(_ state: EngineState) {
+    public func restore(_ state: EngineState, seenEvents: [(hash: UInt64, hour: Int64)] = [], wall: Double? = nil) {
+        seen.restore(seenEvents)
         do {
             let core = try JSONDecoder().decode(EngineState.Core.self, from: state.core)
-            (newest, lastAdvance, sharedEvents) = (core.newest, core.lastAdvance, core.sharedEvents)
-            folder.restore(core.folder)
+            progress.restore(core.progress, wall: wall)
         } catch {
-            warn("state: the engine's saved state does not decode (\(error)); open alerts start afresh")
+            warn("state: the engine's saved state does not decode (\(error)); input progress starts afresh")
         }
         for (rule, detector) in zip(rules, detectors) {
             guard let saved = state.rules[rule.id] else { continue }
@@ -139,19 +178,6 @@ public final class DetectionEngine {
                 warn("state: the saved state of rule \(rule.id) does not decode (\(error)); the rule starts afresh")
             }
         }
-    }
-}
-
-/// What one advance of the engine produced.
-public struct AlertBatch: Sendable {
-    /// Alerts to write, in time order.
-    public var alerts: [Alert] = []
-    /// Final forms of alerts already written (prompt emission), for the state database.
-    public var revisions: [Alert] = []
-
-    public init(alerts: [Alert] = [], revisions: [Alert] = []) {
-        self.alerts = alerts
-        self.revisions = revisions
     }
 }
 
@@ -167,9 +193,6 @@ public struct EngineState: Sendable {
     }
 
     struct Core: Codable {
-        var newest: EventTime
-        var lastAdvance: EventTime
-        var sharedEvents: [String: EventTime]
-        var folder: AlertFolder.SavedState
+        var progress: InputProgress.Saved
     }
 }

@@ -5,13 +5,17 @@ import Foundation
 /// Implementation requirements:
 /// - Work in event time only (`ObservedEvent.time`), never the wall clock, so replaying an
 ///   archive gives the same answer as watching it live.
-/// - `observe` is called for every event that passed the prefilter, on one thread, in a fixed
-///   order. A detector that keeps state must accept events in any order within the allowed
-///   lateness and must give the same findings whatever that order: it should act on an event
-///   only once `advance(to:)` has moved the horizon past it.
-/// - Events flagged `late` (older than the watermark) must not change state; stateless checks
+/// - `observe` is called for every event that passed the prefilter, on one thread, in an order
+///   that is not time order (files arrive as they arrive). The findings a detector reports over
+///   a run, folded (`AlertAggregate`), must not depend on that order: a stateful detector must
+///   accept events in any order after the settled horizon, and report only what no later event
+///   can take back (a condition that more events can only make true), or wait for the horizon.
+/// - Each event counts once per alert: report its count in one finding, and anything more about
+///   it (an earlier copy, a stronger window) in findings of count 0.
+/// - Events flagged `late` (behind the settled horizon) must not change state; stateless checks
 ///   still apply to them.
 /// - State must stay bounded: expire it by event time and respect `DetectionContext.maxTrackedKeys`.
+///   An advance should touch only what changed or what the horizon passed (`TimerQueue`).
 /// - A detector that keeps state across files returns it from `savedState()` and takes it
 ///   back in `restore(_:)`, so tail mode and `scan --state` carry it across restarts. The state
 ///   is the detector's own business (JSON); a state that does not decode (say, after an
@@ -48,10 +52,10 @@ extension Detector {
 
 /// How far, in event time, stateful rules may go.
 ///
-/// In a batch scan both times are the watermark (newest event − allowed lateness), so every
-/// decision waits until nothing can arrive that would change it. In prompt emission, `act`
-/// runs ahead to the newest event, so that an alert comes out when its evidence lands, while
-/// windows and sessions still stay open until `settled`.
+/// In a batch scan both times are the settled horizon (`InputProgress`), so every decision waits
+/// until nothing can arrive that would change it. In prompt emission, `act` runs ahead of every
+/// event, so that an alert comes out when its evidence lands, while windows and sessions stay
+/// open until `settled`.
 public struct Horizon: Sendable, Equatable {
     /// Events at or before this time are acted on.
     public var act: EventTime
@@ -72,11 +76,11 @@ public struct Horizon: Sendable, Equatable {
 
 /// When alerts are written.
 public enum AlertEmission: Sendable {
-    /// Once nothing more can fold into an alert (its fold window has passed the watermark):
-    /// every alert is complete and the same whatever order the files came in. Batch scans.
+    /// At the end of the input, every alert complete and sorted: the output is the same whatever
+    /// order the files came in. Batch scans.
     case settled
-    /// As soon as the condition is seen. Repeats within the fold window join the alert already
-    /// written (the state database keeps its final count) instead of being written again.
+    /// As soon as the condition is seen. What the alert gains later joins the alert already
+    /// written (the state database keeps its final form) instead of being written again.
     /// Tail mode and scans with `--state`.
     case prompt
 }
@@ -93,14 +97,17 @@ public struct DetectionContext: Sendable {
     /// Receives one-line warnings (e.g. a state cap reached); never secrets.
     public var warn: @Sendable (String) -> Void
     public var emission: AlertEmission
+    /// How the input arrives, which decides how the settled horizon moves.
+    public var progress: InputProgress.Mode
 
     public init(
         config: SiteConfig, awsRanges: AWSIPRanges?, emission: AlertEmission = .settled,
-        warn: @escaping @Sendable (String) -> Void = { _ in }
+        progress: InputProgress.Mode = .batch, warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.config = config
         self.awsRanges = awsRanges
         self.emission = emission
+        self.progress = progress
         self.warn = warn
     }
 

@@ -1,35 +1,57 @@
-/// One observation of a rule's condition, before folding into an alert.
+/// One observation of a rule's condition, before it joins its alert.
 ///
-/// Detectors fill in what they know; the engine stamps the rule and folds findings that share
-/// rule, principal and key within the rule's fold window into one `Alert`.
+/// Detectors fill in what they know; the engine folds findings that share rule, principal, key
+/// and fold window (a fixed window of event time, see `AlertIdentity`) into one alert. Folding is
+/// commutative (`AlertAggregate`), so a detector may report what it sees in any order, and in
+/// parts: the alert is the same. Each event must count once per alert: a detector reports an
+/// event's count in one finding only, and further findings about it carry `count` 0.
 public struct Finding: Sendable, Codable {
-    /// When the rule's condition first held, in event time.
+    /// Picks the fold window the finding belongs to, and its place among the alert's findings
+    /// (with its first event's id) when the alert names one session name and key.
     public var time: EventTime
+    /// When the rule's condition held, as far as this finding shows; the alert's `time` is the
+    /// earliest of these. Nil for a finding that only adds evidence (a call counted into a
+    /// burst that became one later).
+    public var heldAt: EventTime?
     /// The caller ARN the finding is about.
     public var principal: String
     /// What makes two findings of one rule and principal the same (an IP, a session, a role…).
     public var key: String
+    /// The key alone names the episode (one session, whose access key is unique): the alert's
+    /// id has no time in it, whatever the fold window.
+    public var wholeKey: Bool
     /// The watched role ARN involved, when there is one.
     public var role: String?
     public var sessionName: String?
     public var accessKeyId: String?
     public var sourceIPs: [String]
     public var accounts: [String]
-    /// The events that carry the signal, in event-time order.
+    /// The events that carry the signal.
     public var events: [EvidenceEvent]
-    /// How many events this finding stands for (may exceed `events.count` for windows).
+    /// How many events this finding adds to the alert (may exceed `events.count` for windows,
+    /// and is 0 for a finding that adds evidence to events already counted).
     public var count: Int
+    /// The alert's count is the number of distinct evidence parts (a session's locations), not
+    /// the sum of counts.
+    public var countsParts: Bool
     /// Human-readable reasons the rule fired.
     public var reasons: [String]
+    /// How strong `reasons` are (a window's size, roles and accounts at its peak): the alert
+    /// shows the reasons of its strongest findings. Nil: the alert shows every distinct reason.
+    public var strength: [Int]?
 
     public init(
-        time: EventTime, principal: String, key: String, role: String? = nil, sessionName: String? = nil,
-        accessKeyId: String? = nil, sourceIPs: [String] = [], accounts: [String] = [], events: [EvidenceEvent],
-        count: Int? = nil, reasons: [String]
+        time: EventTime, heldAt: EventTime? = nil, evidenceOnly: Bool = false, principal: String, key: String,
+        wholeKey: Bool = false,
+        role: String? = nil, sessionName: String? = nil, accessKeyId: String? = nil, sourceIPs: [String] = [],
+        accounts: [String] = [], events: [EvidenceEvent], count: Int? = nil, countsParts: Bool = false,
+        reasons: [String], strength: [Int]? = nil
     ) {
         self.time = time
+        self.heldAt = evidenceOnly ? nil : heldAt ?? time
         self.principal = principal
         self.key = key
+        self.wholeKey = wholeKey
         self.role = role
         self.sessionName = sessionName
         self.accessKeyId = accessKeyId
@@ -37,7 +59,9 @@ public struct Finding: Sendable, Codable {
         self.accounts = accounts
         self.events = events
         self.count = count ?? events.count
+        self.countsParts = countsParts
         self.reasons = reasons
+        self.strength = strength
     }
 }
 
@@ -46,16 +70,25 @@ public struct EvidenceEvent: Sendable, Hashable, Codable {
     public var eventID: String
     public var time: EventTime
     public var raw: String
+    /// What the event stands for within its alert; an alert shows each part once, by its
+    /// earliest event (time, then event id). Nil: the event itself. The two cross-account
+    /// copies of one call share a part, so whichever copy arrived first, the alert lists the
+    /// same one; a session's locations are parts too.
+    public var part: String?
 
-    public init(eventID: String, time: EventTime, raw: String) {
+    public init(eventID: String, time: EventTime, raw: String, part: String? = nil) {
         self.eventID = eventID
         self.time = time
         self.raw = raw
+        self.part = part
     }
 
     public init(_ event: ObservedEvent) {
-        self.init(eventID: event.eventID, time: event.time, raw: event.raw)
+        self.init(eventID: event.eventID, time: event.time, raw: event.raw, part: event.callPart)
     }
+
+    /// The part this event stands for (see `part`).
+    var partKey: String { part ?? eventID }
 
     /// Event-time order, ties broken by event id, so that evidence never depends on input order.
     static func ordered(_ a: EvidenceEvent, _ b: EvidenceEvent) -> Bool {

@@ -22,6 +22,15 @@ public struct ObservedEvent: Sendable {
     /// The event's time; the prefilter only passes events that have one.
     public var time: EventTime { event.eventTime ?? EventTime(milliseconds: 0) }
     public var eventID: String { event.eventID ?? "" }
+
+    /// What makes two records one call (`EvidenceEvent.part`): a cross-account call is recorded
+    /// in the caller's account and in the owner's, with one `sharedEventID`; the two are the
+    /// same call only with the same service, action, role and outcome.
+    public var callPart: String? {
+        guard let shared = event.sharedEventID, !shared.isEmpty else { return nil }
+        return "call:\(shared)|\(event.eventSource ?? "")|\(event.eventName ?? "")|"
+            + "\(event.requestParameters.roleArn ?? "")|\(event.errorCode ?? "")"
+    }
 }
 
 extension CloudTrailEvent {

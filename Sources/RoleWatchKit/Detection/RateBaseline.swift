@@ -1,7 +1,8 @@
 /// A caller's usual number of calls per window, learned in event time from fixed buckets of
 /// the window's length over a trailing period (e.g. 10-minute buckets over 7 days).
 ///
-/// Memory is bounded by the period: buckets older than it are dropped as time advances.
+/// Counts per fixed bucket add up in any order, so calls may be recorded as they arrive; memory
+/// is bounded by the period: buckets older than it are forgotten as the horizon advances.
 struct RateBaseline: Codable {
     /// From the rule, never from saved state (see `EpisodeWindow.window`).
     var bucket: Duration
@@ -33,10 +34,12 @@ struct RateBaseline: Codable {
     mutating func record(_ time: EventTime) {
         firstSeen = min(firstSeen ?? time, time)
         counts[index(time), default: 0] += 1
+    }
+
+    /// Forgets buckets no call at or after `time` looks at.
+    mutating func forget(before time: EventTime) {
         let oldest = index(time - period)
-        if counts.count > Int(period.milliseconds / max(bucket.milliseconds, 1)) + 2 {
-            counts = counts.filter { $0.key >= oldest }
-        }
+        if let first = counts.keys.min(), first < oldest { counts = counts.filter { $0.key >= oldest } }
     }
 
     /// The mean calls per bucket before `now`'s bucket over the period, or nil while the

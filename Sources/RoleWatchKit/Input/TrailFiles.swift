@@ -74,6 +74,31 @@ public struct TrailFiles: Sendable, Equatable {
             || (components.last ?? "").contains("_CloudTrail-Digest_")
     }
 
+    /// The stream a file belongs to (see `InputProgress`): `<account>/<region>` for a trail file
+    /// in the S3 layout (`…/<account>/CloudTrail/<region>/…`), whose files come in delivery
+    /// order; any other file is a stream of its own, in no known order.
+    static func stream(of path: String) -> (key: String, ordered: Bool) {
+        let components = path.split(separator: "/")
+        if let index = components.lastIndex(of: "CloudTrail"), index > 0, index + 1 < components.count - 1 {
+            let account = components[index - 1]
+            if account.count == 12, account.allSatisfy(\.isNumber) {
+                return ("\(account)/\(components[index + 1])", true)
+            }
+        }
+        return ("file:" + path, false)
+    }
+
+    /// A delivery time from a file name (`YYYYMMDDTHHmmZ`) as an event time.
+    static func deliveryEventTime(_ stamp: String) -> EventTime? {
+        let digits = Array(stamp.utf8)
+        guard digits.count == 14 else { return nil }
+        func number(_ range: Range<Int>) -> Int64 { digits[range].reduce(0) { $0 * 10 + Int64($1) - 48 } }
+        let (month, day, hour, minute) = (number(4..<6), number(6..<8), number(9..<11), number(11..<13))
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60 else { return nil }
+        let days = ISO8601.daysFromCivil(year: number(0..<4), month: month, day: day)
+        return EventTime(seconds: days * 86_400 + hour * 3600 + minute * 60)
+    }
+
     /// The delivery time in a CloudTrail log file name, `YYYYMMDDTHHmmZ` (UTC), or nil if the name has none.
     /// Accepts `_CloudTrail_` and `_CloudTrail-Insight_` names.
     static func deliveryTime(inName name: Substring) -> String? {

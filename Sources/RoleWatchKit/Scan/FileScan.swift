@@ -59,6 +59,9 @@ struct FileScan {
                 }
                 return
             }
+            if let time = event.eventTime, time > report.newest ?? EventTime(milliseconds: .min / 2) {
+                report.newest = time
+            }
             let classified = watchList.classify(event)
             guard classified != nil || !prefilter else { return }
             let (target, session) = classified ?? (nil, nil)
@@ -111,6 +114,9 @@ public struct FileReport: Sendable {
     public var compressedBytes = 0
     public var decompressedBytes = 0
     public var damaged = false
+    /// The newest event time among the file's records, whether the prefilter kept them or not:
+    /// how far the file's stream has got (`InputProgress`).
+    public var newest: EventTime?
     /// The file ended where more was due (a cut-off gzip stream or record, or no bytes at
     /// all): damaged, or still being written. Tail mode waits for such a file to settle.
     public var incomplete = false

@@ -8,11 +8,19 @@ public struct TailOptions: Sendable {
     public var settle: Duration
     public var maxRecordBytes: Int
     public var prefilter: Bool
+    /// While files older than `allowed_lateness` keep landing (a backfill), stateful rules wait
+    /// until none has landed for this long, since more of the backfill's accounts may follow
+    /// (see `InputProgress`).
+    public var backfillQuiet: Duration
 
-    public init(settle: Duration = .seconds(60), maxRecordBytes: Int = 8 << 20, prefilter: Bool = true) {
+    public init(
+        settle: Duration = .seconds(60), maxRecordBytes: Int = 8 << 20, prefilter: Bool = true,
+        backfillQuiet: Duration = .seconds(60)
+    ) {
         self.settle = settle
         self.maxRecordBytes = maxRecordBytes
         self.prefilter = prefilter
+        self.backfillQuiet = backfillQuiet
     }
 }
 
@@ -49,7 +57,8 @@ public final class TrailFollower {
         self.journal = journal
         self.say = say
         self.watchList = WatchList(config: config)
-        self.engine = try journal.restoredEngine(rules: rules, config: config, awsRanges: awsRanges)
+        self.engine = try journal.restoredEngine(
+            rules: rules, config: config, awsRanges: awsRanges, progress: .follow(quiet: options.backfillQuiet))
     }
 
     /// Follows the folder until `shouldStop` returns true (checked between files and on every
@@ -63,10 +72,17 @@ public final class TrailFollower {
             try readDueFiles(shouldStop: shouldStop)
             if shouldStop() { break }
             let now = ContinuousClock.now
-            let nextTry = waiting.values.min().map { max($0 - now, .milliseconds(10)) } ?? .seconds(60)
+            var nextTry = waiting.values.min().map { max($0 - now, .milliseconds(10)) } ?? .seconds(60)
+            let wall = Date().timeIntervalSince1970
+            if let hold = engine.backfillHold(wall: wall) {
+                // Wake when the backfill's quiet time is up, to let the stateful rules decide.
+                nextTry = min(nextTry, max(.milliseconds(10), .milliseconds(Int64((hold - wall) * 1000) + 10)))
+            }
             consider(watcher.next(timeout: min(nextTry, .seconds(60))))
         }
         summary.lateEvents = engine.lateEvents
+        summary.duplicateEvents = engine.duplicateEvents
+        summary.forcedMoves = engine.forcedMoves
         summary.elapsed = ContinuousClock.now - started
         return summary
     }
@@ -111,6 +127,8 @@ public final class TrailFollower {
             try read(file.path)
             if ContinuousClock.now - uncommitted.committed >= Self.commitInterval { try commit() }
         }
+        engine.tick(wall: Date().timeIntervalSince1970)
+        engine.advance()
         try commit()
     }
 
@@ -118,7 +136,7 @@ public final class TrailFollower {
     private let uncommitted = UncommittedWork()
 
     private func commit() throws {
-        summary.count(try uncommitted.commit(to: journal, engine: engine, activity: activity.take()))
+        summary.count(try uncommitted.commit(to: journal, engine: engine, activity: activity.take()).map(\.severity))
     }
 
     private func read(_ path: String) throws {
@@ -135,7 +153,7 @@ public final class TrailFollower {
             summary.damagedFiles += 1
             return
         }
-        if let seen = try journal.store.processedFile(path: path) {
+        if let seen = try journal.store.processedFile(identity) {
             if seen.isSameFile(as: identity) { return }
             say("note: \(path): changed since it was read; reading it again")
         }
@@ -158,6 +176,8 @@ public final class TrailFollower {
         }
         summary.add(report, say: say)
         activity.fileRead(report, lateEventsSoFar: engine.lateEvents)
-        uncommitted.add(report, identity: identity, alerts: engine.advance())
+        engine.fileRead(path: path, newest: report.newest, wall: Date().timeIntervalSince1970)
+        engine.advance()
+        uncommitted.add(report, identity: identity)
     }
 }

@@ -29,12 +29,14 @@ public struct ScanOptions: Sendable {
 }
 
 /// A batch scan: discover trail files, decode them (in parallel), run the rules in file order,
-/// and write alerts as they complete.
+/// and write the alerts at the end, complete and sorted, so that the output depends on the
+/// events only, not on the order of the files.
 ///
 /// With a state journal (`scan --state`) the scan goes on from the state a previous scan or
 /// tail run left: files already read are skipped, sessions and baselines carry over, alerts
-/// come out promptly and none already written comes out again. Nothing is flushed at the end;
-/// what is still open stays in the state for the next run.
+/// come out promptly and none already written comes out again (what they gain later joins the
+/// stored alert). Nothing is flushed at the end; what is still open stays in the state for the
+/// next run.
 public final class TrailScan {
     private let config: SiteConfig
     private let options: ScanOptions
@@ -83,7 +85,7 @@ public final class TrailScan {
         self.output = .journal(journal, UncommittedWork())
         self.say = say
         self.activity = ActivityRecorder(undatedFileDay: { .today })
-        self.engine = try journal.restoredEngine(rules: rules, config: config, awsRanges: awsRanges)
+        self.engine = try journal.restoredEngine(rules: rules, config: config, awsRanges: awsRanges, progress: .batch)
     }
 
     public func run() throws -> ScanSummary {
@@ -96,7 +98,7 @@ public final class TrailScan {
             discovery.files = try discovery.files.filter { file in
                 // One that cannot be read is reported when read, and not stored.
                 let identity = try? FileFingerprint.of(path: file.path)
-                if let seen = try journal.store.processedFile(path: file.path), seen.isSameFile(as: identity) {
+                if let identity, let seen = try journal.store.processedFile(identity), seen.isSameFile(as: identity) {
                     return false
                 }
                 identities[file.path] = identity
@@ -119,6 +121,7 @@ public final class TrailScan {
             )
         }
         let files = discovery.files
+        engine.expect(files)
         var progress = ProgressLine(enabled: options.showProgress, totalFiles: files.count, started: started)
 
         let consume: (OrderedHandoff.Item) throws -> Void = { item in
@@ -138,13 +141,16 @@ public final class TrailScan {
         }
         switch output {
         case .sink(let sink):
-            for alert in engine.finish().alerts { try emit(alert) }
+            for alert in engine.finish() { try emit(alert) }
             try sink.flush()
         case .journal(let journal, let work):
-            summary.count(try work.commit(to: journal, engine: engine, activity: activity?.take() ?? []))
+            engine.advance()
+            summary.count(try work.commit(to: journal, engine: engine, activity: activity?.take() ?? []).map(\.severity))
         }
         progress.clear()
         summary.lateEvents = engine.lateEvents
+        summary.duplicateEvents = engine.duplicateEvents
+        summary.forcedMoves = engine.forcedMoves
         summary.elapsed = ContinuousClock.now - started
         return summary
     }
@@ -199,13 +205,16 @@ public final class TrailScan {
     private func finished(_ report: FileReport) throws {
         summary.add(report, say: say)
         activity?.fileRead(report, lateEventsSoFar: engine.lateEvents)
+        engine.fileRead(path: report.path, newest: report.newest)
+        let early = engine.advance()
         switch output {
         case .sink:
-            for alert in engine.advance().alerts { try emit(alert) }
+            for alert in early { try emit(alert) }
         case .journal(let journal, let work):
-            work.add(report, identity: identities.removeValue(forKey: report.path), alerts: engine.advance())
+            work.add(report, identity: identities.removeValue(forKey: report.path))
             if ContinuousClock.now - work.committed >= Self.commitInterval {
-                summary.count(try work.commit(to: journal, engine: engine, activity: activity?.take() ?? []))
+                summary.count(
+                    try work.commit(to: journal, engine: engine, activity: activity?.take() ?? []).map(\.severity))
             }
         }
     }
@@ -222,7 +231,7 @@ public final class TrailScan {
     private func emit(_ alert: Alert) throws {
         guard case .sink(let sink) = output else { return }
         try sink.emit(alert)
-        summary.count([alert])
+        summary.count([alert.severity])
     }
 }
 
@@ -237,6 +246,10 @@ public struct ScanSummary: Sendable {
     public var watchedEvents = 0
     public var badRecords = 0
     public var lateEvents = 0
+    /// Records dropped because their event id had been seen before.
+    public var duplicateEvents = 0
+    /// Times a disordered input made the settled horizon move before its streams allowed.
+    public var forcedMoves = 0
     public var compressedBytes = 0
     public var decompressedBytes = 0
     public var alerts: [Severity: Int] = [:]
@@ -246,9 +259,9 @@ public struct ScanSummary: Sendable {
 
     public var alertCount: Int { alerts.values.reduce(0, +) }
 
-    /// Counts alerts written.
-    mutating func count(_ written: [Alert]) {
-        for alert in written { alerts[alert.severity, default: 0] += 1 }
+    /// Counts alerts written, by severity.
+    mutating func count(_ written: [Severity]) {
+        for severity in written { alerts[severity, default: 0] += 1 }
     }
 
     /// Counts a file read, and prints its problems.
@@ -280,7 +293,8 @@ public struct ScanSummary: Sendable {
         text += ": \(records) records, \(watchedEvents) on watched roles, \(alertCount) alerts"
         if !bySeverity.isEmpty { text += " (" + bySeverity.joined(separator: ", ") + ")" }
         text +=
-            "; \(damagedFiles) damaged files, \(badRecords) bad records, \(lateEvents) late events, \(skippedFiles) files skipped"
+            "; \(damagedFiles) damaged files, \(badRecords) bad records, \(lateEvents) late events, "
+            + "\(duplicateEvents) duplicate events, \(skippedFiles) files skipped"
         if alreadyRead > 0 { text += ", \(alreadyRead) read before" }
         return text
     }

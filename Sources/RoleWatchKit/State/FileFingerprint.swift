@@ -21,7 +21,8 @@ public enum FileFingerprint {
         public var code: Int32
     }
 
-    /// The file's identity now.
+    /// The file's identity now, under its canonical path (absolute, links resolved: `AWSLogs/`,
+    /// `./AWSLogs` and a link to it name one file), with its device and inode.
     public static func of(path: String) throws(Failure) -> ProcessedFile {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Failure(code: errno) }
@@ -38,6 +39,14 @@ public enum FileFingerprint {
             for byte in buffer[0..<count] { hash.add(byte) }
         }
         return ProcessedFile(
-            path: path, size: size, mtimeNanoseconds: FileSignature(info).modified, fingerprint: hash.hex)
+            path: try canonical(path), size: size, mtimeNanoseconds: FileSignature(info).modified,
+            fingerprint: hash.hex, device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// The absolute path with every link and `.`/`..` resolved.
+    public static func canonical(_ path: String) throws(Failure) -> String {
+        guard let resolved = realpath(path, nil) else { throw Failure(code: errno) }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }

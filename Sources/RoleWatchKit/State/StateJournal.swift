@@ -49,13 +49,18 @@ public final class StateJournal {
 
     /// The engine for a run that goes on from this state: prompt emission, and the state the
     /// last run committed.
-    func restoredEngine(rules: [Rule], config: SiteConfig, awsRanges: AWSIPRanges?) throws -> DetectionEngine {
+    func restoredEngine(
+        rules: [Rule], config: SiteConfig, awsRanges: AWSIPRanges?, progress: InputProgress.Mode = .batch
+    ) throws -> DetectionEngine {
         let say = self.say
         let engine = try DetectionEngine(
             rules: rules,
             context: DetectionContext(
-                config: config, awsRanges: awsRanges, emission: .prompt, warn: { say("warning: \($0)") }))
-        if let saved = try store.loadEngineState() { engine.restore(saved) }
+                config: config, awsRanges: awsRanges, emission: .prompt, progress: progress,
+                warn: { say("warning: \($0)") }))
+        if let saved = try store.loadEngineState() {
+            engine.restore(saved, seenEvents: try store.seenEvents(), wall: Date().timeIntervalSince1970)
+        }
         return engine
     }
 
@@ -79,12 +84,12 @@ public final class StateJournal {
 
     /// Commits one step and writes its new alerts; returns them.
     @discardableResult
-    public func commit(files: [ProcessedFile], engine: EngineState, batch: AlertBatch, activity: [DayActivity] = [])
-        throws -> [StoredAlert]
-    {
+    public func commit(
+        files: [ProcessedFile], engine: EngineState, changes: [AlertAggregate],
+        seen: (added: [(hash: UInt64, hour: Int64)], droppedBefore: Int64?) = ([], nil), activity: [DayActivity] = []
+    ) throws -> [StoredAlert] {
         let stored = try store.commit(
-            files: files, engine: engine, alerts: batch.alerts, revisions: batch.revisions, activity: activity,
-            webhooks: webhooks)
+            files: files, engine: engine, changes: changes, seen: seen, activity: activity, webhooks: webhooks)
         guard let last = stored.last else { return stored }
         drainer?.wake()
         for alert in stored { try sink.emit(json: alert.json) }

@@ -123,15 +123,54 @@ public final class StateStore {
         migrator.registerMigration("day_activity") { db in
             try db.execute(sql: "CREATE TABLE day_activity (day TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL)")
         }
+        // Alerts keep their fold (`AlertAggregate`) so later parts merge into it; event ids seen
+        // (`SeenEvents`) are kept so a duplicate delivery counts once across runs; files are
+        // also known by device and inode, so another spelling of a path is the same file.
+        migrator.registerMigration("v2_delivery") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE alert ADD COLUMN aggregate BLOB;
+                    CREATE TABLE seen_event (hash INTEGER PRIMARY KEY NOT NULL, hour INTEGER NOT NULL);
+                    CREATE INDEX seen_event_hour ON seen_event(hour);
+                    ALTER TABLE file ADD COLUMN device INTEGER;
+                    ALTER TABLE file ADD COLUMN inode INTEGER;
+                    CREATE INDEX file_inode ON file(device, inode);
+                    """)
+        }
         return migrator
     }
 
     // MARK: Files
 
-    /// The row of a file read before, if any.
+    /// The row of the file at `path` (any spelling of it), if it was read before.
     public func processedFile(path: String) throws -> ProcessedFile? {
+        guard let canonical = try? FileFingerprint.canonical(path) else { return nil }
+        return try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [canonical]).map(ProcessedFile.init)
+        }
+    }
+
+    /// The row of the file read before that `file` (as it is now) is, if any: the same path
+    /// (canonical, see `FileFingerprint`), or the same device and inode under another name.
+    public func processedFile(_ file: ProcessedFile) throws -> ProcessedFile? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [path]).map(ProcessedFile.init)
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [file.path]) {
+                return ProcessedFile(row: row)
+            }
+            guard let device = file.device, let inode = file.inode else { return nil }
+            return try Row.fetchOne(
+                db, sql: "SELECT * FROM file WHERE device = ? AND inode = ? ORDER BY processed_at DESC LIMIT 1",
+                arguments: [Int64(bitPattern: device), Int64(bitPattern: inode)]
+            ).map(ProcessedFile.init)
+        }
+    }
+
+    /// The event ids remembered as seen (`SeenEvents`).
+    func seenEvents() throws -> [(hash: UInt64, hour: Int64)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT hash, hour FROM seen_event").map {
+                (UInt64(bitPattern: $0["hash"] as Int64), $0["hour"] as Int64)
+            }
         }
     }
 
@@ -159,14 +198,15 @@ public final class StateStore {
     // MARK: Commit
 
     /// Commits one step of work: the files just read (if any), the engine state after them,
-    /// the alerts it raised and the final forms of alerts that closed. Returns the alerts that
-    /// are new (an alert whose id is already stored is not written again), with their sequence
-    /// numbers, in order.
+    /// what alerts gained (each merged into the stored alert, see `AlertAggregate`) and the event
+    /// ids seen. Returns the alerts that are new (an id never stored before), as first written,
+    /// with their sequence numbers, in order.
     ///
     /// Also in the same transaction: each new alert is owed to every webhook in `webhooks`
     /// (the outbox), and each part of `activity` is merged into its day's stored activity.
     public func commit(
-        files: [ProcessedFile], engine: EngineState, alerts: [Alert], revisions: [Alert],
+        files: [ProcessedFile], engine: EngineState, changes: [AlertAggregate],
+        seen: (added: [(hash: UInt64, hour: Int64)], droppedBefore: Int64?) = ([], nil),
         activity: [DayActivity] = [], webhooks: [WebhookEndpoint] = []
     ) throws -> [StoredAlert] {
         var parts = ["core": engine.core]
@@ -177,12 +217,14 @@ public final class StateStore {
             for file in files {
                 try db.execute(
                     sql: """
-                        INSERT OR REPLACE INTO file (path, size, mtime_ns, fingerprint, records, bad_records, damaged, processed_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT OR REPLACE INTO file (path, size, mtime_ns, fingerprint, records, bad_records, damaged,
+                            processed_at, device, inode)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         file.path, file.size, file.mtimeNanoseconds, file.fingerprint, file.records, file.badRecords,
-                        file.damaged, Date().timeIntervalSince1970,
+                        file.damaged, Date().timeIntervalSince1970, file.device.map { Int64(bitPattern: $0) },
+                        file.inode.map { Int64(bitPattern: $0) },
                     ])
             }
             for (part, data) in changed {
@@ -192,19 +234,17 @@ public final class StateStore {
             for part in dropped { try db.execute(sql: "DELETE FROM engine_state WHERE part = ?", arguments: [part]) }
             var stored: [StoredAlert] = []
             let now = Date().timeIntervalSince1970
-            for alert in alerts {
-                let json = alert.json()
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO alert (id, rule, severity, time, json, written_at)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [alert.id, alert.rule, alert.severity.rawValue, ISO8601.format(alert.time), json, now])
-                if db.changesCount > 0 {
-                    stored.append(StoredAlert(seq: db.lastInsertedRowID, id: alert.id, json: json))
-                }
+            for change in changes {
+                if let new = try merge(change, at: now, in: db) { stored.append(new) }
             }
-            for revision in revisions { try storeFinalForm(revision, in: db) }
+            for (hash, hour) in seen.added {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO seen_event (hash, hour) VALUES (?, ?)",
+                    arguments: [Int64(bitPattern: hash), hour])
+            }
+            if let before = seen.droppedBefore {
+                try db.execute(sql: "DELETE FROM seen_event WHERE hour < ?", arguments: [before])
+            }
             if !webhooks.isEmpty {
                 try Outbox.enqueue(alerts: stored.map { ($0.id, $0.json) }, to: webhooks, in: db)
             }
@@ -216,23 +256,41 @@ public final class StateStore {
         return stored
     }
 
-    /// An episode that outlasts its fold window and the allowed lateness is closed in parts under
-    /// one id (its later calls fold again under the same trigger time), so a second final form
-    /// adds to the first rather than replacing it.
-    private func storeFinalForm(_ revision: Alert, in db: Database) throws {
-        var final = revision
-        if let stored = try String.fetchOne(
-            db, sql: "SELECT final_json FROM alert WHERE id = ? AND final_json IS NOT NULL", arguments: [revision.id])
-        {
-            if let earlier = Alert(json: stored) {
-                final = earlier.adding(revision)
-            } else {
+    /// Merges one alert's new part into the stored alert, or stores it as a new alert (returned,
+    /// to be written). The stored final form is always the fold of every part so far.
+    private func merge(_ change: AlertAggregate, at now: Double, in db: Database) throws -> StoredAlert? {
+        let encoder = JSONEncoder()
+        guard let row = try Row.fetchOne(db, sql: "SELECT aggregate FROM alert WHERE id = ?", arguments: [change.id])
+        else {
+            let alert = change.alert
+            let json = alert.json()
+            try db.execute(
+                sql: """
+                    INSERT INTO alert (id, rule, severity, time, json, final_json, aggregate, written_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    alert.id, alert.rule, alert.severity.rawValue, ISO8601.format(alert.time), json, json,
+                    try encoder.encode(change), now,
+                ])
+            return StoredAlert(seq: db.lastInsertedRowID, id: alert.id, severity: alert.severity, json: json)
+        }
+        var merged = change
+        if let data = row["aggregate"] as Data? {
+            do {
+                merged = try JSONDecoder().decode(AlertAggregate.self, from: data)
+                merged.merge(change)
+            } catch {
                 warn(
-                    "state: the stored final form of alert \(revision.id) does not decode; the report shows its later part only"
+                    "state: the stored fold of alert \(change.id) does not decode (\(error)); its final form starts again from what is read now"
                 )
             }
         }
-        try db.execute(sql: "UPDATE alert SET final_json = ? WHERE id = ?", arguments: [final.json(), revision.id])
+        let alert = merged.alert
+        try db.execute(
+            sql: "UPDATE alert SET final_json = ?, aggregate = ?, time = ? WHERE id = ?",
+            arguments: [alert.json(), try encoder.encode(merged), ISO8601.format(alert.time), alert.id])
+        return nil
     }
 
     // MARK: Daily activity
@@ -274,10 +332,18 @@ public final class StateStore {
     public func alerts(on day: UTCDay) throws -> [Alert] {
         let next = UTCDay(daysSinceEpoch: day.daysSinceEpoch + 1)
         return try read { db in
-            try String.fetchAll(
-                db, sql: "SELECT coalesce(final_json, json) FROM alert WHERE time >= ? AND time < ? ORDER BY seq",
+            try Row.fetchAll(
+                db,
+                sql: "SELECT aggregate, coalesce(final_json, json) AS text FROM alert WHERE time >= ? AND time < ? ORDER BY seq",
                 arguments: [day.description, next.description]
-            ).compactMap(Alert.init(json:))
+            ).compactMap { row in
+                // The fold renders the alert exactly as written; a row from before folds were kept
+                // has only its JSON.
+                if let data = row["aggregate"] as Data?, let aggregate = try? JSONDecoder().decode(AlertAggregate.self, from: data) {
+                    return aggregate.alert
+                }
+                return Alert(json: row["text"])
+            }
         }
     }
 
@@ -300,10 +366,13 @@ public final class StateStore {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT seq, id, json FROM alert
+                    SELECT seq, id, severity, json FROM alert
                     WHERE seq > (SELECT through_seq FROM output_progress WHERE output = ?) ORDER BY seq
                     """, arguments: [output]
-            ).map { StoredAlert(seq: $0["seq"], id: $0["id"], json: $0["json"]) }
+            ).map {
+                StoredAlert(
+                    seq: $0["seq"], id: $0["id"], severity: Severity(rawValue: $0["severity"]) ?? .info, json: $0["json"])
+            }
         }
     }
 
@@ -341,10 +410,13 @@ public struct ProcessedFile: Sendable, Equatable {
     public var records: Int
     public var badRecords: Int
     public var damaged: Bool
+    /// The file's device and inode when it was read: the same file under another name.
+    public var device: UInt64?
+    public var inode: UInt64?
 
     public init(
         path: String, size: Int, mtimeNanoseconds: Int64, fingerprint: String, records: Int = 0, badRecords: Int = 0,
-        damaged: Bool = false
+        damaged: Bool = false, device: UInt64? = nil, inode: UInt64? = nil
     ) {
         self.path = path
         self.size = size
@@ -353,6 +425,8 @@ public struct ProcessedFile: Sendable, Equatable {
         self.records = records
         self.badRecords = badRecords
         self.damaged = damaged
+        self.device = device
+        self.inode = inode
     }
 
     /// Whether `now` (the file as it is now) is the file that was read: the same size and
@@ -365,7 +439,9 @@ public struct ProcessedFile: Sendable, Equatable {
     init(row: Row) {
         self.init(
             path: row["path"], size: row["size"], mtimeNanoseconds: row["mtime_ns"], fingerprint: row["fingerprint"],
-            records: row["records"], badRecords: row["bad_records"], damaged: row["damaged"])
+            records: row["records"], badRecords: row["bad_records"], damaged: row["damaged"],
+            device: (row["device"] as Int64?).map { UInt64(bitPattern: $0) },
+            inode: (row["inode"] as Int64?).map { UInt64(bitPattern: $0) })
     }
 }
 
@@ -373,6 +449,7 @@ public struct ProcessedFile: Sendable, Equatable {
 public struct StoredAlert: Sendable, Equatable {
     public var seq: Int64
     public var id: String
+    public var severity: Severity
     public var json: String
 }
 

@@ -16,6 +16,9 @@ struct StableHash {
         high = (high ^ UInt64(byte) ^ (low >> 29)) &* 0x0000_0100_0000_01b3
     }
 
+    /// The low 64 bits, for sets of many hashes (event ids seen).
+    var low64: UInt64 { low }
+
     /// 32 lowercase hex digits.
     var hex: String { hex64(high) + hex64(low) }
 

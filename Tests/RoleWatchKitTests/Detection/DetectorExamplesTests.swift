@@ -30,21 +30,40 @@ struct DetectorExamplesTests {
     }
 
     /// Tail mode writes alerts as soon as their evidence is in, and a restart between any two
-    /// files changes nothing: the same alerts (by id) come out with or without restarts.
+    /// files changes nothing: the same alerts come out with or without restarts, and their final
+    /// forms are exactly what a batch scan writes.
     @Test(arguments: cases)
     func exampleWithPromptEmission(_ item: Case) throws {
         let type = try #require(DetectorRegistry.detector(named: item.detector))
         let straight = try ExampleRunner.promptAlerts(item.example, detector: type, restarting: false)
         let restarted = try ExampleRunner.promptAlerts(item.example, detector: type, restarting: true)
+        let batch = try ExampleRunner.alerts(item.example, detector: type)
         if item.fires {
             #expect(!straight.live.isEmpty, "expected an alert before the end of the input")
             #expect(straight.live.allSatisfy { $0.rule == item.detector })
         } else {
-            #expect(straight.live.isEmpty && straight.atEnd.isEmpty, "expected no alert: \(straight.live.map(\.id))")
+            #expect(straight.final.isEmpty, "expected no alert: \(straight.final.map(\.id))")
         }
-        #expect(restarted.live.map(\.id) == straight.live.map(\.id))
-        #expect(restarted.atEnd.map(\.id) == straight.atEnd.map(\.id))
         #expect(restarted.live.map { $0.json() } == straight.live.map { $0.json() })
+        #expect(straight.final.map { $0.json() } == batch.map { $0.json() })
+        #expect(restarted.final.map { $0.json() } == batch.map { $0.json() })
+    }
+
+    /// The order events arrive in changes nothing: reversed and shuffled, every example gives
+    /// the same alerts, byte for byte, in a batch scan and in the final forms tail mode stores.
+    @Test(arguments: cases)
+    func exampleInAnyOrder(_ item: Case) throws {
+        let type = try #require(DetectorRegistry.detector(named: item.detector))
+        let batch = try ExampleRunner.alerts(item.example, detector: type).map { $0.json() }
+        let count = item.example.events.count
+        let observed = ExampleRunner.observedCount(item.example)
+        var generator = SplitMix64(seed: UInt64(count) &* 7919 &+ UInt64(item.example.name.utf8.count))
+        for order in [Array((0..<count).reversed()), Array(0..<count).shuffled(using: &generator)] {
+            let indices = order.filter { $0 < observed }
+            #expect(try ExampleRunner.alerts(item.example, detector: type, order: indices).map { $0.json() } == batch)
+            let prompt = try ExampleRunner.promptAlerts(item.example, detector: type, restarting: false, order: indices)
+            #expect(prompt.final.map { $0.json() } == batch, "prompt emission, order \(indices)")
+        }
     }
 
     @Test func everyDetectorHasBothKindsOfExample() {

@@ -16,31 +16,49 @@ enum ExampleRunner {
             file: "example")
     }
 
-    static func alerts(_ example: DetectorExample, detector: any Detector.Type) throws -> [Alert] {
+    static func alerts(_ example: DetectorExample, detector: any Detector.Type, order: [Int]? = nil) throws -> [Alert] {
         let engine = try makeEngine(example, detector: detector, emission: .settled)
-        for event in observed(example) { engine.observe(event) }
-        return engine.advance().alerts + engine.finish().alerts
+        let events = observed(example)
+        for index in order ?? Array(events.indices) { engine.observe(events[index]) }
+        return engine.finish()
     }
 
     /// The example as tail mode sees it: prompt emission, an advance after every event (as
     /// after every file) and, with `restarting`, a new engine restored from the saved state
     /// before each event, as if the process had been restarted between every two files.
-    /// Returns the alerts written before the end, and those written only by the final flush.
-    static func promptAlerts(_ example: DetectorExample, detector: any Detector.Type, restarting: Bool) throws -> (
-        live: [Alert], atEnd: [Alert]
-    ) {
+    /// Returns the alerts as first written (while the input went on), and their final forms as
+    /// the state database folds them, after a final flush.
+    static func promptAlerts(
+        _ example: DetectorExample, detector: any Detector.Type, restarting: Bool, order: [Int]? = nil
+    ) throws -> (live: [Alert], final: [Alert]) {
         var engine = try makeEngine(example, detector: detector, emission: .prompt)
         var live: [Alert] = []
-        for event in observed(example) {
+        var stored: [String: AlertAggregate] = [:]
+        func take() {
+            for change in engine.takeChanges() {
+                if stored[change.id] == nil {
+                    live.append(change.alert)
+                    stored[change.id] = change
+                } else {
+                    stored[change.id]!.merge(change)
+                }
+            }
+        }
+        let events = observed(example)
+        for index in order ?? Array(events.indices) {
             if restarting {
+                take()
                 let saved = try engine.savedState()
                 engine = try makeEngine(example, detector: detector, emission: .prompt)
                 engine.restore(saved)
             }
-            engine.observe(event)
-            live += engine.advance().alerts
+            engine.observe(events[index])
+            engine.advance()
+            take()
         }
-        return (live, engine.finish().alerts)
+        _ = engine.finish()
+        take()
+        return (live, stored.values.map(\.alert).sorted(by: Alert.ordered))
     }
 
     private static func makeEngine(_ example: DetectorExample, detector: any Detector.Type, emission: AlertEmission)
@@ -51,6 +69,9 @@ enum ExampleRunner {
             emission: emission, warn: { Issue.record("unexpected warning: \($0)") })
         return try DetectionEngine(rules: [try rule(for: detector, parameters: example.parameters)], context: context)
     }
+
+    /// How many of the example's events pass the prefilter (the indices `order` may use).
+    static func observedCount(_ example: DetectorExample) -> Int { observed(example).count }
 
     private static func observed(_ example: DetectorExample) -> [ObservedEvent] {
         let watchList = WatchList(config: example.config)

@@ -23,12 +23,12 @@ struct ReportRun {
             engine.observe(event)
             ledger.record(event)
         }
-        alerts += engine.advance().alerts
+        alerts += engine.advance()
     }
 
     /// Every day recorded (merged when the ledger handed a day back in parts) and every alert.
     mutating func finish() -> (days: [UTCDay: DayActivity], alerts: [Alert]) {
-        alerts += engine.finish().alerts
+        alerts += engine.finish()
         var days: [UTCDay: DayActivity] = [:]
         for part in ledger.takeCompleted() + ledger.finish() {
             days[part.day, default: DayActivity(day: part.day)].merge(part)

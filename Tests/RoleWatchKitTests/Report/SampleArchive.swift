@@ -38,7 +38,7 @@ enum SampleArchive {
                     ledger.record(event)
                 }
             }
-            alerts += engine.advance().alerts
+            alerts += engine.advance()
             store(ledger.takeCompleted())
             if let delivered = file.deliveryTime.flatMap({ UTCDay(Self.isoDay($0)) }) {
                 var input = DayActivity(day: delivered)
@@ -48,7 +48,7 @@ enum SampleArchive {
                 store([input])
             }
         }
-        alerts += engine.finish().alerts
+        alerts += engine.finish()
         store(ledger.finish())
         return (days, alerts)
     }

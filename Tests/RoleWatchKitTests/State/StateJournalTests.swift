@@ -6,15 +6,15 @@ import Testing
 /// The state database and the journal over it: each alert reaches the output once, whatever
 /// instant a run was killed at.
 struct StateJournalTests {
-    static func alert(_ n: Int) -> Alert { alert(n, at: EventTime(seconds: 1_763_600_000 + Int64(n))) }
+    static let rule = Rule(id: "non-aws-ip", detector: "non-aws-ip", severity: .high, title: "t")
 
-    static func alert(_ n: Int, at time: EventTime) -> Alert {
-        Alert(
-            id: StableHash.of("alert", String(n)).hex, rule: "non-aws-ip", severity: .high, title: "t",
-            time: time, firstSeen: EventTime(seconds: 1_763_600_000),
-            lastSeen: EventTime(seconds: 1_763_600_000), count: 1, principal: "p", role: nil, sessionName: nil,
-            accessKeyId: nil, sourceIPs: [], accounts: [], eventIDs: [], evidence: [], reasons: ["r"],
-            remediation: "")
+    /// Alert `n`'s part as the engine hands it to the state (one event at `time`).
+    static func alert(_ n: Int, at time: EventTime? = nil) -> AlertAggregate {
+        let time = time ?? EventTime(seconds: 1_763_600_000 + Int64(n))
+        let finding = Finding(
+            time: time, principal: "p\(n)", key: "k", events: [EvidenceEvent(eventID: "e\(n)", time: time, raw: "{}")],
+            reasons: ["r"])
+        return AlertAggregate(finding, identity: AlertIdentity(rule: rule, finding: finding), rule: rule)
     }
 
     static let emptyEngine = EngineState(core: Data("{}".utf8), rules: [:])
@@ -30,9 +30,9 @@ struct StateJournalTests {
             store: try StateStore(path: directory.path + "/state.sqlite"), outputPath: directory.path + "/out",
             say: { _ in })
         let first = try journal.commit(
-            files: [], engine: Self.emptyEngine, batch: AlertBatch(alerts: [Self.alert(1), Self.alert(2)]))
+            files: [], engine: Self.emptyEngine, changes: [Self.alert(1), Self.alert(2)])
         let second = try journal.commit(
-            files: [], engine: Self.emptyEngine, batch: AlertBatch(alerts: [Self.alert(2), Self.alert(3)]))
+            files: [], engine: Self.emptyEngine, changes: [Self.alert(2), Self.alert(3)])
         #expect(first.map(\.id) == [Self.alert(1).id, Self.alert(2).id])
         #expect(second.map(\.id) == [Self.alert(3).id])
         #expect(try Self.ids(in: directory.path + "/out") == [1, 2, 3].map { Self.alert($0).id })
@@ -50,7 +50,7 @@ struct StateJournalTests {
             let store = try StateStore(path: statePath)
             _ = try store.unwritten(to: "file:" + output)  // the output is known from the start
             let stored = try store.commit(
-                files: [], engine: Self.emptyEngine, alerts: [1, 2, 3].map(Self.alert), revisions: [])
+                files: [], engine: Self.emptyEngine, changes: [1, 2, 3].map { Self.alert($0) })
             // The crash: some lines written, the next one cut off, progress never recorded.
             var text = stored.prefix(linesWritten).map { $0.json + "\n" }.joined()
             text += String(stored[linesWritten].json.prefix(40))
@@ -87,8 +87,8 @@ struct StateJournalTests {
         let day = try #require(UTCDay("2025-11-20"))
         let times = [-1, 0, 500, 86_399_999, 86_400_000].map { day.start + .milliseconds($0) }
         _ = try store.commit(
-            files: [], engine: Self.emptyEngine, alerts: times.enumerated().map { Self.alert($0.offset, at: $0.element) },
-            revisions: [])
+            files: [], engine: Self.emptyEngine,
+            changes: times.enumerated().map { Self.alert($0.offset, at: $0.element) })
         #expect(try store.alerts(on: day).map(\.time) == Array(times[1...3]))
         #expect(try store.alerts(on: day.previous).map(\.time) == [times[0]])
     }

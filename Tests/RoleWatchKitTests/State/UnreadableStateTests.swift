@@ -50,7 +50,7 @@ struct UnreadableStateTests {
         let part = ReportFixtures.activity(
             [ExampleEvent.assumeRole(by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "s")])
         try journal.commit(
-            files: [], engine: EngineState(core: Data("{}".utf8), rules: [:]), batch: AlertBatch(), activity: [part])
+            files: [], engine: EngineState(core: Data("{}".utf8), rules: [:]), changes: [], activity: [part])
         #expect(warnings.all.count == 1)
         #expect(warnings.all.first?.contains("stored activity of 2025-11-20 does not decode") == true)
         #expect(try journal.store.activity(on: ReportFixtures.day) == part)

@@ -21,19 +21,13 @@ public final class AssumeBurstDetector: Detector {
         var includeDenied: Bool
     }
 
-    private struct CallerState: Codable {
-        var window: EpisodeWindow
-        var baseline: RateBaseline
-    }
-
     private let context: DetectionContext
     private let parameters: Parameters
-    private var callers: [String: CallerState] = [:]
-    private var warnedCap = false
+    private var callers: CallerWindows<RateBaseline>
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
-        self.parameters = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
+        let parameters = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
             Parameters(
                 window: try p.duration("window", default: .seconds(600), in: .seconds(10)...(.seconds(86_400))),
                 maxCalls: try p.int("max_calls", default: 100, in: 0...10_000_000),
@@ -47,6 +41,8 @@ public final class AssumeBurstDetector: Detector {
                     "baseline_min_history", default: .seconds(86_400), in: .zero...(.seconds(90 * 86_400))),
                 includeDenied: try p.bool("include_denied", default: false))
         }
+        self.parameters = parameters
+        self.callers = CallerWindows(key: "burst", window: parameters.window, foldWindow: rule.foldWindow)
     }
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
@@ -54,19 +50,9 @@ public final class AssumeBurstDetector: Detector {
         guard !late, call.isAssumeRoleCall, event.targetRole != nil, let role = call.requestParameters.roleArn,
             call.succeeded || parameters.includeDenied
         else { return }
-        let caller = call.callerARN
-        if callers[caller] == nil {
-            if callers.count >= context.config.maxTrackedKeys { evictIdle() }
-            callers[caller] = CallerState(window: newWindow(), baseline: newBaseline())
-        }
-        callers[caller]!.window.add(
-            EpisodeWindow.Call(
-                time: event.time, eventID: event.eventID, role: role, account: ARN.account(role) ?? "",
-                sourceIP: call.sourceIPAddress ?? "", evidence: EvidenceEvent(event)))
-    }
-
-    private func newWindow() -> EpisodeWindow {
-        EpisodeWindow(window: parameters.window, prompt: context.emission == .prompt)
+        callers.add(
+            CoverageWindow.Call(event, role: role), caller: call.callerARN, cap: context.config.maxTrackedKeys,
+            extra: newBaseline, update: { $0.record(event.time) }, warn: { context.warn("\(Self.id): \($0)") })
     }
 
     private func newBaseline() -> RateBaseline {
@@ -74,91 +60,49 @@ public final class AssumeBurstDetector: Detector {
             bucket: parameters.window, period: parameters.baselinePeriod, minHistory: parameters.baselineMinHistory)
     }
 
-    public func savedState() throws -> Data? { try JSONEncoder().encode(callers) }
+    public func savedState() throws -> Data? { try JSONEncoder().encode(callers.saved) }
 
     public func restore(_ state: Data) throws {
-        let saved = try JSONDecoder().decode([String: CallerState].self, from: state)
-        let (window, baseline) = (newWindow(), newBaseline())
-        callers = saved.mapValues { state in
-            var state = state
-            (state.window.window, state.window.prompt) = (window.window, window.prompt)
-            (state.baseline.bucket, state.baseline.period, state.baseline.minHistory) =
-                (baseline.bucket, baseline.period, baseline.minHistory)
-            return state
+        // The baselines' sizes come from the rule, never from saved state.
+        let fresh = newBaseline()
+        callers.restore(try JSONDecoder().decode(CallerWindows<RateBaseline>.Saved.self, from: state)) {
+            ($0.bucket, $0.period, $0.minHistory) = (fresh.bucket, fresh.period, fresh.minHistory)
         }
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         let p = parameters
-        for caller in callers.keys.sorted() {
-            var state = callers[caller]!
-            var baseline = state.baseline
-            state.window.advance(
-                to: horizon.act,
-                processed: { baseline.record($0.time) },
-                condition: { snapshot in
-                    var reasons: [String] = []
-                    let span = DurationText.format(p.window)
-                    if p.maxCalls > 0, snapshot.count > p.maxCalls {
-                        reasons.append(
-                            "\(snapshot.count) AssumeRole calls on watched roles within \(span) (threshold \(p.maxCalls))"
-                        )
-                    }
-                    if p.maxDistinctRoles > 0, snapshot.distinctRoles > p.maxDistinctRoles {
-                        reasons.append(
-                            "\(snapshot.distinctRoles) distinct watched roles within \(span) (threshold \(p.maxDistinctRoles))"
-                        )
-                    }
-                    if p.maxDistinctAccounts > 0, snapshot.distinctAccounts > p.maxDistinctAccounts {
-                        reasons.append(
-                            "\(snapshot.distinctAccounts) distinct accounts within \(span) (threshold \(p.maxDistinctAccounts))"
-                        )
-                    }
-                    if let multiplier = p.baselineMultiplier, snapshot.count >= p.baselineMinCalls,
-                        let usual = baseline.usual(at: snapshot.now),
-                        Double(snapshot.count) > multiplier * max(usual, 1)
-                    {
-                        let usualText = (usual * 10).rounded() / 10
-                        reasons.append(
-                            "\(snapshot.count) calls within \(span), more than \(multiplier)x the caller's usual \(usualText)"
-                        )
-                    }
-                    return reasons.isEmpty ? nil : reasons
-                },
-                emit: { episode, count in
-                    findings.append(Self.finding(caller: caller, episode: episode, count: count))
-                })
-            state.baseline = baseline
-            if state.window.isIdle && (p.baselineMultiplier == nil || baseline.isStale(at: horizon.settled)) {
-                callers[caller] = nil
-            } else {
-                callers[caller] = state
-            }
-        }
-    }
-
-    private static func finding(caller: String, episode: EpisodeWindow.Episode, count: Int) -> Finding {
-        let roles = Set(episode.calls.map(\.role))
-        return Finding(
-            time: episode.trigger, principal: caller, key: "burst", role: roles.count == 1 ? roles.first : nil,
-            sessionName: ARN.lastComponent(caller).flatMap { caller.contains(":assumed-role/") ? $0 : nil },
-            sourceIPs: Array(Set(episode.calls.map(\.sourceIP))).filter { !$0.isEmpty },
-            accounts: Array(Set(episode.calls.map(\.account))).filter { !$0.isEmpty },
-            events: episode.calls.map(\.evidence), count: count, reasons: episode.reasons)
-    }
-
-    /// Keeps memory bounded under a flood of distinct callers: drops idle ones, then the
-    /// oldest, with one warning.
-    private func evictIdle() {
-        if !warnedCap {
-            warnedCap = true
-            context.warn(
-                "\(Self.id): tracking \(callers.count) callers (max_tracked_keys); dropping idle ones, which forgets their baselines"
-            )
-        }
-        let idle = callers.filter { $0.value.window.isIdle }.map(\.key)
-        for key in idle.prefix(max(1, callers.count / 10)) { callers[key] = nil }
-        if callers.count >= context.config.maxTrackedKeys, let any = callers.keys.min() { callers[any] = nil }
+        let span = DurationText.format(p.window)
+        callers.advance(
+            to: horizon, baseline: p.baselineMultiplier != nil,
+            condition: { snapshot, settled, baseline in
+                var reasons: [String] = []
+                if p.maxCalls > 0, snapshot.count > p.maxCalls {
+                    reasons.append(
+                        "\(snapshot.count) AssumeRole calls on watched roles within \(span) (threshold \(p.maxCalls))")
+                }
+                if p.maxDistinctRoles > 0, snapshot.distinctRoles > p.maxDistinctRoles {
+                    reasons.append(
+                        "\(snapshot.distinctRoles) distinct watched roles within \(span) (threshold \(p.maxDistinctRoles))"
+                    )
+                }
+                if p.maxDistinctAccounts > 0, snapshot.distinctAccounts > p.maxDistinctAccounts {
+                    reasons.append(
+                        "\(snapshot.distinctAccounts) distinct accounts within \(span) (threshold \(p.maxDistinctAccounts))"
+                    )
+                }
+                if settled, let multiplier = p.baselineMultiplier, snapshot.count >= p.baselineMinCalls,
+                    let usual = baseline.usual(at: snapshot.now), Double(snapshot.count) > multiplier * max(usual, 1)
+                {
+                    let usualText = (usual * 10).rounded() / 10
+                    reasons.append(
+                        "\(snapshot.count) calls within \(span), more than \(multiplier)x the caller's usual \(usualText)")
+                }
+                return reasons.isEmpty ? nil : reasons
+            },
+            prune: { $0.forget(before: $1) },
+            stale: { baseline, settled in p.baselineMultiplier == nil || baseline.isStale(at: settled) },
+            into: &findings)
     }
 
     public static let examples: DetectorExamples = {

@@ -7,15 +7,17 @@ public final class AssumeDeniedSprayDetector: Detector {
     public static let id = "assume-denied-spray"
 
     private let context: DetectionContext
-    private let window: Duration
     private let minDenied: Int
     private let minDistinctRoles: Int
     private let watchedOnly: Bool
-    private var callers: [String: EpisodeWindow] = [:]
-    private var warnedCap = false
+    private var callers: CallerWindows<Empty>
+
+    /// Spray rules keep nothing beside a caller's window.
+    private struct Empty: Codable {}
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
+        let window: Duration
         (window, minDenied, minDistinctRoles, watchedOnly) = try rule.parameters.read {
             (p: inout ParameterReader) throws(ConfigError) in
             (
@@ -25,6 +27,7 @@ public final class AssumeDeniedSprayDetector: Detector {
                 try p.bool("watched_only", default: false)
             )
         }
+        callers = CallerWindows(key: "spray", window: window, foldWindow: rule.foldWindow)
     }
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
@@ -33,53 +36,29 @@ public final class AssumeDeniedSprayDetector: Detector {
         else {
             return
         }
-        let role = call.requestParameters.roleArn ?? "unknown role"
-        let caller = call.callerARN
-        if callers[caller] == nil, callers.count >= context.config.maxTrackedKeys {
-            if !warnedCap {
-                warnedCap = true
-                context.warn("\(Self.id): tracking \(callers.count) callers (max_tracked_keys); dropping idle ones")
-            }
-            for key in callers.filter({ $0.value.isIdle }).map(\.key) { callers[key] = nil }
-            if callers.count >= context.config.maxTrackedKeys, let any = callers.keys.min() { callers[any] = nil }
-        }
-        callers[caller, default: EpisodeWindow(window: window, prompt: context.emission == .prompt)].add(
-            EpisodeWindow.Call(
-                time: event.time, eventID: event.eventID, role: role, account: ARN.account(role) ?? "",
-                sourceIP: call.sourceIPAddress ?? "", evidence: EvidenceEvent(event)))
+        callers.add(
+            CoverageWindow.Call(event, role: call.requestParameters.roleArn ?? "unknown role"), caller: call.callerARN,
+            cap: context.config.maxTrackedKeys, extra: { Empty() }, update: { _ in },
+            warn: { context.warn("\(Self.id): \($0)") })
     }
 
-    public func savedState() throws -> Data? { try JSONEncoder().encode(callers) }
+    public func savedState() throws -> Data? { try JSONEncoder().encode(callers.saved) }
 
     public func restore(_ state: Data) throws {
-        callers = try JSONDecoder().decode([String: EpisodeWindow].self, from: state).mapValues { saved in
-            var restored = saved
-            (restored.window, restored.prompt) = (window, context.emission == .prompt)
-            return restored
-        }
+        callers.restore(try JSONDecoder().decode(CallerWindows<Empty>.Saved.self, from: state))
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        for caller in callers.keys.sorted() {
-            var state = callers[caller]!
-            state.advance(
-                to: horizon.act, processed: { _ in },
-                condition: { [minDenied, minDistinctRoles, window] snapshot in
-                    guard snapshot.count >= minDenied, snapshot.distinctRoles >= minDistinctRoles else { return nil }
-                    return [
-                        "\(snapshot.count) AssumeRole calls refused with AccessDenied across \(snapshot.distinctRoles) roles within \(DurationText.format(window)) (thresholds \(minDenied) calls, \(minDistinctRoles) roles)"
-                    ]
-                },
-                emit: { episode, count in
-                    findings.append(
-                        Finding(
-                            time: episode.trigger, principal: caller, key: "spray",
-                            sourceIPs: Array(Set(episode.calls.map(\.sourceIP))).filter { !$0.isEmpty },
-                            accounts: Array(Set(episode.calls.map(\.account))).filter { !$0.isEmpty },
-                            events: episode.calls.map(\.evidence), count: count, reasons: episode.reasons))
-                })
-            callers[caller] = state.isIdle ? nil : state
-        }
+        let (minDenied, minDistinctRoles, span) = (minDenied, minDistinctRoles, DurationText.format(callers.window))
+        callers.advance(
+            to: horizon, baseline: false,
+            condition: { snapshot, _, _ in
+                guard snapshot.count >= minDenied, snapshot.distinctRoles >= minDistinctRoles else { return nil }
+                return [
+                    "\(snapshot.count) AssumeRole calls refused with AccessDenied across \(snapshot.distinctRoles) roles within \(span) (thresholds \(minDenied) calls, \(minDistinctRoles) roles)"
+                ]
+            },
+            prune: { _, _ in }, stale: { _, _ in true }, into: &findings)
     }
 
     public static let examples: DetectorExamples = {

@@ -9,9 +9,13 @@ import Foundation
 /// (IPv6) by default; AWS acting for the caller (`AWS Internal`, service host names) is
 /// no location.
 ///
-/// In a batch scan a session is reported once its lifetime is over, with every place it was
-/// used from. With prompt emission it is reported as soon as a second place shows up, and
-/// again for each further place (those reports fold into the same alert).
+/// An alert is one session (its key is unique, so the alert's id has no time in it). Its count
+/// is the number of locations, its evidence the earliest event from each, and its time when the
+/// second location showed up. Each report carries the locations known so far; with prompt
+/// emission a session is reported as soon as a second place shows up, and again when a place is
+/// added or an earlier event from one arrives: the alert's fold keeps each location once, by its
+/// earliest event, so the alert ends the same whatever order the events came in. A batch scan
+/// reports a session once its lifetime is over.
 public final class SessionMultiLocationDetector: Detector {
     public static let id = "session-multi-location"
 
@@ -23,18 +27,22 @@ public final class SessionMultiLocationDetector: Detector {
         var start: EventTime
         /// The earliest event from each location.
         var locations: [String: EvidenceEvent] = [:]
-        var addresses: Set<String> = []
-        /// Locations already reported (prompt emission).
-        var reported = 1
+        /// Source addresses seen, the smallest `addressLimit` (a bound that does not depend on order).
+        var addresses: [String] = []
+        /// The event reported for each location (prompt emission).
+        var reported: [String: String] = [:]
     }
+
+    private static let addressLimit = 32
 
     private let context: DetectionContext
     private let lifetime: Duration
     private var tracks: [String: Track] = [:]
-    /// Sessions used since the last advance (prompt emission); not saved: a restart checks all.
+    /// When each session's lifetime ends.
+    private var expiry = TimerQueue<String>()
+    /// Sessions used since the last advance (prompt emission); every session after a restore.
     /// Internal rather than private so that tests can see it stays empty in a batch scan.
     private(set) var changed: Set<String> = []
-    private var lastExpiry = EventTime(milliseconds: .min / 2)
     private var warnedCap = false
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
@@ -54,30 +62,38 @@ public final class SessionMultiLocationDetector: Detector {
             // The issuing call's address is where the credentials were handed out: the session's origin.
             record(
                 event, key: key, principal: call.responseElements.assumedRoleUserArn ?? role, role: role,
-                sessionName: call.requestParameters.roleSessionName)
+                sessionName: call.requestParameters.roleSessionName, into: &findings)
         }
         if event.sessionRole != nil, let key = call.sessionKey, let role = call.userIdentity.sessionIssuerArn {
-            record(event, key: key, principal: call.callerARN, role: role, sessionName: call.callerSessionName)
+            record(
+                event, key: key, principal: call.callerARN, role: role, sessionName: call.callerSessionName,
+                into: &findings)
         }
     }
 
-    private func record(_ event: ObservedEvent, key: String, principal: String, role: String, sessionName: String?) {
+    private func record(
+        _ event: ObservedEvent, key: String, principal: String, role: String, sessionName: String?,
+        into findings: inout [Finding]
+    ) {
         guard let location = location(of: event.event) else { return }
         if tracks[key] == nil {
-            if tracks.count >= context.config.maxTrackedKeys { evictOldest() }
+            if tracks.count >= context.config.maxTrackedKeys { evictOldest(into: &findings) }
             tracks[key] = Track(
                 principal: principal, role: role, sessionName: sessionName,
                 accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: event.time)
         }
         var track = tracks[key]!
         track.start = min(track.start, event.time)
-        let evidence = EvidenceEvent(event)
+        let evidence = EvidenceEvent(eventID: event.eventID, time: event.time, raw: event.raw, part: location)
         if track.locations[location].map({ EvidenceEvent.ordered(evidence, $0) }) ?? true {
             track.locations[location] = evidence
         }
-        if track.addresses.count < 32, let address = event.event.sourceIPAddress { track.addresses.insert(address) }
+        if let address = event.event.sourceIPAddress, !track.addresses.contains(address) {
+            track.addresses = Array((track.addresses + [address]).sorted().prefix(Self.addressLimit))
+        }
         tracks[key] = track
-        // Only prompt emission empties the set; a batch scan looks at every session anyway.
+        expiry.schedule(key, at: track.start + lifetime)
+        // Only prompt emission empties the set; a batch scan reports each session when it ends.
         if context.emission == .prompt { changed.insert(key) }
     }
 
@@ -89,63 +105,64 @@ public final class SessionMultiLocationDetector: Detector {
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        let prompt = context.emission == .prompt
-        if prompt {
-            // Prompt emission advances after every file: look only at sessions used since.
-            for key in changed.sorted() {
-                guard var track = tracks[key] else { continue }
-                let seen = track.locations.filter { $0.value.time <= horizon.act }
-                if seen.count > track.reported {
-                    findings.append(finding(key: key, track: track, locations: seen))
-                    track.reported = seen.count
-                    tracks[key] = track
-                }
-            }
-            changed = changed.filter { key in tracks[key].map { $0.locations.values.contains { $0.time > horizon.act } } ?? false }
-            guard horizon.settled >= lastExpiry + .seconds(60) || horizon.isEnd else { return }
-            lastExpiry = horizon.settled
+        for key in changed.sorted() {
+            guard var track = tracks[key] else { continue }
+            report(key: key, track: &track, into: &findings)
+            tracks[key] = track
         }
-        for key in tracks.keys.sorted() {
-            let track = tracks[key]!
-            guard track.start + lifetime <= horizon.settled || horizon.isEnd else { continue }
-            tracks[key] = nil
-            if !prompt && track.locations.count > 1 {
-                findings.append(finding(key: key, track: track, locations: track.locations))
-            }
+        changed.removeAll()
+        let ended = horizon.isEnd ? tracks.keys.sorted() : expiry.takeDue(through: horizon.settled)
+        for key in ended {
+            guard var track = tracks.removeValue(forKey: key) else { continue }
+            expiry.cancel(key)
+            if context.emission == .settled { report(key: key, track: &track, into: &findings) }
         }
     }
 
-    /// The finding for a session seen in `locations`; its time is when the second place showed
-    /// up, so the prompt reports of one session fold into one alert.
-    private func finding(key: String, track: Track, locations: [String: EvidenceEvent]) -> Finding {
-        let firsts = locations.sorted { EvidenceEvent.ordered($0.value, $1.value) }
-        let names = firsts.map(\.key)
-        let second = track.locations.values.sorted(by: EvidenceEvent.ordered)[1]
-        return Finding(
-            time: second.time, principal: track.principal, key: key, role: track.role,
-            sessionName: track.sessionName, accessKeyId: track.accessKeyId, sourceIPs: track.addresses.sorted(),
-            accounts: ARN.account(track.role).map { [$0] } ?? [], events: firsts.map(\.value),
-            count: firsts.count - (track.reported > 1 ? track.reported : 0),
-            reasons: ["one session used from \(names.count) network locations: \(names.joined(separator: ", "))"])
+    /// Reports the session if it was seen in two places or more: the locations whose earliest
+    /// event was not reported yet, with the reasons for all of them.
+    private func report(key: String, track: inout Track, into findings: inout [Finding]) {
+        guard track.locations.count > 1 else { return }
+        let firsts = track.locations.values.sorted(by: EvidenceEvent.ordered)
+        let fresh = firsts.filter { track.reported[$0.partKey] != $0.eventID }
+        guard !fresh.isEmpty else { return }
+        for event in fresh { track.reported[event.partKey] = event.eventID }
+        let names = track.locations.keys.sorted()
+        findings.append(
+            Finding(
+                time: firsts[0].time, heldAt: firsts[1].time, principal: track.principal, key: key, wholeKey: true,
+                role: track.role, sessionName: track.sessionName, accessKeyId: track.accessKeyId,
+                sourceIPs: track.addresses, accounts: ARN.account(track.role).map { [$0] } ?? [], events: fresh,
+                countsParts: true,
+                reasons: ["one session used from \(names.count) network locations: \(names.joined(separator: ", "))"],
+                strength: [names.count]))
     }
 
     public func savedState() throws -> Data? { try JSONEncoder().encode(tracks) }
 
     public func restore(_ state: Data) throws {
         tracks = try JSONDecoder().decode([String: Track].self, from: state)
+        expiry = TimerQueue()
+        for (key, track) in tracks { expiry.schedule(key, at: track.start + lifetime) }
         changed = Set(tracks.keys)
     }
 
-    /// Keeps memory bounded under a flood of distinct keys: drops the oldest tenth of sessions.
-    private func evictOldest() {
+    /// Keeps memory bounded under a flood of distinct keys: drops the oldest tenth of sessions,
+    /// reporting what they had not reported yet, so no alert is lost.
+    private func evictOldest(into findings: inout [Finding]) {
         if !warnedCap {
             warnedCap = true
             context.warn(
                 "session-multi-location: tracking \(tracks.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding"
             )
         }
-        let oldest = tracks.sorted { $0.value.start < $1.value.start }.prefix(max(1, tracks.count / 10))
-        for (key, _) in oldest { tracks[key] = nil }
+        let oldest = tracks.sorted { $0.value.start != $1.value.start ? $0.value.start < $1.value.start : $0.key < $1.key }
+        for (key, var track) in oldest.prefix(max(1, tracks.count / 10)) {
+            report(key: key, track: &track, into: &findings)
+            tracks[key] = nil
+            expiry.cancel(key)
+            changed.remove(key)
+        }
     }
 
     public static let examples: DetectorExamples = {

@@ -1,0 +1,226 @@
+/// An alert's contents as a fold of its findings.
+///
+/// Merging is commutative and associative, and its result depends only on the findings merged,
+/// never on the order they came in, on file boundaries or on how many runs they were read in:
+/// counts add, times are minima and maxima, lists are unions cut to their limits by a fixed
+/// order (event time, then event id), reasons come from the strongest findings. That is what
+/// makes an alert's final form the same in a batch scan, in `scan --state` runs and in tail
+/// mode, where the state database merges each commit's part into the stored alert.
+public struct AlertAggregate: Codable, Sendable, Equatable {
+    /// Which alert this is: rule, principal, key and fold window.
+    public var identity: AlertIdentity
+    public var severity: Severity
+    public var title: String
+    public var remediation: String
+    /// The earliest time the rule's condition was seen to hold.
+    var heldAt: EventTime?
+    var firstSeen: EventTime?
+    var lastSeen: EventTime?
+    var count = 0
+    /// The distinct evidence parts, for findings that count parts (sorted, at most `partLimit`).
+    var parts: [String]?
+    /// Up to two distinct roles: the alert names a role when exactly one is involved.
+    var roles: [String] = []
+    /// Session name and key of the finding that comes first (time, then event id).
+    var lead: Lead?
+    var sourceIPs: [String] = []
+    var accounts: [String] = []
+    /// The earliest events, one per part, at most `Alert.eventIDLimit`; only the first
+    /// `Alert.evidenceLimit` keep their raw record (an event never moves up this list, so one
+    /// that lost its record never needs it back).
+    var events: [EvidenceEvent] = []
+    var reasons: [Reason] = []
+    /// The strength of `reasons` (see `Finding.strength`); nil while every reason is kept.
+    var strength: [Int]?
+
+    struct Lead: Codable, Sendable, Equatable {
+        var position: Position
+        var sessionName: String?
+        var accessKeyId: String?
+    }
+
+    struct Reason: Codable, Sendable, Equatable {
+        var text: String
+        var position: Position
+    }
+
+    /// A place in the fixed order findings are ranked by.
+    struct Position: Codable, Sendable, Comparable {
+        var time: EventTime
+        var eventID: String
+
+        static func < (a: Position, b: Position) -> Bool {
+            a.time != b.time ? a.time < b.time : a.eventID < b.eventID
+        }
+    }
+
+    /// Bounds on the unions, so that a flood of distinct values cannot grow one alert without end.
+    static let listLimit = 100
+    static let reasonLimit = 20
+    static let partLimit = 256
+
+    public var id: String { identity.id }
+
+    /// One finding as an aggregate of its own.
+    init(_ finding: Finding, identity: AlertIdentity, rule: Rule) {
+        self.identity = identity
+        severity = rule.severity
+        title = rule.title
+        remediation = rule.remediation
+        heldAt = finding.heldAt
+        firstSeen = finding.events.map(\.time).min()
+        lastSeen = finding.events.map(\.time).max()
+        if finding.countsParts {
+            parts = Array(Set(finding.events.map(\.partKey)).sorted().prefix(Self.partLimit))
+            count = parts!.count
+        } else {
+            count = finding.count
+        }
+        roles = finding.role.map { [$0] } ?? []
+        let position = Position(time: finding.time, eventID: finding.events.first?.eventID ?? "")
+        lead = Lead(position: position, sessionName: finding.sessionName, accessKeyId: finding.accessKeyId)
+        sourceIPs = Self.union([], finding.sourceIPs.filter { !$0.isEmpty })
+        accounts = Self.union([], finding.accounts.filter { !$0.isEmpty })
+        events = Self.merge([], finding.events)
+        var seen = Set<String>()
+        reasons = finding.reasons.filter { seen.insert($0).inserted }.prefix(Self.reasonLimit).map {
+            Reason(text: $0, position: position)
+        }
+        strength = finding.strength
+    }
+
+    /// Adds `other`'s findings to this alert's. Both must be the same alert.
+    mutating func merge(_ other: AlertAggregate) {
+        heldAt = Self.minimum(heldAt, other.heldAt)
+        firstSeen = Self.minimum(firstSeen, other.firstSeen)
+        lastSeen = [lastSeen, other.lastSeen].compactMap { $0 }.max()
+        if let mine = parts, let theirs = other.parts {
+            let union = Array(Set(mine).union(theirs).sorted().prefix(Self.partLimit))
+            parts = union
+            count = union.count
+        } else {
+            count += other.count
+        }
+        roles = Array(Set(roles).union(other.roles).sorted().prefix(2))
+        if let theirs = other.lead, lead.map({ theirs.position < $0.position }) ?? true { lead = theirs }
+        sourceIPs = Self.union(sourceIPs, other.sourceIPs)
+        accounts = Self.union(accounts, other.accounts)
+        events = Self.merge(events, other.events)
+        mergeReasons(other)
+    }
+
+    /// Reasons of the strongest findings; between equally strong ones (or unranked ones), every
+    /// distinct reason, each at its earliest position.
+    private mutating func mergeReasons(_ other: AlertAggregate) {
+        guard !other.reasons.isEmpty else { return }
+        if reasons.isEmpty {
+            (reasons, strength) = (other.reasons, other.strength)
+            return
+        }
+        switch (strength, other.strength) {
+        case (let mine?, let theirs?) where theirs.lexicographicallyPrecedes(mine):
+            return
+        case (let mine?, let theirs?) where mine.lexicographicallyPrecedes(theirs):
+            (reasons, strength) = (other.reasons, other.strength)
+            return
+        case (nil, .some):
+            (reasons, strength) = (other.reasons, other.strength)
+            return
+        case (.some, nil):
+            return
+        default:
+            break
+        }
+        var byText: [String: Position] = [:]
+        for reason in reasons + other.reasons {
+            byText[reason.text] = min(byText[reason.text] ?? reason.position, reason.position)
+        }
+        reasons = byText.map { Reason(text: $0.key, position: $0.value) }
+            .sorted { $0.position != $1.position ? $0.position < $1.position : $0.text < $1.text }
+            .prefix(Self.reasonLimit).map { $0 }
+    }
+
+    private static func minimum(_ a: EventTime?, _ b: EventTime?) -> EventTime? {
+        [a, b].compactMap { $0 }.min()
+    }
+
+    private static func union(_ a: [String], _ b: [String]) -> [String] {
+        if b.isEmpty { return a }
+        return Array(Set(a).union(b).sorted().prefix(listLimit))
+    }
+
+    /// The earliest event of each part, in order, cut to `Alert.eventIDLimit`; records kept for
+    /// the first `Alert.evidenceLimit` only.
+    static func merge(_ kept: [EvidenceEvent], _ incoming: [EvidenceEvent]) -> [EvidenceEvent] {
+        var events = kept
+        for event in incoming {
+            if events.count >= Alert.eventIDLimit, let last = events.last, !EvidenceEvent.ordered(event, last) {
+                continue
+            }
+            if let index = events.firstIndex(where: { $0.partKey == event.partKey }) {
+                guard EvidenceEvent.ordered(event, events[index]) else { continue }
+                events.remove(at: index)
+            }
+            var low = 0
+            var high = events.count
+            while low < high {
+                let middle = (low + high) / 2
+                if EvidenceEvent.ordered(events[middle], event) { low = middle + 1 } else { high = middle }
+            }
+            events.insert(event, at: low)
+        }
+        if events.count > Alert.eventIDLimit { events.removeLast(events.count - Alert.eventIDLimit) }
+        for index in events.indices.dropFirst(Alert.evidenceLimit) where !events[index].raw.isEmpty {
+            events[index].raw = ""
+        }
+        return events
+    }
+
+    /// The alert's `time`: when its condition first held, else its first event.
+    var time: EventTime { heldAt ?? firstSeen ?? identity.window ?? EventTime(milliseconds: 0) }
+
+    /// The alert as written.
+    public var alert: Alert {
+        let first = firstSeen ?? time
+        return Alert(
+            id: id, rule: identity.rule, severity: severity, title: title, time: time, firstSeen: first,
+            lastSeen: lastSeen ?? first, count: count, principal: identity.principal,
+            role: roles.count == 1 ? roles[0] : nil, sessionName: lead?.sessionName, accessKeyId: lead?.accessKeyId,
+            sourceIPs: sourceIPs, accounts: accounts, eventIDs: events.map(\.eventID),
+            evidence: events.prefix(Alert.evidenceLimit).map(\.raw), reasons: reasons.map(\.text),
+            remediation: remediation)
+    }
+}
+
+/// Which alert a finding belongs to: its rule, principal and key, and the fixed window of event
+/// time it falls in.
+///
+/// The windows are `fold_window` long and aligned on the Unix epoch (hours for a one-hour fold
+/// window), so the id of the alert an event joins depends only on the event, never on which
+/// finding happened to arrive first. The price is that a problem that goes on across a window's
+/// edge is two alerts, one per window.
+public struct AlertIdentity: Codable, Sendable, Hashable {
+    public var rule: String
+    public var principal: String
+    public var key: String
+    /// Start of the fold window; nil when the key alone names the episode (`Finding.wholeKey`).
+    public var window: EventTime?
+
+    init(rule: Rule, finding: Finding) {
+        self.rule = rule.id
+        principal = finding.principal
+        key = finding.key
+        window = finding.wholeKey ? nil : Self.windowStart(finding.time, length: rule.foldWindow)
+    }
+
+    /// Stable: the same rule, principal, key and window always give the same id.
+    public var id: String {
+        StableHash.of(rule, principal, key, window.map(ISO8601.format) ?? "whole").hex
+    }
+
+    static func windowStart(_ time: EventTime, length: Duration) -> EventTime {
+        let size = max(length.milliseconds, 1)
+        let ms = time.milliseconds
+        return EventTime(milliseconds: (ms >= 0 ? ms / size : (ms - size + 1) / size) * size)
+    }
+}

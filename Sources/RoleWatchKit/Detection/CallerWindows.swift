@@ -1,0 +1,139 @@
+/// The coverage windows of every caller a burst-like rule follows (assume-burst,
+/// assume-denied-spray), with what each rule keeps beside them (`Extra`: a learned rate), and
+/// the findings they give.
+///
+/// An advance touches only the callers that received calls since the last one and those whose
+/// oldest call the horizon has passed (a `TimerQueue`), so its cost follows the events, not the
+/// number of callers followed.
+struct CallerWindows<Extra: Codable> {
+    fileprivate struct Entry: Codable {
+        var window: CoverageWindow
+        var extra: Extra
+    }
+
+    /// The rule's alert key (`burst`, `spray`) and the windows' sizes.
+    let key: String
+    let window: Duration
+    let foldWindow: Duration
+    private var callers: [String: Entry] = [:]
+    /// Callers with calls not yet judged.
+    private var dirty: Set<String> = []
+    /// When each caller's oldest call leaves the window behind the settled horizon.
+    private var expiry = TimerQueue<String>()
+    private var warnedCap = false
+
+    init(key: String, window: Duration, foldWindow: Duration) {
+        self.key = key
+        self.window = window
+        self.foldWindow = foldWindow
+    }
+
+    var count: Int { callers.count }
+
+    /// Adds one call of `caller`, making its entry (with `extra()`) if it has none; `update`
+    /// sees the caller's extra with the call (a rate baseline records it). Past `cap` callers,
+    /// the idle ones and then the oldest are dropped, with one `warn`ing.
+    mutating func add(
+        _ call: CoverageWindow.Call, caller: String, cap: Int, extra: () -> Extra, update: (inout Extra) -> Void,
+        warn: (String) -> Void
+    ) {
+        if callers[caller] == nil {
+            if callers.count >= cap { evict(cap: cap, warn: warn) }
+            callers[caller] = Entry(window: CoverageWindow(window: window, foldWindow: foldWindow), extra: extra())
+        }
+        callers[caller]!.window.add(call)
+        update(&callers[caller]!.extra)
+        dirty.insert(caller)
+    }
+
+    /// Judges what the horizon allows and appends the findings; callers left with no calls and
+    /// whose extra is `stale` are forgotten.
+    mutating func advance(
+        to horizon: Horizon, baseline: Bool, condition: (CoverageWindow.Snapshot, Bool, Extra) -> [String]?,
+        prune: (inout Extra, EventTime) -> Void, stale: (Extra, EventTime) -> Bool, into findings: inout [Finding]
+    ) {
+        var due = Set(expiry.takeDue(through: horizon.settled))
+        due.formUnion(dirty)
+        dirty.removeAll()
+        for caller in due.sorted() {
+            guard var entry = callers[caller] else { continue }
+            let extra = entry.extra
+            entry.window.advance(
+                act: horizon.act, settled: horizon.settled, baseline: baseline,
+                condition: { condition($0, $1, extra) },
+                report: { findings.append(finding(caller: caller, $0)) })
+            prune(&entry.extra, horizon.settled)
+            if let oldest = entry.window.oldest {
+                expiry.schedule(caller, at: horizon.isEnd ? .end : oldest + window)
+                callers[caller] = entry
+            } else if stale(entry.extra, horizon.settled) {
+                expiry.cancel(caller)
+                callers[caller] = nil
+            } else {
+                callers[caller] = entry
+                // Baselines need looking at again once they may have gone stale.
+                expiry.schedule(caller, at: horizon.settled + window)
+            }
+        }
+    }
+
+    private func finding(caller: String, _ report: CoverageWindow.Report) -> Finding {
+        let sessionName = caller.contains(":assumed-role/") ? ARN.lastComponent(caller) : nil
+        switch report {
+        case .covered(let call), .copy(let call):
+            let isCopy = if case .copy = report { true } else { false }
+            return Finding(
+                time: call.time, evidenceOnly: true, principal: caller, key: key, role: call.role,
+                sessionName: sessionName, sourceIPs: [call.sourceIP], accounts: [call.account],
+                events: [call.evidence], count: isCopy ? 0 : 1, reasons: [])
+        case .hot(let call, let snapshot, let reasons):
+            return Finding(
+                time: call.time, principal: caller, key: key, sessionName: sessionName, events: [], count: 0,
+                reasons: reasons, strength: snapshot.strength)
+        }
+    }
+
+    /// Keeps memory bounded under a flood of distinct callers: drops idle ones, then the
+    /// oldest, so that at most nine tenths of `cap` remain.
+    private mutating func evict(cap: Int, warn: (String) -> Void) {
+        if !warnedCap {
+            warnedCap = true
+            warn(
+                "tracking \(callers.count) callers (max_tracked_keys); dropping idle ones, then the oldest, which forgets what they did"
+            )
+        }
+        let target = max(0, cap * 9 / 10)
+        let byAge = callers.sorted {
+            let (a, b) = ($0.value.window.oldest ?? .end, $1.value.window.oldest ?? .end)
+            let (idleA, idleB) = ($0.value.window.isEmpty, $1.value.window.isEmpty)
+            if idleA != idleB { return idleA }
+            return a != b ? a < b : $0.key < $1.key
+        }
+        for (caller, _) in byAge.prefix(callers.count - target) {
+            callers[caller] = nil
+            dirty.remove(caller)
+            expiry.cancel(caller)
+        }
+    }
+
+    /// The saved form: each caller's window and extra. Windows are restored under the rule's
+    /// current sizes, and every caller is looked at again at the next advance (a window keeps
+    /// which calls it reported, so nothing is reported twice).
+    struct Saved: Codable {
+        fileprivate var callers: [String: Entry]
+    }
+
+    var saved: Saved { Saved(callers: callers) }
+
+    /// Takes back a saved form; `update` sets what of each extra comes from the rule.
+    mutating func restore(_ saved: Saved, update: (inout Extra) -> Void = { _ in }) {
+        callers = saved.callers.mapValues { entry in
+            var entry = entry
+            (entry.window.window, entry.window.foldWindow) = (window, foldWindow)
+            update(&entry.extra)
+            return entry
+        }
+        dirty = Set(callers.keys)
+        expiry = TimerQueue()
+    }
+}

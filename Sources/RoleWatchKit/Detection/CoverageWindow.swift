@@ -1,0 +1,241 @@
+/// One caller's calls in a sliding event-time window, and which of them make up a burst (or a
+/// spray): a call is *hot* when the window ending at it, `(time − window, time]`, meets the
+/// rule's condition, and *covered* when it lies in the window of a hot call of the same fold
+/// window (`AlertIdentity`). Each covered call counts once toward its fold window's alert, and
+/// each hot call offers the reasons of its window.
+///
+/// Why this shape: the thresholds (calls, distinct roles, distinct accounts) can only become
+/// true as calls are added, so a call once hot or covered stays so whatever arrives later. Calls
+/// are judged as they come (prompt emission) or once the horizon settles them (batch), and judged
+/// again from the place an out-of-order call lands; what was reported never has to be taken
+/// back, and every order of the same calls reports the same covered calls and the same
+/// strongest windows. A rate baseline is the exception (more history can lower a call's
+/// excess), so it is consulted only for calls the horizon has settled.
+///
+/// Memory: the calls of the last `window` before the settled horizon and those after it.
+struct CoverageWindow: Codable {
+    struct Call: Codable {
+        var time: EventTime
+        var eventID: String
+        /// The call's identity (`EvidenceEvent.partKey`): two copies of one call are one call.
+        var part: String
+        var role: String
+        var account: String
+        var sourceIP: String
+        var evidence: EvidenceEvent
+        var hot = false
+        var covered = false
+        /// The strongest window reported for this call as a hot one.
+        var reported: [Int]?
+
+        init(_ event: ObservedEvent, role: String) {
+            let evidence = EvidenceEvent(event)
+            time = event.time
+            eventID = event.eventID
+            part = evidence.partKey
+            self.role = role
+            account = ARN.account(role) ?? ""
+            sourceIP = event.event.sourceIPAddress ?? ""
+            self.evidence = evidence
+        }
+    }
+
+    /// What a condition sees: the calls within the window ending at `now`.
+    struct Snapshot {
+        var now: EventTime
+        var count: Int
+        var distinctRoles: Int
+        var distinctAccounts: Int
+
+        /// How anomalous the window is, compared field by field in this order.
+        var strength: [Int] { [count, distinctRoles, distinctAccounts] }
+    }
+
+    /// What `advance` reports.
+    enum Report {
+        /// A call newly covered, counted toward the alert of its fold window.
+        case covered(Call)
+        /// A hot call's window, at a strength not reported for it before.
+        case hot(Call, Snapshot, reasons: [String])
+        /// An earlier copy of a call already counted: evidence only.
+        case copy(Call)
+    }
+
+    /// Set from the rule whenever the window is made or restored, never from saved state, so a
+    /// changed rule applies at once.
+    var window: Duration = .zero
+    var foldWindow: Duration = .zero
+    /// Calls in processing order: time, then event id. Those before `head` are forgotten; they
+    /// are removed in bulk, so that forgetting stays cheap whatever the window holds.
+    private var calls: [Call] = []
+    private var head = 0
+    /// Calls before this index have been judged (at the `act` horizon) and need judging again
+    /// only if an earlier call arrives.
+    private var judged = 0
+    /// Calls before this index have also been judged as settled (baseline conditions).
+    private var settledJudged = 0
+    /// Copies of counted calls waiting to be reported.
+    private var copies: [Call] = []
+
+    private enum CodingKeys: String, CodingKey { case calls, judged, settledJudged, copies }
+
+    /// Saves the calls still kept, not those forgotten.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Array(calls[head...]), forKey: .calls)
+        try c.encode(judged - head, forKey: .judged)
+        try c.encode(settledJudged - head, forKey: .settledJudged)
+        try c.encode(copies, forKey: .copies)
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        calls = try c.decode([Call].self, forKey: .calls)
+        judged = try c.decode(Int.self, forKey: .judged)
+        settledJudged = try c.decode(Int.self, forKey: .settledJudged)
+        copies = try c.decode([Call].self, forKey: .copies)
+        guard (0...calls.count).contains(judged), (0...calls.count).contains(settledJudged) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "judged calls out of range"))
+        }
+    }
+
+    init(window: Duration, foldWindow: Duration) {
+        self.window = window
+        self.foldWindow = foldWindow
+    }
+
+    var isEmpty: Bool { head == calls.count && copies.isEmpty }
+    /// The oldest call kept, for scheduling its expiry.
+    var oldest: EventTime? { head < calls.count ? calls[head].time : nil }
+
+    /// Adds a call. A second copy of a call already held (same part) is the same call: the one
+    /// with the smaller event id stands for it, as in `AlertAggregate`, whichever came first.
+    mutating func add(_ call: Call) {
+        let index = insertionIndex(call.time, call.eventID)
+        var same = index
+        while same > head, calls[same - 1].time == call.time { same -= 1 }
+        while same < calls.count, calls[same].time == call.time, calls[same].part != call.part { same += 1 }
+        if same < calls.count, calls[same].time == call.time {
+            let held = calls[same]
+            guard call.eventID < held.eventID else { return }
+            if held.covered {
+                copies.append(call)
+                return
+            }
+            var replacement = call
+            (replacement.hot, replacement.reported) = (held.hot, held.reported)
+            calls.remove(at: same)
+            let at = insertionIndex(call.time, call.eventID)
+            calls.insert(replacement, at: at)
+            judged = min(judged, same, at)
+            settledJudged = min(settledJudged, same, at)
+            return
+        }
+        calls.insert(call, at: index)
+        judged = min(judged, index)
+        settledJudged = min(settledJudged, index)
+    }
+
+    /// Judges the calls at or before `act` (and, with `baseline`, those at or before `settled`
+    /// once more as settled), reports what became covered or hot, and forgets calls that can no
+    /// longer be in the window of any call still to judge.
+    ///
+    /// - Parameter condition: the reasons a window is anomalous, or nil; `settled` says whether
+    ///   non-monotone conditions (a baseline) may be consulted for this window.
+    mutating func advance(
+        act: EventTime, settled: EventTime, baseline: Bool,
+        condition: (Snapshot, _ settled: Bool) -> [String]?, report: (Report) -> Void
+    ) {
+        for copy in copies { report(.copy(copy)) }
+        copies.removeAll()
+        let start = baseline ? min(judged, settledJudged) : judged
+        var end = start
+        while end < calls.count, calls[end].time <= act { end += 1 }
+        if start < end { judge(start..<end, settled: settled, baseline: baseline, condition: condition, report: report) }
+        judged = max(judged, end)
+        if baseline {
+            var through = settledJudged
+            while through < end, calls[through].time <= settled { through += 1 }
+            settledJudged = through
+        } else {
+            settledJudged = judged
+        }
+        forget(before: settled - window)
+    }
+
+    private mutating func judge(
+        _ range: Range<Int>, settled: EventTime, baseline: Bool, condition: (Snapshot, Bool) -> [String]?,
+        report: (Report) -> Void
+    ) {
+        var roles: [String: Int] = [:]
+        var accounts: [String: Int] = [:]
+        var low = max(head, insertionIndex(calls[range.lowerBound].time - window, "\u{10FFFF}"))
+        for index in low..<range.lowerBound {
+            roles[calls[index].role, default: 0] += 1
+            accounts[calls[index].account, default: 0] += 1
+        }
+        // Calls up to here were looked at for coverage by an earlier hot call of this pass; they
+        // lie in its fold window or an earlier one, never in a later one.
+        var coverageScanned = low - 1
+        for index in range {
+            let now = calls[index].time
+            roles[calls[index].role, default: 0] += 1
+            accounts[calls[index].account, default: 0] += 1
+            while calls[low].time <= now - window {
+                Self.decrement(&roles, calls[low].role)
+                Self.decrement(&accounts, calls[low].account)
+                low += 1
+            }
+            let snapshot = Snapshot(
+                now: now, count: index - low + 1, distinctRoles: roles.count, distinctAccounts: accounts.count)
+            let isSettled = baseline && now <= settled
+            guard let reasons = condition(snapshot, isSettled) else { continue }
+            calls[index].hot = true
+            if calls[index].reported.map({ $0.lexicographicallyPrecedes(snapshot.strength) }) ?? true {
+                calls[index].reported = snapshot.strength
+                report(.hot(calls[index], snapshot, reasons: reasons))
+            }
+            let bucket = AlertIdentity.windowStart(now, length: foldWindow)
+            for covered in max(low, coverageScanned + 1)...index
+            where !calls[covered].covered && AlertIdentity.windowStart(calls[covered].time, length: foldWindow) == bucket
+            {
+                calls[covered].covered = true
+                report(.covered(calls[covered]))
+            }
+            coverageScanned = index
+        }
+    }
+
+    /// Forgets calls at or before `time`, once judged.
+    private mutating func forget(before time: EventTime) {
+        while head < min(judged, settledJudged), calls[head].time <= time { head += 1 }
+        guard head > 0, head >= 1024 || head * 2 >= calls.count else { return }
+        calls.removeFirst(head)
+        judged -= head
+        settledJudged -= head
+        head = 0
+    }
+
+    /// The first index whose call comes after (time, eventID) in processing order.
+    private func insertionIndex(_ time: EventTime, _ eventID: String) -> Int {
+        if let last = calls.last, last.time < time || (last.time == time && last.eventID <= eventID) {
+            return calls.count
+        }
+        var low = head
+        var high = calls.count
+        while low < high {
+            let middle = (low + high) / 2
+            let call = calls[middle]
+            if call.time < time || (call.time == time && call.eventID <= eventID) {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        return low
+    }
+
+    private static func decrement(_ counts: inout [String: Int], _ key: String) {
+        if let n = counts[key], n > 1 { counts[key] = n - 1 } else { counts[key] = nil }
+    }
+}
