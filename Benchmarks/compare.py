@@ -10,6 +10,7 @@ import os
 import platform
 import re
 import shlex
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,9 @@ def tools(archive, scratch):
         "rolewatch --threads 1": f"{scan} --threads 1 > {scratch}/alerts-1.ndjson 2> {scratch}/summary-1.txt",
         "rolewatch (all cores)": f"{scan} > {scratch}/alerts-n.ndjson 2> {scratch}/summary-n.txt",
         "rolewatch --no-prefilter": f"{scan} --no-prefilter > {scratch}/alerts-p.ndjson 2> /dev/null",
+        # A first run with state (a fresh state each time): what a daily `scan --state` job costs.
+        "rolewatch scan --state": f"rm -f {scratch}/state.sqlite* {scratch}/alerts-s.ndjson && "
+        f"{scan} --state {scratch}/state.sqlite --output {scratch}/alerts-s.ndjson 2> /dev/null",
         "python gzip+json": f"python3 {HERE}/assume_role_grouping.py {shlex.quote(archive)} > /dev/null",
         "jq": f"{trail_files_command(archive)} | xargs -0 zcat | jq -rn -f {HERE}/assume_role_grouping.jq > /dev/null",
         "duckdb": f"python3 {HERE}/duckdb_grouping.py {shlex.quote(archive)} > /dev/null",
@@ -135,7 +139,16 @@ def main():
     if "rolewatch --no-prefilter" in figures:
         same = open(f"{scratch}/alerts-1.ndjson", "rb").read() == open(f"{scratch}/alerts-p.ndjson", "rb").read()
         checks.append(("alerts byte-identical with the prefilter on and off", same))
-    best = min(figures[n][0] for n in figures if n.startswith("rolewatch") and n != "rolewatch --no-prefilter")
+    if "rolewatch scan --state" in figures:
+        checks.append(("scan --state: the final forms in the state byte-identical to the batch scan's alerts",
+                       final_forms(f"{scratch}/state.sqlite") == sorted(open(f"{scratch}/alerts-1.ndjson").read().splitlines())))
+        state_mb = sum(os.path.getsize(p) for p in (f"{scratch}/state.sqlite", f"{scratch}/state.sqlite-wal")
+                       if os.path.exists(p)) / 1e6
+        lines.append("")
+        lines.append(f"State after `scan --state`: {state_mb:.1f} MB (database and WAL); its run took "
+                     f"{figures['rolewatch scan --state'][0] / one:.2f}x the time of the batch scan on one thread.")
+    best = min(figures[n][0] for n in figures
+               if n.startswith("rolewatch") and n not in ("rolewatch --no-prefilter", "rolewatch scan --state"))
     for name, bar in (("python gzip+json", 3), ("duckdb", 10)):
         if name in figures:
             ratio = figures[name][0] / best
@@ -143,6 +156,15 @@ def main():
     peak = max(figures[n][1] for n in figures if n.startswith("rolewatch")) / 1024
     checks.append((f"peak RSS of rolewatch under 150 MB: {peak:.0f} MB", peak < 150))
     return report(lines, checks, args.command)
+
+
+def final_forms(state):
+    """The alerts a state holds, in their final forms, sorted (as a batch scan's output sorts)."""
+    database = sqlite3.connect(state)
+    try:
+        return sorted(row[0] for row in database.execute("SELECT final_json FROM alert"))
+    finally:
+        database.close()
 
 
 def scaling(args, scratch):

@@ -7,7 +7,7 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Write a synthetic CloudTrail archive in the S3 layout (for demos, tests and benchmarks).",
         discussion: """
-            Without --size-mb, writes the day that Samples/ holds: Acme's integration traffic with one case of every rule and decoys that must not fire. With --size-mb, adds background traffic up to about that many megabytes of uncompressed JSON, spread over as many hours as it takes to keep files at realistic sizes. The same seed gives the same archive.
+            Without --size-mb, writes the day that Samples/ holds: Acme's integration traffic with one case of every rule and decoys that must not fire (--days N: N such days). With --size-mb, adds background traffic up to about that many megabytes of uncompressed JSON, spread over as many hours as it takes to keep files at realistic sizes, with the cases on every whole day. The same seed gives the same archive.
             """
     )
 
@@ -16,6 +16,9 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(name: .long, help: "Background traffic, in MB of uncompressed JSON.")
     var sizeMb: Int?
+
+    @Option(name: .long, help: "Days of traffic, each with the planted cases (default 1, the sample day).")
+    var days = 1
 
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 20_251_120
@@ -27,11 +30,13 @@ struct GenerateCommand: ParsableCommand {
         if let sizeMb, sizeMb < 1 || sizeMb > 1_000_000 {
             throw ValidationError("--size-mb must be between 1 and 1000000")
         }
+        guard (1...366).contains(days) else { throw ValidationError("--days must be between 1 and 366") }
     }
 
     func run() throws {
         var options = ArchiveGenerator.Options(directory: directory)
         options.seed = seed
+        options.hours = days * 24
         options.targetBytes = sizeMb.map { $0 * 1_000_000 }
         options.story = !noStory
         var generator = ArchiveGenerator(options)

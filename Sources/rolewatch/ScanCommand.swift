@@ -176,6 +176,7 @@ struct ScanCommand: ParsableCommand {
         }
         Diagnostics.progressVisible = false
         Diagnostics.say(summary.line)
+        for note in summary.notes { Diagnostics.say(note) }
         if let failOn, let highest = summary.highestSeverity, highest >= failOn {
             throw ExitStatus.alertAtOrAboveFailOn.code
         }

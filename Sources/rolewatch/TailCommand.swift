@@ -105,5 +105,6 @@ struct TailCommand: ParsableCommand {
             throw ExitStatus.outputFailed.code
         }
         Diagnostics.say("stopped: " + summary.line)
+        for note in summary.notes { Diagnostics.say(note) }
     }
 }

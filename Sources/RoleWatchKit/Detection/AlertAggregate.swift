@@ -42,6 +42,13 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
     struct Reason: Codable, Sendable, Equatable {
         var text: String
         var position: Position
+        /// Its place among its finding's reasons, which keep their order.
+        var index: Int
+
+        static func ordered(_ a: Reason, _ b: Reason) -> Bool {
+            if a.position != b.position { return a.position < b.position }
+            return a.index != b.index ? a.index < b.index : a.text < b.text
+        }
     }
 
     /// A place in the fixed order findings are ranked by.
@@ -83,8 +90,8 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         accounts = Self.union([], finding.accounts.filter { !$0.isEmpty })
         events = Self.merge([], finding.events)
         var seen = Set<String>()
-        reasons = finding.reasons.filter { seen.insert($0).inserted }.prefix(Self.reasonLimit).map {
-            Reason(text: $0, position: position)
+        reasons = finding.reasons.filter { seen.insert($0).inserted }.prefix(Self.reasonLimit).enumerated().map {
+            Reason(text: $0.element, position: position, index: $0.offset)
         }
         strength = finding.strength
     }
@@ -131,13 +138,11 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         default:
             break
         }
-        var byText: [String: Position] = [:]
+        var byText: [String: Reason] = [:]
         for reason in reasons + other.reasons {
-            byText[reason.text] = min(byText[reason.text] ?? reason.position, reason.position)
+            if byText[reason.text].map({ Reason.ordered(reason, $0) }) ?? true { byText[reason.text] = reason }
         }
-        reasons = byText.map { Reason(text: $0.key, position: $0.value) }
-            .sorted { $0.position != $1.position ? $0.position < $1.position : $0.text < $1.text }
-            .prefix(Self.reasonLimit).map { $0 }
+        reasons = Array(byText.values.sorted(by: Reason.ordered).prefix(Self.reasonLimit))
     }
 
     private static func minimum(_ a: EventTime?, _ b: EventTime?) -> EventTime? {

@@ -14,9 +14,11 @@ final class AlertFolder {
     private let warn: @Sendable (String) -> Void
     private var warnedCap = false
     private var open: [AlertIdentity: AlertAggregate] = [:]
-    /// Alerts a batch scan had to write before the end (over `maxOpen`), so that a later finding
-    /// for one of them is counted rather than written as a second line with the same id.
-    private var writtenEarly: Set<AlertIdentity> = []
+    /// Alerts a batch scan had to write before the end (over `maxOpen`), by id hash, so that a
+    /// later finding for one of them is counted rather than written as a second line with the
+    /// same id; the newest `10 × maxOpen` are remembered.
+    private var writtenEarly: Set<UInt64> = []
+    private var writtenEarlyOrder: [UInt64] = []
     /// Findings that belonged to an alert already written early (batch scans only).
     private(set) var findingsAfterWrite = 0
 
@@ -34,7 +36,7 @@ final class AlertFolder {
             open[identity]!.merge(part)
             return
         }
-        if emission == .settled, writtenEarly.contains(identity) {
+        if emission == .settled, !writtenEarly.isEmpty, writtenEarly.contains(Self.hash(identity)) {
             findingsAfterWrite += 1
             return
         }
@@ -64,10 +66,20 @@ final class AlertFolder {
         var written: [Alert] = []
         for aggregate in oldest {
             open[aggregate.identity] = nil
-            writtenEarly.insert(aggregate.identity)
+            let hash = Self.hash(aggregate.identity)
+            if writtenEarly.insert(hash).inserted { writtenEarlyOrder.append(hash) }
             written.append(aggregate.alert)
         }
+        if writtenEarlyOrder.count > maxOpen * 10 {
+            let forgotten = writtenEarlyOrder.count - maxOpen * 10
+            for hash in writtenEarlyOrder.prefix(forgotten) { writtenEarly.remove(hash) }
+            writtenEarlyOrder.removeFirst(forgotten)
+        }
         return written.sorted(by: Alert.ordered)
+    }
+
+    private static func hash(_ identity: AlertIdentity) -> UInt64 {
+        StableHash.of(identity.rule, identity.principal, identity.key, identity.window.map(ISO8601.format) ?? "").low64
     }
 
     /// The order alerts are written in, as `Alert.ordered`, without rendering them.

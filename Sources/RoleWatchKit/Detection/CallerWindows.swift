@@ -28,7 +28,8 @@ struct CallerWindows<Extra: Codable> {
         self.foldWindow = foldWindow
     }
 
-    var count: Int { callers.count }
+    /// Calls held in all windows (see `Detector.heldEvents`).
+    private(set) var heldCalls = 0
 
     /// Adds one call of `caller`, making its entry (with `extra()`) if it has none; `update`
     /// sees the caller's extra with the call (a rate baseline records it). Past `cap` callers,
@@ -41,7 +42,9 @@ struct CallerWindows<Extra: Codable> {
             if callers.count >= cap { evict(cap: cap, warn: warn) }
             callers[caller] = Entry(window: CoverageWindow(window: window, foldWindow: foldWindow), extra: extra())
         }
+        let before = callers[caller]!.window.count
         callers[caller]!.window.add(call)
+        heldCalls += callers[caller]!.window.count - before
         update(&callers[caller]!.extra)
         dirty.insert(caller)
     }
@@ -58,11 +61,13 @@ struct CallerWindows<Extra: Codable> {
         for caller in due.sorted() {
             guard var entry = callers[caller] else { continue }
             let extra = entry.extra
+            let before = entry.window.count
             entry.window.advance(
                 act: horizon.act, settled: horizon.settled, baseline: baseline,
                 condition: { condition($0, $1, extra) },
                 report: { findings.append(finding(caller: caller, $0)) })
             prune(&entry.extra, horizon.settled)
+            heldCalls += entry.window.count - before
             if let oldest = entry.window.oldest {
                 expiry.schedule(caller, at: horizon.isEnd ? .end : oldest + window)
                 callers[caller] = entry
@@ -109,7 +114,8 @@ struct CallerWindows<Extra: Codable> {
             if idleA != idleB { return idleA }
             return a != b ? a < b : $0.key < $1.key
         }
-        for (caller, _) in byAge.prefix(callers.count - target) {
+        for (caller, entry) in byAge.prefix(callers.count - target) {
+            heldCalls -= entry.window.count
             callers[caller] = nil
             dirty.remove(caller)
             expiry.cancel(caller)
@@ -135,5 +141,6 @@ struct CallerWindows<Extra: Codable> {
         }
         dirty = Set(callers.keys)
         expiry = TimerQueue()
+        heldCalls = callers.values.reduce(0) { $0 + $1.window.count }
     }
 }

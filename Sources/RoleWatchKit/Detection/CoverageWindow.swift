@@ -105,6 +105,8 @@ struct CoverageWindow: Codable {
     }
 
     var isEmpty: Bool { head == calls.count && copies.isEmpty }
+    /// Calls kept.
+    var count: Int { calls.count - head }
     /// The oldest call kept, for scheduling its expiry.
     var oldest: EventTime? { head < calls.count ? calls[head].time : nil }
 
@@ -191,7 +193,8 @@ struct CoverageWindow: Codable {
             let isSettled = baseline && now <= settled
             guard let reasons = condition(snapshot, isSettled) else { continue }
             calls[index].hot = true
-            if calls[index].reported.map({ $0.lexicographicallyPrecedes(snapshot.strength) }) ?? true {
+            // A window judged as settled may add a baseline's reason at the same strength.
+            if isSettled || calls[index].reported.map({ $0.lexicographicallyPrecedes(snapshot.strength) }) ?? true {
                 calls[index].reported = snapshot.strength
                 report(.hot(calls[index], snapshot, reasons: reasons))
             }

@@ -22,6 +22,8 @@ public final class DetectionEngine {
     private var progress: InputProgress
     private let seen: SeenEvents
     private var findings: [Finding] = []
+    /// How many events the stateful rules may hold waiting for the horizon.
+    private let maxHeld: Int
     /// Rules that are off for this site, with why; reported once at start.
     public let disabled: [(rule: Rule, reason: String)]
     /// Events behind the settled horizon: seen by stateless rules only.
@@ -33,6 +35,9 @@ public final class DetectionEngine {
     public var settled: EventTime { progress.settled }
     /// Times a disordered input made the horizon move before its streams allowed (see `InputProgress`).
     public var forcedMoves: Int { progress.forcedMoves }
+    /// Findings a batch scan could not add to their alert, written before the end because more
+    /// alerts were open than `max_tracked_keys`.
+    public var findingsAfterWrite: Int { folder.findingsAfterWrite }
 
     public init(rules: [Rule], context: DetectionContext) throws(ConfigError) {
         var active: [(Rule, any Detector)] = []
@@ -59,10 +64,11 @@ public final class DetectionEngine {
         self.emission = context.emission
         self.warn = context.warn
         let config = context.config
-        self.progress = InputProgress(
-            mode: context.progress, lateness: config.allowedLateness, budget: config.maxTrackedKeys)
+        self.progress = InputProgress(mode: context.progress, lateness: config.allowedLateness)
+        self.maxHeld = config.maxTrackedKeys
         self.seen = SeenEvents(
-            horizon: config.duplicateWindow, capacity: config.maxTrackedKeys * 10, warn: context.warn)
+            horizon: config.duplicateWindow, capacity: config.maxTrackedKeys * 10,
+            keepsChanges: context.emission == .prompt, warn: context.warn)
     }
 
     /// The files a batch run will read, in reading order (see `InputProgress`).
@@ -91,7 +97,20 @@ public final class DetectionEngine {
     /// not), `wall` the clock when following (seconds since 1970).
     public func fileRead(path: String, newest: EventTime?, wall: Double? = nil) {
         progress.fileRead(path: path, newest: newest, wall: wall)
+        // A disordered input (an unsorted export) holds the horizon; memory must stay bounded.
+        if detectors.reduce(0, { $0 + $1.heldEvents }) > maxHeld {
+            let before = progress.settled
+            progress.forceMove()
+            if progress.settled > before, !warnedForcedMove {
+                warnedForcedMove = true
+                warn(
+                    "input far out of time order: the stateful rules hold over \(maxHeld) events (max_tracked_keys); deciding on the older half now, so later events older than that count as late"
+                )
+            }
+        }
     }
+
+    private var warnedForcedMove = false
 
     /// Lets the clock move the horizon when following (quiet streams, an ended backfill).
     public func tick(wall: Double) { progress.tick(wall: wall) }

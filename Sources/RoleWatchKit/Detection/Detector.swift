@@ -38,6 +38,10 @@ public protocol Detector: AnyObject {
     /// Acts on everything up to the horizon; `Horizon.end` flushes all state.
     func advance(to horizon: Horizon, into findings: inout [Finding])
 
+    /// Events held until the settled horizon passes them (calls in windows): what a disordered
+    /// input makes grow. Past `max_tracked_keys` of them, the engine moves the horizon on.
+    var heldEvents: Int { get }
+
     /// The state to carry to the next run; nil for a detector that keeps none.
     func savedState() throws -> Data?
     func restore(_ state: Data) throws
@@ -45,6 +49,7 @@ public protocol Detector: AnyObject {
 
 extension Detector {
     public var disabledReason: String? { nil }
+    public var heldEvents: Int { 0 }
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {}
     public func savedState() throws -> Data? { nil }
     public func restore(_ state: Data) throws {}

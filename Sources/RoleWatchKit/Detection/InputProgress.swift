@@ -22,9 +22,9 @@ import Foundation
 ///   the horizon waits until none has landed for `quiet`.
 ///
 /// Events the horizon has passed can no longer change a stateful rule's decision: they reach the
-/// stateless rules only and are counted as late. Should a disordered input leave more than
-/// `budget` events waiting, the horizon is moved on anyway (memory stays bounded) and the move
-/// is counted.
+/// stateless rules only and are counted as late. Should a disordered input make the stateful
+/// rules hold too much (`forceMove()`), the horizon is moved on anyway, so memory stays bounded,
+/// and the move is counted.
 public struct InputProgress {
     /// How the input arrives: all known at start (`scan`), or as it lands (`tail`).
     public enum Mode: Sendable {
@@ -45,13 +45,14 @@ public struct InputProgress {
 
     let mode: Mode
     let lateness: Duration
-    let budget: Int
     private(set) var streams: [String: Stream] = [:]
     private(set) var settled = EventTime(milliseconds: .min / 2)
     /// Times the budget made the horizon move before the input allowed it.
     private(set) var forcedMoves = 0
-    /// Batch: delivery times of the files still to read, per stream, in reading order.
-    private var pending: [String: [EventTime?]] = [:]
+    /// Batch: delivery times of the files still to read, per stream, in reading order, and how
+    /// many of them have been read; each file's stream, found once.
+    private var pending: [String: (deliveries: [EventTime?], read: Int)] = [:]
+    private var streamOfFile: [String: (key: String, ordered: Bool)] = [:]
     private var readThisRun: Set<String> = []
     /// Follow: when each stream last delivered (seconds since 1970), and when a backlog file last did.
     private var lastRead: [String: Double] = [:]
@@ -60,35 +61,34 @@ public struct InputProgress {
     private var waiting: [Int64: Int] = [:]
     private var waitingCount = 0
 
-    init(mode: Mode, lateness: Duration, budget: Int) {
+    init(mode: Mode, lateness: Duration) {
         self.mode = mode
         self.lateness = lateness
-        self.budget = max(1, budget)
     }
 
     /// The files a batch run will read, in reading order.
     mutating func expect(_ files: [TrailFile]) {
         for file in files {
             let stream = TrailFiles.stream(of: file.path)
-            pending[stream.key, default: []].append(file.deliveryTime.flatMap(TrailFiles.deliveryEventTime))
+            streamOfFile[file.path] = stream
+            pending[stream.key, default: ([], 0)].deliveries.append(file.deliveryTime.flatMap(TrailFiles.deliveryEventTime))
             if streams[stream.key] == nil { streams[stream.key] = Stream(newest: nil, ordered: stream.ordered) }
         }
     }
 
-    /// Counts an event that waits for the horizon; past the budget, moves the horizon on.
+    /// Counts an event that waits for the horizon (for `forceMove()`).
     mutating func waits(_ time: EventTime) {
         guard time >= settled else { return }
         waiting[time.milliseconds / 60_000, default: 0] += 1
         waitingCount += 1
-        if waitingCount > budget { forceMove() }
     }
 
     /// A file was read: its path, its delivery time, its newest event time; `wall` is the clock
     /// (seconds since 1970) when following.
     mutating func fileRead(path: String, newest: EventTime?, wall: Double?) {
-        let stream = TrailFiles.stream(of: path)
-        let delivery = TrailFiles.deliveryTime(inName: path.split(separator: "/").last ?? "").flatMap(
-            TrailFiles.deliveryEventTime)
+        let stream = streamOfFile.removeValue(forKey: path) ?? TrailFiles.stream(of: path)
+        let name = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
+        let delivery = TrailFiles.deliveryTime(inName: name).flatMap(TrailFiles.deliveryEventTime)
         var entry = streams[stream.key] ?? Stream(newest: nil, ordered: stream.ordered)
         if var newest {
             if let bound = delivery ?? wall.map({ EventTime(milliseconds: Int64($0 * 1000)) }) {
@@ -100,10 +100,8 @@ public struct InputProgress {
         switch mode {
         case .batch:
             readThisRun.insert(stream.key)
-            if var files = pending[stream.key], !files.isEmpty {
-                files.remove(at: files.firstIndex(of: delivery) ?? 0)
-                pending[stream.key] = files
-            }
+            // Files of a stream are read in the order expected (delivery time, then path).
+            if let files = pending[stream.key], files.read < files.deliveries.count { pending[stream.key]!.read += 1 }
         case .follow:
             guard let wall else { break }
             lastRead[stream.key] = wall
@@ -134,7 +132,8 @@ public struct InputProgress {
         case .batch:
             var holds: [EventTime] = []
             for (key, files) in pending {
-                guard let next = files.first else { continue }
+                guard files.read < files.deliveries.count else { continue }
+                let next = files.deliveries[files.read]
                 let stream = streams[key]
                 guard stream?.ordered == true, let next else { return nil }
                 holds.append(max(stream?.newest ?? next, next) - lateness)
@@ -160,13 +159,13 @@ public struct InputProgress {
         }
     }
 
-    /// Moves the horizon past the oldest waiting events until half the budget is left.
-    private mutating func forceMove() {
+    /// Moves the horizon past the older half of the events waiting for it.
+    mutating func forceMove() {
         forcedMoves += 1
         var left = waitingCount
         for minute in waiting.keys.sorted() {
             left -= waiting[minute]!
-            if left <= budget / 2 {
+            if left <= waitingCount / 2 {
                 advance(to: EventTime(milliseconds: (minute + 1) * 60_000))
                 return
             }

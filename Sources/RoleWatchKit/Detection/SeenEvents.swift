@@ -30,13 +30,15 @@ final class SeenEvents {
     /// Hours dropped since the last `takeChanges()` (everything before this one).
     private var droppedBefore: Int64?
 
-    init(horizon: Duration, capacity: Int, warn: @escaping (String) -> Void) {
+    /// Whether what changes is kept for `takeChanges()` (a run with a state database).
+    let keepsChanges: Bool
+
+    init(horizon: Duration, capacity: Int, keepsChanges: Bool, warn: @escaping (String) -> Void) {
         self.horizon = horizon
         self.capacity = max(1, capacity)
+        self.keepsChanges = keepsChanges
         self.warn = warn
     }
-
-    var count: Int { members.count }
 
     func sight(_ event: ObservedEvent) -> Sighting {
         let hour = Self.hour(event.time)
@@ -57,7 +59,7 @@ final class SeenEvents {
         if members.count >= capacity { dropOldestHour() }
         members.insert(hash)
         byHour[hour, default: []].append(hash)
-        added.append((hash, hour))
+        if keepsChanges { added.append((hash, hour)) }
     }
 
     /// Forgets the hours wholly before `time − horizon`.

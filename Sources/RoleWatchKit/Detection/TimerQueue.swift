@@ -16,11 +16,6 @@ struct TimerQueue<Key: Hashable & Comparable> {
     private var heap: [Entry] = []
     private var due: [Key: EventTime] = [:]
 
-    var count: Int { due.count }
-
-    /// When `key` is due, if it is scheduled.
-    func dueTime(of key: Key) -> EventTime? { due[key] }
-
     /// Makes `key` due at `time`, replacing any earlier schedule.
     mutating func schedule(_ key: Key, at time: EventTime) {
         guard due[key] != time else { return }

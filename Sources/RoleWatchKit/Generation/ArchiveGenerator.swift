@@ -11,6 +11,7 @@ public struct ArchiveGenerator {
         public var directory: String
         public var seed: UInt64 = 20_251_120
         public var start = EventTime(seconds: 1_763_596_800)  // 2025-11-20T00:00:00Z
+        /// Hours of traffic; the planted cases recur on every whole day.
         public var hours = 24
         /// Background traffic to generate, in uncompressed bytes; nil gives the light traffic
         /// of `Samples/`. With a target, the archive spans as many hours as it takes to keep
@@ -72,7 +73,9 @@ public struct ArchiveGenerator {
         var summary = Summary()
         let end = options.start + .seconds(Int64(hours) * 3600)
         var scripted = SampleStory.vendorTraffic(from: options.start, to: end, customers: SampleStory.customers)
-        if options.story { scripted += SampleStory.cases(on: options.start) }
+        if options.story {
+            for day in 0..<max(1, hours / 24) { scripted += SampleStory.cases(on: options.start + .seconds(Int64(day) * 86_400)) }
+        }
         // Scripted events land in the file of the slot after their time (plus delivery delay).
         var bySlot: [Trail: [Int64: [Delivered]]] = [:]
         for item in scripted {

@@ -71,11 +71,15 @@ enum SampleStory {
         return events
     }
 
-    /// The planted cases, on the day that starts at `day`.
+    /// The planted cases, on the day that starts at `day`. On a later day than the sample's, the
+    /// cases use that day's sessions and keys (hours count on from the sample day's midnight, as
+    /// `vendorTraffic` counts them), and their events get ids of their own.
     static func cases(on day: EventTime) -> [Scripted] {
         var events: [CloudTrailEvent] = []
+        let offset = day.milliseconds - EventTime(seconds: 1_763_596_800).milliseconds
+        let dayHours = Int(offset / 3_600_000)
         let outbound = { (hour: Int) in
-            ExampleEvent.Caller.outbound("acme-backend-\(scanner)", key: outboundKey(hour: hour))
+            ExampleEvent.Caller.outbound("acme-backend-\(scanner)", key: outboundKey(hour: hour + dayHours))
         }
 
         // 03:00 assume-burst: one outbound session fans out to 40 customer roles in 4 minutes.
@@ -91,8 +95,8 @@ enum SampleStory {
         // session-multi-location, non-aws-ip, unlisted-ip.
         var stolen = ExampleEvent.call(
             "ListBuckets", source: "s3.amazonaws.com", role: ExampleSite.customerRole(customers[0]),
-            session: scanSession(hour: 9, minute: 5, customer: customers[0]),
-            key: customerKey(hour: 9, minute: 5, customer: customers[0]),
+            session: scanSession(hour: 9 + dayHours, minute: 5, customer: customers[0]),
+            key: customerKey(hour: 9 + dayHours, minute: 5, customer: customers[0]),
             ip: ExampleSite.homeIP, minute: at(9, 40))
         stolen.recipientAccountId = customers[0]
         events.append(stolen)
@@ -111,7 +115,7 @@ enum SampleStory {
         events.append(
             ExampleEvent.assumeRole(
                 by: outbound(13), role: ExampleSite.customerRole(customers[1]),
-                session: scanSession(hour: 13, minute: 30, customer: customers[1]),
+                session: scanSession(hour: 13 + dayHours, minute: 30, customer: customers[1]),
                 externalId: nil, minute: at(13, 30)))
         // 14:05 human-operator: an SSO administrator assumes IntegrationOutbound from home with the CLI
         // (also non-aws-ip, unlisted-ip, odd-session-name).
@@ -130,8 +134,8 @@ enum SampleStory {
         // Frankfurt: session-multi-location and unlisted-ip (inside AWS, so not non-aws-ip).
         var copied = ExampleEvent.call(
             "GetObject", source: "s3.amazonaws.com", role: ExampleSite.customerRole(customers[1]),
-            session: scanSession(hour: 16, minute: 5, customer: customers[1]),
-            key: customerKey(hour: 16, minute: 5, customer: customers[1]),
+            session: scanSession(hour: 16 + dayHours, minute: 5, customer: customers[1]),
+            key: customerKey(hour: 16 + dayHours, minute: 5, customer: customers[1]),
             ip: "18.196.40.12", minute: at(16, 30))
         copied.recipientAccountId = customers[1]
         events.append(copied)
@@ -163,10 +167,10 @@ enum SampleStory {
                     minute: at(21, 0) + n,
                     error: "AccessDenied"))
         }
-        let offset = day.milliseconds - EventTime(seconds: 1_763_596_800).milliseconds
         return events.map { event in
             var moved = event
             moved.eventTime = event.eventTime.map { EventTime(milliseconds: $0.milliseconds + offset) }
+            if dayHours != 0, let id = event.eventID { moved.eventID = StableHash.of("day", String(dayHours), id).uuid }
             return Scripted(event: moved)
         }
     }

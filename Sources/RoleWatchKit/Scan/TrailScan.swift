@@ -151,6 +151,7 @@ public final class TrailScan {
         summary.lateEvents = engine.lateEvents
         summary.duplicateEvents = engine.duplicateEvents
         summary.forcedMoves = engine.forcedMoves
+        summary.findingsAfterWrite = engine.findingsAfterWrite
         summary.elapsed = ContinuousClock.now - started
         return summary
     }
@@ -250,6 +251,8 @@ public struct ScanSummary: Sendable {
     public var duplicateEvents = 0
     /// Times a disordered input made the settled horizon move before its streams allowed.
     public var forcedMoves = 0
+    /// Findings that belonged to alerts a batch scan wrote before the end (over the open-alert cap).
+    public var findingsAfterWrite = 0
     public var compressedBytes = 0
     public var decompressedBytes = 0
     public var alerts: [Severity: Int] = [:]
@@ -297,6 +300,28 @@ public struct ScanSummary: Sendable {
             + "\(duplicateEvents) duplicate events, \(skippedFiles) files skipped"
         if alreadyRead > 0 { text += ", \(alreadyRead) read before" }
         return text
+    }
+
+    /// What the counts mean for the alerts, when a run could not keep its promise (see README,
+    /// "Delivery, lateness and duplicates"); one line each.
+    public var notes: [String] {
+        var notes: [String] = []
+        if lateEvents > 0 {
+            notes.append(
+                "note: \(lateEvents) events arrived after the stateful rules had decided on their time (more than allowed_lateness behind their account and region, or after a later run had moved on): they joined the alerts of the other rules, but session-multi-location, assume-burst and assume-denied-spray did not see them; scan those files together with their neighbours in one batch scan (rolewatch scan, no --state), or raise allowed_lateness"
+            )
+        }
+        if forcedMoves > 0 {
+            notes.append(
+                "note: the input was far out of time order (records of an export not sorted by time?), so the stateful rules decided before all of it was read (\(forcedMoves) times); sort it by eventTime, or raise max_tracked_keys, for exact results"
+            )
+        }
+        if findingsAfterWrite > 0 {
+            notes.append(
+                "note: \(findingsAfterWrite) findings belonged to alerts written before the end of the scan (more alerts were open than max_tracked_keys): those alerts understate their count; raise max_tracked_keys, or scan fewer days at a time"
+            )
+        }
+        return notes
     }
 
     static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }

@@ -60,6 +60,8 @@ public final class AssumeBurstDetector: Detector {
             bucket: parameters.window, period: parameters.baselinePeriod, minHistory: parameters.baselineMinHistory)
     }
 
+    public var heldEvents: Int { callers.heldCalls }
+
     public func savedState() throws -> Data? { try JSONEncoder().encode(callers.saved) }
 
     public func restore(_ state: Data) throws {

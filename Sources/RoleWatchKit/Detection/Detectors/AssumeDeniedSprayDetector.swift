@@ -42,6 +42,8 @@ public final class AssumeDeniedSprayDetector: Detector {
             warn: { context.warn("\(Self.id): \($0)") })
     }
 
+    public var heldEvents: Int { callers.heldCalls }
+
     public func savedState() throws -> Data? { try JSONEncoder().encode(callers.saved) }
 
     public func restore(_ state: Data) throws {
