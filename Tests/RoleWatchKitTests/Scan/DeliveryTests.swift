@@ -90,6 +90,13 @@ struct DeliveryTests {
         #expect(try Self.finalForms(state) == DeliveryArchive.expected)
     }
 
+    /// A person assuming the outbound role from home: a finding of four stateless rules.
+    static func fromHome(minute: Int) -> CloudTrailEvent {
+        ExampleEvent.assumeRole(
+            by: .ssoUser("mallory@acme.example"), role: ExampleSite.outboundRole, session: "mallory@acme.example",
+            externalId: nil, ip: ExampleSite.homeIP, minute: minute)
+    }
+
     /// The stored final form of every alert, as written (sorted).
     static func finalForms(_ state: String) throws -> [String] {
         var configuration = Configuration()
@@ -107,11 +114,7 @@ struct DeliveryTests {
     func oneEventFarAheadDoesNotSplitAlerts(trailNames: Bool) throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let home = { (minute: Int) in
-            ExampleEvent.assumeRole(
-                by: .ssoUser("mallory@acme.example"), role: ExampleSite.outboundRole, session: "mallory@acme.example",
-                externalId: nil, ip: ExampleSite.homeIP, minute: minute)
-        }
+        let home = { Self.fromHome(minute: $0) }
         let ahead = ExampleEvent.call(
             role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d", key: "ASIAAHEAD0000000001",
             ip: ExampleSite.backendIP, minute: 5 * 24 * 60)
@@ -163,11 +166,7 @@ struct DeliveryTests {
     @Test func aLateEventJoinsItsAlertInTheState() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let home = { (minute: Int) in
-            ExampleEvent.assumeRole(
-                by: .ssoUser("mallory@acme.example"), role: ExampleSite.outboundRole, session: "mallory@acme.example",
-                externalId: nil, ip: ExampleSite.homeIP, minute: minute)
-        }
+        let home = { Self.fromHome(minute: $0) }
         let quiet = { (minute: Int) in
             ExampleEvent.assumeRole(
                 by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1a2b3c4d",
