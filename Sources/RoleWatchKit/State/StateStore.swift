@@ -285,6 +285,10 @@ public final class StateStore {
                     "state: the stored fold of alert \(change.id) does not decode (\(error)); its final form starts again from what is read now"
                 )
             }
+        } else {
+            warn(
+                "state: alert \(change.id) was stored by an older RoleWatch, without its fold; its final form starts again from what is read now"
+            )
         }
         let alert = merged.alert
         try db.execute(
