@@ -25,7 +25,10 @@ struct RoleWatchCommand: ParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            Diagnostics.say("error: " + fullMessage(for: error).trimmingCharacters(in: .whitespacesAndNewlines))
+            // The argument parser's message starts with its own "Error: "; ours already says it.
+            var message = fullMessage(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+            Diagnostics.say("error: " + message)
             Foundation.exit(ExitStatus.usage.rawValue)
         }
     }

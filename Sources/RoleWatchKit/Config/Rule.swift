@@ -152,11 +152,7 @@ public enum RuleSet {
         var files: [(name: String, text: String)] = []
         for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             let path = directory + "/" + name
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigError(
-                    file: path, line: nil, problem: "cannot read the rule file (not readable or not UTF-8)")
-            }
-            files.append((path, text))
+            files.append((path, try ConfigError.readText(path, what: "rule file")))
         }
         guard !files.isEmpty else {
             throw ConfigError(file: directory, line: nil, problem: "no rule files (*.yaml) in this folder")

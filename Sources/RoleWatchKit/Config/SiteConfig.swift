@@ -50,14 +50,7 @@ public struct SiteConfig: Sendable {
 
     /// Reads and validates a config file; every problem names the file and line.
     public static func load(path: String) throws(ConfigError) -> SiteConfig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigError(
-                file: path, line: nil, problem: "cannot read the config file: \(error.localizedDescription)")
-        }
-        return try parse(text, path: path)
+        try parse(try ConfigError.readText(path, what: "config file"), path: path)
     }
 
     public static func parse(_ text: String, path: String) throws(ConfigError) -> SiteConfig {

@@ -17,10 +17,8 @@ public enum SecretSource: Sendable, Equatable, CustomStringConvertible {
             }
             return value
         case .file(let path):
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ConfigError(file: path, line: nil, problem: "cannot read the secret file; check its path and permissions")
-            }
-            let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = try ConfigError.readText(path, what: "secret file").trimmingCharacters(
+                in: .whitespacesAndNewlines)
             guard !value.isEmpty else { throw ConfigError(file: path, line: nil, problem: "the secret file is empty") }
             return value
         }

@@ -183,13 +183,27 @@ private struct Walk {
 
     mutating func visitArgument(_ path: String) {
         guard let info = status(path) else { return }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
+        let kind = info.st_mode & S_IFMT
+        if kind == S_IFDIR {
             visitDirectory(path, info)
         } else if TrailFiles.isDigest(path) {
             skipped.append(SkippedPath(path: path, reason: .digest))
-        } else {
+        } else if kind == S_IFREG || Self.isOpenStream(path) {
             take(path, info)
+        } else {
+            // A named pipe with no writer would block the scan for ever, a device never ends.
+            let what = kind == S_IFIFO ? "a FIFO (named pipe)" : kind == S_IFCHR || kind == S_IFBLK ? "a device" : "not a file"
+            problems.append(
+                .unreadable(
+                    path: path, offset: nil,
+                    reason: "\(what), not a regular file or folder; to read a stream, give it as /dev/stdin or <(command)"))
         }
+    }
+
+    /// A stream the shell has already opened for RoleWatch (`/dev/stdin`, `<(command)`): its
+    /// writer exists, so reading it ends.
+    private static func isOpenStream(_ path: String) -> Bool {
+        path == "/dev/stdin" || path.hasPrefix("/dev/fd/") || path.hasPrefix("/proc/self/fd/")
     }
 
     private mutating func visitDirectory(_ path: String, _ info: stat) {

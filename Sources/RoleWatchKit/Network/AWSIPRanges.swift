@@ -28,15 +28,17 @@ public struct AWSIPRanges: Sendable {
 
     /// Reads and validates an `ip-ranges.json` file.
     public static func load(contentsOf path: String) throws(AWSIPRangesError) -> AWSIPRanges {
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes = try SmallFile.contents(of: path, limit: maxFileBytes)
         } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? error.localizedDescription : "no such file"
-            throw .unreadable(path: path, reason: reason)
+            throw .unreadable(path: path, reason: error.description)
         }
-        return try AWSIPRanges(data: data, source: path)
+        return try AWSIPRanges(data: Data(bytes), source: path)
     }
+
+    /// AWS's file is about 1.5 MB; anything much larger is not it.
+    static let maxFileBytes = 64 << 20
 
     /// Validates a document in the `ip-ranges.json` format; `source` names it in errors.
     ///

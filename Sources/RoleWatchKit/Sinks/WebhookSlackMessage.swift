@@ -4,7 +4,8 @@ import Foundation
 /// blocks show) and one section block per alert with what an on-call person triages first.
 ///
 /// Slack reads `&`, `<` and `>` as markup, so they are escaped in every value taken from an
-/// alert; a section is cut to Slack's 3000-character limit.
+/// alert, with hidden characters shown (`ReportText.visible`); a section is cut to Slack's
+/// 3000-character limit.
 enum WebhookSlackMessage {
     /// The alert fields a message shows, read back from `Alert.json()`.
     private struct Summary: Decodable {
@@ -64,9 +65,11 @@ enum WebhookSlackMessage {
         return lines.joined(separator: "\n")
     }
 
-    /// `&`, `<` and `>`, which Slack reads as markup; the daily report's summary uses it too.
+    /// `&`, `<` and `>`, which Slack reads as markup, and every character that could hide or
+    /// fake content (control characters, bidirectional overrides), shown as `\u{…}` as the
+    /// reports show them; the daily report's summary uses it too.
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;")
+        ReportText.visible(text).replacingOccurrences(of: "&", with: "&amp;")
             .replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
     }

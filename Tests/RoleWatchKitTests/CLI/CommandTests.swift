@@ -127,7 +127,8 @@ struct CommandTests {
     @Test func badOptionIsAUsageError() throws {
         let result = try Self.run(["scan", "Samples/AWSLogs", "--threads", "0"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("--threads"))
+        #expect(result.stderr.hasPrefix("rolewatch: error: --threads must be between 1 and 256\n"), "one prefix, not two")
+        #expect(!result.stderr.contains("Error:"))
     }
 
     @Test func withoutConfigTheBuiltInDefaultRuns() throws {

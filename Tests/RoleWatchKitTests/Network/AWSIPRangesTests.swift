@@ -135,9 +135,34 @@ import Testing
         }
     }
 
+    /// `aws_ip_ranges` pointing at something that is not a file: a clear reason at once, never a
+    /// hang (a FIFO) or a read of everything (a device, a huge file).
+    @Test func refusesWhatIsNotASmallRegularFile() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let fifo = directory.path + "/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let huge = directory.path + "/huge.json"
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil))
+        #expect(truncate(huge, 1 << 30) == 0)
+        for (path, reason) in [
+            ("/dev/zero", "it is a device, not a regular file"),
+            (fifo, "it is a FIFO (named pipe), not a regular file"),
+            (directory.path, "it is a folder, not a file"),
+            (huge, "it is 1073741824 bytes, more than the 67108864 bytes such a file can be"),
+        ] {
+            #expect(throws: AWSIPRangesError.unreadable(path: path, reason: reason)) {
+                try AWSIPRanges.load(contentsOf: path)
+            }
+        }
+        #expect(throws: ConfigError(file: fifo, line: nil, problem: "cannot read the config file: it is a FIFO (named pipe), not a regular file")) {
+            try SiteConfig.load(path: fifo)
+        }
+    }
+
     @Test func namesAMissingFile() {
         let path = "/nonexistent/ip-ranges.json"
-        #expect(throws: AWSIPRangesError.unreadable(path: path, reason: "no such file")) {
+        #expect(throws: AWSIPRangesError.unreadable(path: path, reason: "no such file or directory")) {
             try AWSIPRanges.load(contentsOf: path)
         }
         #expect(

@@ -136,6 +136,21 @@ struct BadInputTests {
         #expect(result.summary.damagedFiles == 1)
     }
 
+    /// A named pipe given as a path would block the scan for ever (no writer): it is refused
+    /// at once, with what to do, and the other paths are read.
+    @Test func aFIFOGivenAsAPathIsRefusedNotWaitedFor() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let good = try directory.write("good.json", Array(ScanRun.recordsFile([Self.alerting]).utf8))
+        let fifo = directory.path + "/pipe.json"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let run = try ScanRun.run([fifo, good])
+        #expect(run.messages.about(fifo).count == 1)
+        #expect(run.messages.about(fifo).first?.contains("a FIFO (named pipe), not a regular file or folder") == true)
+        #expect(run.summary.damagedFiles == 1)
+        #expect(humanOperatorAlerts(run.alerts) == 1)
+    }
+
     @Test func unreadableFile() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

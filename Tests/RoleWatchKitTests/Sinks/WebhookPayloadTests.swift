@@ -42,6 +42,19 @@ import Testing
                 == "[HIGH] Role assumed from an unlisted address: arn:aws:sts::111122223333:assumed-role/deploy/ci-1")
     }
 
+    /// A session name is written by whoever called AWS: a right-to-left override or a newline in
+    /// it must not reach Slack raw, where it would make the message read differently.
+    @Test func slackShowsHiddenCharactersInsteadOfPassingThemOn() throws {
+        var alert = WebhookFixtures.alert(1)
+        alert.principal = "arn:aws:sts::111122223333:assumed-role/deploy/vendor-scan-\u{202E}gpj.exe\n<!channel>"
+        let body = try WebhookPayload.body(alerts: [alert.json()], format: .slack)
+        let text = String(decoding: body, as: UTF8.self)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        let summary = try #require(object["text"] as? String)
+        #expect(summary.hasSuffix("vendor-scan-\\u{202E}gpj.exe\\u{A}&lt;!channel&gt;"))
+        #expect(!text.unicodeScalars.contains { $0.value == 0x202E })
+    }
+
     @Test func slackRefusesTextThatIsNotAnAlert() {
         #expect(throws: (any Error).self) { try WebhookPayload.body(alerts: [#"{"id":"x"}"#], format: .slack) }
     }
