@@ -1,19 +1,27 @@
 /// Turns a record's raw bytes into the one-line text an alert carries as evidence: whitespace
 /// outside strings removed (a pretty-printed record must not break NDJSON's one alert per
-/// line) and the values of secret fields replaced by `"<redacted>"`.
+/// line) and the value of every key that names a secret replaced by `"<redacted>"`.
+///
+/// A key names a secret by its meaning, not its spelling: compared without case, separators
+/// and escapes (`sessionToken`, `SessionToken`, `session_token`, `"session\u0054oken"`), ending
+/// in one of `secretWords`. Whatever its value (a string, an object, an array, a number), all of
+/// it is replaced; only `null` stays, as it holds nothing.
 ///
 /// The bytes have already been validated as one JSON value by the decoder.
 public enum EvidenceText {
-    /// Keys whose string values are secrets and never leave RoleWatch.
-    static let secretKeys: [[UInt8]] = ["sessionToken", "secretAccessKey", "SessionToken", "SecretAccessKey"].map {
-        Array($0.utf8)
-    }
+    /// What a key's normalized spelling (lowercase letters and digits only) ends with when its
+    /// value is a secret. `accessKeyId` is not one: it is how an alert names the session.
+    static let secretWords: [[UInt8]] = [
+        "sessiontoken", "secretaccesskey", "secretkey", "password", "passphrase", "privatekey", "clientsecret",
+        "accesstoken", "refreshtoken", "idtoken", "keymaterial", "secretstring", "secretbinary",
+    ].map { Array($0.utf8) }
+
+    static let redacted = Array("\"<redacted>\"".utf8)
 
     public static func make(_ raw: UnsafeRawBufferPointer) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(raw.count)
         var lastString: Range<Int>? = nil  // the latest string token in `out`, quotes included
-        var valueOfSecret = false  // the next token is the value of a secret key
         var i = 0
         while i < raw.count {
             let byte = raw[i]
@@ -21,29 +29,71 @@ public enum EvidenceText {
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
                 i += 1
             case UInt8(ascii: ":"):
-                if let key = lastString, key.upperBound == out.count {
-                    valueOfSecret = isSecret(out[(key.lowerBound + 1)..<(key.upperBound - 1)])
-                }
                 out.append(byte)
                 i += 1
+                if let key = lastString, key.upperBound == out.count - 1,
+                    isSecret(out[(key.lowerBound + 1)..<(key.upperBound - 1)])
+                {
+                    while i < raw.count, isWhitespace(raw[i]) { i += 1 }
+                    if i < raw.count, raw[i] == UInt8(ascii: "n") {
+                        continue  // null: nothing to hide
+                    }
+                    i = valueEnd(raw, from: i)
+                    out.append(contentsOf: redacted)
+                }
             case UInt8(ascii: "\""):
                 let end = stringEnd(raw, from: i)
-                if valueOfSecret {
-                    out.append(contentsOf: Array("\"<redacted>\"".utf8))
-                } else {
-                    let begin = out.count
-                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i..<end]))
-                    lastString = begin..<out.count
-                }
-                valueOfSecret = false
+                let begin = out.count
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i..<end]))
+                lastString = begin..<out.count
                 i = end
             default:
                 out.append(byte)
-                valueOfSecret = false
                 i += 1
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
+    }
+
+    /// Index just past the JSON value starting at `start`: a string, an object or array (with
+    /// everything in it), or a number or literal.
+    private static func valueEnd(_ raw: UnsafeRawBufferPointer, from start: Int) -> Int {
+        guard start < raw.count else { return start }
+        switch raw[start] {
+        case UInt8(ascii: "\""):
+            return stringEnd(raw, from: start)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            var i = start
+            while i < raw.count {
+                switch raw[i] {
+                case UInt8(ascii: "\""):
+                    i = stringEnd(raw, from: i)
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 { return i + 1 }
+                default:
+                    break
+                }
+                i += 1
+            }
+            return raw.count
+        default:
+            var i = start
+            while i < raw.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(raw[i]),
+                !isWhitespace(raw[i])
+            {
+                i += 1
+            }
+            return i
+        }
     }
 
     /// Index just past the closing quote of the string starting at `start`.
@@ -59,15 +109,33 @@ public enum EvidenceText {
         return raw.count
     }
 
+    /// Whether a key (its bytes between the quotes) names a secret: see the type's comment.
     private static func isSecret(_ key: ArraySlice<UInt8>) -> Bool {
-        if secretKeys.contains(where: { $0.elementsEqual(key) }) { return true }
         // A key spelt with escapes (`"session\u0054oken"`) is the same key to every JSON reader.
         // Unescaping a `StringToken` needs validated bytes, which these are.
-        guard key.contains(UInt8(ascii: "\\")) else { return false }
-        return key.withUnsafeBytes { raw in
-            StringToken(raw: raw, hasEscapes: true, quoteOffset: 0).withUnescapedBytes { unescaped in
-                secretKeys.contains { $0.elementsEqual(unescaped) }
+        if key.contains(UInt8(ascii: "\\")) {
+            return key.withUnsafeBytes { raw in
+                StringToken(raw: raw, hasEscapes: true, quoteOffset: 0).withUnescapedBytes { unescaped in
+                    namesSecret(unescaped)
+                }
             }
+        }
+        return namesSecret(key)
+    }
+
+    private static func namesSecret<Key: Collection>(_ key: Key) -> Bool where Key.Element == UInt8 {
+        guard key.count >= 6 else { return false }
+        var normalized: [UInt8] = []
+        normalized.reserveCapacity(key.count)
+        for byte in key {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): normalized.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): normalized.append(byte + 32)
+            default: continue
+            }
+        }
+        return secretWords.contains { word in
+            normalized.count >= word.count && normalized[(normalized.count - word.count)...].elementsEqual(word)
         }
     }
 }

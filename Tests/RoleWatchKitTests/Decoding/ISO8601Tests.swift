@@ -76,7 +76,7 @@ struct EvidenceTextTests {
         #expect(!text.contains("IQoJsecret") && !text.contains("wJalr"))
         #expect(text.contains(#""sessionToken":"<redacted>""#))
         #expect(text.contains(#""accessKeyId":"ASIAX""#))
-        #expect(text.contains(#""sessionToken":null"#))
+        #expect(text.contains(#""sessionToken":null"#), "null holds nothing to hide")
         #expect(text.contains(#""note":"sessionToken""#), "a value that happens to spell a secret key is not a key")
         #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [String: Any])
     }
@@ -84,5 +84,32 @@ struct EvidenceTextTests {
     @Test func redactsKeysSpeltWithEscapes() {
         let text = evidence(#"{"session\u0054oken":"IQoJsecret"}"#)
         #expect(!text.contains("IQoJsecret"))
+    }
+
+    /// A secret's key is known by its meaning, whatever its case, separators or escapes, and its
+    /// whole value goes, whatever its shape.
+    @Test(arguments: [
+        #"{"sessionToken": {"value": "IQoJsecret", "more": ["IQoJsecret"]}, "ok": 1}"#,
+        #"{"sessionToken": ["IQoJsecret", {"x": "IQoJsecret"}], "ok": 1}"#,
+        #"{"sessiontoken": "IQoJsecret", "ok": 1}"#,
+        #"{"secret_access_key": "IQoJsecret", "ok": 1}"#,
+        #"{"Secret-Access-Key": 12345, "ok": 1}"#,
+        #"{"masterUserPassword": "IQoJsecret", "ok": 1}"#,
+        #"{"responseElements": {"keyMaterial": "-----BEGIN IQoJsecret"}, "ok": 1}"#,
+        #"{"privateKey": true, "ok": 1}"#,
+        #"{"SESSION_TOKEN" :  "IQoJsecret" , "ok": 1}"#,
+        #"{"a": [{"AWS_SESSION_TOKEN": {"nested": {"deep": ["IQoJsecret"]}}}], "ok": 1}"#,
+    ])
+    func redactsEveryShapeOfASecret(json: String) throws {
+        let text = evidence(json)
+        #expect(!text.contains("IQoJsecret") && !text.contains("12345") && !text.contains("true"), "\(text)")
+        #expect(text.contains("<redacted>"))
+        #expect(text.contains(#""ok":1"#), "the rest of the record is kept")
+        #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [String: Any], "still JSON: \(text)")
+    }
+
+    @Test func keepsWhatOnlyLooksLikeASecret() {
+        let json = #"{"accessKeyId":"ASIAX","nextToken":"abc","tokenCode":"123456","secretId":"prod/db","note":"password"}"#
+        #expect(evidence(json) == json)
     }
 }
