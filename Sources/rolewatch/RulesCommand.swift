@@ -4,20 +4,19 @@ import RoleWatchKit
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "List the rules that would run, and check a config and rules folder without reading any input."
+        abstract:
+            "List the rules that would run, and check a config, rules folder, AWS ranges and webhooks without reading any input."
     )
 
     @OptionGroup var site: SiteOptions
 
+    /// Checks everything `scan` and `tail` would check before reading, through the same code
+    /// (the config, the rules, AWS's ranges, the webhooks with their secrets), so that a change
+    /// that passes here does not stop the service.
     func run() throws {
         let (config, rules) = try site.load()
-        let ranges: AWSIPRanges?
-        do {
-            ranges = try config.awsIPRangesPath.map { path in try AWSIPRanges.load(contentsOf: path) }
-        } catch {
-            Diagnostics.say("error: \(error)")
-            throw ExitStatus.usage.code
-        }
+        let ranges = try site.awsRanges(for: config)
+        _ = try WebhookOptions.parse([]).endpoints(config: config)
         let engine: DetectionEngine
         do {
             engine = try DetectionEngine(rules: rules, context: DetectionContext(config: config, awsRanges: ranges))

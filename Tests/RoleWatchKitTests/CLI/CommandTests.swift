@@ -143,4 +143,24 @@ struct CommandTests {
         #expect(result.status == 0)
         for type in DetectorRegistry.all { #expect(result.stdout.contains(type.id)) }
     }
+
+    /// `rules` checks what `scan` and `tail` check, webhooks included: a config it passes must
+    /// not stop the service, and one they refuse it refuses too, with the same message.
+    @Test(arguments: [
+        ("url: ftp://siem.example.com/x", "http or https"),
+        ("url: https://siem.example.com/x\n    secret: {env: ROLEWATCH_TEST_UNSET_VARIABLE}", "ROLEWATCH_TEST_UNSET_VARIABLE is not set"),
+        ("url: https://siem.example.com/x\n    secret: {file: /nonexistent/secret}", "cannot read the secret file"),
+        ("url: https://siem.example.com/x\n    headers:\n      'Bad Name': {env: HOME}", "Bad Name"),
+    ])
+    func rulesRefusesWebhooksThatScanRefuses(webhook: String, message: String) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let config = try directory.write(
+            "site.yaml", Array("roles:\n  - arn: arn:aws:iam::1:role/X\nwebhooks:\n  - \(webhook)\n".utf8))
+        let rules = try Self.run(["rules", "--config", config])
+        let scan = try Self.run(["scan", "Samples/AWSLogs", "--config", config, "--state", directory.path + "/s.sqlite"])
+        #expect(rules.status == 2 && scan.status == 2)
+        #expect(rules.stderr.contains(message), "\(rules.stderr)")
+        #expect(rules.stderr == scan.stderr, "the same check, the same message")
+    }
 }
