@@ -86,6 +86,7 @@ struct ReportCommand: ParsableCommand {
         }
         do {
             let store = try StateStore(readingOnly: state)
+            store.warn = { Diagnostics.say("warning: \($0)") }
             let activity = try store.activity(on: day)
             return Recorded(
                 activity: activity, previous: try store.activity(on: day.previous), alerts: try store.alerts(on: day),

@@ -43,6 +43,12 @@ enum ExitStatus: Int32 {
     case outputFailed = 4
 
     var code: ExitCode { ExitCode(rawValue) }
+
+    /// A run that stopped on an error: a damaged state is a state error (2, with its advice);
+    /// anything else kept alerts from being written (4).
+    static func forRunFailure(_ error: Error) -> ExitStatus {
+        (error as? StateError)?.damaged == true ? .usage : .outputFailed
+    }
 }
 
 /// Standard-error output: every diagnostic is one line prefixed with the tool's name.

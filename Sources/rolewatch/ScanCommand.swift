@@ -172,7 +172,7 @@ struct ScanCommand: ParsableCommand {
             summary = try scan.run()
         } catch {
             Diagnostics.say("error: \(error)")
-            throw ExitStatus.outputFailed.code
+            throw ExitStatus.forRunFailure(error).code
         }
         Diagnostics.progressVisible = false
         Diagnostics.say(summary.line)

@@ -102,7 +102,7 @@ struct TailCommand: ParsableCommand {
             summary = try follower.run(watcher: watcher, shouldStop: { ShutdownSignal.requested })
         } catch {
             Diagnostics.say("error: \(error)")
-            throw ExitStatus.outputFailed.code
+            throw ExitStatus.forRunFailure(error).code
         }
         Diagnostics.say("stopped: " + summary.line)
         for note in summary.notes { Diagnostics.say(note) }

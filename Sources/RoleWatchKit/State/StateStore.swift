@@ -4,14 +4,22 @@ import GRDB
 /// RoleWatch's durable state: one SQLite file (default `./.rolewatch/state.sqlite`).
 ///
 /// It holds which files were read (so a restart skips them), the engine's state (open
-/// sessions, windows, learned rates, alerts still folding), every alert written (so none is
-/// written twice, and for the daily report) and how far each output has been written.
+/// sessions, windows, learned rates), the event ids seen, every alert written with its fold (so
+/// none is written twice, and for the daily report) and how far each output has been written.
 ///
 /// A file's effects commit in one transaction: the file's row, the engine state after it and
-/// the alerts it raised. A crash before the commit leaves the state as it was before the file,
-/// and the file is read again on restart; a crash after it finds the file done.
+/// what its alerts gained. A crash before the commit leaves the state as it was before the
+/// file, and the file is read again on restart; a crash after it finds the file done.
 ///
-/// One process at a time: the store holds an exclusive lock on `<path>.lock` while open.
+/// A state cannot be mistaken for something else, nor something else for a state:
+/// - the database carries RoleWatch's marker (`PRAGMA application_id`); a database without it
+///   (someone else's) is refused before anything is written to it;
+/// - `<path>.lock`, made with the database and left beside it, says a state was kept here: a
+///   database missing or empty (0 bytes, a failed copy or restore) is then refused, never taken
+///   for a first run that would read everything again and repeat every alert;
+/// - one process at a time: the store holds an exclusive `flock` on the database file itself
+///   (and on `<path>.lock`) while open, so deleting the lock file lets no second writer in;
+/// - damage (a missing table, a corrupt page) is refused with one piece of advice: move it aside.
 public final class StateStore {
     public let path: String
     private let database: DatabaseQueue
@@ -26,6 +34,12 @@ public final class StateStore {
     /// The webhook outbox, in this database.
     public var outbox: Outbox { Outbox(database: database) }
 
+    /// RoleWatch's mark in the database header ("RWAT").
+    static let applicationID: Int32 = 0x5257_4154
+
+    /// Tables a state must have; one missing means the state is damaged.
+    static let tables = ["file", "engine_state", "alert", "output_progress", "day_activity", "seen_event"]
+
     /// Opens the state database at `path` to read it only, beside a tail that may be writing
     /// it (SQLite's WAL lets a reader see the last commit without blocking the writer); for
     /// reports and listings.
@@ -36,14 +50,12 @@ public final class StateStore {
         configuration.readonly = true
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
-            let applied = try database.read { db in try Self.migrator.appliedIdentifiers(db) }
-            guard applied.contains("v1") else {
-                throw StateError(path: path, problem: "not a RoleWatch state database")
-            }
+            try database.read { db in try Self.checkMarker(db, path: path) }
+            try database.read { db in try Self.checkTables(db, path: path) }
         } catch let error as StateError {
             throw error
         } catch {
-            throw StateError(path: path, problem: "cannot open the state database: \(error)")
+            throw StateError(path: path, problem: "cannot open the state database: \(error)", damaged: true)
         }
     }
 
@@ -59,31 +71,84 @@ public final class StateStore {
                 throw StateError(path: path, problem: "cannot create the state folder: \(error.localizedDescription)")
             }
         }
-        lock = try StateLock(path: path + ".lock", statePath: path)
-        // Alerts carry evidence records: the state is for the service's user only. SQLite gives
-        // its -wal and -shm files the database file's permissions.
-        if !FileManager.default.fileExists(atPath: path) {
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if descriptor >= 0 { close(descriptor) }
-        }
-        var configuration = Configuration()
-        configuration.label = "rolewatch-state"
-        configuration.prepareDatabase { db in
-            // WAL: a commit is one append, and a reader never blocks the writer. NORMAL
-            // synchronisation survives a killed process; only a power cut can cost the last
-            // commit, and then that file is simply read again.
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        // Locks first: the checks below read the file, and another process may be writing it.
+        let lock = try StateLock(statePath: path)
+        self.lock = lock
+        if lock.databaseWasEmpty {
+            if lock.lockFileExisted {
+                if lock.databaseWasCreated { unlink(path) }
+                throw StateError(
+                    path: path,
+                    problem:
+                        "the state database is \(lock.databaseWasCreated ? "missing" : "empty (0 bytes)"), but \(path).lock shows a state was kept here: restore it from a backup; to start afresh instead (every file read again, every alert written again), delete \(path).lock too"
+                )
+            } else if !lock.databaseWasCreated {
+                throw StateError(
+                    path: path,
+                    problem:
+                        "the state database is empty (0 bytes): a failed copy or restore? Restore it from a backup; to start afresh instead (every file read again, every alert written again), delete it"
+                )
+            }
         }
         do {
+            // Checked before anything is written: someone else's database is left as it was.
+            if !lock.databaseWasCreated {
+                var look = Configuration()
+                look.readonly = true
+                let queue = try DatabaseQueue(path: path, configuration: look)
+                defer { try? queue.close() }
+                try queue.read { db in try Self.checkMarker(db, path: path) }
+            }
+            var configuration = Configuration()
+            configuration.label = "rolewatch-state"
+            configuration.prepareDatabase { db in
+                // WAL: a commit is one append, and a reader never blocks the writer. NORMAL
+                // synchronisation survives a killed process; only a power cut can cost the last
+                // commit, and then that file is simply read again.
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
             database = try DatabaseQueue(path: path, configuration: configuration)
+            try database.write { db in try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)") }
             try Self.migrator.migrate(database)
+            try database.read { db in try Self.checkTables(db, path: path) }
+        } catch let error as StateError {
+            throw error
         } catch {
-            throw StateError(
-                path: path,
-                problem:
-                    "cannot open the state database: \(error) (move it aside to start with a fresh state; see README, Tail mode)"
-            )
+            throw StateError(path: path, problem: "cannot open the state database: \(error)", damaged: true)
+        }
+    }
+
+    deinit {
+        // SQLite's own locks are POSIX locks, which closing any descriptor of the file would drop:
+        // the database is closed before the lock's descriptor is.
+        try? database.close()
+    }
+
+    /// Refuses a database that is not RoleWatch's. A state made before the marker existed (its
+    /// first migration applied, its tables there) is taken as RoleWatch's.
+    private static func checkMarker(_ db: Database, path: String) throws {
+        let mark = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        if mark == applicationID { return }
+        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        if mark == 0, tables.contains("grdb_migrations"), ["file", "engine_state", "alert"].allSatisfy(tables.contains),
+            try Self.migrator.appliedIdentifiers(db).contains("v1")
+        {
+            return
+        }
+        let what =
+            tables.isEmpty ? "an empty SQLite database"
+            : "a SQLite database with tables of its own (\(tables.sorted().prefix(5).joined(separator: ", ")))"
+        throw StateError(
+            path: path,
+            problem:
+                "not a RoleWatch state database (\(what), without RoleWatch's mark); RoleWatch leaves it as it is: give RoleWatch a --state path of its own"
+        )
+    }
+
+    private static func checkTables(_ db: Database, path: String) throws {
+        for table in tables where try !db.tableExists(table) {
+            throw StateError(path: path, problem: "the state database is damaged: its table \(table) is missing", damaged: true)
         }
     }
 
@@ -335,19 +400,24 @@ public final class StateStore {
     /// `…T00:00:00.500Z` would compare below `…T00:00:00Z` and fall in the day before.
     public func alerts(on day: UTCDay) throws -> [Alert] {
         let next = UTCDay(daysSinceEpoch: day.daysSinceEpoch + 1)
-        return try read { db in
+        let rows = try read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT aggregate, coalesce(final_json, json) AS text FROM alert WHERE time >= ? AND time < ? ORDER BY seq",
-                arguments: [day.description, next.description]
-            ).compactMap { row in
-                // The fold renders the alert exactly as written; a row from before folds were kept
-                // has only its JSON.
-                if let data = row["aggregate"] as Data?, let aggregate = try? JSONDecoder().decode(AlertAggregate.self, from: data) {
-                    return aggregate.alert
-                }
-                return Alert(json: row["text"])
+                sql:
+                    "SELECT id, aggregate, coalesce(final_json, json) AS text FROM alert WHERE time >= ? AND time < ? ORDER BY seq",
+                arguments: [day.description, next.description])
+        }
+        return rows.compactMap { row in
+            // The fold renders the alert exactly as written; a row from before folds were kept
+            // has only its JSON.
+            if let data = row["aggregate"] as Data?,
+                let aggregate = try? JSONDecoder().decode(AlertAggregate.self, from: data)
+            {
+                return aggregate.alert
             }
+            if let alert = (row["text"] as String?).flatMap(Alert.init(json:)) { return alert }
+            warn("state: alert \(row["id"] as String? ?? "?") of \(day) does not decode; it is left out of the report")
+            return nil
         }
     }
 
@@ -392,15 +462,11 @@ public final class StateStore {
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try database.read(body) } catch { throw StateError(path: path, problem: "cannot read: \(error)") }
+        do { return try database.read(body) } catch { throw StateError(path: path, reading: true, error) }
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try database.write(body)
-        } catch {
-            throw StateError(path: path, problem: "cannot write: \(error)")
-        }
+        do { return try database.write(body) } catch { throw StateError(path: path, reading: false, error) }
     }
 }
 
@@ -460,5 +526,29 @@ public struct StoredAlert: Sendable, Equatable {
 public struct StateError: Error, CustomStringConvertible {
     public var path: String
     public var problem: String
-    public var description: String { "\(path): \(problem)" }
+    /// The state is damaged (corrupt, a table missing, a row that cannot be read as RoleWatch
+    /// wrote it): the run stops with exit status 2 and one piece of advice.
+    public var damaged: Bool
+
+    public init(path: String, problem: String, damaged: Bool = false) {
+        self.path = path
+        self.problem = problem
+        self.damaged = damaged
+    }
+
+    /// An error from SQLite while reading or writing the state; corruption and a changed
+    /// schema are damage, a full disk or an I/O error are not.
+    init(path: String, reading: Bool, _ error: Error) {
+        let code = (error as? DatabaseError)?.resultCode
+        let damage: [ResultCode] = [.SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_ERROR, .SQLITE_SCHEMA, .SQLITE_MISMATCH]
+        self.init(
+            path: path, problem: "cannot \(reading ? "read" : "write") the state database: \(error)",
+            damaged: code.map { damage.contains($0) } ?? false)
+    }
+
+    public var description: String {
+        damaged
+            ? "\(path): \(problem); move it aside (mv \(path) \(path).damaged) to start with a fresh state (see README, Tail mode)"
+            : "\(path): \(problem)"
+    }
 }
