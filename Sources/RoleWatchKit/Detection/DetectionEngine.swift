@@ -30,6 +30,8 @@ public final class DetectionEngine {
     public private(set) var lateEvents = 0
     /// Records whose event id had been seen before: dropped.
     public private(set) var duplicateEvents = 0
+    /// Events dated implausibly far ahead: seen by stateless rules only.
+    public private(set) var futureEvents = 0
 
     /// The event time before which stateful rules have decided.
     public var settled: EventTime { progress.settled }
@@ -83,8 +85,14 @@ public final class DetectionEngine {
         case .copy: copy = true
         case .first: copy = false
         }
-        let late = event.time < progress.settled
-        if late { lateEvents += 1 } else { progress.waits(event.time) }
+        let late = event.time < progress.settled || event.futureTime
+        if event.futureTime {
+            futureEvents += 1
+        } else if late {
+            lateEvents += 1
+        } else {
+            progress.waits(event.time)
+        }
         for (index, detector) in detectors.enumerated() {
             detector.observe(event, late: late, into: &findings)
             // A copy of a call already counted adds evidence, not a second call.
@@ -185,7 +193,7 @@ public final class DetectionEngine {
         seen.restore(seenEvents)
         do {
             let core = try JSONDecoder().decode(EngineState.Core.self, from: state.core)
-            progress.restore(core.progress, wall: wall)
+            if let repair = progress.restore(core.progress, wall: wall) { warn(repair) }
         } catch {
             warn("state: the engine's saved state does not decode (\(error)); input progress starts afresh")
         }

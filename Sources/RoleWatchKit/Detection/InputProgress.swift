@@ -91,7 +91,7 @@ public struct InputProgress {
         let delivery = TrailFiles.deliveryTime(inName: name).flatMap(TrailFiles.deliveryEventTime)
         var entry = streams[stream.key] ?? Stream(newest: nil, ordered: stream.ordered)
         if var newest {
-            if let bound = delivery ?? wall.map({ EventTime(milliseconds: Int64($0 * 1000)) }) {
+            if let bound = delivery ?? wall.map { EventTime(milliseconds: Int64($0 * 1000)) } {
                 newest = min(newest, bound + Self.clockSkew)
             }
             entry.newest = max(entry.newest ?? newest, newest)
@@ -180,11 +180,29 @@ public struct InputProgress {
 
     var saved: Saved { Saved(streams: streams.filter(\.value.ordered), settled: settled) }
 
-    /// Takes back a saved state; a horizon ahead of the clock (a state saved by a run that read a
-    /// poisoned time) is not taken back.
-    mutating func restore(_ saved: Saved, wall: Double?) {
+    /// Takes back a saved state. Times ahead of the clock (saved by an older version that let
+    /// one poisoned event time move the horizon) are repaired, not trusted: a stream's newest
+    /// event is cut to the clock, and the horizon put back to the slowest stream's; the returned
+    /// text says so.
+    mutating func restore(_ saved: Saved, wall: Double?) -> String? {
         streams = saved.streams
-        if let wall, saved.settled > EventTime(milliseconds: Int64(wall * 1000)) + Self.clockSkew { return }
         settled = saved.settled
+        guard let wall else { return nil }
+        let limit = EventTime(milliseconds: Int64(wall * 1000)) + Self.clockSkew
+        var repaired: [String] = []
+        for (key, stream) in streams where (stream.newest ?? limit) > limit {
+            streams[key]!.newest = limit
+            repaired.append(key)
+        }
+        guard settled > limit || !repaired.isEmpty else { return nil }
+        let was = settled
+        settled = min(settled, (streams.values.compactMap(\.newest).min() ?? EventTime(milliseconds: .min / 2)) - lateness)
+        return "state: the saved clock of the stateful rules was ahead of this machine's (horizon \(ISO8601.format(was))\(repaired.isEmpty ? "" : ", streams \(repaired.sorted().joined(separator: ", "))")): an event dated in the future had moved it; repaired to \(ISO8601.format(settled))"
     }
+}
+
+extension EventTime {
+    /// The clock now, as an event time: for checking that event times are plausible, never for
+    /// deciding (detectors work in event time only).
+    public static var now: EventTime { EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)) }
 }

@@ -11,6 +11,9 @@ public struct ObservedEvent: Sendable {
     public var sessionRole: Int?
     /// The record as written, with secrets (session tokens) redacted: an alert's evidence.
     public var raw: String
+    /// Dated implausibly far after its file's delivery time or the clock (`FileScan.now`): the
+    /// stateless rules check it, the stateful rules and the settled horizon ignore it.
+    public var futureTime = false
 
     public init(event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, raw: String) {
         self.event = event

@@ -28,7 +28,7 @@ public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var start: EventTime { EventTime(milliseconds: daysSinceEpoch * Self.millisecondsPerDay) }
 
     /// The day it is now, by the system clock.
-    public static var today: UTCDay { UTCDay(EventTime(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))) }
+    public static var today: UTCDay { UTCDay(EventTime.now) }
 
     public var previous: UTCDay { UTCDay(daysSinceEpoch: daysSinceEpoch - 1) }
 

@@ -15,9 +15,21 @@ struct FileScan {
     /// Drop events no rule can use before they reach the engine; off, every decoded event goes
     /// through (for checking that the prefilter never drops what a rule needs).
     let prefilter: Bool
+    /// The clock when reading (nil: not checked): an event dated after it, or after the file's
+    /// delivery time, by more than `InputProgress.clockSkew` is one no clock should give.
+    var now: EventTime? = nil
+
+    /// The latest event time this file can plausibly hold, and what sets it.
+    private var plausibleUntil: (time: EventTime, after: String)? {
+        let name = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
+        let delivery = TrailFiles.deliveryTime(inName: name).flatMap(TrailFiles.deliveryEventTime)
+        if let delivery, delivery <= now ?? delivery { return (delivery + InputProgress.clockSkew, "the file's delivery time") }
+        return now.map { ($0 + InputProgress.clockSkew, "the clock") }
+    }
 
     func run(watchList: WatchList, deliver: (FileBatch) -> Void) -> FileReport {
         var report = FileReport(path: path)
+        let plausibleUntil = self.plausibleUntil
         var splitter = RecordSplitter(maxRecordBytes: maxRecordBytes)
         var batch: [ObservedEvent] = []
         batch.reserveCapacity(Self.batchSize)
@@ -59,16 +71,28 @@ struct FileScan {
                 }
                 return
             }
-            if let time = event.eventTime, time > report.newest ?? EventTime(milliseconds: .min / 2) {
-                report.newest = time
+            var future = false
+            if let time = event.eventTime {
+                if let bound = plausibleUntil, time > bound.time {
+                    // A skewed clock or a bit flip must not move the clock the stateful rules run on.
+                    future = true
+                    report.futureEvents += 1
+                    if report.warnings.count < Self.messageLimit {
+                        report.warnings.append(
+                            "event \(event.eventID ?? "without id") at offset \(offset) is dated \(ISO8601.format(time)), more than \(DurationText.format(InputProgress.clockSkew)) after \(bound.after): the stateless rules check it; the stateful rules and their clock ignore it"
+                        )
+                    }
+                } else if time > report.newest ?? EventTime(milliseconds: .min / 2) {
+                    report.newest = time
+                }
             }
             let classified = watchList.classify(event)
             guard classified != nil || !prefilter else { return }
             let (target, session) = classified ?? (nil, nil)
             let raw = EvidenceText.make(UnsafeRawBufferPointer(rebasing: bytes[decoded.eventRange]))
-            batch.append(
-                ObservedEvent(
-                    event: event, targetRole: target, sessionRole: session, raw: raw))
+            var observed = ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: raw)
+            observed.futureTime = future
+            batch.append(observed)
             report.watchedEvents += 1
             if batch.count >= Self.batchSize {
                 deliver(FileBatch(events: batch))
@@ -114,9 +138,12 @@ public struct FileReport: Sendable {
     public var compressedBytes = 0
     public var decompressedBytes = 0
     public var damaged = false
-    /// The newest event time among the file's records, whether the prefilter kept them or not:
-    /// how far the file's stream has got (`InputProgress`).
+    /// The newest plausible event time among the file's records, whether the prefilter kept
+    /// them or not: how far the file's stream has got (`InputProgress`).
     public var newest: EventTime?
+    /// Events dated implausibly far ahead (see `FileScan.now`), and what to say about them.
+    public var futureEvents = 0
+    public var warnings: [String] = []
     /// The file ended where more was due (a cut-off gzip stream or record, or no bytes at
     /// all): damaged, or still being written. Tail mode waits for such a file to settle.
     public var incomplete = false

@@ -158,7 +158,8 @@ public final class TrailFollower {
             say("note: \(path): changed since it was read; reading it again")
         }
         let scan = FileScan(
-            path: path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter)
+            path: path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter,
+            now: .now)
         var events: [ObservedEvent] = []
         let report = scan.run(watchList: watchList) { events += $0.events }
         // At least zero: an mtime ahead of the local clock must not stretch the settle time.

@@ -159,10 +159,12 @@ public final class TrailScan {
     /// Reads every file on the calling thread, handing its events straight to the engine.
     private func scanInOrder(_ files: [TrailFile], consume: (OrderedHandoff.Item) throws -> Void) throws {
         let watchList = WatchList(config: config)
+        let now = EventTime.now
         let reader = TrailFileReader()
         for file in files {
             let scan = FileScan(
-                path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter)
+                path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter,
+                now: now)
             var failure: Error?
             let report = scan.run(watchList: watchList) { batch in
                 guard failure == nil else { return }
@@ -178,7 +180,9 @@ public final class TrailScan {
     private func scanInParallel(_ files: [TrailFile], consume: (OrderedHandoff.Item) throws -> Void) throws {
         let handoff = OrderedHandoff(fileCount: files.count, maxAhead: options.threads * 2, maxQueued: 8)
         let group = DispatchGroup()
-        let (config, maxRecordBytes, prefilter) = (self.config, options.maxRecordBytes, options.prefilter)
+        let (config, maxRecordBytes, prefilter, now) = (
+            self.config, options.maxRecordBytes, options.prefilter, EventTime.now
+        )
         for _ in 0..<options.threads {
             group.enter()
             Thread.detachNewThread {
@@ -186,7 +190,8 @@ public final class TrailScan {
                 let reader = TrailFileReader()
                 while let index = handoff.takeFile() {
                     let scan = FileScan(
-                        path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes, prefilter: prefilter)
+                        path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes, prefilter: prefilter,
+                        now: now)
                     let report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
                     handoff.finish(file: index, report: report)
                 }
@@ -249,6 +254,8 @@ public struct ScanSummary: Sendable {
     public var lateEvents = 0
     /// Records dropped because their event id had been seen before.
     public var duplicateEvents = 0
+    /// Events dated implausibly far ahead (see `FileScan.now`).
+    public var futureEvents = 0
     /// Times a disordered input made the settled horizon move before its streams allowed.
     public var forcedMoves = 0
     /// Findings that belonged to alerts a batch scan wrote before the end (over the open-alert cap).
@@ -276,6 +283,8 @@ public struct ScanSummary: Sendable {
         compressedBytes += report.compressedBytes
         decompressedBytes += report.decompressedBytes
         if report.damaged { damagedFiles += 1 }
+        futureEvents += report.futureEvents
+        for warning in report.warnings { say("warning: \(report.path): \(warning)") }
         for message in report.messages {
             // A reader error names the file itself.
             say(message.hasPrefix(report.path) ? "error: \(message)" : "error: \(report.path): \(message)")
@@ -309,6 +318,11 @@ public struct ScanSummary: Sendable {
         if lateEvents > 0 {
             notes.append(
                 "note: \(lateEvents) events arrived after the stateful rules had decided on their time (more than allowed_lateness behind their account and region, or after a later run had moved on): they joined the alerts of the other rules, but session-multi-location, assume-burst and assume-denied-spray did not see them; scan those files together with their neighbours in one batch scan (rolewatch scan, no --state), or raise allowed_lateness"
+            )
+        }
+        if futureEvents > 0 {
+            notes.append(
+                "note: \(futureEvents) events were dated more than an hour after their file's delivery time or the clock (a skewed clock, or damage): the stateless rules checked them, but they neither fed nor moved the stateful rules"
             )
         }
         if forcedMoves > 0 {

@@ -8,11 +8,16 @@ import GRDB
 ///
 /// Times are wall-clock Unix seconds (`REAL`): retries are scheduled in real time across
 /// restarts, unlike detection, which works in event time.
-public struct Outbox: Sendable {
+public struct Outbox: @unchecked Sendable {
     public let database: any DatabaseWriter
+    /// What owns the database (the state store), kept alive while this outbox is: the store
+    /// closes its database only once nothing uses it. Only held, never used, so sharing it
+    /// across threads is safe.
+    private let owner: AnyObject?
 
-    public init(database: any DatabaseWriter) {
+    public init(database: any DatabaseWriter, owner: AnyObject? = nil) {
         self.database = database
+        self.owner = owner
     }
 
     public static func registerMigrations(_ migrator: inout DatabaseMigrator) {

@@ -32,7 +32,7 @@ public final class StateStore {
     public var warn: @Sendable (String) -> Void = { _ in }
 
     /// The webhook outbox, in this database.
-    public var outbox: Outbox { Outbox(database: database) }
+    public var outbox: Outbox { Outbox(database: database, owner: self) }
 
     /// RoleWatch's mark in the database header ("RWAT").
     static let applicationID: Int32 = 0x5257_4154
@@ -121,7 +121,8 @@ public final class StateStore {
 
     deinit {
         // SQLite's own locks are POSIX locks, which closing any descriptor of the file would drop:
-        // the database is closed before the lock's descriptor is.
+        // the database is closed before the lock's descriptor is. Nothing else holds the
+        // database by then (`outbox` keeps the store alive).
         try? database.close()
     }
 
