@@ -21,10 +21,15 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        // RE2 (Debian's libre2-dev) behind a small C interface: user patterns in linear time.
+        .target(
+            name: "CRE2",
+            linkerSettings: [.linkedLibrary("re2")]
+        ),
         .target(
             name: "RoleWatchKit",
             dependencies: [
-                "CZlib", "Yams",
+                "CZlib", "CRE2", "Yams",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -53,5 +58,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

@@ -1,3 +1,4 @@
+import CRE2
 import Foundation
 
 /// What normal looks like at one site: the roles to watch, who may assume them, from where,
@@ -161,17 +162,41 @@ public struct WatchedRole: Sendable {
 }
 
 /// A regular expression a session name must match (unanchored unless the pattern says `^…$`).
-public struct SessionNamePattern: @unchecked Sendable, CustomStringConvertible {
-    // Regex<AnyRegexOutput> is immutable once built; matching does not mutate it.
-    private let regex: Regex<AnyRegexOutput>
+///
+/// Session names are written by whoever calls AWS, so patterns run on RE2, which matches in
+/// time linear in the name whatever the pattern: `^([a-z0-9]+-?)+$` against a name built to make
+/// a backtracking engine run for ever takes microseconds. The syntax is RE2's (Perl-like, without
+/// backreferences or look-around); a pattern it cannot compile is refused when the config loads.
+public final class SessionNamePattern: @unchecked Sendable, CustomStringConvertible {
+    // RE2 objects are immutable once compiled and safe to match from any thread.
+    private let compiled: OpaquePointer
     public let pattern: String
 
-    public init(_ pattern: String) throws {
-        self.pattern = pattern
-        self.regex = try Regex(pattern)
+    /// Why a pattern was refused, in RE2's words.
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
     }
+
+    public init(_ pattern: String) throws(Invalid) {
+        self.pattern = pattern
+        var error = [CChar](repeating: 0, count: 256)
+        let compiled = pattern.utf8CString.withUnsafeBufferPointer { text in
+            rw_re2_new(text.baseAddress, text.count - 1, &error, error.count)
+        }
+        guard let compiled else {
+            throw Invalid(description: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        self.compiled = compiled
+    }
+
+    deinit { rw_re2_delete(compiled) }
 
     public var description: String { pattern }
 
-    public func matches(_ name: String) -> Bool { (try? regex.firstMatch(in: name)) != nil }
+    public func matches(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { rw_re2_partial_match(compiled, $0.baseAddress, $0.count) != 0 }
+        }
+    }
 }

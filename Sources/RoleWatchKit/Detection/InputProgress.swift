@@ -91,7 +91,7 @@ public struct InputProgress {
         let delivery = TrailFiles.deliveryTime(inName: name).flatMap(TrailFiles.deliveryEventTime)
         var entry = streams[stream.key] ?? Stream(newest: nil, ordered: stream.ordered)
         if var newest {
-            if let bound = delivery ?? wall.map { EventTime(milliseconds: Int64($0 * 1000)) } {
+            if let bound = delivery ?? wall.map({ EventTime(milliseconds: Int64($0 * 1000)) }) {
                 newest = min(newest, bound + Self.clockSkew)
             }
             entry.newest = max(entry.newest ?? newest, newest)

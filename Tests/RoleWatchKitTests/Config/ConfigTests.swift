@@ -21,6 +21,13 @@ struct SiteConfigTests {
             ("allowed_cidrs: [10.0.0.0/33]\nroles:\n  - arn: arn:aws:iam::1:role/X\n", 1, "allowed_cidrs"),
             ("allowed_cidrs: [10.0.0.1/8]\nroles:\n  - arn: arn:aws:iam::1:role/X\n", 1, "host bits"),
             ("roles:\n  - arn: arn:aws:iam::1:role/X\n    session_names: ['(']\n", 3, "not a valid regular expression"),
+            // Backreferences and look-around need backtracking; RE2 refuses them, and so do we.
+            (
+                "roles:\n  - arn: arn:aws:iam::1:role/X\n    session_names: ['^(a+)\\1$']\n", 3,
+                "invalid escape sequence: \\1"
+            ),
+            ("roles:\n  - arn: arn:aws:iam::1:role/X\n    session_names: ['^(?=x)y']\n", 3, "invalid perl operator: (?="),
+            ("roles:\n  - arn: arn:aws:iam::1:role/X\n    session_names: ['((a{100}){100}){100}']\n", 3, "invalid repetition size"),
             ("roles:\n  - assumed_by: [x]\n", 2, "missing required key 'arn'"),
             ("roles:\n  - arn: role/X\n", 2, "is not an ARN"),
             ("roles:\n  - arn: arn:aws:iam::1:role/X\n    require_external_id: maybe\n", 3, "expected true or false"),

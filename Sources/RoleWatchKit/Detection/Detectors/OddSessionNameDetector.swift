@@ -32,7 +32,16 @@ public final class OddSessionNameDetector: Detector {
                 accounts: event.accounts, events: [EvidenceEvent(event)], reasons: [reason]))
     }
 
+    /// AWS's limit on `RoleSessionName`; a longer one is evidence in itself (the record was not
+    /// written by AWS as documented, or is crafted), and is not matched against anything.
+    static let awsMaxLength = 64
+
     private func oddity(of name: String, for role: WatchedRole) -> String? {
+        let length = name.unicodeScalars.count
+        if length > Self.awsMaxLength {
+            return
+                "session name is \(length) characters, more than the \(Self.awsMaxLength) AWS allows ('\(String(name.unicodeScalars.prefix(Self.awsMaxLength)))…')"
+        }
         if !role.sessionNames.isEmpty {
             guard !role.sessionNames.contains(where: { $0.matches(name) }) else { return nil }
             return
@@ -48,6 +57,11 @@ public final class OddSessionNameDetector: Detector {
 
     public static let examples: DetectorExamples = {
         let customer = ExampleSite.customerRole("444455556666")
+        // A pattern a backtracking engine takes exponential time on, and a name made to trigger it.
+        let nested = try! SiteConfig.parse(
+            ExampleSite.configYAML.replacingOccurrences(
+                of: "'^vendor-scan-[0-9a-f]{8}$'", with: "'^([a-z0-9]+-?)+$'"),
+            path: "nested-pattern.yaml")
         return DetectorExamples(
             firing: [
                 DetectorExample(
@@ -70,6 +84,19 @@ public final class OddSessionNameDetector: Detector {
                             role: ExampleSite.reportingRole, session: "dave@acme.example", externalId: nil)
                     ]),
                 DetectorExample(
+                    "a name made to stall a backtracking pattern, matched in linear time",
+                    config: nested,
+                    events: [
+                        ExampleEvent.assumeRole(
+                            by: .outbound(), role: customer, session: String(repeating: "a", count: 40) + "@")
+                    ]),
+                DetectorExample(
+                    "a session name longer than AWS allows",
+                    events: [
+                        ExampleEvent.assumeRole(
+                            by: .outbound(), role: customer, session: "vendor-scan-" + String(repeating: "0", count: 120))
+                    ]),
+                DetectorExample(
                     "a random-looking name on a role without patterns",
                     events: [
                         ExampleEvent.assumeRole(
@@ -89,6 +116,13 @@ public final class OddSessionNameDetector: Detector {
                             by: .assumedRole(
                                 ExampleSite.reportingCaller, session: "report-fn", key: "ASIAREPORT000000001"),
                             role: ExampleSite.reportingRole, session: "nightly-report-2025-11-20", externalId: nil)
+                    ]),
+                DetectorExample(
+                    "a long name that a nested pattern allows, matched in linear time",
+                    config: nested,
+                    events: [
+                        ExampleEvent.assumeRole(
+                            by: .outbound(), role: customer, session: String(repeating: "ab-", count: 21))
                     ]),
                 DetectorExample(
                     "an odd name on a role nobody watches",
