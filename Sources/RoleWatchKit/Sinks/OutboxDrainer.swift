@@ -82,7 +82,7 @@ public final class OutboxDrainer: @unchecked Sendable {
 
     /// Drains repeatedly, waiting for rescheduled items to come due, until nothing is pending
     /// for these endpoints or the next attempt would fall after `deadline`. No new request
-    /// starts after the deadline, but one in flight then may still take its endpoint's timeout.
+    /// starts after the deadline, and none in flight outlasts it.
     ///
     /// For startup (the outbox is drained before new alerts are read) and shutdown.
     @discardableResult
@@ -133,8 +133,9 @@ public final class OutboxDrainer: @unchecked Sendable {
         signal.unlock()
     }
 
-    /// Ends the background thread and waits for it, including a send in flight (at most the
-    /// endpoint's timeout). Pending items stay in the outbox for `drainPending` or the next run.
+    /// Ends the background thread and waits for it; a send in flight is cancelled rather than
+    /// waited for (a hung endpoint's timeout can be minutes). Pending items stay in the outbox for
+    /// `drainPending` or the next run.
     public func stop() {
         signal.lock()
         stopping = true
@@ -142,6 +143,7 @@ public final class OutboxDrainer: @unchecked Sendable {
         backgroundExited = nil
         signal.broadcast()
         signal.unlock()
+        if exited != nil { client.cancelInFlight() }
         exited?.wait()
         signal.lock()
         stopping = false
@@ -217,7 +219,7 @@ public final class OutboxDrainer: @unchecked Sendable {
                 say("webhook \(endpoint.key): gave up on \(Self.count(items)): stored alert JSON cannot be rendered")
                 continue
             }
-            switch client.syncSend(body, ids: items.map(\.alertID), to: endpoint) {
+            switch client.syncSend(body, ids: items.map(\.alertID), to: endpoint, deadline: deadline) {
             case .delivered:
                 try outbox.markDelivered(seqs)
                 report.delivered += items.count

@@ -13,6 +13,8 @@ import NIOHTTP1
 /// before it is released.
 public final class WebhookClient: Sendable {
     private let http: HTTPClient
+    /// Requests in flight, so that stopping need not wait out a hung endpoint's timeout.
+    private let inFlight = NIOLockedValueBox<[ObjectIdentifier: HTTPClient.Task<HTTPResponseHead>]>([:])
 
     public init() {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
@@ -32,14 +34,23 @@ public final class WebhookClient: Sendable {
         }
     }
 
-    /// `send` for a plain thread: blocks it until the attempt ends (at most the endpoint's timeout).
+    /// `send` for a plain thread: blocks it until the attempt ends, at most the endpoint's
+    /// timeout, or `deadline` if that comes first.
     @available(*, noasync, message: "blocks the calling thread; use send(_:ids:to:) from async code")
-    public func syncSend(_ body: [UInt8], ids: [String], to endpoint: WebhookEndpoint) -> WebhookDeliveryOutcome {
+    public func syncSend(_ body: [UInt8], ids: [String], to endpoint: WebhookEndpoint, deadline: Date? = nil)
+        -> WebhookDeliveryOutcome
+    {
         do {
-            return try attempt(body, ids: ids, to: endpoint).wait()
+            return try attempt(body, ids: ids, to: endpoint, deadline: deadline).wait()
         } catch {
             return .classify(transportError: error, timeout: endpoint.timeout)
         }
+    }
+
+    /// Cancels every request in flight (their senders get a retryable outcome): for stopping
+    /// without waiting for an endpoint that does not answer.
+    public func cancelInFlight() {
+        for task in inFlight.withLockedValue({ Array($0.values) }) { task.cancel() }
     }
 
     public func shutdown() async throws {
@@ -69,9 +80,9 @@ public final class WebhookClient: Sendable {
     }
 
     /// Fails only with a transport error; a response of any status is an outcome.
-    private func attempt(_ body: [UInt8], ids: [String], to endpoint: WebhookEndpoint) -> EventLoopFuture<
-        WebhookDeliveryOutcome
-    > {
+    private func attempt(_ body: [UInt8], ids: [String], to endpoint: WebhookEndpoint, deadline: Date? = nil)
+        -> EventLoopFuture<WebhookDeliveryOutcome>
+    {
         let request: HTTPClient.Request
         do {
             request = try HTTPClient.Request(
@@ -81,9 +92,15 @@ public final class WebhookClient: Sendable {
             return http.eventLoopGroup.any().makeSucceededFuture(
                 .permanentFailure(reason: "request could not be built: \(error)"))
         }
-        let deadline = NIODeadline.now() + .milliseconds(endpoint.timeout.milliseconds)
-        return http.execute(request: request, delegate: ResponseHeadDelegate(), deadline: deadline).futureResult.map {
-            head in
+        var milliseconds = endpoint.timeout.milliseconds
+        if let deadline { milliseconds = min(milliseconds, max(1, Int64(deadline.timeIntervalSinceNow * 1000))) }
+        let task = http.execute(
+            request: request, delegate: ResponseHeadDelegate(), deadline: .now() + .milliseconds(milliseconds))
+        let key = ObjectIdentifier(task)
+        inFlight.withLockedValue { $0[key] = task }
+        return task.futureResult.always { [inFlight] _ in
+            inFlight.withLockedValue { _ = $0.removeValue(forKey: key) }
+        }.map { head in
             .classify(status: Int(head.status.code), retryAfter: head.headers.first(name: "Retry-After"), now: Date())
         }
     }

@@ -89,6 +89,30 @@ import Testing
         }
     }
 
+    /// An endpoint that never answers, with a long timeout, must not hold up stopping: the send
+    /// in flight is cancelled, a drain with a deadline ends at it, and the alert stays pending.
+    @Test(.timeLimit(.minutes(1)))
+    func aHungEndpointDoesNotHoldUpStopping() throws {
+        try withDrainer(script: [.hang], fallback: .hang, timeout: .seconds(300)) { server, outbox, drainer, _ in
+            drainer.startInBackground()
+            drainer.wake()
+            #expect(Self.waitUntil { !server.requests.isEmpty }, "the background send started")
+            drainer.stop()
+            let report = try drainer.drain(until: Date() + 0.5)
+            #expect(report.delivered == 0)
+            #expect(try outbox.list().map(\.state) == [.pending])
+        }
+    }
+
+    private static func waitUntil(seconds: Double = 20, _ condition: () -> Bool) -> Bool {
+        let deadline = Date() + seconds
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(10_000)
+        }
+        return condition()
+    }
+
     @Test func refusedConnectionIsTriedLater() throws {
         let client = WebhookClient()
         defer { try? client.syncShutdown() }
