@@ -37,7 +37,7 @@ public struct FileChange: Sendable, Hashable, CustomStringConvertible {
         self.kind = kind
     }
 
-    public var description: String { "\(path) (\(kind))" }
+    public var description: String { "\(PathBytes.display(path)) (\(kind))" }
 }
 
 /// Why a directory cannot be watched.
@@ -53,9 +53,9 @@ public enum WatchError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreadable(let path, let reason):
-            return "cannot watch \(path): \(reason); check the path and its permissions"
+            return "cannot watch \(PathBytes.display(path)): \(reason); check the path and its permissions"
         case .notADirectory(let path):
-            return "cannot watch \(path): not a directory; give the directory trail files are delivered to"
+            return "cannot watch \(PathBytes.display(path)): not a directory; give the directory trail files are delivered to"
         case .inotifyUnavailable(let reason):
             return "cannot watch with inotify: \(reason); poll instead (--poll-interval)"
         case .noWakePipe(let reason):
@@ -137,7 +137,9 @@ public final class DirectoryWatcher {
         var root = root
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         var info = stat()
-        guard stat(root, &info) == 0 else { throw .unreadable(path: root, reason: systemErrorText()) }
+        guard PathBytes.withCString(root, { stat($0, &info) }) == 0 else {
+            throw .unreadable(path: root, reason: systemErrorText())
+        }
         guard (info.st_mode & S_IFMT) == S_IFDIR else { throw .notADirectory(path: root) }
 
         self.root = root
@@ -164,7 +166,7 @@ public final class DirectoryWatcher {
                 do {
                     inotify = try InotifyQueue()
                 } catch {
-                    say("note: \(error.reason); polling \(root) every \(pollInterval) instead")
+                    say("note: \(error.reason); polling \(PathBytes.display(root)) every \(pollInterval) instead")
                 }
             #endif
         }
@@ -233,7 +235,7 @@ public final class DirectoryWatcher {
         let changed = snapshot.changedPaths(in: walk.snapshot)
         snapshot = walk.snapshot
         var problems = walk.problems
-        if walk.rootMissing { problems.append("\(root) does not exist (moved or deleted?); waiting for it to return") }
+        if walk.rootMissing { problems.append("\(PathBytes.display(root)) does not exist (moved or deleted?); waiting for it to return") }
         for problem in problems where !reportedProblems.contains(problem) { say("warning: \(problem)") }
         reportedProblems = Set(problems)
         rescanRequested = false
@@ -266,14 +268,14 @@ public final class DirectoryWatcher {
         inotifyLoss = nil
         // Events lost with the inotify queue are caught by walking now.
         nextWalk = clock.now
-        say("note: \(reason); polling \(root) every \(pollInterval) instead")
+        say("note: \(reason); polling \(PathBytes.display(root)) every \(pollInterval) instead")
     }
 
     /// Reports the files inotify named, as far as they are still regular files, and remembers them as seen.
     private func settlePendingFiles() {
         for (path, file) in pendingFiles {
             var info = stat()
-            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            guard PathBytes.withCString(path, { stat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
             snapshot.record(FileSignature(info), name: file.name, in: file.directory)
             unreported.add(path, file.kind)
         }
@@ -322,7 +324,7 @@ public final class DirectoryWatcher {
                 let mask = bytes.loadUnaligned(fromByteOffset: offset + maskOffset, as: UInt32.self)
                 let length = Int(bytes.loadUnaligned(fromByteOffset: offset + lengthOffset, as: UInt32.self))
                 let nameBytes = bytes[(offset + header)..<min(offset + header + length, bytes.count)]
-                let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+                let name = PathBytes.string(nameBytes.prefix { $0 != 0 })
                 offset += header + length
                 receive(InotifyEvent(descriptor: descriptor, mask: mask, name: name))
             }
@@ -437,7 +439,7 @@ public final class DirectoryWatcher {
         /// Watches `directory`; adding a watch for a directory already watched returns its descriptor and only
         /// updates the path it stands for (after a move).
         func watch(_ directory: String) -> WatchOutcome {
-            let watchDescriptor = inotify_add_watch(descriptor, directory, Self.mask)
+            let watchDescriptor = PathBytes.withCString(directory) { inotify_add_watch(descriptor, $0, Self.mask) }
             if watchDescriptor >= 0 {
                 directories[watchDescriptor] = directory
                 return .watching(watchDescriptor)
@@ -448,7 +450,7 @@ public final class DirectoryWatcher {
             case ENOSPC:
                 return .failed("the inotify watch limit is reached (sysctl fs.inotify.max_user_watches)")
             default:
-                return .failed("cannot watch \(directory) with inotify: \(systemErrorText())")
+                return .failed("cannot watch \(PathBytes.display(directory)) with inotify: \(systemErrorText())")
             }
         }
 

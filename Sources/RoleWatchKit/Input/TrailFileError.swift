@@ -42,26 +42,26 @@ public enum TrailFileError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .unreadable(let path, nil, let reason):
-            return "cannot read \(path): \(reason); check the path and its permissions"
+            return "cannot read \(PathBytes.display(path)): \(reason); check the path and its permissions"
         case .unreadable(let path, let offset?, let reason):
-            return "cannot read \(path) at offset \(offset): \(reason); check the disk or copy the file again"
+            return "cannot read \(PathBytes.display(path)) at offset \(offset): \(reason); check the disk or copy the file again"
         case .empty(let path):
-            return "\(path): empty file: it holds no records; if it was cut off while copying, copy it again"
+            return "\(PathBytes.display(path)): empty file: it holds no records; if it was cut off while copying, copy it again"
         case .notGzip(let path, let found):
             let hex = found.map { ($0 < 0x10 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
-            return "\(path): not gzip data (expected 1f 8b, found \(hex)) although the name ends in .gz; "
+            return "\(PathBytes.display(path)): not gzip data (expected 1f 8b, found \(hex)) although the name ends in .gz; "
                 + "rename it without .gz if it is plain JSON, or copy it again"
         case .corrupt(let path, let offset, let detail):
-            return "\(path): corrupt gzip data at compressed offset \(offset): \(detail); "
+            return "\(PathBytes.display(path)): corrupt gzip data at compressed offset \(offset): \(detail); "
                 + "the file is damaged, copy it again"
         case .truncated(let path, let offset):
-            return "\(path): ends before the end of the gzip stream at compressed offset \(offset): "
+            return "\(PathBytes.display(path)): ends before the end of the gzip stream at compressed offset \(offset): "
                 + "file truncated or still being written; read it again once complete, or copy it again"
         case .trailingData(let path, let offset, let member):
-            return "\(path): unexpected data at compressed offset \(offset) after gzip member \(member) "
+            return "\(PathBytes.display(path)): unexpected data at compressed offset \(offset) after gzip member \(member) "
                 + "(expected another member, zero padding or the end of the file); the file is damaged, copy it again"
         case .zlib(let path, let offset, let detail):
-            return "\(path): zlib failed at compressed offset \(offset): \(detail); free some memory and try again"
+            return "\(PathBytes.display(path)): zlib failed at compressed offset \(offset): \(detail); free some memory and try again"
         }
     }
 }

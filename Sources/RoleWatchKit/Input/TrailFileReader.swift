@@ -229,7 +229,7 @@ private final class InputFile {
 
     /// Reads into `buffer`, which the caller owns and keeps alive while this file is read.
     init(path: String, buffer: UnsafeMutableRawBufferPointer) throws {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard descriptor >= 0 else {
             throw TrailFileError.unreadable(path: path, offset: nil, reason: systemErrorText())
         }

@@ -163,8 +163,10 @@ public struct SkippedPath: Sendable, Equatable, CustomStringConvertible {
     public var reason: Reason
 
     public var description: String {
-        if case .duplicate(let first) = reason { return "\(path): skipped: same file as \(first)" }
-        return "\(path): skipped: \(reason)"
+        if case .duplicate(let first) = reason {
+            return "\(PathBytes.display(path)): skipped: same file as \(PathBytes.display(first))"
+        }
+        return "\(PathBytes.display(path)): skipped: \(reason)"
     }
 }
 
@@ -208,14 +210,14 @@ private struct Walk {
 
     private mutating func visitDirectory(_ path: String, _ info: stat) {
         guard firstVisit(path, info) else { return }
-        guard let directory = opendir(path) else {
+        guard let directory = PathBytes.withCString(path, opendir) else {
             problems.append(.unreadable(path: path, offset: nil, reason: systemErrorText()))
             return
         }
         var names: [String] = []
         while let entry = readdir(directory) {
             var rawName = entry.pointee.d_name
-            let name = withUnsafeBytes(of: &rawName) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: &rawName) { PathBytes.string($0.prefix { $0 != 0 }) }
             if name != ".", name != ".." { names.append(name) }
         }
         closedir(directory)
@@ -249,7 +251,7 @@ private struct Walk {
 
     private mutating func take(_ path: String, _ info: stat) {
         guard firstVisit(path, info) else { return }
-        guard access(path, R_OK) == 0 else {
+        guard PathBytes.withCString(path, { access($0, R_OK) }) == 0 else {
             problems.append(.unreadable(path: path, offset: nil, reason: systemErrorText()))
             return
         }
@@ -271,7 +273,7 @@ private struct Walk {
     /// (a missing path, a dangling link, no permission).
     private mutating func status(_ path: String) -> stat? {
         var info = stat()
-        guard stat(path, &info) == 0 else {
+        guard PathBytes.withCString(path, { stat($0, &info) }) == 0 else {
             problems.append(.unreadable(path: path, offset: nil, reason: systemErrorText()))
             return nil
         }

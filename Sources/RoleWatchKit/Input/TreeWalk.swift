@@ -94,16 +94,16 @@ struct TreeWalk {
     /// there sees every file created after the listing began: a file is either listed or announced, never neither.
     init(root: String, entering: (String) -> Void) {
         var info = stat()
-        guard stat(root, &info) == 0 else {
+        guard PathBytes.withCString(root, { stat($0, &info) }) == 0 else {
             if errno == ENOENT {
                 rootMissing = true
             } else {
-                problems.append("cannot read \(root): \(systemErrorText())")
+                problems.append("cannot read \(PathBytes.display(root)): \(systemErrorText())")
             }
             return
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            problems.append("cannot read \(root): not a directory")
+            problems.append("cannot read \(PathBytes.display(root)): not a directory")
             return
         }
         visitDirectory(root, info, entering)
@@ -118,14 +118,14 @@ struct TreeWalk {
         guard entered.insert(DirectoryIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))).inserted
         else { return }
         entering(path)
-        guard let directory = opendir(path) else {
-            if errno != ENOENT { problems.append("cannot list \(path): \(systemErrorText())") }
+        guard let directory = PathBytes.withCString(path, opendir) else {
+            if errno != ENOENT { problems.append("cannot list \(PathBytes.display(path)): \(systemErrorText())") }
             return
         }
         var subdirectories: [(path: String, info: stat)] = []
         while let entry = readdir(directory) {
             var rawName = entry.pointee.d_name
-            let name = withUnsafeBytes(of: &rawName) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: &rawName) { PathBytes.string($0.prefix { $0 != 0 }) }
             // Also skips `.` and `..`.
             guard !name.hasPrefix(".") else { continue }
             let child = joinPath(path, name)
@@ -134,8 +134,8 @@ struct TreeWalk {
             // looked at through stat.
             if Int32(entry.pointee.d_type) == Int32(DT_REG) && !isCandidateFile { continue }
             var info = stat()
-            guard stat(child, &info) == 0 else {
-                if errno != ENOENT { problems.append("cannot read \(child): \(systemErrorText())") }
+            guard PathBytes.withCString(child, { stat($0, &info) }) == 0 else {
+                if errno != ENOENT { problems.append("cannot read \(PathBytes.display(child)): \(systemErrorText())") }
                 continue
             }
             switch info.st_mode & S_IFMT {

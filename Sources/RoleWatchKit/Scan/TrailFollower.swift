@@ -148,14 +148,14 @@ public final class TrailFollower {
             guard error.code != ENOENT else { return }
             // Nothing reports a change of permissions, so say how to have it read.
             say(
-                "error: cannot read \(path): \(systemErrorText(error.code)); "
+                "error: cannot read \(PathBytes.display(path)): \(systemErrorText(error.code)); "
                     + "fix its permissions, then touch it or restart tail to have it read")
             summary.damagedFiles += 1
             return
         }
         if let seen = try journal.store.processedFile(identity) {
             if seen.isSameFile(as: identity) { return }
-            say("note: \(path): changed since it was read; reading it again")
+            say("note: \(PathBytes.display(path)): changed since it was read; reading it again")
         }
         let scan = FileScan(
             path: path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter,

@@ -284,13 +284,14 @@ public struct ScanSummary: Sendable {
         decompressedBytes += report.decompressedBytes
         if report.damaged { damagedFiles += 1 }
         futureEvents += report.futureEvents
-        for warning in report.warnings { say("warning: \(report.path): \(warning)") }
+        let shown = PathBytes.display(report.path)
+        for warning in report.warnings { say("warning: \(shown): \(warning)") }
         for message in report.messages {
             // A reader error names the file itself.
-            say(message.hasPrefix(report.path) ? "error: \(message)" : "error: \(report.path): \(message)")
+            say(message.contains(shown) ? "error: \(message)" : "error: \(shown): \(message)")
         }
         if report.suppressedMessages > 0 {
-            say("error: \(report.path): \(report.suppressedMessages) more problems in this file (counted, not shown)")
+            say("error: \(shown): \(report.suppressedMessages) more problems in this file (counted, not shown)")
         }
     }
     public var highestSeverity: Severity? { alerts.keys.max() }

@@ -12,7 +12,7 @@ public enum FileFingerprint {
     /// When the file was last written (seconds since 1970), or nil if it is gone.
     public static func modificationTime(of path: String) -> Double? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard PathBytes.withCString(path, { stat($0, &info) }) == 0 else { return nil }
         return Double(FileSignature(info).modified) / 1e9
     }
 
@@ -24,7 +24,7 @@ public enum FileFingerprint {
     /// The file's identity now, under its canonical path (absolute, links resolved: `AWSLogs/`,
     /// `./AWSLogs` and a link to it name one file), with its device and inode.
     public static func of(path: String) throws(Failure) -> ProcessedFile {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard descriptor >= 0 else { throw Failure(code: errno) }
         defer { close(descriptor) }
         var info = stat()
@@ -45,8 +45,8 @@ public enum FileFingerprint {
 
     /// The absolute path with every link and `.`/`..` resolved.
     public static func canonical(_ path: String) throws(Failure) -> String {
-        guard let resolved = realpath(path, nil) else { throw Failure(code: errno) }
+        guard let resolved = PathBytes.withCString(path, { realpath($0, nil) }) else { throw Failure(code: errno) }
         defer { free(resolved) }
-        return String(cString: resolved)
+        return PathBytes.string(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
     }
 }

@@ -240,4 +240,25 @@ struct TailProcessTests {
         tail.signal(SIGTERM)
         #expect(tail.exitStatus().status == 0)
     }
+
+    /// A file, and a folder, whose names are not UTF-8 land while tail runs: both are read.
+    @Test func namesThatAreNotUTF8AreFollowed() throws {
+        let tail = try Tail()
+        try tail.start()
+        #expect(tail.waitUntilFollowing())
+        let folderName: [UInt8] = [0x64, 0xFE, 0x72]
+        PathBytesTests.mkdir(in: tail.logs, name: folderName)
+        usleep(200_000)
+        var second = PathBytesTests.alerting
+        second.eventID = "second-event"
+        try PathBytesTests.write(
+            ScanRun.recordsFile([PathBytesTests.alerting]), in: tail.logs, name: Array("bad".utf8) + [0xFF] + Array(".json".utf8))
+        try PathBytesTests.write(
+            ScanRun.recordsFile([second]), in: tail.logs + "/" + PathBytes.string(folderName),
+            name: Array("x".utf8) + [0xC3] + Array(".json".utf8))
+        #expect(tail.waitForFilesRead(2, seconds: 30), "\(tail.messages)")
+        tail.signal(SIGTERM)
+        #expect(tail.exitStatus().status == 0)
+        #expect(!tail.outputIDs.isEmpty)
+    }
 }
