@@ -81,16 +81,20 @@ struct StateSafetyTests {
         _ = store
     }
 
+    /// A state made by a sample scan in `directory`, then changed behind RoleWatch's back by `sql`.
+    static func sampleState(in directory: TemporaryDirectory, changedBy sql: String) throws -> String {
+        let path = directory.path + "/state.sqlite"
+        #expect(try Self.scan(state: path).status == 0)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: sql) }
+        try queue.close()
+        return path
+    }
+
     @Test func aDroppedTableIsDamageWithAdvice() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = directory.path + "/state.sqlite"
-        #expect(try Self.scan(state: path).status == 0)
-        do {
-            let queue = try DatabaseQueue(path: path)
-            try queue.write { db in try db.execute(sql: "DROP TABLE alert") }
-            try queue.close()
-        }
+        let path = try Self.sampleState(in: directory, changedBy: "DROP TABLE alert")
         for result in [try Self.scan(state: path), try CommandTests.run(["report", "--state", path])] {
             #expect(result.status == 2)
             #expect(result.stderr.contains("the state database is damaged: its table alert is missing"), "\(result.stderr)")
@@ -101,19 +105,12 @@ struct StateSafetyTests {
     @Test func anAlertRowThatDoesNotDecodeIsReported() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = directory.path + "/state.sqlite"
-        #expect(try Self.scan(state: path).status == 0)
-        do {
-            let queue = try DatabaseQueue(path: path)
-            try queue.write { db in
-                try db.execute(
-                    sql: """
-                        UPDATE alert SET aggregate = x'00', final_json = 'garbage', json = 'garbage'
-                        WHERE seq = (SELECT min(seq) FROM alert)
-                        """)
-            }
-            try queue.close()
-        }
+        let path = try Self.sampleState(
+            in: directory,
+            changedBy: """
+                UPDATE alert SET aggregate = x'00', final_json = 'garbage', json = 'garbage'
+                WHERE seq = (SELECT min(seq) FROM alert)
+                """)
         let result = try CommandTests.run(["report", "--state", path, "--date", "2025-11-20", "--format", "json"])
         #expect(result.stderr.contains("does not decode; it is left out of the report"), "\(result.stderr)")
     }
