@@ -21,6 +21,10 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        .systemLibrary(
+            name: "CISAL",
+            providers: [.apt(["libisal-dev"])]
+        ),
         // RE2 (Debian's libre2-dev) behind a small C interface: user patterns in linear time.
         .target(
             name: "CRE2",
@@ -29,7 +33,7 @@ let package = Package(
         .target(
             name: "RoleWatchKit",
             dependencies: [
-                "CZlib", "CRE2", "Yams",
+                "CZlib", "CISAL", "CRE2", "Yams",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -11,7 +11,7 @@ public enum TrailFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case empty(path: String)
     /// The name ends in `.gz` but the content does not start with the gzip magic bytes `1f 8b`.
     case notGzip(path: String, found: [UInt8])
-    /// zlib rejected the compressed data at `offset`; `detail` is zlib's message (`invalid block type`,
+    /// The inflater rejected the compressed data at `offset`; `detail` says how (`invalid block`,
     /// `incorrect data check`, …).
     case corrupt(path: String, offset: Int, detail: String)
     /// The file ends at `offset` inside a gzip member.
@@ -19,14 +19,14 @@ public enum TrailFileError: Error, Sendable, Equatable, CustomStringConvertible 
     /// After gzip member number `member` (from 1) ended, the byte at `offset` is neither the start of another
     /// member nor zero padding.
     case trailingData(path: String, offset: Int, member: Int)
-    /// zlib failed for a reason other than the data (out of memory); `detail` is its message.
-    case zlib(path: String, offset: Int, detail: String)
+    /// The inflater failed for a reason other than the data; `detail` is what it said.
+    case inflate(path: String, offset: Int, detail: String)
 
     /// The file (or argument) the error is about.
     public var path: String {
         switch self {
         case .unreadable(let path, _, _), .empty(let path), .notGzip(let path, _), .corrupt(let path, _, _),
-            .truncated(let path, _), .trailingData(let path, _, _), .zlib(let path, _, _):
+            .truncated(let path, _), .trailingData(let path, _, _), .inflate(let path, _, _):
             return path
         }
     }
@@ -60,8 +60,8 @@ public enum TrailFileError: Error, Sendable, Equatable, CustomStringConvertible 
         case .trailingData(let path, let offset, let member):
             return "\(PathBytes.display(path)): unexpected data at compressed offset \(offset) after gzip member \(member) "
                 + "(expected another member, zero padding or the end of the file); the file is damaged, copy it again"
-        case .zlib(let path, let offset, let detail):
-            return "\(PathBytes.display(path)): zlib failed at compressed offset \(offset): \(detail); free some memory and try again"
+        case .inflate(let path, let offset, let detail):
+            return "\(PathBytes.display(path)): inflating failed at compressed offset \(offset): \(detail); copy the file again, and report it if it happens again"
         }
     }
 }

@@ -1,3 +1,4 @@
+import CISAL
 import CZlib
 
 #if canImport(Glibc)
@@ -12,15 +13,22 @@ import CZlib
 /// whatever the file size: the file is never held whole.
 ///
 /// The content decides the format, not the name: data starting with the gzip magic bytes `1f 8b` is
-/// inflated with zlib (every member of a multi-member file, as `cat a.gz b.gz` makes; zero padding after
-/// the last member is accepted), anything else is passed through as it is. A name ending in `.gz` whose
+/// inflated (every member of a multi-member file, as `cat a.gz b.gz` makes; zero padding after the last
+/// member is accepted; each member's CRC-32 and length are checked), anything else is passed through as
+/// it is. A name ending in `.gz` whose
 /// content is not gzip is an error rather than being read as JSON.
 ///
 /// Errors are `TrailFileError`s, thrown only after every byte decompressed before the damage has gone to
 /// `consume`, so the records before a truncation or corruption are still used.
 ///
-/// A reader owns its buffers and its zlib stream and reuses them from file to file (trails hold many
+/// A reader owns its buffers and its inflate state and reuses them from file to file (trails hold many
 /// small files, and fresh buffers per file cost page faults), so each thread uses a reader of its own.
+///
+/// Two inflaters: ISA-L reads every file first, because inflating is the largest part of reading a
+/// trail and ISA-L's runs about twice as fast as zlib's on CloudTrail files. A file ISA-L finds
+/// damaged is read again with zlib, which hands over every byte before the damage (ISA-L may hold
+/// back up to 64 KiB of its output when it stops) and names the damage exactly; the bytes ISA-L
+/// already delivered are skipped, so `consume` sees each byte once.
 public final class TrailFileReader {
     /// Bytes asked of each `read(2)`, and the most handed to `consume` at once: 2 bytes (the magic bytes that
     /// start a following gzip member must fit in the input buffer together) to 1 GiB.
@@ -28,17 +36,22 @@ public final class TrailFileReader {
 
     private let input: UnsafeMutableRawBufferPointer
     private let output: UnsafeMutableRawBufferPointer
-    /// zlib keeps the stream's address in its state, so the stream lives on the heap.
+    /// ISA-L's inflate state (about 110 KiB, mostly its history buffer), on the heap and reused.
+    private let state: UnsafeMutablePointer<inflate_state>
+    /// zlib keeps the stream's address in its state, so the stream lives on the heap; it is set up
+    /// only once a damaged file needs it.
     private let stream: UnsafeMutablePointer<z_stream>
     private var streamInitialised = false
 
-    /// - Parameter chunkSize: the 256 KiB default keeps system calls and zlib calls rare while two buffers
+    /// - Parameter chunkSize: the 256 KiB default keeps system calls and inflate calls rare while two buffers
     ///   of it stay in the CPU's cache.
     public init(chunkSize: Int = 1 << 18) {
         precondition((2...(1 << 30)).contains(chunkSize), "chunkSize must be 2 bytes to 1 GiB")
         self.chunkSize = chunkSize
         input = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         output = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        state = UnsafeMutablePointer<inflate_state>.allocate(capacity: 1)
+        state.initialize(to: inflate_state())
         stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
     }
@@ -46,6 +59,7 @@ public final class TrailFileReader {
     deinit {
         if streamInitialised { inflateEnd(stream) }
         stream.deallocate()
+        state.deallocate()
         input.deallocate()
         output.deallocate()
     }
@@ -59,7 +73,13 @@ public final class TrailFileReader {
         guard try file.refill(keeping: 0) > 0 else { throw TrailFileError.empty(path: path) }
         let head = file.buffered
         if head[0] == 0x1F, head.count == 1 || head[1] == 0x8B {
-            return try inflateGzip(file, consume: consume)
+            do {
+                return try inflateFast(file, consume: consume)
+            } catch let stopped as FastInflateStopped {
+                let again = try InputFile(path: path, buffer: input)
+                _ = try again.refill(keeping: 0)
+                return try inflateExact(again, skipping: stopped.delivered, consume: consume)
+            }
         }
         if path.lowercased().hasSuffix(".gz") {
             throw TrailFileError.notGzip(path: path, found: Array(head.prefix(2)))
@@ -73,17 +93,142 @@ public final class TrailFileReader {
             format: .plain, fileBytes: file.bytesRead, decompressedBytes: delivered, bufferBytes: chunkSize)
     }
 
-    /// Inflates every gzip member of `file`, whose buffer holds its first bytes.
-    private func inflateGzip(_ file: InputFile, consume: (UnsafeRawBufferPointer) throws -> Void) throws
+    /// ISA-L stopped on damage after handing `delivered` bytes to `consume`.
+    private struct FastInflateStopped: Error {
+        var delivered: Int
+    }
+
+    /// Inflates every gzip member of `file`, whose buffer holds its first bytes, with ISA-L; on
+    /// damage throws `FastInflateStopped` (what ISA-L decoded but did not hand over yet is dropped).
+    private func inflateFast(_ file: InputFile, consume: (UnsafeRawBufferPointer) throws -> Void) throws
         -> ReadOutcome
     {
+        let path = file.path
+        let state = self.state
+        /// Starts a member: ISA-L parses its gzip header and checks its trailer (CRC-32 and length).
+        func beginMember() {
+            isal_inflate_init(state)
+            state.pointee.crc_flag = UInt32(ISAL_GZIP)
+        }
+        beginMember()
+        let chunkSize = self.chunkSize
+        let output = self.output
+        let outputStart = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+
+        var pending = 0  // inflated bytes at the start of `output`, not yet handed to `consume`
+        var delivered = 0
+        var members = 1
+
+        /// Makes the inflater's input the whole file buffer.
+        func feedBuffer() {
+            state.pointee.next_in = file.start
+            state.pointee.avail_in = UInt32(file.count)
+        }
+        /// Offset in the file of the next byte the inflater would read (bits it has buffered are
+        /// counted as read).
+        func inputOffset() -> Int {
+            file.bytesRead - Int(state.pointee.avail_in)
+        }
+        /// Consumes zero bytes to the end of the file; any other byte is an error.
+        func skipZeroPadding() throws(TrailFileError) {
+            repeat {
+                let unread = UnsafeRawBufferPointer(
+                    start: state.pointee.next_in, count: Int(state.pointee.avail_in))
+                if let nonzero = unread.firstIndex(where: { $0 != 0 }) {
+                    throw .trailingData(path: path, offset: inputOffset() + nonzero, member: members)
+                }
+                state.pointee.avail_in = 0
+                guard try file.refill(keeping: 0) > 0 else { return }
+                feedBuffer()
+            } while true
+        }
+        /// After a member ended: true if another member follows, false if the file ends properly
+        /// (possibly after zero padding).
+        func anotherMemberFollows() throws(TrailFileError) -> Bool {
+            if state.pointee.avail_in == 0 {
+                guard try file.refill(keeping: 0) > 0 else { return false }
+                feedBuffer()
+            }
+            if state.pointee.next_in[0] == 0 {
+                try skipZeroPadding()
+                return false
+            }
+            if state.pointee.avail_in < 2 {
+                _ = try file.refill(keeping: Int(state.pointee.avail_in))
+                feedBuffer()
+            }
+            let next = state.pointee.next_in!
+            if state.pointee.avail_in >= 2, next[0] == 0x1F, next[1] == 0x8B { return true }
+            if state.pointee.avail_in == 1, next[0] == 0x1F {
+                throw .truncated(path: path, offset: file.bytesRead)
+            }
+            throw .trailingData(path: path, offset: inputOffset(), member: members)
+        }
+        /// Inflates into `output` until it is full (true) or the last member has ended (false).
+        ///
+        /// ISA-L keeps some input bits and some output of its own between calls, so more input is
+        /// read only once a call has left the output room and the member unfinished.
+        func inflateMore() throws(TrailFileError) -> Bool {
+            while true {
+                state.pointee.next_out = outputStart + pending
+                state.pointee.avail_out = UInt32(chunkSize - pending)
+                let status = isal_inflate(state)
+                pending = chunkSize - Int(state.pointee.avail_out)
+                // The damage is named by zlib when the file is read again (see the type's comment).
+                guard status >= 0 else { throw .corrupt(path: path, offset: inputOffset(), detail: "ISA-L \(status)") }
+                if state.pointee.block_state == ISAL_BLOCK_FINISH {
+                    guard try anotherMemberFollows() else { return false }
+                    // A new member starts where the last one's trailer ended.
+                    let (next, available) = (state.pointee.next_in, state.pointee.avail_in)
+                    beginMember()
+                    (state.pointee.next_in, state.pointee.avail_in) = (next, available)
+                    members += 1
+                }
+                if pending == chunkSize { return true }
+                if state.pointee.avail_in == 0, state.pointee.block_state != ISAL_BLOCK_FINISH {
+                    guard try file.refill(keeping: 0) > 0 else {
+                        throw .truncated(path: path, offset: file.bytesRead)
+                    }
+                    feedBuffer()
+                }
+            }
+        }
+
+        /// Hands the inflated bytes to `consume`: after each full buffer, at the end, and before an error.
+        func deliverPending() throws {
+            guard pending > 0 else { return }
+            try consume(UnsafeRawBufferPointer(start: output.baseAddress, count: pending))
+            delivered += pending
+            pending = 0
+        }
+
+        feedBuffer()
+        var outputFull = true
+        while outputFull {
+            do {
+                outputFull = try inflateMore()
+            } catch {
+                throw FastInflateStopped(delivered: delivered)
+            }
+            try deliverPending()
+        }
+        return ReadOutcome(
+            format: .gzip(members: members), fileBytes: file.bytesRead, decompressedBytes: delivered,
+            bufferBytes: 2 * chunkSize)
+    }
+
+    /// Inflates every gzip member of `file`, whose buffer holds its first bytes, with zlib, handing
+    /// `consume` only what comes after the first `skip` bytes (those it already had).
+    private func inflateExact(
+        _ file: InputFile, skipping skip: Int, consume: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> ReadOutcome {
         let path = file.path
         let stream = self.stream
         if streamInitialised {
             inflateReset(stream)
         } else {
             guard rolewatch_inflateInit2(stream, 15 + 16) == Z_OK else {
-                throw TrailFileError.zlib(path: path, offset: 0, detail: Self.message(of: stream, or: "out of memory"))
+                throw TrailFileError.inflate(path: path, offset: 0, detail: Self.message(of: stream, or: "out of memory"))
             }
             streamInitialised = true
         }
@@ -162,16 +307,20 @@ public final class TrailFileReader {
                     throw .corrupt(
                         path: path, offset: inputOffset(), detail: Self.message(of: stream, or: "invalid data"))
                 default:
-                    throw .zlib(
+                    throw .inflate(
                         path: path, offset: inputOffset(), detail: Self.message(of: stream, or: "error \(status)"))
                 }
             }
         }
 
-        /// Hands the inflated bytes to `consume`: after each full buffer, at the end, and before an error.
+        /// Hands the inflated bytes to `consume`, past the skipped ones: after each full buffer, at
+        /// the end, and before an error.
         func deliverPending() throws {
             guard pending > 0 else { return }
-            try consume(UnsafeRawBufferPointer(start: output.baseAddress, count: pending))
+            let skipped = min(max(skip - delivered, 0), pending)
+            if skipped < pending {
+                try consume(UnsafeRawBufferPointer(start: output.baseAddress! + skipped, count: pending - skipped))
+            }
             delivered += pending
             pending = 0
         }
@@ -212,7 +361,7 @@ public struct ReadOutcome: Sendable, Equatable {
     /// Bytes handed to `consume`.
     public var decompressedBytes: Int
     /// Bytes of the reader's own buffers for this file (input, and output for gzip), fixed by `chunkSize`,
-    /// never by the file size. zlib's inflate state (about 44 KiB, mostly its 32 KiB window) comes on top.
+    /// never by the file size. ISA-L's inflate state (about 110 KiB, mostly its history) comes on top.
     public var bufferBytes: Int
 }
 
