@@ -12,8 +12,8 @@ import Foundation
 /// everything back:
 ///
 /// - **Batch** (`scan`): the files are known before reading. A stream with files left holds the
-///   horizon at its newest event or its next file's delivery time, whichever is later, minus
-///   `allowed_lateness`; a file without a delivery time in its name holds it where it is until
+///   horizon at its newest event minus `allowed_lateness`, or at its next file's delivery time
+///   minus twice that, whichever is later; a file without a delivery time in its name holds it where it is until
 ///   the file is read, since its records may come in any order. A stream whose files are all
 ///   read holds nothing.
 /// - **Follow** (`tail`): streams that delivered a file within `quiet` hold the horizon at their
@@ -136,7 +136,11 @@ public struct InputProgress {
                 let next = files.deliveries[files.read]
                 let stream = streams[key]
                 guard stream?.ordered == true, let next else { return nil }
-                holds.append(max(stream?.newest ?? next, next) - lateness)
+                // A file may hold events up to twice the lateness older than its delivery time (a
+                // delayed file, files merged by a download tool): a quiet stream holds the horizon
+                // that far behind its next file, a busy one `lateness` behind its newest event.
+                let newest = stream?.newest.map { $0 - lateness }
+                holds.append(max(newest ?? next - lateness - lateness, next - lateness - lateness))
             }
             if let lowest = holds.min() { return lowest }
             return readThisRun.compactMap { streams[$0]?.newest }.min().map { $0 - lateness }

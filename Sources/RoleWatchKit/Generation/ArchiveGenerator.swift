@@ -5,7 +5,27 @@ import Foundation
 /// deterministic for a seed: the vendor's normal integration traffic, background traffic of
 /// other workloads, people and AWS services, and (optionally) one case of every detector
 /// with decoys that must not fire. `Samples/` and the benchmark archives are made with it.
+///
+/// Benchmarks also need the shapes real organisations have (`Shape`): many small files, many
+/// sessions, one big export per account. Traffic is made an hour at a time as the files are
+/// written, so memory follows the hour, not the archive.
 public struct ArchiveGenerator {
+    /// What the archive looks like besides its size.
+    public enum Shape: String, Sendable, CaseIterable {
+        /// 9 trails (3 of the vendor's regions, 2 customers, 2 other accounts), a file per 5
+        /// minutes of about 150 KB.
+        case standard
+        /// 1,000 accounts in 2 regions, a file per 5 minutes each of 5 to 30 KB, from 02:55 (so the
+        /// 03:00 burst is in it).
+        case smallFiles = "small-files"
+        /// The standard trails, with the vendor scanning `customers` customers at :05 and :35 of
+        /// every hour: a tracked session per customer and scan.
+        case manySessions = "many-sessions"
+        /// The standard traffic written as one gzipped NDJSON file per account (as CloudTrail Lake
+        /// or Athena export it), in members of about 4 MB whose records are in no order.
+        case exports
+    }
+
     public struct Options: Sendable {
         /// The folder that receives `AWSLogs/`.
         public var directory: String
@@ -19,6 +39,9 @@ public struct ArchiveGenerator {
         public var targetBytes: Int?
         /// Adds the detectors' cases and decoys (see `SampleStory`).
         public var story = true
+        public var shape = Shape.standard
+        /// Customers the vendor scans (the sample's two, unless `manySessions` sets more).
+        public var customers: Int?
 
         public init(directory: String) { self.directory = directory }
     }
@@ -45,11 +68,27 @@ public struct ArchiveGenerator {
     private let hours: Int
     /// Background events per trail and 5-minute slot.
     private let eventsPerSlot: Double
+    private let customers: [String]
+    /// The first slot written (later than the first hour's start for small files).
+    private let firstSlotTime: EventTime
 
     public init(_ options: Options) {
         self.options = options
         self.random = SplitMix64(seed: options.seed)
-        if let target = options.targetBytes {
+        let extra = max(0, (options.customers ?? 2) - SampleStory.customers.count)
+        self.customers = SampleStory.customers + (0..<extra).map { "5" + String(10_000_000_000 + $0).suffix(11) }
+        self.firstSlotTime = options.shape == .smallFiles ? options.start + .seconds(2 * 3600 + 55 * 60) : options.start
+        if options.shape == .smallFiles {
+            var trails = [Trail(account: ExampleSite.vendorAccount, region: "us-east-1")]
+            trails += SampleStory.customers.map { Trail(account: $0, region: "us-east-1") }
+            trails += (0..<997).map { Trail(account: "3" + String(10_000_000_000 + $0).suffix(11), region: "us-east-1") }
+            trails += trails.map { Trail(account: $0.account, region: "eu-west-1") }
+            self.trails = trails
+            // About 9.5 records of 1.85 KB: 5 to 30 KB a file once spread.
+            self.eventsPerSlot = 9.5
+            let perHour = Double(trails.count * 12) * 9.5 * 1_850
+            self.hours = 3 + Int((Double(options.targetBytes ?? 500_000_000) / perHour).rounded(.up))
+        } else if let target = options.targetBytes {
             let vendorRegions = ["us-east-1", "us-west-2", "eu-west-1"]
             var trails = vendorRegions.map { Trail(account: ExampleSite.vendorAccount, region: $0) }
             trails += SampleStory.customers.map { Trail(account: $0, region: "us-east-1") }
@@ -72,35 +111,106 @@ public struct ArchiveGenerator {
     public mutating func write() throws -> Summary {
         var summary = Summary()
         let end = options.start + .seconds(Int64(hours) * 3600)
-        var scripted = SampleStory.vendorTraffic(from: options.start, to: end, customers: SampleStory.customers)
-        if options.story {
-            for day in 0..<max(1, hours / 24) { scripted += SampleStory.cases(on: options.start + .seconds(Int64(day) * 86_400)) }
-        }
+        let trailSet = Set(trails)
         // Scripted events land in the file of the slot after their time (plus delivery delay).
         var bySlot: [Trail: [Int64: [Delivered]]] = [:]
-        for item in scripted {
-            let trail = Trail(
-                account: item.event.recipientAccountId ?? ExampleSite.vendorAccount,
-                region: item.event.awsRegion ?? "us-east-1")
-            guard trails.contains(trail) else { continue }
-            let delivered =
-                (item.event.eventTime ?? options.start) + .seconds(item.delaySeconds ?? 60 + Int64(random.next() % 180))
-            bySlot[trail, default: [:]][slotIndex(delivered), default: []].append(Delivered(event: item.event))
+        func schedule(_ scripted: [SampleStory.Scripted]) {
+            for item in scripted {
+                let trail = Trail(
+                    account: item.event.recipientAccountId ?? ExampleSite.vendorAccount,
+                    region: item.event.awsRegion ?? "us-east-1")
+                guard trailSet.contains(trail) else { continue }
+                let delay = item.delaySeconds ?? 60 + Int64(random.next() % 180)
+                let delivered = (item.event.eventTime ?? options.start) + .seconds(delay)
+                bySlot[trail, default: [:]][slotIndex(delivered), default: []].append(Delivered(event: item.event))
+            }
         }
-        let firstSlot = slotIndex(options.start)
+        if options.story {
+            for day in 0..<max(1, hours / 24) {
+                schedule(SampleStory.cases(on: options.start + .seconds(Int64(day) * 86_400)))
+            }
+        }
+        // The vendor's traffic an hour at a time, two hours ahead of the files being written (the
+        // latest delivery is 90 minutes).
+        var nextHour = 0
+        let firstSlot = slotIndex(firstSlotTime)
         let lastSlot = slotIndex(end)
+        var exports = ExportWriter(directory: options.directory + "/AWSLogs/exports")
         for slot in firstSlot...lastSlot {
+            let hour = Int((slot * Self.slot * 1000 - options.start.milliseconds) / 3_600_000)
+            while nextHour < hours, nextHour <= hour + 2 {
+                let from = options.start + .seconds(Int64(nextHour) * 3600)
+                schedule(SampleStory.vendorTraffic(from: from, to: from + .seconds(3600), customers: customers))
+                nextHour += 1
+            }
             for trail in trails {
-                var records = bySlot[trail]?[slot] ?? []
+                var records = bySlot[trail]?.removeValue(forKey: slot) ?? []
                 let count = backgroundCount()
                 for _ in 0..<count { records.append(background(trail: trail, slot: slot)) }
                 guard !records.isEmpty else { continue }
                 records.shuffle(using: &random)  // CloudTrail does not order records in a file
-                try writeFile(trail: trail, slot: slot, records: records, summary: &summary)
+                if options.shape == .exports {
+                    try exports.add(records.map(Self.json), account: trail.account, summary: &summary, random: &random)
+                } else {
+                    try writeFile(trail: trail, slot: slot, records: records, summary: &summary)
+                }
             }
         }
-        if options.story { try writeDigests(summary: &summary) }
+        try exports.finish(summary: &summary, random: &random)
+        if options.story && options.shape != .exports { try writeDigests(summary: &summary) }
         return summary
+    }
+
+    private static func json(_ record: Delivered) -> String {
+        RecordWriter.json(record.event, additionalEventData: record.additionalEventData)
+    }
+
+    /// One gzipped NDJSON file per account, written in members of about 4 MB, each member's
+    /// records shuffled, so memory stays at one member per account.
+    private struct ExportWriter {
+        let directory: String
+        private var pending: [String: [String]] = [:]
+        private var pendingBytes: [String: Int] = [:]
+        private var written: Set<String> = []
+        static let memberBytes = 4 << 20
+
+        init(directory: String) { self.directory = directory }
+
+        mutating func add(
+            _ lines: [String], account: String, summary: inout Summary, random: inout SplitMix64
+        ) throws {
+            pending[account, default: []] += lines
+            pendingBytes[account, default: 0] += lines.reduce(0) { $0 + $1.utf8.count + 1 }
+            summary.records += lines.count
+            if pendingBytes[account]! >= Self.memberBytes { try flush(account, summary: &summary, random: &random) }
+        }
+
+        mutating func finish(summary: inout Summary, random: inout SplitMix64) throws {
+            for account in pending.keys.sorted() { try flush(account, summary: &summary, random: &random) }
+        }
+
+        private mutating func flush(_ account: String, summary: inout Summary, random: inout SplitMix64) throws {
+            guard var lines = pending.removeValue(forKey: account), !lines.isEmpty else { return }
+            pendingBytes[account] = 0
+            lines.shuffle(using: &random)
+            let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+            let compressed = try Gzip.compress(bytes)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let path = directory + "/\(account).json.gz"
+            if written.insert(account).inserted {
+                guard FileManager.default.createFile(atPath: path, contents: Data(compressed)) else {
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+                }
+                summary.files += 1
+            } else {
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+                defer { try? handle.close() }
+                try handle.seekToEnd()
+                try handle.write(contentsOf: compressed)
+            }
+            summary.uncompressedBytes += bytes.count
+            summary.compressedBytes += compressed.count
+        }
     }
 
     private struct Delivered {
