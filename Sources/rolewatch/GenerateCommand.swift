@@ -20,6 +20,16 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Days of traffic, each with the planted cases (default 1, the sample day).")
     var days = 1
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "standard, small-files (1,000 accounts x 2 regions, files of 5-30 KB), many-sessions (see --customers) or exports (one file per account); with --size-mb.",
+            valueName: "shape"))
+    var shape: ArchiveGenerator.Shape = .standard
+
+    @Option(name: .long, help: "Customers the vendor scans every hour (many-sessions: default 500).")
+    var customers: Int?
+
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64 = 20_251_120
 
@@ -31,13 +41,18 @@ struct GenerateCommand: ParsableCommand {
             throw ValidationError("--size-mb must be between 1 and 1000000")
         }
         guard (1...366).contains(days) else { throw ValidationError("--days must be between 1 and 366") }
+        if let customers, !(1...100_000).contains(customers) {
+            throw ValidationError("--customers must be between 1 and 100000")
+        }
     }
 
     func run() throws {
         var options = ArchiveGenerator.Options(directory: directory)
         options.seed = seed
         options.hours = days * 24
-        options.targetBytes = sizeMb.map { $0 * 1_000_000 }
+        options.targetBytes = sizeMb.map { $0 * 1_000_000 } ?? (shape == .standard ? nil : 500_000_000)
+        options.shape = shape
+        options.customers = customers ?? (shape == .manySessions ? 500 : nil)
         options.story = !noStory
         var generator = ArchiveGenerator(options)
         let summary = try generator.write()
@@ -48,3 +63,5 @@ struct GenerateCommand: ParsableCommand {
                     Double(summary.compressedBytes) / 1e6, directory))
     }
 }
+
+extension ArchiveGenerator.Shape: ExpressibleByArgument {}

@@ -87,7 +87,7 @@ public struct ArchiveGenerator {
             // About 9.5 records of 1.85 KB: 5 to 30 KB a file once spread.
             self.eventsPerSlot = 9.5
             let perHour = Double(trails.count * 12) * 9.5 * 1_850
-            self.hours = 3 + Int((Double(options.targetBytes ?? 500_000_000) / perHour).rounded(.up))
+            self.hours = 3 + max(1, Int((Double(options.targetBytes ?? 500_000_000) / perHour).rounded()))
         } else if let target = options.targetBytes {
             let vendorRegions = ["us-east-1", "us-west-2", "eu-west-1"]
             var trails = vendorRegions.map { Trail(account: ExampleSite.vendorAccount, region: $0) }
