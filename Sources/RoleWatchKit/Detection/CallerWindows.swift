@@ -1,3 +1,5 @@
+import Foundation
+
 /// The coverage windows of every caller a burst-like rule follows (assume-burst,
 /// assume-denied-spray), with what each rule keeps beside them (`Extra`: a learned rate), and
 /// the findings they give.
@@ -6,7 +8,7 @@
 /// oldest call the horizon has passed (a `TimerQueue`), so its cost follows the events, not the
 /// number of callers followed.
 struct CallerWindows<Extra: Codable> {
-    fileprivate struct Entry: Codable {
+    private struct Entry: Codable {
         var window: CoverageWindow
         var extra: Extra
     }
@@ -20,10 +22,15 @@ struct CallerWindows<Extra: Codable> {
     private var dirty: Set<String> = []
     /// When each caller's oldest call leaves the window behind the settled horizon.
     private var expiry = TimerQueue<String>()
+    /// Callers whose entry changed since the state was last taken (`takeStateChanges`), when
+    /// the run keeps state.
+    private var unsaved: Set<String> = []
+    private let keepsChanges: Bool
     private var warnedCap = false
 
-    init(key: String, window: Duration, foldWindow: Duration) {
+    init(key: String, window: Duration, foldWindow: Duration, keepsChanges: Bool) {
         self.key = key
+        self.keepsChanges = keepsChanges
         self.window = window
         self.foldWindow = foldWindow
     }
@@ -47,6 +54,7 @@ struct CallerWindows<Extra: Codable> {
         heldCalls += callers[caller]!.window.count - before
         update(&callers[caller]!.extra)
         dirty.insert(caller)
+        if keepsChanges { unsaved.insert(caller) }
     }
 
     /// Judges what the horizon allows and appends the findings; callers left with no calls and
@@ -58,6 +66,7 @@ struct CallerWindows<Extra: Codable> {
         var due = Set(expiry.takeDue(through: horizon.settled))
         due.formUnion(dirty)
         dirty.removeAll()
+        if keepsChanges { unsaved.formUnion(due) }
         for caller in due.sorted() {
             guard var entry = callers[caller] else { continue }
             let extra = entry.extra
@@ -118,28 +127,33 @@ struct CallerWindows<Extra: Codable> {
             heldCalls -= entry.window.count
             callers[caller] = nil
             dirty.remove(caller)
+            if keepsChanges { unsaved.insert(caller) }
             expiry.cancel(caller)
         }
     }
 
-    /// The saved form: each caller's window and extra. Windows are restored under the rule's
-    /// current sizes, and every caller is looked at again at the next advance (a window keeps
-    /// which calls it reported, so nothing is reported twice).
-    struct Saved: Codable {
-        fileprivate var callers: [String: Entry]
+    /// Each caller whose entry changed since the last call, with its window and extra (nil:
+    /// forgotten).
+    mutating func takeStateChanges() throws -> [StateEntry] {
+        let encoder = JSONEncoder()
+        defer { unsaved.removeAll() }
+        return try unsaved.sorted().map { StateEntry(key: $0, data: try callers[$0].map(encoder.encode)) }
     }
 
-    var saved: Saved { Saved(callers: callers) }
-
-    /// Takes back a saved form; `update` sets what of each extra comes from the rule.
-    mutating func restore(_ saved: Saved, update: (inout Extra) -> Void = { _ in }) {
-        callers = saved.callers.mapValues { entry in
-            var entry = entry
+    /// Takes back the saved entries (caller → entry); `update` sets what of each extra comes
+    /// from the rule. Windows are restored under the rule's current sizes, and every caller is
+    /// looked at again at the next advance (a window keeps which calls it reported, so nothing
+    /// is reported twice).
+    mutating func restore(_ entries: [String: Data], update: (inout Extra) -> Void = { _ in }) throws {
+        let decoder = JSONDecoder()
+        callers = try entries.mapValues { data in
+            var entry = try decoder.decode(Entry.self, from: data)
             (entry.window.window, entry.window.foldWindow) = (window, foldWindow)
             update(&entry.extra)
             return entry
         }
         dirty = Set(callers.keys)
+        unsaved = []
         expiry = TimerQueue()
         heldCalls = callers.values.reduce(0) { $0 + $1.window.count }
     }

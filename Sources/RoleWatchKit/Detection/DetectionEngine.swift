@@ -175,51 +175,79 @@ public final class DetectionEngine {
         findings.removeAll(keepingCapacity: true)
     }
 
-    /// Everything the engine needs to go on where it stopped: the streams and horizon, and each
-    /// stateful rule's own state (by rule id). Alerts are not in it: with prompt emission the
-    /// state database holds them (`takeChanges()` first).
-    public func savedState() throws -> EngineState {
-        let core = EngineState.Core(progress: progress.saved)
-        var rules: [String: Data] = [:]
+    /// What the engine's state gained since the last call: its own part (the streams and
+    /// horizon, small) and each stateful rule's changed entries, for the state database to apply,
+    /// so a commit writes what changed rather than every session and caller followed. Alerts are
+    /// not in it: with prompt emission the state database holds them (`takeChanges()` first).
+    public func takeStateChanges() throws -> EngineStateChanges {
+        let core = try JSONEncoder().encode(SavedEngineState.Core(progress: progress.saved))
+        var rules: [String: [StateEntry]] = [:]
         for (rule, detector) in zip(self.rules, detectors) {
-            if let state = try detector.savedState() { rules[rule.id] = state }
+            let entries = try detector.takeStateChanges()
+            if !entries.isEmpty { rules[rule.id] = entries }
         }
-        return EngineState(core: try JSONEncoder().encode(core), rules: rules)
+        defer { cleared = [] }
+        return EngineStateChanges(core: core, cleared: cleared.sorted(), rules: rules)
     }
+
+    /// Rules whose stored entries must all go at the next commit: they did not decode, or the
+    /// rule is no longer active.
+    private var cleared: Set<String> = []
 
     /// Takes back a saved state. A part that does not decode (a changed rule, an older
     /// version) is dropped with a warning, and that part starts afresh.
-    public func restore(_ state: EngineState, seenEvents: [(hash: UInt64, hour: Int64)] = [], wall: Double? = nil) {
+    public func restore(_ state: SavedEngineState, seenEvents: [(hash: UInt64, hour: Int64)] = [], wall: Double? = nil) {
         seen.restore(seenEvents)
-        do {
-            let core = try JSONDecoder().decode(EngineState.Core.self, from: state.core)
-            if let repair = progress.restore(core.progress, wall: wall) { warn(repair) }
-        } catch {
-            warn("state: the engine's saved state does not decode (\(error)); input progress starts afresh")
-        }
-        for (rule, detector) in zip(rules, detectors) {
-            guard let saved = state.rules[rule.id] else { continue }
+        if let core = state.core {
             do {
-                try detector.restore(saved)
+                let core = try JSONDecoder().decode(SavedEngineState.Core.self, from: core)
+                if let repair = progress.restore(core.progress, wall: wall) { warn(repair) }
             } catch {
+                warn("state: the engine's saved state does not decode (\(error)); input progress starts afresh")
+            }
+        }
+        cleared = Set(state.rules.keys).subtracting(rules.map(\.id))
+        for (rule, detector) in zip(rules, detectors) {
+            guard let entries = state.rules[rule.id] else { continue }
+            do {
+                try detector.restore(entries)
+            } catch {
+                cleared.insert(rule.id)
                 warn("state: the saved state of rule \(rule.id) does not decode (\(error)); the rule starts afresh")
             }
         }
     }
 }
 
-/// The engine's saved state: its own part and each stateful rule's, as JSON.
-public struct EngineState: Sendable {
-    public var core: Data
-    /// Rule id → that rule's detector state.
-    public var rules: [String: Data]
+/// The engine's state as the last run left it: its own part and each stateful rule's entries.
+public struct SavedEngineState: Sendable {
+    /// The engine's own part (JSON of `Core`), if one was saved.
+    public var core: Data?
+    /// Rule id → key → that key's entry.
+    public var rules: [String: [String: Data]]
 
-    public init(core: Data, rules: [String: Data]) {
+    public init(core: Data?, rules: [String: [String: Data]] = [:]) {
         self.core = core
         self.rules = rules
     }
 
     struct Core: Codable {
         var progress: InputProgress.Saved
+    }
+}
+
+/// What the engine's state gained since it was last taken (`DetectionEngine.takeStateChanges`).
+public struct EngineStateChanges: Sendable {
+    /// The engine's own part, whole.
+    public var core: Data
+    /// Rules whose stored entries all go before `rules` applies.
+    public var cleared: [String]
+    /// Rule id → the entries that changed.
+    public var rules: [String: [StateEntry]]
+
+    public init(core: Data, cleared: [String] = [], rules: [String: [StateEntry]] = [:]) {
+        self.core = core
+        self.cleared = cleared
+        self.rules = rules
     }
 }

@@ -16,10 +16,11 @@ import Foundation
 ///   still apply to them.
 /// - State must stay bounded: expire it by event time and respect `DetectionContext.maxTrackedKeys`.
 ///   An advance should touch only what changed or what the horizon passed (`TimerQueue`).
-/// - A detector that keeps state across files returns it from `savedState()` and takes it
-///   back in `restore(_:)`, so tail mode and `scan --state` carry it across restarts. The state
-///   is the detector's own business (JSON); a state that does not decode (say, after an
-///   upgrade) throws, and the engine starts that rule afresh with a warning.
+/// - A detector that keeps state across files hands what changed in it to `takeStateChanges()`,
+///   one entry per key (a session, a caller), and takes every entry back in `restore(_:)`, so
+///   tail mode and `scan --state` carry it across restarts while a commit writes only what
+///   changed. An entry is the detector's own business (JSON); a state that does not decode
+///   (say, after an upgrade) throws, and the engine starts that rule afresh with a warning.
 /// - With `DetectionContext.emission` `.prompt`, report a condition as soon as the horizon's
 ///   `act` passes the event that shows it, rather than once the episode or session is over.
 /// - Each detector lists examples that must fire and examples that must not; they are its tests.
@@ -42,17 +43,30 @@ public protocol Detector: AnyObject {
     /// input makes grow. Past `max_tracked_keys` of them, the engine moves the horizon on.
     var heldEvents: Int { get }
 
-    /// The state to carry to the next run; nil for a detector that keeps none.
-    func savedState() throws -> Data?
-    func restore(_ state: Data) throws
+    /// The entries of its state that changed since the last call, each with its new form, or
+    /// nil when the key is gone.
+    func takeStateChanges() throws -> [StateEntry]
+    /// Takes back the entries the last run left (key → entry).
+    func restore(_ entries: [String: Data]) throws
+}
+
+/// One key of a detector's state, as the state database stores it: nil data when it is gone.
+public struct StateEntry: Sendable, Equatable {
+    public var key: String
+    public var data: Data?
+
+    public init(key: String, data: Data?) {
+        self.key = key
+        self.data = data
+    }
 }
 
 extension Detector {
     public var disabledReason: String? { nil }
     public var heldEvents: Int { 0 }
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {}
-    public func savedState() throws -> Data? { nil }
-    public func restore(_ state: Data) throws {}
+    public func takeStateChanges() throws -> [StateEntry] { [] }
+    public func restore(_ entries: [String: Data]) throws {}
 }
 
 /// How far, in event time, stateful rules may go.

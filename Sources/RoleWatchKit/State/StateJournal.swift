@@ -85,7 +85,7 @@ public final class StateJournal {
     /// Commits one step and writes its new alerts; returns them.
     @discardableResult
     public func commit(
-        files: [ProcessedFile], engine: EngineState, changes: [AlertAggregate],
+        files: [ProcessedFile], engine: EngineStateChanges, changes: [AlertAggregate],
         seen: (added: [(hash: UInt64, hour: Int64)], droppedBefore: Int64?) = ([], nil), activity: [DayActivity] = []
     ) throws -> [StoredAlert] {
         let stored = try store.commit(

@@ -25,8 +25,8 @@ public final class StateStore {
     private let database: DatabaseQueue
     /// Nil for a read-only store, which leaves the database to the process that writes it.
     private let lock: StateLock?
-    /// The engine state parts as last written, so unchanged parts are not written again.
-    private var writtenParts: [String: Data] = [:]
+    /// The engine's own part as last written, so an unchanged one is not written again.
+    private var writtenCore: Data?
 
     /// Receives one-line warnings about state that could not be used; never secrets.
     public var warn: @Sendable (String) -> Void = { _ in }
@@ -38,7 +38,7 @@ public final class StateStore {
     static let applicationID: Int32 = 0x5257_4154
 
     /// Tables a state must have; one missing means the state is damaged.
-    static let tables = ["file", "engine_state", "alert", "output_progress", "day_activity", "seen_event"]
+    static let tables = ["file", "engine_state", "alert", "output_progress", "day_activity", "seen_event", "rule_state"]
 
     /// Opens the state database at `path` to read it only, beside a tail that may be writing
     /// it (SQLite's WAL lets a reader see the last commit without blocking the writer); for
@@ -203,7 +203,40 @@ public final class StateStore {
                     CREATE INDEX file_inode ON file(device, inode);
                     """)
         }
+        // Each stateful rule's state as one row per key (a session, a caller) rather than one blob,
+        // so that a commit writes what changed. Blobs of earlier versions are split into rows.
+        migrator.registerMigration("v3_rule_rows") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE rule_state (
+                        rule TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        data BLOB NOT NULL,
+                        PRIMARY KEY (rule, key)) WITHOUT ROWID
+                    """)
+            for row in try Row.fetchAll(db, sql: "SELECT part, data FROM engine_state WHERE part LIKE 'rule:%'") {
+                let part: String = row["part"]
+                let rule = String(part.dropFirst("rule:".count))
+                for (key, entry) in legacyEntries(row["data"]) {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO rule_state (rule, key, data) VALUES (?, ?, ?)",
+                        arguments: [rule, key, entry])
+                }
+            }
+            try db.execute(sql: "DELETE FROM engine_state WHERE part LIKE 'rule:%'")
+        }
         return migrator
+    }
+
+    /// The entries of a rule's state as earlier versions stored it, one JSON object: sessions by
+    /// key, or callers by key under `callers`. What does not parse yields nothing (the rule starts
+    /// afresh, as for any state that does not decode).
+    private static func legacyEntries(_ data: Data) -> [(String, Data)] {
+        guard var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [] }
+        if object.count == 1, let callers = object["callers"] as? [String: Any] { object = callers }
+        return object.compactMap { key, value in
+            (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])).map { (key, $0) }
+        }
     }
 
     // MARK: Files
@@ -242,22 +275,18 @@ public final class StateStore {
 
     // MARK: Engine state
 
-    public func loadEngineState() throws -> EngineState? {
+    public func loadEngineState() throws -> SavedEngineState? {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT part, data FROM engine_state")
-            guard !rows.isEmpty else { return nil }
-            var state = EngineState(core: Data(), rules: [:])
-            for row in rows {
-                let part: String = row["part"]
-                let data: Data = row["data"]
-                writtenParts[part] = data
-                if part == "core" {
-                    state.core = data
-                } else if part.hasPrefix("rule:") {
-                    state.rules[String(part.dropFirst(5))] = data
-                }
+            var state = SavedEngineState(core: nil)
+            if let core = try Data.fetchOne(db, sql: "SELECT data FROM engine_state WHERE part = 'core'") {
+                writtenCore = core
+                state.core = core
             }
-            return state
+            let rows = try Row.fetchCursor(db, sql: "SELECT rule, key, data FROM rule_state")
+            while let row = try rows.next() {
+                state.rules[row["rule"] as String, default: [:]][row["key"] as String] = row["data"] as Data
+            }
+            return state.core == nil && state.rules.isEmpty ? nil : state
         }
     }
 
@@ -271,14 +300,10 @@ public final class StateStore {
     /// Also in the same transaction: each new alert is owed to every webhook in `webhooks`
     /// (the outbox), and each part of `activity` is merged into its day's stored activity.
     public func commit(
-        files: [ProcessedFile], engine: EngineState, changes: [AlertAggregate],
+        files: [ProcessedFile], engine: EngineStateChanges, changes: [AlertAggregate],
         seen: (added: [(hash: UInt64, hour: Int64)], droppedBefore: Int64?) = ([], nil),
         activity: [DayActivity] = [], webhooks: [WebhookEndpoint] = []
     ) throws -> [StoredAlert] {
-        var parts = ["core": engine.core]
-        for (rule, data) in engine.rules { parts["rule:" + rule] = data }
-        let changed = parts.filter { writtenParts[$0.key] != $0.value }
-        let dropped = writtenParts.keys.filter { parts[$0] == nil }
         let stored = try write { db -> [StoredAlert] in
             for file in files {
                 try db.execute(
@@ -293,11 +318,11 @@ public final class StateStore {
                         file.inode.map { Int64(bitPattern: $0) },
                     ])
             }
-            for (part, data) in changed {
+            if engine.core != writtenCore {
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO engine_state (part, data) VALUES (?, ?)", arguments: [part, data])
+                    sql: "INSERT OR REPLACE INTO engine_state (part, data) VALUES ('core', ?)", arguments: [engine.core])
             }
-            for part in dropped { try db.execute(sql: "DELETE FROM engine_state WHERE part = ?", arguments: [part]) }
+            try apply(engine, in: db)
             var stored: [StoredAlert] = []
             let now = Date().timeIntervalSince1970
             for change in changes {
@@ -317,9 +342,27 @@ public final class StateStore {
             for part in activity { try merge(part, in: db) }
             return stored
         }
-        for (part, data) in changed { writtenParts[part] = data }
-        for part in dropped { writtenParts[part] = nil }
+        writtenCore = engine.core
         return stored
+    }
+
+    /// Writes the rules' changed entries: a row per key, replaced or deleted.
+    private func apply(_ engine: EngineStateChanges, in db: Database) throws {
+        for rule in engine.cleared {
+            try db.execute(sql: "DELETE FROM rule_state WHERE rule = ?", arguments: [rule])
+        }
+        guard !engine.rules.isEmpty else { return }
+        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO rule_state (rule, key, data) VALUES (?, ?, ?)")
+        let delete = try db.cachedStatement(sql: "DELETE FROM rule_state WHERE rule = ? AND key = ?")
+        for (rule, entries) in engine.rules {
+            for entry in entries {
+                if let data = entry.data {
+                    try upsert.execute(arguments: [rule, entry.key, data])
+                } else {
+                    try delete.execute(arguments: [rule, entry.key])
+                }
+            }
+        }
     }
 
     /// Merges one alert's new part into the stored alert, or stores it as a new alert (returned,

@@ -1,8 +1,7 @@
 import Foundation
 
 /// What tail mode and `scan --state` have read since their last commit: committed together,
-/// because a commit writes the engine's state, too costly once per file when there are
-/// thousands to read.
+/// one transaction for many files when there are thousands to read.
 final class UncommittedWork {
     private var files: [ProcessedFile] = []
     /// When the last commit was made.
@@ -24,7 +23,7 @@ final class UncommittedWork {
         let seen = engine.takeSeenChanges()
         guard !files.isEmpty || !activity.isEmpty || !changes.isEmpty || !seen.added.isEmpty else { return [] }
         let written = try journal.commit(
-            files: files, engine: try engine.savedState(), changes: changes, seen: seen, activity: activity)
+            files: files, engine: try engine.takeStateChanges(), changes: changes, seen: seen, activity: activity)
         files = []
         return written
     }

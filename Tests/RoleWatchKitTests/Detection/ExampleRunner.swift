@@ -45,10 +45,11 @@ enum ExampleRunner {
             }
         }
         let events = observed(example)
+        var saved = SavedEngineState(core: nil)
         for index in order ?? Array(events.indices) {
             if restarting {
                 take()
-                let saved = try engine.savedState()
+                saved.apply(try engine.takeStateChanges())
                 engine = try makeEngine(example, detector: detector, emission: .prompt)
                 engine.restore(saved)
             }

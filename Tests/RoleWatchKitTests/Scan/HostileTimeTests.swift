@@ -72,12 +72,12 @@ struct HostileTimeTests {
             warn: { warnings.say($0) })
         let engine = try DetectionEngine(rules: try RuleSet.builtIn(), context: context)
         let future = try #require(ISO8601.parse("2034-06-01T00:00:00Z"))
-        let core = EngineState.Core(
+        let core = SavedEngineState.Core(
             progress: InputProgress.Saved(
                 streams: ["444455556666/us-east-1": InputProgress.Stream(newest: future, ordered: true)],
                 settled: future - .seconds(7200)))
         engine.restore(
-            EngineState(core: try JSONEncoder().encode(core), rules: [:]), wall: Date().timeIntervalSince1970)
+            SavedEngineState(core: try JSONEncoder().encode(core)), wall: Date().timeIntervalSince1970)
         #expect(engine.settled < EventTime.now)
         #expect(warnings.all.count == 1)
         #expect(warnings.all.first?.contains("the saved clock of the stateful rules was ahead of this machine's") == true)

@@ -17,7 +17,7 @@ struct StateJournalTests {
         return AlertAggregate(finding, identity: AlertIdentity(rule: rule, finding: finding), rule: rule)
     }
 
-    static let emptyEngine = EngineState(core: Data("{}".utf8), rules: [:])
+    static let emptyEngine = EngineStateChanges(core: Data("{}".utf8))
 
     static func ids(in path: String) throws -> [String] {
         alertIDs(inNDJSON: try String(contentsOfFile: path, encoding: .utf8))

@@ -42,7 +42,8 @@ public final class AssumeBurstDetector: Detector {
                 includeDenied: try p.bool("include_denied", default: false))
         }
         self.parameters = parameters
-        self.callers = CallerWindows(key: "burst", window: parameters.window, foldWindow: rule.foldWindow)
+        self.callers = CallerWindows(key: "burst", window: parameters.window, foldWindow: rule.foldWindow,
+            keepsChanges: context.emission == .prompt)
     }
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
@@ -62,12 +63,12 @@ public final class AssumeBurstDetector: Detector {
 
     public var heldEvents: Int { callers.heldCalls }
 
-    public func savedState() throws -> Data? { try JSONEncoder().encode(callers.saved) }
+    public func takeStateChanges() throws -> [StateEntry] { try callers.takeStateChanges() }
 
-    public func restore(_ state: Data) throws {
+    public func restore(_ entries: [String: Data]) throws {
         // The baselines' sizes come from the rule, never from saved state.
         let fresh = newBaseline()
-        callers.restore(try JSONDecoder().decode(CallerWindows<RateBaseline>.Saved.self, from: state)) {
+        try callers.restore(entries) {
             ($0.bucket, $0.period, $0.minHistory) = (fresh.bucket, fresh.period, fresh.minHistory)
         }
     }

@@ -27,7 +27,8 @@ public final class AssumeDeniedSprayDetector: Detector {
                 try p.bool("watched_only", default: false)
             )
         }
-        callers = CallerWindows(key: "spray", window: window, foldWindow: rule.foldWindow)
+        callers = CallerWindows(key: "spray", window: window, foldWindow: rule.foldWindow,
+            keepsChanges: context.emission == .prompt)
     }
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
@@ -44,11 +45,9 @@ public final class AssumeDeniedSprayDetector: Detector {
 
     public var heldEvents: Int { callers.heldCalls }
 
-    public func savedState() throws -> Data? { try JSONEncoder().encode(callers.saved) }
+    public func takeStateChanges() throws -> [StateEntry] { try callers.takeStateChanges() }
 
-    public func restore(_ state: Data) throws {
-        callers.restore(try JSONDecoder().decode(CallerWindows<Empty>.Saved.self, from: state))
-    }
+    public func restore(_ entries: [String: Data]) throws { try callers.restore(entries) }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         let (minDenied, minDistinctRoles, span) = (minDenied, minDistinctRoles, DurationText.format(callers.window))

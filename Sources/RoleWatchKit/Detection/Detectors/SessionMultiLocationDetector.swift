@@ -43,7 +43,11 @@ public final class SessionMultiLocationDetector: Detector {
     /// Sessions used since the last advance (prompt emission); every session after a restore.
     /// Internal rather than private so that tests can see it stays empty in a batch scan.
     private(set) var changed: Set<String> = []
+    /// Sessions whose track changed since the state was last taken (`takeStateChanges`); kept
+    /// only with prompt emission, the runs that keep state.
+    private var unsaved: Set<String> = []
     private var warnedCap = false
+    var sessionsTracked: Int { tracks.count }
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
@@ -82,19 +86,29 @@ public final class SessionMultiLocationDetector: Detector {
                 principal: principal, role: role, sessionName: sessionName,
                 accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: event.time)
         }
-        var track = tracks[key]!
-        track.start = min(track.start, event.time)
-        let evidence = EvidenceEvent(eventID: event.eventID, time: event.time, raw: event.raw, part: location)
-        if track.locations[location].map({ EvidenceEvent.ordered(evidence, $0) }) ?? true {
-            track.locations[location] = evidence
+        let start = modify(key) { track -> EventTime in
+            track.start = min(track.start, event.time)
+            let evidence = EvidenceEvent(eventID: event.eventID, time: event.time, raw: event.raw, part: location)
+            if track.locations[location].map({ EvidenceEvent.ordered(evidence, $0) }) ?? true {
+                track.locations[location] = evidence
+            }
+            if let address = event.event.sourceIPAddress, !track.addresses.contains(address) {
+                let index = track.addresses.firstIndex { $0 > address } ?? track.addresses.endIndex
+                if index < Self.addressLimit {
+                    track.addresses.insert(address, at: index)
+                    if track.addresses.count > Self.addressLimit { track.addresses.removeLast() }
+                }
+            }
+            return track.start
         }
-        if let address = event.event.sourceIPAddress, !track.addresses.contains(address) {
-            track.addresses = Array((track.addresses + [address]).sorted().prefix(Self.addressLimit))
-        }
-        tracks[key] = track
-        expiry.schedule(key, at: track.start + lifetime)
-        // Only prompt emission empties the set; a batch scan reports each session when it ends.
-        if context.emission == .prompt { changed.insert(key) }
+        expiry.schedule(key, at: start + lifetime)
+        // Only prompt emission empties these sets; a batch scan reports each session when it ends.
+        if context.emission == .prompt { (changed.insert(key), unsaved.insert(key)) }
+    }
+
+    /// Changes a track in place (no copy of its dictionaries).
+    private func modify<T>(_ key: String, _ body: (inout Track) -> T) -> T {
+        body(&tracks[key]!)
     }
 
     private func location(of call: CloudTrailEvent) -> String? {
@@ -105,16 +119,15 @@ public final class SessionMultiLocationDetector: Detector {
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        for key in changed.sorted() {
-            guard var track = tracks[key] else { continue }
-            report(key: key, track: &track, into: &findings)
-            tracks[key] = track
+        for key in changed.sorted() where tracks[key] != nil {
+            report(key: key, track: &tracks[key]!, into: &findings)
         }
         changed.removeAll()
         let ended = horizon.isEnd ? tracks.keys.sorted() : expiry.takeDue(through: horizon.settled)
         for key in ended {
             guard var track = tracks.removeValue(forKey: key) else { continue }
             expiry.cancel(key)
+            if context.emission == .prompt { unsaved.insert(key) }
             if context.emission == .settled { report(key: key, track: &track, into: &findings) }
         }
     }
@@ -138,10 +151,16 @@ public final class SessionMultiLocationDetector: Detector {
                 strength: [names.count]))
     }
 
-    public func savedState() throws -> Data? { try JSONEncoder().encode(tracks) }
+    public func takeStateChanges() throws -> [StateEntry] {
+        let encoder = JSONEncoder()
+        defer { unsaved.removeAll() }
+        return try unsaved.sorted().map { StateEntry(key: $0, data: try tracks[$0].map(encoder.encode)) }
+    }
 
-    public func restore(_ state: Data) throws {
-        tracks = try JSONDecoder().decode([String: Track].self, from: state)
+    public func restore(_ entries: [String: Data]) throws {
+        let decoder = JSONDecoder()
+        tracks = try entries.mapValues { try decoder.decode(Track.self, from: $0) }
+        unsaved = []
         expiry = TimerQueue()
         for (key, track) in tracks { expiry.schedule(key, at: track.start + lifetime) }
         changed = Set(tracks.keys)
@@ -162,6 +181,7 @@ public final class SessionMultiLocationDetector: Detector {
             tracks[key] = nil
             expiry.cancel(key)
             changed.remove(key)
+            if context.emission == .prompt { unsaved.insert(key) }
         }
     }
 
