@@ -52,19 +52,60 @@ public struct ARNPattern: Sendable, Hashable, CustomStringConvertible {
 /// The pieces of an ARN that alerts and detectors use.
 public enum ARN {
     /// The account field (`arn:aws:iam::111122223333:role/X` → `111122223333`).
+    ///
+    /// These helpers run for most events: they scan bytes and allocate only what they return.
     public static func account(_ arn: String) -> String? {
-        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", !parts[4].isEmpty else { return nil }
-        return String(parts[4])
+        let bytes = arn.utf8
+        guard bytes.starts(with: "arn:".utf8) else { return nil }
+        var colons = 0
+        var fieldStart = bytes.startIndex
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            if bytes[index] == UInt8(ascii: ":") {
+                colons += 1
+                if colons == 5 { return fieldStart < index ? String(arn[fieldStart..<index]) : nil }
+                fieldStart = bytes.index(after: index)
+            }
+            index = bytes.index(after: index)
+        }
+        return nil
     }
 
     /// The last path component of the resource (`…:role/path/Name` → `Name`,
     /// `…:assumed-role/Name/session` → `session`).
     public static func lastComponent(_ arn: String) -> String? {
-        guard let resource = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).last,
-            let last = resource.split(separator: "/").last
-        else { return nil }
-        return String(last)
+        let bytes = arn.utf8
+        let slash = UInt8(ascii: "/")
+        // The resource: after the fifth colon (it may hold colons of its own), or after the last.
+        var start = bytes.startIndex
+        var colons = 0
+        var index = bytes.startIndex
+        while index != bytes.endIndex, colons < 5 {
+            if bytes[index] == UInt8(ascii: ":") {
+                colons += 1
+                start = bytes.index(after: index)
+            }
+            index = bytes.index(after: index)
+        }
+        var end = bytes.endIndex
+        while end > start, bytes[bytes.index(before: end)] == slash { end = bytes.index(before: end) }
+        guard end > start else { return nil }
+        var from = end
+        while from > start, bytes[bytes.index(before: from)] != slash { from = bytes.index(before: from) }
+        return String(arn[from..<end])
+    }
+
+    /// Whether the ARN is an assumed-role session's (`…:assumed-role/Role/session`).
+    public static func isAssumedRole(_ arn: String) -> Bool {
+        let needle = ":assumed-role/".utf8
+        let bytes = arn.utf8
+        guard let first = needle.first, bytes.count >= needle.count else { return false }
+        var index = bytes.startIndex
+        while let found = bytes[index...].firstIndex(of: first) {
+            if bytes[found...].starts(with: needle) { return true }
+            index = bytes.index(after: found)
+        }
+        return false
     }
 
     /// The role name of an `arn:aws:iam::<acct>:role/[path/]Name` or of an

@@ -78,7 +78,7 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         firstSeen = finding.events.map(\.time).min()
         lastSeen = finding.events.map(\.time).max()
         if finding.countsParts {
-            parts = Array(Set(finding.events.map(\.partKey)).sorted().prefix(Self.partLimit))
+            parts = Self.union([], finding.events.map(\.partKey), limit: Self.partLimit)
             count = parts!.count
         } else {
             count = finding.count
@@ -102,13 +102,13 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         firstSeen = Self.minimum(firstSeen, other.firstSeen)
         lastSeen = [lastSeen, other.lastSeen].compactMap { $0 }.max()
         if let mine = parts, let theirs = other.parts {
-            let union = Array(Set(mine).union(theirs).sorted().prefix(Self.partLimit))
+            let union = Self.union(mine, theirs, limit: Self.partLimit)
             parts = union
             count = union.count
         } else {
             count += other.count
         }
-        roles = Array(Set(roles).union(other.roles).sorted().prefix(2))
+        roles = Self.union(roles, other.roles, limit: 2)
         if let theirs = other.lead, lead.map({ theirs.position < $0.position }) ?? true { lead = theirs }
         sourceIPs = Self.union(sourceIPs, other.sourceIPs)
         accounts = Self.union(accounts, other.accounts)
@@ -149,9 +149,22 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         [a, b].compactMap { $0 }.min()
     }
 
-    private static func union(_ a: [String], _ b: [String]) -> [String] {
-        if b.isEmpty { return a }
-        return Array(Set(a).union(b).sorted().prefix(listLimit))
+    /// The smallest `limit` distinct values of both, sorted; `sorted` must be sorted and
+    /// distinct already (as every list this makes is). Values go in one by one by binary
+    /// search: a merge adds a value or two to a list of up to `limit`, many times over.
+    private static func union(_ sorted: [String], _ values: [String], limit: Int = listLimit) -> [String] {
+        var result = sorted
+        for value in values {
+            var (low, high) = (0, result.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if result[middle] < value { low = middle + 1 } else { high = middle }
+            }
+            guard low < limit, low == result.count || result[low] != value else { continue }
+            result.insert(value, at: low)
+            if result.count > limit { result.removeLast() }
+        }
+        return result
     }
 
     /// The earliest event of each part, in order, cut to `Alert.eventIDLimit`; records kept for
@@ -224,7 +237,11 @@ public struct AlertIdentity: Codable, Sendable, Hashable {
     }
 
     static func windowStart(_ time: EventTime, length: Duration) -> EventTime {
-        let size = max(length.milliseconds, 1)
+        windowStart(time, milliseconds: length.milliseconds)
+    }
+
+    static func windowStart(_ time: EventTime, milliseconds length: Int64) -> EventTime {
+        let size = max(length, 1)
         let ms = time.milliseconds
         return EventTime(milliseconds: (ms >= 0 ? ms / size : (ms - size + 1) / size) * size)
     }

@@ -71,10 +71,11 @@ struct CallerWindows<Extra: Codable> {
             guard var entry = callers[caller] else { continue }
             let extra = entry.extra
             let before = entry.window.count
+            let sessionName = ARN.isAssumedRole(caller) ? ARN.lastComponent(caller) : nil
             entry.window.advance(
                 act: horizon.act, settled: horizon.settled, baseline: baseline,
                 condition: { condition($0, $1, extra) },
-                report: { findings.append(finding(caller: caller, $0)) })
+                report: { findings.append(finding(caller: caller, sessionName: sessionName, $0)) })
             prune(&entry.extra, horizon.settled)
             heldCalls += entry.window.count - before
             if let oldest = entry.window.oldest {
@@ -91,8 +92,7 @@ struct CallerWindows<Extra: Codable> {
         }
     }
 
-    private func finding(caller: String, _ report: CoverageWindow.Report) -> Finding {
-        let sessionName = caller.contains(":assumed-role/") ? ARN.lastComponent(caller) : nil
+    private func finding(caller: String, sessionName: String?, _ report: CoverageWindow.Report) -> Finding {
         switch report {
         case .covered(let call), .copy(let call):
             let isCopy = if case .copy = report { true } else { false }

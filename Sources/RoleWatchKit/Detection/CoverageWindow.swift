@@ -171,7 +171,10 @@ struct CoverageWindow: Codable {
     ) {
         var roles: [String: Int] = [:]
         var accounts: [String: Int] = [:]
-        var low = max(head, insertionIndex(calls[range.lowerBound].time - window, "\u{10FFFF}"))
+        // Durations converted once, out of the loop: `Duration`'s arithmetic is 128-bit.
+        let (window, foldWindow) = (window.milliseconds, foldWindow.milliseconds)
+        var low = max(
+            head, insertionIndex(EventTime(milliseconds: calls[range.lowerBound].time.milliseconds - window), "\u{10FFFF}"))
         for index in low..<range.lowerBound {
             roles[calls[index].role, default: 0] += 1
             accounts[calls[index].account, default: 0] += 1
@@ -183,7 +186,7 @@ struct CoverageWindow: Codable {
             let now = calls[index].time
             roles[calls[index].role, default: 0] += 1
             accounts[calls[index].account, default: 0] += 1
-            while calls[low].time <= now - window {
+            while calls[low].time.milliseconds <= now.milliseconds - window {
                 Self.decrement(&roles, calls[low].role)
                 Self.decrement(&accounts, calls[low].account)
                 low += 1
@@ -198,9 +201,10 @@ struct CoverageWindow: Codable {
                 calls[index].reported = snapshot.strength
                 report(.hot(calls[index], snapshot, reasons: reasons))
             }
-            let bucket = AlertIdentity.windowStart(now, length: foldWindow)
+            let bucket = AlertIdentity.windowStart(now, milliseconds: foldWindow)
             for covered in max(low, coverageScanned + 1)...index
-            where !calls[covered].covered && AlertIdentity.windowStart(calls[covered].time, length: foldWindow) == bucket
+            where !calls[covered].covered
+                && AlertIdentity.windowStart(calls[covered].time, milliseconds: foldWindow) == bucket
             {
                 calls[covered].covered = true
                 report(.covered(calls[covered]))

@@ -54,6 +54,11 @@ public struct InputProgress {
     private var pending: [String: (deliveries: [EventTime?], read: Int)] = [:]
     private var streamOfFile: [String: (key: String, ordered: Bool)] = [:]
     private var readThisRun: Set<String> = []
+    /// Batch: where each stream with files left holds the horizon (see `updateHold`), kept in
+    /// time order so that reading a file costs O(log streams), not a walk of every stream; and
+    /// the streams whose next file may hold events of any age, which hold it where it is.
+    private var holds = TimerQueue<String>()
+    private var blocking: Set<String> = []
     /// Follow: when each stream last delivered (seconds since 1970), and when a backlog file last did.
     private var lastRead: [String: Double] = [:]
     private var lastBacklog: Double?
@@ -74,6 +79,27 @@ public struct InputProgress {
             pending[stream.key, default: ([], 0)].deliveries.append(file.deliveryTime.flatMap(TrailFiles.deliveryEventTime))
             if streams[stream.key] == nil { streams[stream.key] = Stream(newest: nil, ordered: stream.ordered) }
         }
+        for key in pending.keys { updateHold(key) }
+    }
+
+    /// Where a stream with files left holds the batch horizon. A file may hold events up to twice
+    /// the lateness older than its delivery time (a delayed file, files merged by a download
+    /// tool): a quiet stream holds the horizon that far behind its next file, a busy one
+    /// `lateness` behind its newest event.
+    private mutating func updateHold(_ key: String) {
+        guard let files = pending[key], files.read < files.deliveries.count else {
+            holds.cancel(key)
+            blocking.remove(key)
+            return
+        }
+        guard let stream = streams[key], stream.ordered, let next = files.deliveries[files.read] else {
+            holds.cancel(key)
+            blocking.insert(key)
+            return
+        }
+        blocking.remove(key)
+        let floor = next - lateness - lateness
+        holds.schedule(key, at: max(stream.newest.map { $0 - lateness } ?? floor, floor))
     }
 
     /// Counts an event that waits for the horizon (for `forceMove()`).
@@ -102,6 +128,7 @@ public struct InputProgress {
             readThisRun.insert(stream.key)
             // Files of a stream are read in the order expected (delivery time, then path).
             if let files = pending[stream.key], files.read < files.deliveries.count { pending[stream.key]!.read += 1 }
+            updateHold(stream.key)
         case .follow:
             guard let wall else { break }
             lastRead[stream.key] = wall
@@ -127,22 +154,11 @@ public struct InputProgress {
         advance(to: candidate)
     }
 
-    private func candidate(wall: Double?) -> EventTime? {
+    private mutating func candidate(wall: Double?) -> EventTime? {
         switch mode {
         case .batch:
-            var holds: [EventTime] = []
-            for (key, files) in pending {
-                guard files.read < files.deliveries.count else { continue }
-                let next = files.deliveries[files.read]
-                let stream = streams[key]
-                guard stream?.ordered == true, let next else { return nil }
-                // A file may hold events up to twice the lateness older than its delivery time (a
-                // delayed file, files merged by a download tool): a quiet stream holds the horizon
-                // that far behind its next file, a busy one `lateness` behind its newest event.
-                let newest = stream?.newest.map { $0 - lateness }
-                holds.append(max(newest ?? next - lateness - lateness, next - lateness - lateness))
-            }
-            if let lowest = holds.min() { return lowest }
+            guard blocking.isEmpty else { return nil }
+            if let lowest = holds.earliest() { return lowest }
             return readThisRun.compactMap { streams[$0]?.newest }.min().map { $0 - lateness }
         case .follow(let quiet):
             guard let wall else { return nil }

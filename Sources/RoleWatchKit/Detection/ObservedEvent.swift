@@ -53,7 +53,7 @@ extension CloudTrailEvent {
 
     /// The caller's own session name, when the caller is an assumed-role session.
     public var callerSessionName: String? {
-        guard userIdentity.type == "AssumedRole", let arn = userIdentity.arn, arn.contains(":assumed-role/") else {
+        guard userIdentity.type == "AssumedRole", let arn = userIdentity.arn, ARN.isAssumedRole(arn) else {
             return nil
         }
         return ARN.lastComponent(arn)
@@ -62,7 +62,7 @@ extension CloudTrailEvent {
     /// The session's identity for session tracking: its access key, else its ARN and creation time.
     public var sessionKey: String? {
         if let key = userIdentity.accessKeyId, !key.isEmpty { return key }
-        guard let arn = userIdentity.arn, arn.contains(":assumed-role/") else { return nil }
+        guard let arn = userIdentity.arn, ARN.isAssumedRole(arn) else { return nil }
         return arn + "@" + (userIdentity.sessionCreationDate ?? "")
     }
 }

@@ -38,6 +38,15 @@ struct TimerQueue<Key: Hashable & Comparable> {
         return taken
     }
 
+    /// The earliest time a key is due at, if any key is.
+    mutating func earliest() -> EventTime? {
+        while let top = heap.first {
+            if due[top.key] == top.time { return top.time }
+            pop()
+        }
+        return nil
+    }
+
     private mutating func rebuild() {
         heap = due.map { Entry(time: $0.value, key: $0.key) }
         guard heap.count > 1 else { return }

@@ -146,4 +146,22 @@ struct RuleTests {
         #expect(ARN.account("arn:aws:iam::123456789012:role/X") == "123456789012")
         #expect(ARN.roleName("arn:aws:sts::1:assumed-role/Role/session") == "Role")
     }
+
+    @Test(arguments: [
+        ("arn:aws:iam::123456789012:role/X", "123456789012", "X", false),
+        ("arn:aws:sts::1:assumed-role/Role/session", "1", "session", true),
+        ("arn:aws:iam::123:role/path/to/Name/", "123", "Name", false),
+        ("arn:aws:ssm:us-east-1:123:parameter:a/b:c", "123", "b:c", false),
+        ("arn:aws:s3:::bucket", nil, "bucket", false),
+        ("not-an-arn:a:b:c:d:e", nil, "e", false),
+        ("arn:aws:iam::123", nil, "123", false),
+        ("", nil, nil, false),
+        ("arn:aws:sts::1:assumed-role/", "1", "assumed-role", true),
+        ("arn:aws:sts::1:assumed-rol", "1", "assumed-rol", false),
+    ] as [(String, String?, String?, Bool)])
+    func arnPieces(arn: String, account: String?, last: String?, assumedRole: Bool) {
+        #expect(ARN.account(arn) == account)
+        #expect(ARN.lastComponent(arn) == last)
+        #expect(ARN.isAssumedRole(arn) == assumedRole)
+    }
 }
