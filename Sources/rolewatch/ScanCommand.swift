@@ -118,6 +118,9 @@ struct ScanCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Show a progress line on standard error (default: when it is a terminal).")
     var progress: Bool?
 
+    @Flag(help: "Also say where the time went: finding files, and the detection engine's own thread.")
+    var timings = false
+
     @Option(
         name: .long,
         help: ArgumentHelp(
@@ -176,6 +179,7 @@ struct ScanCommand: ParsableCommand {
         }
         Diagnostics.progressVisible = false
         Diagnostics.say(summary.line)
+        if timings { Diagnostics.say(summary.timings) }
         for note in summary.notes { Diagnostics.say(note) }
         if let failOn, let highest = summary.highestSeverity, highest >= failOn {
             throw ExitStatus.alertAtOrAboveFailOn.code

@@ -96,17 +96,8 @@ public enum ARN {
     }
 
     /// Whether the ARN is an assumed-role session's (`…:assumed-role/Role/session`).
-    public static func isAssumedRole(_ arn: String) -> Bool {
-        let needle = ":assumed-role/".utf8
-        let bytes = arn.utf8
-        guard let first = needle.first, bytes.count >= needle.count else { return false }
-        var index = bytes.startIndex
-        while let found = bytes[index...].firstIndex(of: first) {
-            if bytes[found...].starts(with: needle) { return true }
-            index = bytes.index(after: found)
-        }
-        return false
-    }
+    public static func isAssumedRole(_ arn: String) -> Bool { arn.containsBytes(":assumed-role/") }
+
 
     /// The role name of an `arn:aws:iam::<acct>:role/[path/]Name` or of an
     /// `arn:aws:sts::<acct>:assumed-role/Name/session` ARN.

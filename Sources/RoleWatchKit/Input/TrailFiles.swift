@@ -54,14 +54,19 @@ public struct TrailFiles: Sendable, Equatable {
     /// folder walk: a trail file name, not hidden (download tools write hidden or oddly named
     /// temporary files and rename them into place), not a digest.
     public static func isTrailFileName(_ path: String) -> Bool {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let name = lastComponent(path)
         return !name.hasPrefix(".") && !isDigest(path)
             && trailFileSuffixes.contains(where: name.lowercased().hasSuffix)
     }
 
     /// The file at `path` as a reading-order entry.
     public static func entry(_ path: String, size: Int) -> TrailFile {
-        TrailFile(path: path, size: size, deliveryTime: deliveryTime(inName: path.split(separator: "/").last ?? ""))
+        TrailFile(path: path, size: size, deliveryTime: deliveryTime(inName: lastComponent(path)))
+    }
+
+    /// The name of the file at `path`. Byte scans here and below: discovery runs them on every file.
+    static func lastComponent(_ path: String) -> Substring {
+        path.utf8.lastIndex(of: UInt8(ascii: "/")).map { path[path.index(after: $0)...] } ?? path[...]
     }
 
     /// File names that may hold records: the CloudTrail form and one-record-per-line exports, gzipped or not.
@@ -69,20 +74,23 @@ public struct TrailFiles: Sendable, Equatable {
 
     /// A digest file: in a `CloudTrail-Digest` directory, or named `…_CloudTrail-Digest_…`.
     static func isDigest(_ path: String) -> Bool {
-        let components = path.split(separator: "/")
-        return components.dropLast().contains("CloudTrail-Digest")
-            || (components.last ?? "").contains("_CloudTrail-Digest_")
+        let name = lastComponent(path)
+        let folders = path[..<name.startIndex]
+        return folders.hasPrefix("CloudTrail-Digest/") || folders.containsBytes("/CloudTrail-Digest/")
+            || name.containsBytes("_CloudTrail-Digest_")
     }
 
     /// The stream a file belongs to (see `InputProgress`): `<account>/<region>` for a trail file
     /// in the S3 layout (`…/<account>/CloudTrail/<region>/…`), whose files come in delivery
     /// order; any other file is a stream of its own, in no known order.
     static func stream(of path: String) -> (key: String, ordered: Bool) {
-        let components = path.split(separator: "/")
-        if let index = components.lastIndex(of: "CloudTrail"), index > 0, index + 1 < components.count - 1 {
+        let components = path.utf8.split(separator: UInt8(ascii: "/"))
+        if let index = components.lastIndex(where: { $0.elementsEqual("CloudTrail".utf8) }), index > 0,
+            index + 1 < components.count - 1
+        {
             let account = components[index - 1]
-            if account.count == 12, account.allSatisfy(\.isNumber) {
-                return ("\(account)/\(components[index + 1])", true)
+            if account.count == 12, account.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+                return (String(Substring(account)) + "/" + String(Substring(components[index + 1])), true)
             }
         }
         return ("file:" + path, false)
@@ -102,9 +110,11 @@ public struct TrailFiles: Sendable, Equatable {
     /// The delivery time in a CloudTrail log file name, `YYYYMMDDTHHmmZ` (UTC), or nil if the name has none.
     /// Accepts `_CloudTrail_` and `_CloudTrail-Insight_` names.
     static func deliveryTime(inName name: Substring) -> String? {
-        let parts = name.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count >= 5, parts[1] == "CloudTrail" || parts[1] == "CloudTrail-Insight" else { return nil }
-        let stamp = parts[3].utf8
+        let parts = name.utf8.split(separator: UInt8(ascii: "_"), omittingEmptySubsequences: false)
+        guard parts.count >= 5,
+            parts[1].elementsEqual("CloudTrail".utf8) || parts[1].elementsEqual("CloudTrail-Insight".utf8)
+        else { return nil }
+        let stamp = parts[3]
         guard stamp.count == 14 else { return nil }
         for (index, byte) in stamp.enumerated() {
             switch index {
@@ -113,7 +123,7 @@ public struct TrailFiles: Sendable, Equatable {
             default: guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
             }
         }
-        return String(parts[3])
+        return String(Substring(stamp))
     }
 }
 
