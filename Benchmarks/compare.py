@@ -31,7 +31,7 @@ def tools(archive, scratch):
     return {
         "zcat": f"{trail_files_command(archive)} | xargs -0 zcat > /dev/null",
         "rolewatch --threads 1": f"{scan} --threads 1 > {scratch}/alerts-1.ndjson 2> {scratch}/summary-1.txt",
-        "rolewatch (all cores)": f"{scan} > {scratch}/alerts-n.ndjson 2> {scratch}/summary-n.txt",
+        "rolewatch (all cores)": f"{scan} --timings > {scratch}/alerts-n.ndjson 2> {scratch}/summary-n.txt",
         "rolewatch --no-prefilter": f"{scan} --no-prefilter > {scratch}/alerts-p.ndjson 2> /dev/null",
         # A first run with state (a fresh state each time): what a daily `scan --state` job costs.
         "rolewatch scan --state": f"rm -f {scratch}/state.sqlite* {scratch}/alerts-s.ndjson && "
@@ -94,6 +94,10 @@ def main():
     parser.add_argument("archives", nargs="+", help="folder(s) holding AWSLogs/ (from rolewatch generate)")
     parser.add_argument("--scaling", action="store_true",
                         help="compare zcat and RoleWatch across archives of growing size (memory, throughput)")
+    parser.add_argument("--shapes", action="store_true",
+                        help="one row per archive shape: zcat, RoleWatch on one and all cores, scan --state")
+    parser.add_argument("--sessions", action="store_true",
+                        help="the same shape with more and more sessions: time must grow linearly")
     parser.add_argument("--runs", type=int, default=5, help="runs of each fast tool (median taken)")
     parser.add_argument("--slow-runs", type=int, default=3, help="runs of python, jq and duckdb")
     parser.add_argument("--only", default="", help="comma-separated tool names to run (default: all)")
@@ -104,6 +108,8 @@ def main():
     os.makedirs(scratch, exist_ok=True)
     if args.scaling:
         return scaling(args, scratch)
+    if args.shapes or args.sessions:
+        return shapes(args, scratch)
     chosen = tools(args.archives[0], scratch)
     wanted = [name for name in chosen if not args.only or name in args.only.split(",") or name == "zcat"
               or name == "rolewatch --threads 1"]
@@ -156,6 +162,68 @@ def main():
             checks.append((f"at least {bar}x faster than {name}: {ratio:.1f}x", ratio >= bar))
     peak = max(figures[n][1] for n in figures if n.startswith("rolewatch")) / 1024
     checks.append((f"peak RSS of rolewatch under 150 MB: {peak:.0f} MB", peak < 150))
+    return report(lines, checks, args.command)
+
+
+def engine_share(scratch):
+    """The detection engine's share of the all-cores run, from `scan --timings`."""
+    match = re.search(r"detection engine \(one thread\) ([\d.]+) s, (\d+)% of the run",
+                      open(f"{scratch}/summary-n.txt").read())
+    return f"{match[1]} s, {match[2]}%" if match else "?"
+
+
+def shapes(args, scratch):
+    """One row per archive: every figure a ratio to zcat measured in the same run, with peak RSS,
+    and a scan with state against the batch scan. With --sessions, the archives are one shape
+    with more and more sessions, and the check is that time grows linearly with the records."""
+    rows = []
+    names = ("zcat", "rolewatch --threads 1", "rolewatch (all cores)", "rolewatch scan --state")
+    for archive in args.archives:
+        chosen = tools(archive, scratch)
+        figures = {}
+        for name in names:
+            print(f"timing {name} on {archive} ({args.runs} runs)...", file=sys.stderr)
+            figures[name] = measure(chosen[name], args.runs)
+        same = open(f"{scratch}/alerts-1.ndjson", "rb").read() == open(f"{scratch}/alerts-n.ndjson", "rb").read()
+        final = final_forms(f"{scratch}/state.sqlite") == sorted(open(f"{scratch}/alerts-1.ndjson").read().splitlines())
+        rows.append((os.path.basename(archive.rstrip("/")), archive_size(scratch), figures, engine_share(scratch),
+                     same and final))
+    lines = [
+        f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs; "
+        "every ratio is to zcat timed in the same run on the same archive.",
+        "",
+        "| archive | files | MB JSON | records | zcat (s) | --threads 1 vs zcat | all cores vs zcat "
+        "| engine's thread (all cores) | scan --state / batch, time / RSS | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    checks = []
+    for name, (files, megabytes, compressed, records), f, share, same in rows:
+        floor, one, many = f["zcat"][0], f["rolewatch --threads 1"][0], f["rolewatch (all cores)"][0]
+        state, state_rss = f["rolewatch scan --state"]
+        rss = max(f["rolewatch --threads 1"][1], f["rolewatch (all cores)"][1]) / 1024
+        batch_rss = f["rolewatch (all cores)"][1]
+        lines.append(
+            f"| {name} | {files} | {megabytes:.0f} | {records:,} | {floor:.2f} | {floor / one:.2f}x | "
+            f"{floor / many:.2f}x | {share} | {state / many:.2f}x / {state_rss / batch_rss:.2f}x | {rss:.0f} |")
+        if not args.sessions:
+            checks += [
+                (f"{name}: --threads 1 at least 1.0x zcat: {floor / one:.2f}x", floor / one >= 1.0),
+                (f"{name}: all cores at least 1.8x zcat: {floor / many:.2f}x", floor / many >= 1.8),
+                (f"{name}: scan --state within 1.3x the batch scan's time: {state / many:.2f}x", state / many <= 1.3),
+                (f"{name}: scan --state within 1.5x its peak RSS: {state_rss / batch_rss:.2f}x",
+                 state_rss / batch_rss <= 1.5),
+            ]
+        checks += [
+            (f"{name}: peak RSS under 150 MB: {max(rss, state_rss / 1024):.0f} MB", max(rss, state_rss / 1024) < 150),
+            (f"{name}: alerts identical on one and all cores, and the state's final forms", same),
+        ]
+    if args.sessions:
+        per_record = [(row[0], row[2]["rolewatch (all cores)"][0] / row[1][3] * 1e6) for row in rows]
+        base = per_record[0][1]
+        lines += ["", "Time per record (all cores): " + ", ".join(f"{n} {t:.2f} µs" for n, t in per_record) + "."]
+        checks.append((f"time linear in the sessions: per record within 25% of the smallest at every size "
+                       f"({', '.join(f'{t / base:.2f}x' for _, t in per_record)})",
+                       all(t <= 1.25 * base for _, t in per_record)))
     return report(lines, checks, args.command)
 
 

@@ -4,6 +4,8 @@
 #
 #   Benchmarks/run.sh [SIZE_MB] [compare.py options]      # default 500 MB of JSON
 #   Benchmarks/run.sh --scaling 200 2000                   # memory and throughput as the archive grows
+#   Benchmarks/run.sh --shapes                             # every archive shape, each against zcat
+#   Benchmarks/run.sh --sessions                           # 1x, 4x and 16x the sessions
 #
 # Builds RoleWatch in release mode, installs jq and DuckDB when missing, generates the archive with
 # `rolewatch generate` (kept in Benchmarks/.archives for the next run; it includes the sample day's
@@ -31,6 +33,28 @@ archive() {  # archive SIZE_MB -> path of a generated archive of about that size
   fi
   echo "$dir"
 }
+
+shaped() {  # shaped SHAPE [CUSTOMERS] -> path of a generated archive of that shape (about 500 MB of JSON)
+  local dir="Benchmarks/.archives/${1}-500MB${2:+-x$2}"
+  if [ ! -d "$dir/AWSLogs" ]; then
+    echo "generating a ${1} archive${2:+ with $2 customers} in $dir" >&2
+    rm -rf "$dir"
+    .build/release/rolewatch generate "$dir" --shape "$1" --size-mb 500 ${2:+--customers "$2"} >&2
+  fi
+  echo "$dir"
+}
+
+if [ "${1:-}" = "--shapes" ]; then
+  shift
+  exec python3 Benchmarks/compare.py --shapes "$(archive 500)" "$(shaped small-files)" "$(shaped many-sessions 500)" \
+    "$(shaped exports)" --runs 3 --command "Benchmarks/run.sh --shapes $*" "$@"
+fi
+
+if [ "${1:-}" = "--sessions" ]; then
+  shift
+  exec python3 Benchmarks/compare.py --sessions "$(shaped many-sessions 500)" "$(shaped many-sessions 2000)" \
+    "$(shaped many-sessions 8000)" --runs 3 --command "Benchmarks/run.sh --sessions $*" "$@"
+fi
 
 if [ "${1:-}" = "--scaling" ]; then
   shift

@@ -1,5 +1,14 @@
 import Foundation
 
+/// What the threads of a parallel step hand back, a part each, joined in order.
+private final class ChunkResults<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var parts: [Int: [Value]] = [:]
+
+    func set(_ chunk: Int, _ values: [Value]) { lock.withLock { parts[chunk] = values } }
+    func joined(count: Int) -> [Value] { lock.withLock { (0..<count).flatMap { parts[$0] ?? [] } } }
+}
+
 /// How a scan runs.
 public struct ScanOptions: Sendable {
     /// Files or folders (walked recursively).
@@ -95,15 +104,20 @@ public final class TrailScan {
         var discovery = TrailFiles.discover(options.paths)
         if case .journal(let journal, _) = output {
             let before = discovery.files.count
-            discovery.files = try discovery.files.filter { file in
-                // One that cannot be read is reported when read, and not stored.
-                let identity = try? FileFingerprint.of(path: file.path)
-                if let identity, let seen = try journal.store.processedFile(identity), seen.isSameFile(as: identity) {
-                    return false
+            // A file without an identity (it cannot be read) is reported when read, and not stored.
+            let found = Self.identities(of: discovery.files.map(\.path), threads: options.threads)
+            let known = try journal.store.processedFiles(found.compactMap { $0 })
+            var knownIndex = 0
+            var unread: [TrailFile] = []
+            for (file, identity) in zip(discovery.files, found) {
+                if let identity {
+                    defer { knownIndex += 1 }
+                    if let seen = known[knownIndex], seen.isSameFile(as: identity) { continue }
                 }
                 identities[file.path] = identity
-                return true
+                unread.append(file)
             }
+            discovery.files = unread
             summary.alreadyRead = before - discovery.files.count
             if summary.alreadyRead > 0 { say("note: skipped \(summary.alreadyRead) files read before (state \(journal.store.path))") }
         }
@@ -159,6 +173,19 @@ public final class TrailScan {
         summary.findingsAfterWrite = engine.findingsAfterWrite
         summary.elapsed = ContinuousClock.now - started
         return summary
+    }
+
+    /// The identity of each file (nil where it cannot be had), taken on `threads` threads: each
+    /// is an open, two reads and a `realpath`, thousands of times over.
+    private static func identities(of paths: [String], threads: Int) -> [ProcessedFile?] {
+        let chunks = max(1, min(threads, paths.count / 64))
+        let size = (paths.count + chunks - 1) / chunks
+        let results = ChunkResults<ProcessedFile?>()
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let range = (chunk * size)..<min(paths.count, (chunk + 1) * size)
+            results.set(chunk, range.map { try? FileFingerprint.of(path: paths[$0]) })
+        }
+        return results.joined(count: chunks)
     }
 
     /// Reads every file on the calling thread, handing its events straight to the engine.

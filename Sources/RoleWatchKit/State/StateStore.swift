@@ -252,15 +252,22 @@ public final class StateStore {
     /// The row of the file read before that `file` (as it is now) is, if any: the same path
     /// (canonical, see `FileFingerprint`), or the same device and inode under another name.
     public func processedFile(_ file: ProcessedFile) throws -> ProcessedFile? {
+        try processedFiles([file])[0]
+    }
+
+    /// `processedFile(_:)` for many files, in one read with prepared statements: a scan asks
+    /// for every file it found.
+    public func processedFiles(_ files: [ProcessedFile]) throws -> [ProcessedFile?] {
         try read { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT * FROM file WHERE path = ?", arguments: [file.path]) {
-                return ProcessedFile(row: row)
+            let byPath = try db.cachedStatement(sql: "SELECT * FROM file WHERE path = ?")
+            let byInode = try db.cachedStatement(
+                sql: "SELECT * FROM file WHERE device = ? AND inode = ? ORDER BY processed_at DESC LIMIT 1")
+            return try files.map { file in
+                if let row = try Row.fetchOne(byPath, arguments: [file.path]) { return ProcessedFile(row: row) }
+                guard let device = file.device, let inode = file.inode else { return nil }
+                return try Row.fetchOne(byInode, arguments: [Int64(bitPattern: device), Int64(bitPattern: inode)])
+                    .map(ProcessedFile.init)
             }
-            guard let device = file.device, let inode = file.inode else { return nil }
-            return try Row.fetchOne(
-                db, sql: "SELECT * FROM file WHERE device = ? AND inode = ? ORDER BY processed_at DESC LIMIT 1",
-                arguments: [Int64(bitPattern: device), Int64(bitPattern: inode)]
-            ).map(ProcessedFile.init)
         }
     }
 
