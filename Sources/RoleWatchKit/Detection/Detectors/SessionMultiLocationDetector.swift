@@ -47,6 +47,7 @@ public final class SessionMultiLocationDetector: Detector {
     /// only with prompt emission, the runs that keep state.
     private var unsaved: Set<String> = []
     private var warnedCap = false
+    /// How many sessions are followed, for tests of the cap.
     var sessionsTracked: Int { tracks.count }
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
@@ -103,7 +104,10 @@ public final class SessionMultiLocationDetector: Detector {
         }
         expiry.schedule(key, at: start + lifetime)
         // Only prompt emission empties these sets; a batch scan reports each session when it ends.
-        if context.emission == .prompt { (changed.insert(key), unsaved.insert(key)) }
+        if context.emission == .prompt {
+            changed.insert(key)
+            unsaved.insert(key)
+        }
     }
 
     /// Changes a track in place (no copy of its dictionaries).
