@@ -118,52 +118,8 @@ public final class TrailFileReader {
         var pending = 0  // inflated bytes at the start of `output`, not yet handed to `consume`
         var delivered = 0
         var members = 1
+        let edges = MemberEdges(file: file, input: ISALInput(state: state))
 
-        /// Makes the inflater's input the whole file buffer.
-        func feedBuffer() {
-            state.pointee.next_in = file.start
-            state.pointee.avail_in = UInt32(file.count)
-        }
-        /// Offset in the file of the next byte the inflater would read (bits it has buffered are
-        /// counted as read).
-        func inputOffset() -> Int {
-            file.bytesRead - Int(state.pointee.avail_in)
-        }
-        /// Consumes zero bytes to the end of the file; any other byte is an error.
-        func skipZeroPadding() throws(TrailFileError) {
-            repeat {
-                let unread = UnsafeRawBufferPointer(
-                    start: state.pointee.next_in, count: Int(state.pointee.avail_in))
-                if let nonzero = unread.firstIndex(where: { $0 != 0 }) {
-                    throw .trailingData(path: path, offset: inputOffset() + nonzero, member: members)
-                }
-                state.pointee.avail_in = 0
-                guard try file.refill(keeping: 0) > 0 else { return }
-                feedBuffer()
-            } while true
-        }
-        /// After a member ended: true if another member follows, false if the file ends properly
-        /// (possibly after zero padding).
-        func anotherMemberFollows() throws(TrailFileError) -> Bool {
-            if state.pointee.avail_in == 0 {
-                guard try file.refill(keeping: 0) > 0 else { return false }
-                feedBuffer()
-            }
-            if state.pointee.next_in[0] == 0 {
-                try skipZeroPadding()
-                return false
-            }
-            if state.pointee.avail_in < 2 {
-                _ = try file.refill(keeping: Int(state.pointee.avail_in))
-                feedBuffer()
-            }
-            let next = state.pointee.next_in!
-            if state.pointee.avail_in >= 2, next[0] == 0x1F, next[1] == 0x8B { return true }
-            if state.pointee.avail_in == 1, next[0] == 0x1F {
-                throw .truncated(path: path, offset: file.bytesRead)
-            }
-            throw .trailingData(path: path, offset: inputOffset(), member: members)
-        }
         /// Inflates into `output` until it is full (true) or the last member has ended (false).
         ///
         /// ISA-L keeps some input bits and some output of its own between calls, so more input is
@@ -175,9 +131,11 @@ public final class TrailFileReader {
                 let status = isal_inflate(state)
                 pending = chunkSize - Int(state.pointee.avail_out)
                 // The damage is named by zlib when the file is read again (see the type's comment).
-                guard status >= 0 else { throw .corrupt(path: path, offset: inputOffset(), detail: "ISA-L \(status)") }
+                guard status >= 0 else {
+                    throw .corrupt(path: path, offset: edges.inputOffset(), detail: "ISA-L \(status)")
+                }
                 if state.pointee.block_state == ISAL_BLOCK_FINISH {
-                    guard try anotherMemberFollows() else { return false }
+                    guard try edges.anotherMemberFollows(members: members) else { return false }
                     // A new member starts where the last one's trailer ended.
                     let (next, available) = (state.pointee.next_in, state.pointee.avail_in)
                     beginMember()
@@ -189,7 +147,7 @@ public final class TrailFileReader {
                     guard try file.refill(keeping: 0) > 0 else {
                         throw .truncated(path: path, offset: file.bytesRead)
                     }
-                    feedBuffer()
+                    edges.feedBuffer()
                 }
             }
         }
@@ -202,7 +160,7 @@ public final class TrailFileReader {
             pending = 0
         }
 
-        feedBuffer()
+        edges.feedBuffer()
         var outputFull = true
         while outputFull {
             do {
@@ -239,50 +197,8 @@ public final class TrailFileReader {
         var pending = 0  // inflated bytes at the start of `output`, not yet handed to `consume`
         var delivered = 0
         var members = 1
+        let edges = MemberEdges(file: file, input: ZlibInput(stream: stream))
 
-        /// Makes zlib's input the whole file buffer.
-        func feedBuffer() {
-            stream.pointee.next_in = file.start
-            stream.pointee.avail_in = UInt32(file.count)
-        }
-        /// Offset in the file of the next byte zlib would read.
-        func inputOffset() -> Int {
-            file.bytesRead - Int(stream.pointee.avail_in)
-        }
-        /// Consumes zero bytes to the end of the file; any other byte is an error.
-        func skipZeroPadding() throws(TrailFileError) {
-            repeat {
-                let unread = UnsafeRawBufferPointer(start: stream.pointee.next_in, count: Int(stream.pointee.avail_in))
-                if let nonzero = unread.firstIndex(where: { $0 != 0 }) {
-                    throw .trailingData(path: path, offset: inputOffset() + nonzero, member: members)
-                }
-                stream.pointee.avail_in = 0
-                guard try file.refill(keeping: 0) > 0 else { return }
-                feedBuffer()
-            } while true
-        }
-        /// After a member ended: true if another member follows, false if the file ends properly
-        /// (possibly after zero padding).
-        func anotherMemberFollows() throws(TrailFileError) -> Bool {
-            if stream.pointee.avail_in == 0 {
-                guard try file.refill(keeping: 0) > 0 else { return false }
-                feedBuffer()
-            }
-            if stream.pointee.next_in[0] == 0 {
-                try skipZeroPadding()
-                return false
-            }
-            if stream.pointee.avail_in < 2 {
-                _ = try file.refill(keeping: Int(stream.pointee.avail_in))
-                feedBuffer()
-            }
-            let next = stream.pointee.next_in!
-            if stream.pointee.avail_in >= 2, next[0] == 0x1F, next[1] == 0x8B { return true }
-            if stream.pointee.avail_in == 1, next[0] == 0x1F {
-                throw .truncated(path: path, offset: file.bytesRead)
-            }
-            throw .trailingData(path: path, offset: inputOffset(), member: members)
-        }
         /// Inflates into `output` until it is full (true) or the last member has ended (false).
         func inflateMore() throws(TrailFileError) -> Bool {
             while true {
@@ -290,7 +206,7 @@ public final class TrailFileReader {
                     guard try file.refill(keeping: 0) > 0 else {
                         throw .truncated(path: path, offset: file.bytesRead)
                     }
-                    feedBuffer()
+                    edges.feedBuffer()
                 }
                 stream.pointee.next_out = outputStart + pending
                 stream.pointee.avail_out = UInt32(chunkSize - pending)
@@ -300,15 +216,15 @@ public final class TrailFileReader {
                 case Z_OK, Z_BUF_ERROR:
                     if pending == chunkSize { return true }
                 case Z_STREAM_END:
-                    guard try anotherMemberFollows() else { return false }
+                    guard try edges.anotherMemberFollows(members: members) else { return false }
                     inflateReset(stream)
                     members += 1
                 case Z_DATA_ERROR:
                     throw .corrupt(
-                        path: path, offset: inputOffset(), detail: Self.message(of: stream, or: "invalid data"))
+                        path: path, offset: edges.inputOffset(), detail: Self.message(of: stream, or: "invalid data"))
                 default:
                     throw .inflate(
-                        path: path, offset: inputOffset(), detail: Self.message(of: stream, or: "error \(status)"))
+                        path: path, offset: edges.inputOffset(), detail: Self.message(of: stream, or: "error \(status)"))
                 }
             }
         }
@@ -325,7 +241,7 @@ public final class TrailFileReader {
             pending = 0
         }
 
-        feedBuffer()
+        edges.feedBuffer()
         var outputFull = true
         while outputFull {
             do {
@@ -363,6 +279,92 @@ public struct ReadOutcome: Sendable, Equatable {
     /// Bytes of the reader's own buffers for this file (input, and output for gzip), fixed by `chunkSize`,
     /// never by the file size. ISA-L's inflate state (about 110 KiB, mostly its history) comes on top.
     public var bufferBytes: Int
+}
+
+/// Where an inflater takes its input: zlib's `z_stream` and ISA-L's `inflate_state` keep it in
+/// fields of the same meaning.
+private protocol InflaterInput {
+    var next: UnsafeMutablePointer<UInt8>? { get nonmutating set }
+    var available: UInt32 { get nonmutating set }
+}
+
+private struct ZlibInput: InflaterInput {
+    let stream: UnsafeMutablePointer<z_stream>
+    var next: UnsafeMutablePointer<UInt8>? {
+        get { stream.pointee.next_in }
+        nonmutating set { stream.pointee.next_in = newValue }
+    }
+    var available: UInt32 {
+        get { stream.pointee.avail_in }
+        nonmutating set { stream.pointee.avail_in = newValue }
+    }
+}
+
+private struct ISALInput: InflaterInput {
+    let state: UnsafeMutablePointer<inflate_state>
+    var next: UnsafeMutablePointer<UInt8>? {
+        get { state.pointee.next_in }
+        nonmutating set { state.pointee.next_in = newValue }
+    }
+    var available: UInt32 {
+        get { state.pointee.avail_in }
+        nonmutating set { state.pointee.avail_in = newValue }
+    }
+}
+
+/// What both inflaters do with the file's bytes between gzip members: feed the buffer, tell
+/// where they are in the file, and decide whether another member follows.
+private struct MemberEdges<Input: InflaterInput> {
+    let file: InputFile
+    let input: Input
+
+    /// Makes the inflater's input the whole file buffer.
+    func feedBuffer() {
+        input.next = file.start
+        input.available = UInt32(file.count)
+    }
+
+    /// Offset in the file of the next byte the inflater would read (bits it has buffered are
+    /// counted as read).
+    func inputOffset() -> Int {
+        file.bytesRead - Int(input.available)
+    }
+
+    /// After member `members` ended: true if another member follows, false if the file ends
+    /// properly (possibly after zero padding).
+    func anotherMemberFollows(members: Int) throws(TrailFileError) -> Bool {
+        if input.available == 0 {
+            guard try file.refill(keeping: 0) > 0 else { return false }
+            feedBuffer()
+        }
+        if input.next![0] == 0 {
+            try skipZeroPadding(members: members)
+            return false
+        }
+        if input.available < 2 {
+            _ = try file.refill(keeping: Int(input.available))
+            feedBuffer()
+        }
+        let next = input.next!
+        if input.available >= 2, next[0] == 0x1F, next[1] == 0x8B { return true }
+        if input.available == 1, next[0] == 0x1F {
+            throw .truncated(path: file.path, offset: file.bytesRead)
+        }
+        throw .trailingData(path: file.path, offset: inputOffset(), member: members)
+    }
+
+    /// Consumes zero bytes to the end of the file; any other byte is an error.
+    private func skipZeroPadding(members: Int) throws(TrailFileError) {
+        repeat {
+            let unread = UnsafeRawBufferPointer(start: input.next, count: Int(input.available))
+            if let nonzero = unread.firstIndex(where: { $0 != 0 }) {
+                throw .trailingData(path: file.path, offset: inputOffset() + nonzero, member: members)
+            }
+            input.available = 0
+            guard try file.refill(keeping: 0) > 0 else { return }
+            feedBuffer()
+        } while true
+    }
 }
 
 /// An open file and the buffer its bytes are read into, closed and freed together.
