@@ -217,7 +217,10 @@ public final class StateStore {
             for row in try Row.fetchAll(db, sql: "SELECT part, data FROM engine_state WHERE part LIKE 'rule:%'") {
                 let part: String = row["part"]
                 let rule = String(part.dropFirst("rule:".count))
-                for (key, entry) in legacyEntries(row["data"]) {
+                let data: Data = row["data"]
+                // A blob that does not parse stays, under an empty key: the engine then reports
+                // that the rule's state does not decode and starts it afresh, as for any such state.
+                for (key, entry) in legacyEntries(data) ?? [("", data)] {
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO rule_state (rule, key, data) VALUES (?, ?, ?)",
                         arguments: [rule, key, entry])
@@ -229,14 +232,18 @@ public final class StateStore {
     }
 
     /// The entries of a rule's state as earlier versions stored it, one JSON object: sessions by
-    /// key, or callers by key under `callers`. What does not parse yields nothing (the rule starts
-    /// afresh, as for any state that does not decode).
-    private static func legacyEntries(_ data: Data) -> [(String, Data)] {
-        guard var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [] }
+    /// key, or callers by key under `callers`; nil if it does not parse.
+    private static func legacyEntries(_ data: Data) -> [(String, Data)]? {
+        guard var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
         if object.count == 1, let callers = object["callers"] as? [String: Any] { object = callers }
-        return object.compactMap { key, value in
-            (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])).map { (key, $0) }
+        var entries: [(String, Data)] = []
+        for (key, value) in object {
+            guard let entry = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]) else {
+                return nil
+            }
+            entries.append((key, entry))
         }
+        return entries
     }
 
     // MARK: Files

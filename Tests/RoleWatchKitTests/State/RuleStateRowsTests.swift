@@ -32,7 +32,7 @@ struct RuleStateRowsTests {
     }
 
     /// Earlier versions stored each rule's state as one JSON object; the upgrade splits it into
-    /// rows, and the engine takes them back.
+    /// rows, and the engine takes them back (or reports the one that does not decode).
     @Test func aStateBlobOfAnEarlierVersionBecomesRows() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -41,13 +41,29 @@ struct RuleStateRowsTests {
         try StateStore.migrator.migrate(queue, upTo: "v2_delivery")
         try queue.write { db in
             try db.execute(
-                sql: "INSERT INTO engine_state (part, data) VALUES ('rule:session-multi-location', ?), ('rule:assume-burst', ?)",
+                sql: """
+                    INSERT INTO engine_state (part, data)
+                    VALUES ('rule:session-multi-location', ?), ('rule:assume-burst', ?), ('rule:assume-denied-spray', ?)
+                    """,
                 arguments: [
                     Data(#"{"ASIA1":{"x":1},"ASIA2":{"x":2}}"#.utf8), Data(#"{"callers":{"arn:caller":{"y":[1,2]}}}"#.utf8),
+                    Data("{not json".utf8),
                 ])
         }
         try queue.close()
         let saved = try #require(try StateStore(path: path).loadEngineState())
+        // One that does not parse is kept, for the engine to report as state that does not decode.
+        #expect(saved.rules["assume-denied-spray"] == ["": Data("{not json".utf8)])
+        let warnings = Messages()
+        let engine = try DetectionEngine(
+            rules: try RuleSet.builtIn(),
+            context: DetectionContext(
+                config: ExampleSite.config, awsRanges: ExampleSite.awsRanges, emission: .prompt,
+                warn: { warnings.say($0) }))
+        engine.restore(SavedEngineState(core: nil, rules: ["assume-denied-spray": saved.rules["assume-denied-spray"]!]))
+        #expect(warnings.all.count == 1)
+        #expect(warnings.all.first?.contains("rule assume-denied-spray does not decode") == true)
+        #expect(try engine.takeStateChanges().cleared == ["assume-denied-spray"])
         let decoded = saved.rules.mapValues { $0.mapValues { try? JSONSerialization.jsonObject(with: $0) as? NSDictionary } }
         #expect(decoded["session-multi-location"] == ["ASIA1": ["x": 1], "ASIA2": ["x": 2]])
         #expect(decoded["assume-burst"] == ["arn:caller": ["y": [1, 2]]])
