@@ -78,60 +78,108 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         firstSeen = finding.events.map(\.time).min()
         lastSeen = finding.events.map(\.time).max()
         if finding.countsParts {
-            parts = Self.union([], finding.events.map(\.partKey), limit: Self.partLimit)
-            count = parts!.count
+            var parts: [String] = []
+            Self.union(into: &parts, finding.events.lazy.map(\.partKey), limit: Self.partLimit)
+            (self.parts, count) = (parts, parts.count)
         } else {
             count = finding.count
         }
         roles = finding.role.map { [$0] } ?? []
-        let position = Position(time: finding.time, eventID: finding.events.first?.eventID ?? "")
-        lead = Lead(position: position, sessionName: finding.sessionName, accessKeyId: finding.accessKeyId)
-        sourceIPs = Self.union([], finding.sourceIPs.filter { !$0.isEmpty })
-        accounts = Self.union([], finding.accounts.filter { !$0.isEmpty })
-        events = Self.merge([], finding.events)
-        var seen = Set<String>()
-        reasons = finding.reasons.filter { seen.insert($0).inserted }.prefix(Self.reasonLimit).enumerated().map {
-            Reason(text: $0.element, position: position, index: $0.offset)
-        }
+        let lead = Self.lead(of: finding)
+        self.lead = lead
+        Self.union(into: &sourceIPs, finding.sourceIPs.lazy.filter { !$0.isEmpty })
+        Self.union(into: &accounts, finding.accounts.lazy.filter { !$0.isEmpty })
+        Self.merge(into: &events, finding.events)
+        reasons = Self.reasons(of: finding, at: lead.position)
         strength = finding.strength
     }
 
+    /// Adds one finding, as `merge(AlertAggregate(finding, …))` would, without making the
+    /// aggregate of its own: the engine's path for every finding of an alert already open.
+    mutating func merge(_ finding: Finding) {
+        heldAt = Self.minimum(heldAt, finding.heldAt)
+        for event in finding.events {
+            firstSeen = Self.minimum(firstSeen, event.time)
+            lastSeen = Self.maximum(lastSeen, event.time)
+        }
+        if finding.countsParts {
+            var theirs: [String] = []
+            Self.union(into: &theirs, finding.events.lazy.map(\.partKey), limit: Self.partLimit)
+            if parts != nil {
+                Self.union(into: &parts!, theirs, limit: Self.partLimit)
+                count = parts!.count
+            } else {
+                count += theirs.count
+            }
+        } else {
+            count += finding.count
+        }
+        if let role = finding.role { Self.union(into: &roles, CollectionOfOne(role), limit: 2) }
+        let theirs = Self.lead(of: finding)
+        if lead.map({ theirs.position < $0.position }) ?? true { lead = theirs }
+        Self.union(into: &sourceIPs, finding.sourceIPs.lazy.filter { !$0.isEmpty })
+        Self.union(into: &accounts, finding.accounts.lazy.filter { !$0.isEmpty })
+        Self.merge(into: &events, finding.events)
+        guard !finding.reasons.isEmpty else { return }
+        // Weaker reasons are dropped by `mergeReasons`: not worth making.
+        if let mine = strength, let theirs = finding.strength, !reasons.isEmpty, theirs.lexicographicallyPrecedes(mine) {
+            return
+        }
+        mergeReasons(Self.reasons(of: finding, at: theirs.position), strength: finding.strength)
+    }
+
+    private static func lead(of finding: Finding) -> Lead {
+        Lead(
+            position: Position(time: finding.time, eventID: finding.events.first?.eventID ?? ""),
+            sessionName: finding.sessionName, accessKeyId: finding.accessKeyId)
+    }
+
+    /// A finding's distinct reasons, in its order, at its position.
+    private static func reasons(of finding: Finding, at position: Position) -> [Reason] {
+        var seen = Set<String>()
+        return finding.reasons.filter { seen.insert($0).inserted }.prefix(reasonLimit).enumerated().map {
+            Reason(text: $0.element, position: position, index: $0.offset)
+        }
+    }
+
     /// Adds `other`'s findings to this alert's. Both must be the same alert.
+    ///
+    /// The lists are changed in place: a merge usually adds one event to an alert holding a
+    /// hundred, and a copy of each list per merge was most of the engine's cost on a busy caller.
     mutating func merge(_ other: AlertAggregate) {
         heldAt = Self.minimum(heldAt, other.heldAt)
         firstSeen = Self.minimum(firstSeen, other.firstSeen)
-        lastSeen = [lastSeen, other.lastSeen].compactMap { $0 }.max()
-        if let mine = parts, let theirs = other.parts {
-            let union = Self.union(mine, theirs, limit: Self.partLimit)
-            parts = union
-            count = union.count
+        lastSeen = Self.maximum(lastSeen, other.lastSeen)
+        if parts != nil, let theirs = other.parts {
+            Self.union(into: &parts!, theirs, limit: Self.partLimit)
+            count = parts!.count
         } else {
             count += other.count
         }
-        roles = Self.union(roles, other.roles, limit: 2)
+        Self.union(into: &roles, other.roles, limit: 2)
         if let theirs = other.lead, lead.map({ theirs.position < $0.position }) ?? true { lead = theirs }
-        sourceIPs = Self.union(sourceIPs, other.sourceIPs)
-        accounts = Self.union(accounts, other.accounts)
-        events = Self.merge(events, other.events)
-        mergeReasons(other)
+        Self.union(into: &sourceIPs, other.sourceIPs)
+        Self.union(into: &accounts, other.accounts)
+        Self.merge(into: &events, other.events)
+        mergeReasons(other.reasons, strength: other.strength)
     }
 
     /// Reasons of the strongest findings; between equally strong ones (or unranked ones), every
     /// distinct reason, each at its earliest position.
-    private mutating func mergeReasons(_ other: AlertAggregate) {
-        guard !other.reasons.isEmpty else { return }
+    private mutating func mergeReasons(_ otherReasons: [Reason], strength otherStrength: [Int]?) {
+        guard !otherReasons.isEmpty else { return }
         if reasons.isEmpty {
-            (reasons, strength) = (other.reasons, other.strength)
+            (reasons, strength) = (otherReasons, otherStrength)
             return
         }
-        switch (strength, other.strength) {
+        switch (strength, otherStrength) {
         case (let mine?, let theirs?) where theirs.lexicographicallyPrecedes(mine):
             return
         case (let mine?, let theirs?) where mine.lexicographicallyPrecedes(theirs):
-            (reasons, strength) = (other.reasons, other.strength)
+            (reasons, strength) = (otherReasons, otherStrength)
             return
         case (nil, .some):
-            (reasons, strength) = (other.reasons, other.strength)
+            (reasons, strength) = (otherReasons, otherStrength)
             return
         case (.some, nil):
             return
@@ -139,21 +187,26 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
             break
         }
         var byText: [String: Reason] = [:]
-        for reason in reasons + other.reasons {
+        for reason in reasons + otherReasons {
             if byText[reason.text].map({ Reason.ordered(reason, $0) }) ?? true { byText[reason.text] = reason }
         }
         reasons = Array(byText.values.sorted(by: Reason.ordered).prefix(Self.reasonLimit))
     }
 
     private static func minimum(_ a: EventTime?, _ b: EventTime?) -> EventTime? {
-        [a, b].compactMap { $0 }.min()
+        guard let a, let b else { return a ?? b }
+        return min(a, b)
+    }
+
+    private static func maximum(_ a: EventTime?, _ b: EventTime?) -> EventTime? {
+        guard let a, let b else { return a ?? b }
+        return max(a, b)
     }
 
     /// The smallest `limit` distinct values of both, sorted; `sorted` must be sorted and
     /// distinct already (as every list this makes is). Values go in one by one by binary
     /// search: a merge adds a value or two to a list of up to `limit`, many times over.
-    private static func union(_ sorted: [String], _ values: [String], limit: Int = listLimit) -> [String] {
-        var result = sorted
+    private static func union(into result: inout [String], _ values: some Sequence<String>, limit: Int = listLimit) {
         for value in values {
             var (low, high) = (0, result.count)
             while low < high {
@@ -164,13 +217,12 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
             result.insert(value, at: low)
             if result.count > limit { result.removeLast() }
         }
-        return result
     }
 
     /// The earliest event of each part, in order, cut to `Alert.eventIDLimit`; records kept for
     /// the first `Alert.evidenceLimit` only.
-    static func merge(_ kept: [EvidenceEvent], _ incoming: [EvidenceEvent]) -> [EvidenceEvent] {
-        var events = kept
+    static func merge(into events: inout [EvidenceEvent], _ incoming: [EvidenceEvent]) {
+        var changed = false
         for event in incoming {
             if events.count >= Alert.eventIDLimit, let last = events.last, !EvidenceEvent.ordered(event, last) {
                 continue
@@ -186,12 +238,13 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
                 if EvidenceEvent.ordered(events[middle], event) { low = middle + 1 } else { high = middle }
             }
             events.insert(event, at: low)
+            changed = true
         }
+        guard changed else { return }
         if events.count > Alert.eventIDLimit { events.removeLast(events.count - Alert.eventIDLimit) }
         for index in events.indices.dropFirst(Alert.evidenceLimit) where !events[index].raw.isEmpty {
             events[index].raw = ""
         }
-        return events
     }
 
     /// The alert's `time`: when its condition first held, else its first event.

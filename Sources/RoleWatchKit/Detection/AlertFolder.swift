@@ -31,16 +31,15 @@ final class AlertFolder {
 
     func add(_ finding: Finding, rule: Int) {
         let identity = AlertIdentity(rule: rules[rule], finding: finding)
-        let part = AlertAggregate(finding, identity: identity, rule: rules[rule])
         if open[identity] != nil {
-            open[identity]!.merge(part)
+            open[identity]!.merge(finding)
             return
         }
         if emission == .settled, !writtenEarly.isEmpty, writtenEarly.contains(Self.hash(identity)) {
             findingsAfterWrite += 1
             return
         }
-        open[identity] = part
+        open[identity] = AlertAggregate(finding, identity: identity, rule: rules[rule])
     }
 
     /// What changed since the last call, one part per alert (prompt emission).

@@ -68,7 +68,8 @@ struct CallerWindows<Extra: Codable> {
         dirty.removeAll()
         if keepsChanges { unsaved.formUnion(due) }
         for caller in due.sorted() {
-            guard var entry = callers[caller] else { continue }
+            // Taken out of the dictionary, so that the window is changed in place rather than copied.
+            guard var entry = callers.removeValue(forKey: caller) else { continue }
             let extra = entry.extra
             let before = entry.window.count
             let sessionName = ARN.isAssumedRole(caller) ? ARN.lastComponent(caller) : nil
@@ -83,7 +84,6 @@ struct CallerWindows<Extra: Codable> {
                 callers[caller] = entry
             } else if stale(entry.extra, horizon.settled) {
                 expiry.cancel(caller)
-                callers[caller] = nil
             } else {
                 callers[caller] = entry
                 // Baselines need looking at again once they may have gone stale.

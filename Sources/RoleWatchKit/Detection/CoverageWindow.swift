@@ -76,6 +76,22 @@ struct CoverageWindow: Codable {
     private var settledJudged = 0
     /// Copies of counted calls waiting to be reported.
     private var copies: [Call] = []
+    /// How many calls kept (from `head`) have each part: a call's second copy is looked for
+    /// among the calls of its second only when there is one, since CloudTrail's times are whole
+    /// seconds and a busy caller makes hundreds of calls in one.
+    private var parts: [String: Int] = [:]
+    /// The window that ends at the last call judged, carried to the next judgement so that it
+    /// goes on from there instead of counting the window's calls again; nil when a call landed
+    /// before its end (or it was never made), and the next judgement counts afresh.
+    private var tally: Tally?
+
+    private struct Tally {
+        /// The window's first call and the call after its last.
+        var low: Int
+        var end: Int
+        var roles: [String: Int]
+        var accounts: [String: Int]
+    }
 
     private enum CodingKeys: String, CodingKey { case calls, judged, settledJudged, copies }
 
@@ -94,6 +110,7 @@ struct CoverageWindow: Codable {
         judged = try c.decode(Int.self, forKey: .judged)
         settledJudged = try c.decode(Int.self, forKey: .settledJudged)
         copies = try c.decode([Call].self, forKey: .copies)
+        parts = calls.reduce(into: [:]) { $0[$1.part, default: 0] += 1 }
         guard (0...calls.count).contains(judged), (0...calls.count).contains(settledJudged) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "judged calls out of range"))
         }
@@ -114,6 +131,15 @@ struct CoverageWindow: Codable {
     /// with the smaller event id stands for it, as in `AlertAggregate`, whichever came first.
     mutating func add(_ call: Call) {
         let index = insertionIndex(call.time, call.eventID)
+        guard parts[call.part] == nil else { return addCopy(call, near: index) }
+        parts[call.part] = 1
+        insert(call, at: index)
+        judged = min(judged, index)
+        settledJudged = min(settledJudged, index)
+    }
+
+    /// Adds a call whose part is already held: the copy with the smaller event id stands for it.
+    private mutating func addCopy(_ call: Call, near index: Int) {
         var same = index
         while same > head, calls[same - 1].time == call.time { same -= 1 }
         while same < calls.count, calls[same].time == call.time, calls[same].part != call.part { same += 1 }
@@ -127,15 +153,23 @@ struct CoverageWindow: Codable {
             var replacement = call
             (replacement.hot, replacement.reported) = (held.hot, held.reported)
             calls.remove(at: same)
+            tally = nil
             let at = insertionIndex(call.time, call.eventID)
-            calls.insert(replacement, at: at)
+            insert(replacement, at: at)
             judged = min(judged, same, at)
             settledJudged = min(settledJudged, same, at)
             return
         }
-        calls.insert(call, at: index)
+        // The held copy's time differs (it cannot, for CloudTrail's copies): a call of its own.
+        parts[call.part, default: 0] += 1
+        insert(call, at: index)
         judged = min(judged, index)
         settledJudged = min(settledJudged, index)
+    }
+
+    private mutating func insert(_ call: Call, at index: Int) {
+        if let end = tally?.end, index < end { tally = nil }
+        calls.insert(call, at: index)
     }
 
     /// Judges the calls at or before `act` (and, with `baseline`, those at or before `settled`
@@ -173,12 +207,20 @@ struct CoverageWindow: Codable {
         var accounts: [String: Int] = [:]
         // Durations converted once, out of the loop: `Duration`'s arithmetic is 128-bit.
         let (window, foldWindow) = (window.milliseconds, foldWindow.milliseconds)
-        var low = max(
-            head, insertionIndex(EventTime(milliseconds: calls[range.lowerBound].time.milliseconds - window), "\u{10FFFF}"))
-        for index in low..<range.lowerBound {
-            roles[calls[index].role, default: 0] += 1
-            accounts[calls[index].account, default: 0] += 1
+        var low: Int
+        if let carried = tally, carried.end == range.lowerBound, carried.low >= head {
+            (low, roles, accounts) = (carried.low, carried.roles, carried.accounts)
+            tally = nil  // Its dictionaries are changed below without a copy.
+        } else {
+            low = max(
+                head,
+                insertionIndex(EventTime(milliseconds: calls[range.lowerBound].time.milliseconds - window), "\u{10FFFF}"))
+            for index in low..<range.lowerBound {
+                roles[calls[index].role, default: 0] += 1
+                accounts[calls[index].account, default: 0] += 1
+            }
         }
+        defer { tally = Tally(low: low, end: range.upperBound, roles: roles, accounts: accounts) }
         // Calls up to here were looked at for coverage by an earlier hot call of this pass; they
         // lie in its fold window or an earlier one, never in a later one.
         var coverageScanned = low - 1
@@ -215,8 +257,14 @@ struct CoverageWindow: Codable {
 
     /// Forgets calls at or before `time`, once judged.
     private mutating func forget(before time: EventTime) {
-        while head < min(judged, settledJudged), calls[head].time <= time { head += 1 }
+        while head < min(judged, settledJudged), calls[head].time <= time {
+            Self.decrement(&parts, calls[head].part)
+            head += 1
+        }
+        if let low = tally?.low, low < head { tally = nil }
         guard head > 0, head >= 1024 || head * 2 >= calls.count else { return }
+        tally?.low -= head
+        tally?.end -= head
         calls.removeFirst(head)
         judged -= head
         settledJudged -= head
@@ -232,8 +280,8 @@ struct CoverageWindow: Codable {
         var high = calls.count
         while low < high {
             let middle = (low + high) / 2
-            let call = calls[middle]
-            if call.time < time || (call.time == time && call.eventID <= eventID) {
+            let (held, heldID) = (calls[middle].time, calls[middle].eventID)
+            if held < time || (held == time && heldID <= eventID) {
                 low = middle + 1
             } else {
                 high = middle

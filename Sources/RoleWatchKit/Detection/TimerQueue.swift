@@ -38,6 +38,19 @@ struct TimerQueue<Key: Hashable & Comparable> {
         return taken
     }
 
+    /// Takes the `count` keys due first, in time order (ties by key), whenever they are due:
+    /// what a rule over its cap drops, without sorting all it holds.
+    mutating func takeEarliest(_ count: Int) -> [Key] {
+        var taken: [Key] = []
+        while taken.count < count, let top = heap.first {
+            pop()
+            guard due[top.key] == top.time else { continue }
+            due[top.key] = nil
+            taken.append(top.key)
+        }
+        return taken
+    }
+
     /// The earliest time a key is due at, if any key is.
     mutating func earliest() -> EventTime? {
         while let top = heap.first {

@@ -59,9 +59,8 @@ final class OrderedHandoff: @unchecked Sendable {
         defer { condition.unlock() }
         while true {
             guard current < fileCount else { return nil }
-            if var queue = queues[current], !queue.isEmpty {
-                let batch = queue.removeFirst()
-                queues[current] = queue
+            // Taken in place: a copy of the queue would be copied again on write.
+            if queues[current]?.isEmpty == false, let batch = queues[current]?.removeFirst() {
                 condition.broadcast()
                 return .batch(batch)
             }

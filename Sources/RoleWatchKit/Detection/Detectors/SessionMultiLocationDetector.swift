@@ -179,11 +179,10 @@ public final class SessionMultiLocationDetector: Detector {
                 "session-multi-location: tracking \(tracks.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding"
             )
         }
-        let oldest = tracks.sorted { $0.value.start != $1.value.start ? $0.value.start < $1.value.start : $0.key < $1.key }
-        for (key, var track) in oldest.prefix(max(1, tracks.count / 10)) {
+        // Every session is due at its start plus the lifetime: the queue's first are the oldest.
+        for key in expiry.takeEarliest(max(1, tracks.count / 10)) {
+            guard var track = tracks.removeValue(forKey: key) else { continue }
             report(key: key, track: &track, into: &findings)
-            tracks[key] = nil
-            expiry.cancel(key)
             changed.remove(key)
             if context.emission == .prompt { unsaved.insert(key) }
         }

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@testable import RoleWatchKit
+
+/// The engine folds each finding straight into its open alert (`merge(_ finding:)`); the state
+/// merges whole aggregates (`merge(_ aggregate:)`). Both must give the same alert, in any order.
+struct AlertAggregateTests {
+    static let rule = Rule(id: "assume-burst", detector: "assume-burst", severity: .high, title: "t")
+
+    /// Findings of one alert with what varies in real ones: evidence-only calls, reasons at
+    /// several strengths (ties included), parts counted or not, copies of one call.
+    static func findings(seed: UInt64, countsParts: Bool) -> [Finding] {
+        var random = SplitMix64(seed: seed)
+        let base: Int64 = 1_763_600_000
+        return (0..<150).map { n in
+            let time = EventTime(seconds: base + Int64(random.next(below: 600)))
+            let part = random.next(below: 4) == 0 ? "call:\(random.next(below: 20))" : nil
+            let event = EvidenceEvent(
+                eventID: "e\(random.next(below: 10_000))", time: time, raw: "{\"n\":\(n)}", part: part)
+            let strength = random.next(below: 3) == 0 ? [random.next(below: 4), random.next(below: 2)] : nil
+            return Finding(
+                time: time, evidenceOnly: random.next(below: 2) == 0, principal: "p", key: "burst",
+                role: "arn:aws:iam::\(400_000_000_000 + random.next(below: 5)):role/R",
+                sessionName: "s\(random.next(below: 3))", sourceIPs: ["10.0.0.\(random.next(below: 130))", ""],
+                accounts: ["\(400_000_000_000 + random.next(below: 120))"], events: [event],
+                count: random.next(below: 3), countsParts: countsParts,
+                reasons: strength == nil && random.next(below: 2) == 0 ? [] : ["r\(random.next(below: 3))", "r0"],
+                strength: strength)
+        }
+    }
+
+    static func byAggregates(_ findings: [Finding]) -> AlertAggregate {
+        let identity = AlertIdentity(rule: rule, finding: findings[0])
+        var folded = AlertAggregate(findings[0], identity: identity, rule: rule)
+        for finding in findings.dropFirst() { folded.merge(AlertAggregate(finding, identity: identity, rule: rule)) }
+        return folded
+    }
+
+    static func byFindings(_ findings: [Finding]) -> AlertAggregate {
+        var folded = AlertAggregate(findings[0], identity: AlertIdentity(rule: rule, finding: findings[0]), rule: rule)
+        for finding in findings.dropFirst() { folded.merge(finding) }
+        return folded
+    }
+
+    @Test(arguments: [false, true])
+    func mergingAFindingEqualsMergingItsAggregate(countsParts: Bool) {
+        for seed in 1...20 as ClosedRange<UInt64> {
+            var findings = Self.findings(seed: seed, countsParts: countsParts)
+            // One alert: the same fold window for all.
+            for index in findings.indices { findings[index].time = findings[0].time }
+            let expected = Self.byAggregates(findings)
+            #expect(Self.byFindings(findings) == expected, "seed \(seed)")
+            var random = SplitMix64(seed: seed * 7)
+            findings.shuffle(using: &random)
+            #expect(Self.byFindings(findings) == expected, "seed \(seed), shuffled")
+        }
+    }
+}
+
+extension SplitMix64 {
+    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
+
+/// The rate baseline keeps running totals; its answers must be those of counting the buckets.
+struct RateBaselineTests {
+    /// Counts per bucket, summed the plain way.
+    struct Plain {
+        let bucket: Int64
+        var counts: [Int64: Int] = [:]
+        var firstSeen: EventTime?
+
+        func index(_ time: EventTime) -> Int64 {
+            time.milliseconds >= 0 ? time.milliseconds / bucket : (time.milliseconds - bucket + 1) / bucket
+        }
+
+        func usual(at now: EventTime, period: Duration, minHistory: Duration) -> Double? {
+            guard let first = firstSeen, now - minHistory >= first else { return nil }
+            let (current, from) = (index(now), max(index(first), index(now - period)))
+            guard current > from else { return nil }
+            let total = counts.reduce(0) { $1.key >= from && $1.key < current ? $0 + $1.value : $0 }
+            return Double(total) / Double(current - from)
+        }
+    }
+
+    @Test func usualRatesMatchCountingTheBuckets() throws {
+        let (window, period, minHistory) = (Duration.seconds(600), Duration.seconds(86_400), Duration.seconds(3_600))
+        for seed in 1...10 as ClosedRange<UInt64> {
+            var random = SplitMix64(seed: seed)
+            var baseline = RateBaseline(bucket: window, period: period, minHistory: minHistory)
+            var plain = Plain(bucket: 600_000)
+            var clock: Int64 = 1_763_600_000
+            for step in 0..<3_000 {
+                clock += Int64(random.next(below: 120))
+                // Mostly in order; now and then an hour late.
+                let time = EventTime(seconds: clock - (random.next(below: 10) == 0 ? Int64(random.next(below: 3_600)) : 0))
+                baseline.record(time)
+                plain.counts[plain.index(time), default: 0] += 1
+                plain.firstSeen = min(plain.firstSeen ?? time, time)
+                if step % 50 == 0 {
+                    let horizon = EventTime(seconds: clock - 1_800)
+                    baseline.forget(before: horizon)
+                    // A restored baseline must answer the same.
+                    baseline = try JSONDecoder().decode(RateBaseline.self, from: JSONEncoder().encode(baseline))
+                    (baseline.bucket, baseline.period, baseline.minHistory) = (window, period, minHistory)
+                    #expect(baseline.isStale(at: horizon) == false)
+                }
+                let now = EventTime(seconds: clock)
+                #expect(
+                    baseline.usual(at: now) == plain.usual(at: now, period: period, minHistory: minHistory),
+                    "seed \(seed), step \(step)")
+            }
+            #expect(baseline.isStale(at: EventTime(seconds: clock + 2 * 86_400)))
+        }
+    }
+}
