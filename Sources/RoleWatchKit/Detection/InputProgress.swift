@@ -52,7 +52,7 @@ public struct InputProgress {
     /// Batch: delivery times of the files still to read, per stream, in reading order, and how
     /// many of them have been read; each file's stream, found once.
     private var pending: [String: (deliveries: [EventTime?], read: Int)] = [:]
-    private var streamOfFile: [String: (key: String, ordered: Bool)] = [:]
+    private var streamOfFile: [String: (key: String, ordered: Bool, delivery: EventTime?)] = [:]
     private var readThisRun: Set<String> = []
     /// Batch: where each stream with files left holds the horizon (see `updateHold`), kept in
     /// time order so that reading a file costs O(log streams), not a walk of every stream; and
@@ -75,8 +75,9 @@ public struct InputProgress {
     mutating func expect(_ files: [TrailFile]) {
         for file in files {
             let stream = TrailFiles.stream(of: file.path)
-            streamOfFile[file.path] = stream
-            pending[stream.key, default: ([], 0)].deliveries.append(file.deliveryTime.flatMap(TrailFiles.deliveryEventTime))
+            let delivery = file.deliveryTime.flatMap(TrailFiles.deliveryEventTime)
+            streamOfFile[file.path] = (stream.key, stream.ordered, delivery)
+            pending[stream.key, default: ([], 0)].deliveries.append(delivery)
             if streams[stream.key] == nil { streams[stream.key] = Stream(newest: nil, ordered: stream.ordered) }
         }
         for key in pending.keys { updateHold(key) }
@@ -112,9 +113,14 @@ public struct InputProgress {
     /// A file was read: its path, its delivery time, its newest event time; `wall` is the clock
     /// (seconds since 1970) when following.
     mutating func fileRead(path: String, newest: EventTime?, wall: Double?) {
-        let stream = streamOfFile.removeValue(forKey: path) ?? TrailFiles.stream(of: path)
-        let name = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
-        let delivery = TrailFiles.deliveryTime(inName: name).flatMap(TrailFiles.deliveryEventTime)
+        let stream =
+            streamOfFile.removeValue(forKey: path)
+            ?? {
+                let (key, ordered) = TrailFiles.stream(of: path)
+                let delivery = TrailFiles.deliveryTime(inName: TrailFiles.lastComponent(path))
+                return (key, ordered, delivery.flatMap(TrailFiles.deliveryEventTime))
+            }()
+        let delivery = stream.delivery
         var entry = streams[stream.key] ?? Stream(newest: nil, ordered: stream.ordered)
         if var newest {
             if let bound = delivery ?? wall.map({ EventTime(milliseconds: Int64($0 * 1000)) }) {

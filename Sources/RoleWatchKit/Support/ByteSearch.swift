@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 extension StringProtocol {
     /// Whether `needle` occurs in this string, comparing bytes: what path and ARN checks on every
     /// file and event need, without Foundation's locale-aware search.
@@ -10,5 +18,20 @@ extension StringProtocol {
             index = bytes.index(after: found)
         }
         return false
+    }
+}
+
+extension String {
+    /// Whether this string's UTF-8 bytes come before `other`'s (byte order, as `memcmp`): the
+    /// order of paths and file names, without walking `utf8` views element by element.
+    func bytesPrecede(_ other: String) -> Bool {
+        var (a, b) = (self, other)
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = min(x.count, y.count)
+                let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+                return order != 0 ? order < 0 : x.count < y.count
+            }
+        }
     }
 }
