@@ -1,84 +1,139 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Hands the batches of files decoded in parallel to the single engine thread in file order.
 ///
-/// Workers take files in order and may run ahead of the consumer by at most `maxAhead` files,
-/// each holding at most `maxQueued` batches for a file that is not yet being consumed; so
-/// memory stays bounded whatever the input, and the engine sees the same sequence of events
-/// whatever the thread count.
+/// Workers take files in order and may run ahead of the consumer by at most `maxAhead` files;
+/// batches wait in queues holding at most `maxQueuedEvents` events in all, and the file being
+/// consumed at most `maxQueued` batches (its worker waits for the consumer, never for files
+/// behind it). So memory stays bounded whatever the input, and the engine sees the same
+/// sequence of events whatever the thread count.
+///
+/// Why these bounds: a bound in events keeps big files from piling up, while many files ahead
+/// keep workers busy on an archive of small files (a bound of a few files made them wait for
+/// the consumer after every file). Workers and the consumer wait on conditions of their own,
+/// each woken only when what it waits for may have come, not on every change.
 final class OrderedHandoff: @unchecked Sendable {
     enum Item {
         case batch(FileBatch)
         case done(FileReport)
     }
 
-    private let condition = NSCondition()
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Signalled when the current file gets a batch or its report.
+    private let consumerCanGo = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Broadcast when the consumer moves to the next file or frees room in the queues.
+    private let workersCanGo = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let fileCount: Int
     private let maxAhead: Int
     private let maxQueued: Int
+    private let maxQueuedEvents: Int
     private var nextToTake = 0
     private var current = 0
     private var queues: [Int: [FileBatch]] = [:]
+    private var queuedEvents = 0
     private var reports: [Int: FileReport] = [:]
     private var cancelled = false
+    private var consumerWaiting = false
+    private var workersWaiting = 0
 
-    init(fileCount: Int, maxAhead: Int, maxQueued: Int) {
+    init(fileCount: Int, maxAhead: Int, maxQueued: Int, maxQueuedEvents: Int) {
         self.fileCount = fileCount
         self.maxAhead = max(2, maxAhead)
         self.maxQueued = max(1, maxQueued)
+        self.maxQueuedEvents = max(1, maxQueuedEvents)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(consumerCanGo, nil)
+        pthread_cond_init(workersCanGo, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(workersCanGo)
+        pthread_cond_destroy(consumerCanGo)
+        pthread_mutex_destroy(mutex)
+        workersCanGo.deallocate()
+        consumerCanGo.deallocate()
+        mutex.deallocate()
     }
 
     /// The next file for a worker, or nil when every file is taken (or the scan is cancelled).
     func takeFile() -> Int? {
-        condition.lock()
-        defer { condition.unlock() }
-        while !cancelled, nextToTake < fileCount, nextToTake >= current + maxAhead { condition.wait() }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while !cancelled, nextToTake < fileCount, nextToTake >= current + maxAhead { waitAsWorker() }
         guard !cancelled, nextToTake < fileCount else { return nil }
         nextToTake += 1
         return nextToTake - 1
     }
 
     func put(_ batch: FileBatch, file: Int) {
-        condition.lock()
-        defer { condition.unlock() }
-        while !cancelled, file != current, queues[file, default: []].count >= maxQueued { condition.wait() }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while !cancelled,
+            file == current ? queues[file, default: []].count >= maxQueued : queuedEvents >= maxQueuedEvents
+        {
+            waitAsWorker()
+        }
         queues[file, default: []].append(batch)
-        condition.broadcast()
+        queuedEvents += batch.events.count
+        if file == current { wakeConsumer() }
     }
 
     func finish(file: Int, report: FileReport) {
-        condition.lock()
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         reports[file] = report
-        condition.broadcast()
-        condition.unlock()
+        if file == current { wakeConsumer() }
     }
 
     /// The next item of the file being consumed; nil after the last file's report.
     func next() -> Item? {
-        condition.lock()
-        defer { condition.unlock() }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         while true {
             guard current < fileCount else { return nil }
             // Taken in place: a copy of the queue would be copied again on write.
             if queues[current]?.isEmpty == false, let batch = queues[current]?.removeFirst() {
-                condition.broadcast()
+                queuedEvents -= batch.events.count
+                wakeWorkers()
                 return .batch(batch)
             }
             if let report = reports.removeValue(forKey: current) {
                 queues[current] = nil
                 current += 1
-                condition.broadcast()
+                wakeWorkers()
                 return .done(report)
             }
-            condition.wait()
+            consumerWaiting = true
+            pthread_cond_wait(consumerCanGo, mutex)
+            consumerWaiting = false
         }
     }
 
     /// Stops workers at their next wait; used when output fails and the scan must end.
     func cancel() {
-        condition.lock()
+        pthread_mutex_lock(mutex)
         cancelled = true
-        condition.broadcast()
-        condition.unlock()
+        pthread_cond_broadcast(workersCanGo)
+        pthread_mutex_unlock(mutex)
+    }
+
+    private func waitAsWorker() {
+        workersWaiting += 1
+        pthread_cond_wait(workersCanGo, mutex)
+        workersWaiting -= 1
+    }
+
+    private func wakeConsumer() {
+        if consumerWaiting { pthread_cond_signal(consumerCanGo) }
+    }
+
+    private func wakeWorkers() {
+        if workersWaiting > 0 { pthread_cond_broadcast(workersCanGo) }
     }
 }

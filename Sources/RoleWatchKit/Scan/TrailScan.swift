@@ -210,7 +210,11 @@ public final class TrailScan {
     /// Reads files on `options.threads` worker threads (each with its own reader and watch list)
     /// while this thread consumes their batches in file order.
     private func scanInParallel(_ files: [TrailFile], consume: (OrderedHandoff.Item) throws -> Void) throws {
-        let handoff = OrderedHandoff(fileCount: files.count, maxAhead: options.threads * 2, maxQueued: 8)
+        // Up to 8 batches per thread in the queues (as many events as 2 files' worth each before),
+        // spread over as many files as fit.
+        let handoff = OrderedHandoff(
+            fileCount: files.count, maxAhead: options.threads * 32, maxQueued: 8,
+            maxQueuedEvents: options.threads * 2 * 8 * FileScan.batchSize)
         let group = DispatchGroup()
         let (config, maxRecordBytes, prefilter, now) = (
             self.config, options.maxRecordBytes, options.prefilter, EventTime.now
