@@ -80,10 +80,12 @@ struct CoverageWindow: Codable {
     /// among the calls of its second only when there is one, since CloudTrail's times are whole
     /// seconds and a busy caller makes hundreds of calls in one.
     private var parts: [String: Int] = [:]
-    /// The window that ends at the last call judged, carried to the next judgement so that it
-    /// goes on from there instead of counting the window's calls again; nil when a call landed
-    /// before its end (or it was never made), and the next judgement counts afresh.
-    private var tally: Tally?
+    /// The windows that end at the last call judged, as settled and as acted on, carried to the
+    /// next judgement of each kind so that it goes on from there instead of counting the
+    /// window's calls again; nil when a call landed before its end (or it was never made), and
+    /// the next judgement counts afresh.
+    private var settledTally: Tally?
+    private var actTally: Tally?
 
     private struct Tally {
         /// The window's first call and the call after its last.
@@ -91,6 +93,11 @@ struct CoverageWindow: Codable {
         var end: Int
         var roles: [String: Int]
         var accounts: [String: Int]
+
+        mutating func shift(by removed: Int) {
+            low -= removed
+            end -= removed
+        }
     }
 
     private enum CodingKeys: String, CodingKey { case calls, judged, settledJudged, copies }
@@ -153,7 +160,7 @@ struct CoverageWindow: Codable {
             var replacement = call
             (replacement.hot, replacement.reported) = (held.hot, held.reported)
             calls.remove(at: same)
-            tally = nil
+            (settledTally, actTally) = (nil, nil)
             let at = insertionIndex(call.time, call.eventID)
             insert(replacement, at: at)
             judged = min(judged, same, at)
@@ -168,7 +175,8 @@ struct CoverageWindow: Codable {
     }
 
     private mutating func insert(_ call: Call, at index: Int) {
-        if let end = tally?.end, index < end { tally = nil }
+        if let end = settledTally?.end, index < end { settledTally = nil }
+        if let end = actTally?.end, index < end { actTally = nil }
         calls.insert(call, at: index)
     }
 
@@ -184,23 +192,33 @@ struct CoverageWindow: Codable {
     ) {
         for copy in copies { report(.copy(copy)) }
         copies.removeAll()
-        let start = baseline ? min(judged, settledJudged) : judged
-        var end = start
-        while end < calls.count, calls[end].time <= act { end += 1 }
-        if start < end { judge(start..<end, settled: settled, baseline: baseline, condition: condition, report: report) }
-        judged = max(judged, end)
         if baseline {
+            // Calls the horizon settled since: judged (again) with the baseline. Calls already
+            // judged and not yet settled are not judged again: their windows are the same.
             var through = settledJudged
-            while through < end, calls[through].time <= settled { through += 1 }
+            while through < calls.count, calls[through].time <= settled { through += 1 }
+            if settledJudged < through {
+                var tally = settledTally.take()
+                judge(settledJudged..<through, asSettled: true, tally: &tally, condition: condition, report: report)
+                settledTally = tally
+            }
             settledJudged = through
-        } else {
-            settledJudged = judged
+            judged = max(judged, through)
         }
+        var end = judged
+        while end < calls.count, calls[end].time <= act { end += 1 }
+        if judged < end {
+            var tally = actTally.take()
+            judge(judged..<end, asSettled: false, tally: &tally, condition: condition, report: report)
+            actTally = tally
+        }
+        judged = end
+        if !baseline { settledJudged = judged }
         forget(before: settled - window)
     }
 
     private mutating func judge(
-        _ range: Range<Int>, settled: EventTime, baseline: Bool, condition: (Snapshot, Bool) -> [String]?,
+        _ range: Range<Int>, asSettled isSettled: Bool, tally: inout Tally?, condition: (Snapshot, Bool) -> [String]?,
         report: (Report) -> Void
     ) {
         var roles: [String: Int] = [:]
@@ -235,7 +253,6 @@ struct CoverageWindow: Codable {
             }
             let snapshot = Snapshot(
                 now: now, count: index - low + 1, distinctRoles: roles.count, distinctAccounts: accounts.count)
-            let isSettled = baseline && now <= settled
             guard let reasons = condition(snapshot, isSettled) else { continue }
             calls[index].hot = true
             // A window judged as settled may add a baseline's reason at the same strength.
@@ -261,10 +278,11 @@ struct CoverageWindow: Codable {
             Self.decrement(&parts, calls[head].part)
             head += 1
         }
-        if let low = tally?.low, low < head { tally = nil }
+        if let low = settledTally?.low, low < head { settledTally = nil }
+        if let low = actTally?.low, low < head { actTally = nil }
         guard head > 0, head >= 1024 || head * 2 >= calls.count else { return }
-        tally?.low -= head
-        tally?.end -= head
+        settledTally?.shift(by: head)
+        actTally?.shift(by: head)
         calls.removeFirst(head)
         judged -= head
         settledJudged -= head

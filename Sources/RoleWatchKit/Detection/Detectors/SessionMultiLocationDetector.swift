@@ -19,7 +19,7 @@ import Foundation
 public final class SessionMultiLocationDetector: Detector {
     public static let id = "session-multi-location"
 
-    private struct Track: Codable {
+    fileprivate struct Track: Codable {
         var principal: String
         var role: String
         var sessionName: String?
@@ -156,14 +156,12 @@ public final class SessionMultiLocationDetector: Detector {
     }
 
     public func takeStateChanges() throws -> [StateEntry] {
-        let encoder = JSONEncoder()
         defer { unsaved.removeAll() }
-        return try unsaved.sorted().map { StateEntry(key: $0, data: try tracks[$0].map(encoder.encode)) }
+        return unsaved.sorted().map { StateEntry(key: $0, data: tracks[$0]?.compactRow) }
     }
 
     public func restore(_ entries: [String: Data]) throws {
-        let decoder = JSONDecoder()
-        tracks = try entries.mapValues { try decoder.decode(Track.self, from: $0) }
+        tracks = try entries.mapValues(Track.init(row:))
         unsaved = []
         expiry = TimerQueue()
         for (key, track) in tracks { expiry.schedule(key, at: track.start + lifetime) }
@@ -251,4 +249,56 @@ public final class SessionMultiLocationDetector: Detector {
                     ]),
             ])
     }()
+}
+
+extension SessionMultiLocationDetector.Track {
+    /// The row saved for this session (see `CompactRowWriter`), keys in order.
+    var compactRow: Data {
+        var row = CompactRowWriter()
+        row.string(principal)
+        row.string(role)
+        row.optional(sessionName)
+        row.optional(accessKeyId)
+        row.int(start.milliseconds)
+        row.count(locations.count)
+        for (location, event) in locations.sorted(by: { $0.key.bytesPrecede($1.key) }) {
+            row.string(location)
+            row.string(event.eventID)
+            row.int(event.time.milliseconds)
+            row.string(event.raw)
+            row.optional(event.part)
+        }
+        row.count(addresses.count)
+        for address in addresses { row.string(address) }
+        row.count(reported.count)
+        for (part, eventID) in reported.sorted(by: { $0.key.bytesPrecede($1.key) }) {
+            row.string(part)
+            row.string(eventID)
+        }
+        return row.data
+    }
+
+    /// A saved row: this version's compact form, or an earlier version's JSON.
+    init(row: Data) throws {
+        guard CompactRowReader.isCompact(row) else {
+            self = try JSONDecoder().decode(Self.self, from: row)
+            return
+        }
+        var reader = try CompactRowReader(row)
+        self.init(
+            principal: try reader.string(), role: try reader.string(), sessionName: try reader.optional(),
+            accessKeyId: try reader.optional(), start: EventTime(milliseconds: try reader.int()))
+        for _ in 0..<(try reader.count(minimumBytes: 5)) {
+            let location = try reader.string()
+            locations[location] = EvidenceEvent(
+                eventID: try reader.string(), time: EventTime(milliseconds: try reader.int()), raw: try reader.string(),
+                part: try reader.optional())
+        }
+        for _ in 0..<(try reader.count()) { addresses.append(try reader.string()) }
+        for _ in 0..<(try reader.count(minimumBytes: 2)) {
+            let part = try reader.string()
+            reported[part] = try reader.string()
+        }
+        guard reader.isAtEnd else { throw CompactRowReader.Damaged(description: "bytes after the session") }
+    }
 }

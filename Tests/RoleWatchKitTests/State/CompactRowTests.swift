@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+@testable import RoleWatchKit
+
+/// Session rows are saved in a compact binary form; rows of earlier versions (JSON) still
+/// restore, and a damaged row is reported, never read out of bounds.
+struct CompactRowTests {
+    @Test func numbersAndTextsComeBackAsWritten() throws {
+        var writer = CompactRowWriter()
+        let numbers: [Int64] = [0, 1, -1, 63, -64, 64, 300, -300, .max, .min, 1_763_600_000_123]
+        for number in numbers { writer.int(number) }
+        writer.string("")
+        writer.string("é \"quoted\" \u{1F600}")
+        writer.optional(nil)
+        writer.optional("x")
+        var reader = try CompactRowReader(writer.data)
+        #expect(try numbers.map { _ in try reader.int() } == numbers)
+        #expect(try reader.string() == "")
+        #expect(try reader.string() == "é \"quoted\" \u{1F600}")
+        #expect(try reader.optional() == nil)
+        #expect(try reader.optional() == "x")
+        #expect(reader.isAtEnd)
+    }
+
+    @Test func bogusCountsAndTextAreRefused() throws {
+        var huge = CompactRowWriter()
+        huge.count(1 << 40)
+        var reader = try CompactRowReader(huge.data)
+        #expect(throws: CompactRowReader.Damaged.self) { try reader.string() }
+        var invalid = CompactRowWriter()
+        invalid.count(2)
+        var bytes = invalid.bytes + [0xC3, 0x28]
+        reader = try CompactRowReader(Data(bytes))
+        #expect(throws: CompactRowReader.Damaged.self) { try reader.string() }
+        bytes = [CompactRowWriter.formatByte] + Array(repeating: 0xFF, count: 11)
+        reader = try CompactRowReader(Data(bytes))
+        #expect(throws: CompactRowReader.Damaged.self) { try reader.int() }
+    }
+
+    /// A session issued and used from the backend, as saved after its first two events.
+    static func savedSession() throws -> (row: Data, engine: () throws -> DetectionEngine, third: ObservedEvent) {
+        let role = ExampleSite.customerRole("444455556666")
+        let key = "ASIACUSTOMER0000001"
+        let events = [
+            ExampleEvent.assumeRole(by: .outbound(), role: role, session: "vendor-scan-1a2b3c4d", key: key),
+            ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: key, ip: ExampleSite.backendIP, minute: 2),
+            ExampleEvent.call(role: role, session: "vendor-scan-1a2b3c4d", key: key, ip: ExampleSite.homeIP, minute: 40),
+        ]
+        let watchList = WatchList(config: ExampleSite.config)
+        let observed = events.map { event in
+            let (target, session) = watchList.classify(event) ?? (nil, nil)
+            let raw = Array(RecordWriter.json(event).utf8).withUnsafeBytes { EvidenceText.make($0) }
+            return ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: raw)
+        }
+        let rule = try #require(try RuleSet.builtIn().first { $0.id == "session-multi-location" })
+        let makeEngine = {
+            try DetectionEngine(
+                rules: [rule],
+                context: DetectionContext(
+                    config: ExampleSite.config, awsRanges: ExampleSite.awsRanges, emission: .prompt, warn: { _ in }))
+        }
+        let engine = try makeEngine()
+        for event in observed.prefix(2) { engine.observe(event) }
+        engine.advance()
+        let changes = try engine.takeStateChanges()
+        let row = try #require(changes.rules["session-multi-location"]?.first { $0.key == key }?.data)
+        return (row, makeEngine, observed[2])
+    }
+
+    @Test func aSavedSessionIsCompactAndFiresAfterARestart() throws {
+        let (row, makeEngine, third) = try Self.savedSession()
+        #expect(CompactRowReader.isCompact(row))
+        let engine = try makeEngine()
+        engine.restore(SavedEngineState(core: nil, rules: ["session-multi-location": ["ASIACUSTOMER0000001": row]]))
+        engine.observe(third)
+        engine.advance()
+        #expect(engine.takeChanges().map(\.identity.rule) == ["session-multi-location"])
+    }
+
+    @Test func aSessionSavedAsJSONByAnEarlierVersionStillRestores() throws {
+        let third = try Self.savedSession().third
+        let json = Data(
+            #"""
+            {"principal":"arn:aws:sts::444455556666:assumed-role/AcmeIntegrationRole/vendor-scan-1a2b3c4d",
+             "role":"arn:aws:iam::444455556666:role/AcmeIntegrationRole","sessionName":"vendor-scan-1a2b3c4d",
+             "accessKeyId":"ASIACUSTOMER0000001","start":1763600000000,
+             "locations":{"3.95.112.0/24":{"eventID":"e1","time":1763600000000,"raw":"{}","part":"3.95.112.0/24"}},
+             "addresses":["3.95.112.132"],"reported":{}}
+            """#.utf8)
+        let warnings = Messages()
+        let engine = try DetectionEngine(
+            rules: [try #require(try RuleSet.builtIn().first { $0.id == "session-multi-location" })],
+            context: DetectionContext(
+                config: ExampleSite.config, awsRanges: ExampleSite.awsRanges, emission: .prompt,
+                warn: { warnings.say($0) }))
+        engine.restore(SavedEngineState(core: nil, rules: ["session-multi-location": ["ASIACUSTOMER0000001": json]]))
+        #expect(warnings.all.isEmpty)
+        engine.observe(third)
+        engine.advance()
+        #expect(engine.takeChanges().map(\.identity.rule) == ["session-multi-location"])
+    }
+
+    @Test func everyTruncationOfASavedSessionIsReportedNotRead() throws {
+        let (row, _, _) = try Self.savedSession()
+        for length in 0..<row.count {
+            let warnings = Messages()
+            let engine = try DetectionEngine(
+                rules: [try #require(try RuleSet.builtIn().first { $0.id == "session-multi-location" })],
+                context: DetectionContext(
+                    config: ExampleSite.config, awsRanges: ExampleSite.awsRanges, emission: .prompt,
+                    warn: { warnings.say($0) }))
+            engine.restore(SavedEngineState(core: nil, rules: ["session-multi-location": ["k": row.prefix(length)]]))
+            #expect(warnings.all.count == 1, "truncated to \(length) bytes")
+            #expect(try engine.takeStateChanges().cleared == ["session-multi-location"])
+        }
+    }
+}
