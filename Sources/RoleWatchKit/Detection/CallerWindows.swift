@@ -45,14 +45,17 @@ struct CallerWindows<Extra: Codable> {
         _ call: CoverageWindow.Call, caller: String, cap: Int, extra: () -> Extra, update: (inout Extra) -> Void,
         warn: (String) -> Void
     ) {
-        if callers[caller] == nil {
+        // One lookup of the caller (a long ARN) per call, the entry changed in place.
+        var index = callers.index(forKey: caller)
+        if index == nil {
             if callers.count >= cap { evict(cap: cap, warn: warn) }
             callers[caller] = Entry(window: CoverageWindow(window: window, foldWindow: foldWindow), extra: extra())
+            index = callers.index(forKey: caller)
         }
-        let before = callers[caller]!.window.count
-        callers[caller]!.window.add(call)
-        heldCalls += callers[caller]!.window.count - before
-        update(&callers[caller]!.extra)
+        let before = callers.values[index!].window.count
+        callers.values[index!].window.add(call)
+        heldCalls += callers.values[index!].window.count - before
+        update(&callers.values[index!].extra)
         dirty.insert(caller)
         if keepsChanges { unsaved.insert(caller) }
     }

@@ -3,7 +3,7 @@
 /// Classification happens once, on the worker that decoded the record, so that detectors
 /// (which run on one thread, in a fixed order) only look up indices.
 public struct ObservedEvent: Sendable {
-    public var event: CloudTrailEvent
+    public let event: CloudTrailEvent
     /// Index into `SiteConfig.roles` of the watched role this call assumes, if it is an
     /// `sts:AssumeRole*` call on one.
     public var targetRole: Int?
@@ -15,25 +15,34 @@ public struct ObservedEvent: Sendable {
     /// stateless rules check it, the stateful rules and the settled horizon ignore it.
     public var futureTime = false
 
+    /// What makes two records one call (`EvidenceEvent.part`): a cross-account call is recorded
+    /// in the caller's account and in the owner's, with one `sharedEventID`; the two are the
+    /// same call only with the same service, action, role and outcome.
+    public let callPart: String?
+    /// The hashes `SeenEvents` remembers the event id and the call by.
+    let eventIDHash: UInt64?
+    let callPartHash: UInt64?
+
+    /// Made on the worker that decoded the record: what every event needs worked out here
+    /// (its call part, the hashes duplicates are found by) is taken off the engine's thread.
     public init(event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, raw: String) {
         self.event = event
         self.targetRole = targetRole
         self.sessionRole = sessionRole
         self.raw = raw
+        callPart = event.sharedEventID.flatMap { shared in
+            shared.isEmpty
+                ? nil
+                : "call:\(shared)|\(event.eventSource ?? "")|\(event.eventName ?? "")|"
+                    + "\(event.requestParameters.roleArn ?? "")|\(event.errorCode ?? "")"
+        }
+        eventIDHash = event.eventID.flatMap { $0.isEmpty ? nil : SeenEvents.hash("event", $0) }
+        callPartHash = callPart.map { SeenEvents.hash("call", $0) }
     }
 
     /// The event's time; the prefilter only passes events that have one.
     public var time: EventTime { event.eventTime ?? EventTime(milliseconds: 0) }
     public var eventID: String { event.eventID ?? "" }
-
-    /// What makes two records one call (`EvidenceEvent.part`): a cross-account call is recorded
-    /// in the caller's account and in the owner's, with one `sharedEventID`; the two are the
-    /// same call only with the same service, action, role and outcome.
-    public var callPart: String? {
-        guard let shared = event.sharedEventID, !shared.isEmpty else { return nil }
-        return "call:\(shared)|\(event.eventSource ?? "")|\(event.eventName ?? "")|"
-            + "\(event.requestParameters.roleArn ?? "")|\(event.errorCode ?? "")"
-    }
 }
 
 extension CloudTrailEvent {

@@ -42,14 +42,11 @@ final class SeenEvents {
 
     func sight(_ event: ObservedEvent) -> Sighting {
         let hour = Self.hour(event.time)
-        let id = event.eventID
-        if !id.isEmpty {
-            let hash = Self.hash("event", id)
+        if let hash = event.eventIDHash {
             if members.contains(hash) { return .duplicate }
             insert(hash, hour: hour)
         }
-        guard let part = event.callPart else { return .first }
-        let hash = Self.hash("call", part)
+        guard let hash = event.callPartHash else { return .first }
         if members.contains(hash) { return .copy }
         insert(hash, hour: hour)
         return .first
@@ -104,5 +101,5 @@ final class SeenEvents {
         return ms >= 0 ? ms / 3_600_000 : (ms - 3_599_999) / 3_600_000
     }
 
-    private static func hash(_ kind: String, _ value: String) -> UInt64 { StableHash.of(kind, value).low64 }
+    static func hash(_ kind: String, _ value: String) -> UInt64 { StableHash.of(kind, value).low64 }
 }

@@ -81,13 +81,16 @@ public final class SessionMultiLocationDetector: Detector {
         into findings: inout [Finding]
     ) {
         guard let location = location(of: event.event) else { return }
-        if tracks[key] == nil {
+        // One lookup of the session per event, the track changed in place.
+        var index = tracks.index(forKey: key)
+        if index == nil {
             if tracks.count >= context.config.maxTrackedKeys { evictOldest(into: &findings) }
             tracks[key] = Track(
                 principal: principal, role: role, sessionName: sessionName,
                 accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: event.time)
+            index = tracks.index(forKey: key)
         }
-        let start = modify(key) { track -> EventTime in
+        let start = modify(at: index!) { track -> EventTime in
             track.start = min(track.start, event.time)
             let evidence = EvidenceEvent(eventID: event.eventID, time: event.time, raw: event.raw, part: location)
             if track.locations[location].map({ EvidenceEvent.ordered(evidence, $0) }) ?? true {
@@ -111,8 +114,8 @@ public final class SessionMultiLocationDetector: Detector {
     }
 
     /// Changes a track in place (no copy of its dictionaries).
-    private func modify<T>(_ key: String, _ body: (inout Track) -> T) -> T {
-        body(&tracks[key]!)
+    private func modify<T>(at index: [String: Track].Index, _ body: (inout Track) -> T) -> T {
+        body(&tracks.values[index])
     }
 
     private func location(of call: CloudTrailEvent) -> String? {
