@@ -90,25 +90,51 @@ public struct TrailFiles: Sendable, Equatable {
     /// A digest file: in a `CloudTrail-Digest` directory, or named `…_CloudTrail-Digest_…`.
     static func isDigest(_ path: String) -> Bool {
         let name = lastComponent(path)
-        let folders = path[..<name.startIndex]
-        return folders.hasPrefix("CloudTrail-Digest/") || folders.containsBytes("/CloudTrail-Digest/")
-            || name.containsBytes("_CloudTrail-Digest_")
+        return isDigestFolder(path[..<name.startIndex]) || isDigestName(name)
     }
+
+    /// Whether files in this folder (its path with the trailing `/`) are digests: looked at
+    /// once per folder in a walk, not once per file.
+    static func isDigestFolder(_ folders: Substring) -> Bool {
+        folders.hasPrefix("CloudTrail-Digest/") || folders.containsBytes("/CloudTrail-Digest/")
+    }
+
+    static func isDigestName(_ name: Substring) -> Bool { name.containsBytes("_CloudTrail-Digest_") }
 
     /// The stream a file belongs to (see `InputProgress`): `<account>/<region>` for a trail file
     /// in the S3 layout (`…/<account>/CloudTrail/<region>/…`), whose files come in delivery
     /// order; any other file is a stream of its own, in no known order.
     static func stream(of path: String) -> (key: String, ordered: Bool) {
-        let components = path.utf8.split(separator: UInt8(ascii: "/"))
-        if let index = components.lastIndex(where: { $0.elementsEqual("CloudTrail".utf8) }), index > 0,
-            index + 1 < components.count - 1
-        {
-            let account = components[index - 1]
-            if account.count == 12, account.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
-                return (String(Substring(account)) + "/" + String(Substring(components[index + 1])), true)
+        // Components are taken from the end, by bytes, without splitting the path into an
+        // array: this runs for every file found.
+        var text = path
+        let found = text.withUTF8 { bytes -> (key: String, ordered: Bool)? in
+            let slash = UInt8(ascii: "/")
+            var (after, next) = (0, 0..<0)
+            var end = bytes.count
+            while end > 0 {
+                var start = end
+                while start > 0, bytes[start - 1] != slash { start -= 1 }
+                if start < end {
+                    if bytes[start..<end].elementsEqual("CloudTrail".utf8) {
+                        // The last `CloudTrail`, with a region and a file after it, an account before.
+                        guard after >= 2 else { return nil }
+                        var accountEnd = start
+                        while accountEnd > 0, bytes[accountEnd - 1] == slash { accountEnd -= 1 }
+                        var accountStart = accountEnd
+                        while accountStart > 0, bytes[accountStart - 1] != slash { accountStart -= 1 }
+                        let account = bytes[accountStart..<accountEnd]
+                        guard account.count == 12, account.allSatisfy({ (48...57).contains($0) }) else { return nil }
+                        let key = String(decoding: account, as: UTF8.self) + "/" + String(decoding: bytes[next], as: UTF8.self)
+                        return (key, true)
+                    }
+                    (after, next) = (after + 1, start..<end)
+                }
+                end = start - 1
             }
+            return nil
         }
-        return ("file:" + path, false)
+        return found ?? ("file:" + path, false)
     }
 
     /// A delivery time from a file name (`YYYYMMDDTHHmmZ`) as an event time.
@@ -263,6 +289,7 @@ private struct Walk {
         closedir(directory)
 
         let prefix = path.hasSuffix("/") ? path : path + "/"
+        let inDigestFolder = TrailFiles.isDigestFolder(prefix[...])
         for (name, status, info, access) in entries {
             let child = prefix + name
             let lowercasedName = name.lowercased()
@@ -278,7 +305,7 @@ private struct Walk {
             case S_IFDIR:
                 visitDirectory(child, info)
             case S_IFREG:
-                if TrailFiles.isDigest(child) {
+                if inDigestFolder || TrailFiles.isDigestName(name[...]) {
                     skipped.append(SkippedPath(path: child, reason: .digest))
                 } else if !TrailFiles.trailFileSuffixes.contains(where: lowercasedName.hasSuffix) {
                     skipped.append(SkippedPath(path: child, reason: .notTrailFile))
