@@ -135,12 +135,15 @@ struct CallerWindows<Extra: Codable> {
         }
     }
 
-    /// Each caller whose entry changed since the last call, with its window and extra (nil:
-    /// forgotten).
-    mutating func takeStateChanges() throws -> [StateEntry] {
-        let encoder = JSONEncoder()
+    /// The callers whose entry changed since the last call; `savedForm(of:)` encodes each.
+    mutating func takeUnsaved() -> [String] {
         defer { unsaved.removeAll() }
-        return try unsaved.sorted().map { StateEntry(key: $0, data: try callers[$0].map(encoder.encode)) }
+        return unsaved.sorted()
+    }
+
+    /// A caller's window and extra as saved (nil: forgotten).
+    func savedForm(of caller: String) throws -> Data? {
+        try callers[caller].map(JSONEncoder().encode)
     }
 
     /// Takes back the saved entries (caller → entry); `update` sets what of each extra comes

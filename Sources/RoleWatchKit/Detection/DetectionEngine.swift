@@ -189,7 +189,7 @@ public final class DetectionEngine {
     /// not in it: with prompt emission the state database holds them (`takeChanges()` first).
     public func takeStateChanges() throws -> EngineStateChanges {
         let core = try JSONEncoder().encode(SavedEngineState.Core(progress: progress.saved))
-        var rules: [String: [StateEntry]] = [:]
+        var rules: [String: StateEntries] = [:]
         for (rule, detector) in zip(self.rules, detectors) {
             let entries = try detector.takeStateChanges()
             if !entries.isEmpty { rules[rule.id] = entries }
@@ -251,9 +251,9 @@ public struct EngineStateChanges: Sendable {
     /// Rules whose stored entries all go before `rules` applies.
     public var cleared: [String]
     /// Rule id → the entries that changed.
-    public var rules: [String: [StateEntry]]
+    public var rules: [String: StateEntries]
 
-    public init(core: Data, cleared: [String] = [], rules: [String: [StateEntry]] = [:]) {
+    public init(core: Data, cleared: [String] = [], rules: [String: StateEntries] = [:]) {
         self.core = core
         self.cleared = cleared
         self.rules = rules

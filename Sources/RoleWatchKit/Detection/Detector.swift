@@ -45,7 +45,7 @@ public protocol Detector: AnyObject {
 
     /// The entries of its state that changed since the last call, each with its new form, or
     /// nil when the key is gone.
-    func takeStateChanges() throws -> [StateEntry]
+    func takeStateChanges() throws -> StateEntries
     /// Takes back the entries the last run left (key → entry).
     func restore(_ entries: [String: Data]) throws
 }
@@ -61,11 +61,51 @@ public struct StateEntry: Sendable, Equatable {
     }
 }
 
+/// A rule's changed entries, for the state database to write in one commit. A detector's are
+/// encoded one at a time as the commit reads them, so that a commit of tens of thousands of
+/// sessions holds one encoded row at a time rather than all of them (tens of MB).
+///
+/// Read them (`forEach`) before the engine takes another event: they are encoded from the
+/// detector's state as it is then. The commit does, on the engine's thread or while the engine
+/// waits for it, which is why they may be sent to the database's queue.
+public struct StateEntries: @unchecked Sendable {
+    /// The keys that changed, in the order they are written.
+    public let keys: [String]
+    private let encode: (String) throws -> Data?
+
+    /// Entries encoded by `encode` (nil: the key is gone) when read.
+    init(keys: [String], encode: @escaping (String) throws -> Data?) {
+        self.keys = keys
+        self.encode = encode
+    }
+
+    /// Entries already encoded.
+    public init(_ entries: [StateEntry]) {
+        let byKey = Dictionary(entries.map { ($0.key, $0.data) }, uniquingKeysWith: { $1 })
+        self.init(keys: entries.map(\.key)) { byKey[$0] ?? nil }
+    }
+
+    public static let none = StateEntries([])
+
+    public var isEmpty: Bool { keys.isEmpty }
+
+    public func forEach(_ body: (StateEntry) throws -> Void) throws {
+        for key in keys { try body(StateEntry(key: key, data: try encode(key))) }
+    }
+
+    /// Every entry, encoded now.
+    public func all() throws -> [StateEntry] {
+        var entries: [StateEntry] = []
+        try forEach { entries.append($0) }
+        return entries
+    }
+}
+
 extension Detector {
     public var disabledReason: String? { nil }
     public var heldEvents: Int { 0 }
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {}
-    public func takeStateChanges() throws -> [StateEntry] { [] }
+    public func takeStateChanges() throws -> StateEntries { .none }
     public func restore(_ entries: [String: Data]) throws {}
 }
 

@@ -369,7 +369,7 @@ public final class StateStore {
         let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO rule_state (rule, key, data) VALUES (?, ?, ?)")
         let delete = try db.cachedStatement(sql: "DELETE FROM rule_state WHERE rule = ? AND key = ?")
         for (rule, entries) in engine.rules {
-            for entry in entries {
+            try entries.forEach { entry in
                 if let data = entry.data {
                     try upsert.execute(arguments: [rule, entry.key, data])
                 } else {

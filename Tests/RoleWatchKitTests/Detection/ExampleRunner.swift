@@ -49,7 +49,7 @@ enum ExampleRunner {
         for index in order ?? Array(events.indices) {
             if restarting {
                 take()
-                saved.apply(try engine.takeStateChanges())
+                try saved.apply(try engine.takeStateChanges())
                 engine = try makeEngine(example, detector: detector, emission: .prompt)
                 engine.restore(saved)
             }

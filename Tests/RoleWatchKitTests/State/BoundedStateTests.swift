@@ -31,7 +31,7 @@ struct BoundedStateTests {
             // With prompt emission each commit hands what alerts gained to the state database.
             if emission == .prompt {
                 #expect(engine.takeChanges().count <= 2 * 4)
-                saved.apply(try engine.takeStateChanges())
+                try saved.apply(try engine.takeStateChanges())
             }
         }
         if emission == .prompt {

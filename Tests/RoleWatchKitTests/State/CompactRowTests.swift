@@ -64,7 +64,7 @@ struct CompactRowTests {
         for event in observed.prefix(2) { engine.observe(event) }
         engine.advance()
         let changes = try engine.takeStateChanges()
-        let row = try #require(changes.rules["session-multi-location"]?.first { $0.key == key }?.data)
+        let row = try #require(try changes.rules["session-multi-location"]?.all().first { $0.key == key }?.data)
         return (row, makeEngine, observed[2])
     }
 

@@ -17,15 +17,21 @@ struct RuleStateRowsTests {
             engine: EngineStateChanges(
                 core: Data("{}".utf8),
                 rules: [
-                    "session-multi-location": [StateEntry(key: "ASIA1", data: a), StateEntry(key: "ASIA2", data: b)],
-                    "assume-burst": [StateEntry(key: "caller", data: c)],
+                    "session-multi-location": StateEntries([
+                        StateEntry(key: "ASIA1", data: a), StateEntry(key: "ASIA2", data: b),
+                    ]),
+                    "assume-burst": StateEntries([StateEntry(key: "caller", data: c)]),
                 ]),
             changes: [])
         _ = try store.commit(
             files: [],
             engine: EngineStateChanges(
                 core: Data("{}".utf8), cleared: ["assume-burst"],
-                rules: ["session-multi-location": [StateEntry(key: "ASIA2", data: nil), StateEntry(key: "ASIA3", data: c)]]),
+                rules: [
+                    "session-multi-location": StateEntries([
+                        StateEntry(key: "ASIA2", data: nil), StateEntry(key: "ASIA3", data: c),
+                    ])
+                ]),
             changes: [])
         let saved = try #require(try store.loadEngineState())
         #expect(saved.rules == ["session-multi-location": ["ASIA1": a, "ASIA3": c]])

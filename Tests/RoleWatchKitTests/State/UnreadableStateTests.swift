@@ -20,7 +20,7 @@ struct UnreadableStateTests {
         for observed in ReportFixtures.observed([event]) { first.observe(observed) }
         _ = first.advance()
         var saved = SavedEngineState(core: nil)
-        saved.apply(try first.takeStateChanges())
+        try saved.apply(try first.takeStateChanges())
         #expect(saved.rules["session-multi-location"]?.count == 1)
         saved.rules["assume-burst"] = ["arn:aws:iam::1:role/x": Data("{not json".utf8)]
         saved.rules["a-rule-since-removed"] = ["k": Data("{}".utf8)]

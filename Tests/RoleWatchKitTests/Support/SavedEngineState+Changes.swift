@@ -5,11 +5,11 @@ import Foundation
 extension SavedEngineState {
     /// Applies what the engine's state gained, as the state database does: the saved state a
     /// restarted run would load.
-    mutating func apply(_ changes: EngineStateChanges) {
+    mutating func apply(_ changes: EngineStateChanges) throws {
         core = changes.core
         for rule in changes.cleared { rules[rule] = nil }
         for (rule, entries) in changes.rules {
-            for entry in entries { rules[rule, default: [:]][entry.key] = entry.data }
+            try entries.forEach { rules[rule, default: [:]][$0.key] = $0.data }
         }
         rules = rules.filter { !$0.value.isEmpty }
     }

@@ -45,7 +45,9 @@ public final class AssumeDeniedSprayDetector: Detector {
 
     public var heldEvents: Int { callers.heldCalls }
 
-    public func takeStateChanges() throws -> [StateEntry] { try callers.takeStateChanges() }
+    public func takeStateChanges() throws -> StateEntries {
+        StateEntries(keys: callers.takeUnsaved()) { [self] in try callers.savedForm(of: $0) }
+    }
 
     public func restore(_ entries: [String: Data]) throws { try callers.restore(entries) }
 

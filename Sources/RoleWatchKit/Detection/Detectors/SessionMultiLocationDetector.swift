@@ -158,9 +158,9 @@ public final class SessionMultiLocationDetector: Detector {
                 strength: [names.count]))
     }
 
-    public func takeStateChanges() throws -> [StateEntry] {
+    public func takeStateChanges() throws -> StateEntries {
         defer { unsaved.removeAll() }
-        return unsaved.sorted().map { StateEntry(key: $0, data: tracks[$0]?.compactRow) }
+        return StateEntries(keys: unsaved.sorted()) { [self] in tracks[$0]?.compactRow }
     }
 
     public func restore(_ entries: [String: Data]) throws {
