@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -31,8 +33,12 @@ public struct TrailFiles: Sendable, Equatable {
 
     /// Finds the trail files under `paths` (files or directories). Never throws: what cannot be read
     /// ends up in `problems`, and the rest is still returned.
-    public static func discover(_ paths: [String]) -> TrailFiles {
+    ///
+    /// - Parameter listingAhead: list folders on every core ahead of the walk (the result is
+    ///   the same); off for a scan asked to use one thread.
+    public static func discover(_ paths: [String], listingAhead: Bool = true) -> TrailFiles {
         var walk = Walk()
+        if listingAhead { walk.prefetched = FolderPrefetch(roots: paths) }
         for path in paths {
             walk.visitArgument(path)
         }
@@ -221,18 +227,137 @@ public struct SkippedPath: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Whether a file may be read, when already found out.
+private enum Access {
+    case unchecked
+    case readable
+    case denied(Int32)
+}
+
+/// A folder's entries, sorted by name, each looked at: its status (`fstatat`, links followed)
+/// and, for a file, whether it may be read (`faccessat`).
+private struct FolderListing: @unchecked Sendable {
+    struct Entry {
+        var name: String
+        /// 0, or the error of `fstatat`.
+        var status: Int32
+        var info: stat
+        var access: Access
+    }
+
+    var entries: [Entry] = []
+    /// Why the folder could not be opened, if it could not.
+    var openError: Int32?
+
+    /// Entries are looked at relative to the open folder (no lookup of the whole path per file:
+    /// most of the walk's time on an archive of small files), and the folder is closed before
+    /// its subfolders are listed, so that open descriptors do not grow with depth.
+    static func list(_ path: String) -> FolderListing {
+        guard let directory = PathBytes.withCString(path, opendir) else { return FolderListing(openError: errno) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            var rawName = entry.pointee.d_name
+            let name = withUnsafeBytes(of: &rawName) { PathBytes.string($0.prefix { $0 != 0 }) }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        names.sort { $0.bytesPrecede($1) }
+        let folder = dirfd(directory)
+        let entries = names.map { name -> Entry in
+            var info = stat()
+            guard !name.hasPrefix(".") else { return Entry(name: name, status: 0, info: info, access: .unchecked) }
+            guard PathBytes.withCString(name, { fstatat(folder, $0, &info, 0) }) == 0 else {
+                return Entry(name: name, status: errno, info: info, access: .unchecked)
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                return Entry(name: name, status: 0, info: info, access: .unchecked)
+            }
+            let readable = PathBytes.withCString(name, { faccessat(folder, $0, R_OK, 0) }) == 0
+            return Entry(name: name, status: 0, info: info, access: readable ? .readable : .denied(errno))
+        }
+        closedir(directory)
+        return FolderListing(entries: entries)
+    }
+}
+
+/// Folder listings made on every core ahead of the walk, a level of the tree at a time.
+///
+/// Why: on an archive of many small files, listing folders and looking at each entry is most
+/// of finding the files, and it ran on one thread before any file was read. The walk itself
+/// stays serial and takes these listings instead of making them, so its order, its duplicates
+/// and its messages are those of a serial walk; a folder not listed ahead (one reached by a
+/// second path, or past the budget) is listed by the walk as before.
+private final class FolderPrefetch {
+    private var listings: [String: FolderListing] = [:]
+
+    /// At most this many entries are held ahead (their memory), the rest listed by the walk.
+    static let budget = 200_000
+
+    init(roots: [String]) {
+        var seen = Set<FileIdentity>()
+        var level: [String] = []
+        for root in roots {
+            var info = stat()
+            guard PathBytes.withCString(root, { stat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFDIR,
+                seen.insert(FileIdentity(info)).inserted
+            else { continue }
+            level.append(root)
+        }
+        var held = 0
+        while !level.isEmpty, held < Self.budget {
+            let results = Self.listAll(level)
+            var next: [String] = []
+            for (path, listing) in zip(level, results) {
+                listings[path] = listing
+                held += listing.entries.count
+                let prefix = path.hasSuffix("/") ? path : path + "/"
+                for entry in listing.entries
+                where entry.status == 0 && !entry.name.hasPrefix(".") && (entry.info.st_mode & S_IFMT) == S_IFDIR
+                    && seen.insert(FileIdentity(entry.info)).inserted
+                {
+                    next.append(prefix + entry.name)
+                }
+            }
+            level = next
+        }
+    }
+
+    /// The listing made ahead for `path`, given once.
+    func take(_ path: String) -> FolderListing? { listings.removeValue(forKey: path) }
+
+    /// Lists the folders on every core, each into its own slot.
+    private static func listAll(_ paths: [String]) -> [FolderListing] {
+        let slots = UnsafeMutableBufferPointer<FolderListing>.allocate(capacity: paths.count)
+        defer { slots.deallocate() }
+        nonisolated(unsafe) let shared = slots
+        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+            (shared.baseAddress! + index).initialize(to: FolderListing.list(paths[index]))
+        }
+        let listings = Array(slots)
+        _ = slots.deinitialize()
+        return listings
+    }
+}
+
+/// A file or folder by device and inode.
+private struct FileIdentity: Hashable {
+    var device: UInt64
+    var inode: UInt64
+
+    init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+}
+
 /// The state of one discovery walk.
 private struct Walk {
     var files: [TrailFile] = []
+    /// Listings made ahead, taken as folders are reached.
+    var prefetched: FolderPrefetch?
     var skipped: [SkippedPath] = []
     var problems: [TrailFileError] = []
     /// Files and directories already reached, by device and inode, with the path they were first reached by.
     private var reached: [FileIdentity: String] = [:]
-
-    private struct FileIdentity: Hashable {
-        var device: UInt64
-        var inode: UInt64
-    }
 
     mutating func visitArgument(_ path: String) {
         guard let info = status(path) else { return }
@@ -261,36 +386,15 @@ private struct Walk {
 
     private mutating func visitDirectory(_ path: String, _ info: stat) {
         guard firstVisit(path, info) else { return }
-        guard let directory = PathBytes.withCString(path, opendir) else {
-            problems.append(.unreadable(path: path, offset: nil, reason: systemErrorText()))
+        let listing = prefetched?.take(path) ?? FolderListing.list(path)
+        if let error = listing.openError {
+            problems.append(.unreadable(path: path, offset: nil, reason: systemErrorText(error)))
             return
         }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            var rawName = entry.pointee.d_name
-            let name = withUnsafeBytes(of: &rawName) { PathBytes.string($0.prefix { $0 != 0 }) }
-            if name != ".", name != ".." { names.append(name) }
-        }
-        names.sort { $0.bytesPrecede($1) }
-        // Entries are looked at relative to the open directory (no lookup of the whole path per
-        // file: most of the walk's time on an archive of small files), and the directory is
-        // closed before going down, so that open descriptors do not grow with depth.
-        let folder = dirfd(directory)
-        let entries = names.map { name -> (name: String, status: Int32, info: stat, access: Access) in
-            var info = stat()
-            guard !name.hasPrefix(".") else { return (name, 0, info, .unchecked) }
-            guard PathBytes.withCString(name, { fstatat(folder, $0, &info, 0) }) == 0 else {
-                return (name, errno, info, .unchecked)
-            }
-            guard (info.st_mode & S_IFMT) == S_IFREG else { return (name, 0, info, .unchecked) }
-            let readable = PathBytes.withCString(name, { faccessat(folder, $0, R_OK, 0) }) == 0
-            return (name, 0, info, readable ? .readable : .denied(errno))
-        }
-        closedir(directory)
-
         let prefix = path.hasSuffix("/") ? path : path + "/"
         let inDigestFolder = TrailFiles.isDigestFolder(prefix[...])
-        for (name, status, info, access) in entries {
+        for entry in listing.entries {
+            let (name, status, info, access) = (entry.name, entry.status, entry.info, entry.access)
             let child = prefix + name
             let lowercasedName = name.lowercased()
             if name.hasPrefix(".") {
@@ -318,13 +422,6 @@ private struct Walk {
         }
     }
 
-    /// Whether a file may be read, when already found out.
-    private enum Access {
-        case unchecked
-        case readable
-        case denied(Int32)
-    }
-
     private mutating func take(_ path: String, _ info: stat, access known: Access = .unchecked) {
         guard firstVisit(path, info) else { return }
         var permission = known
@@ -340,7 +437,7 @@ private struct Walk {
 
     /// Records `path` as reached; false (and a skip) if its file or directory was reached before.
     private mutating func firstVisit(_ path: String, _ info: stat) -> Bool {
-        let identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        let identity = FileIdentity(info)
         if let first = reached[identity] {
             skipped.append(SkippedPath(path: path, reason: .duplicate(of: first)))
             return false

@@ -101,7 +101,7 @@ public final class TrailScan {
         let started = ContinuousClock.now
         for (rule, reason) in engine.disabled { say("note: rule \(rule.id) is off: \(reason)") }
         if case .journal(let journal, _) = output { try journal.recover() }
-        var discovery = TrailFiles.discover(options.paths)
+        var discovery = TrailFiles.discover(options.paths, listingAhead: options.threads > 1)
         if case .journal(let journal, _) = output {
             let before = discovery.files.count
             // A file without an identity (it cannot be read) is reported when read, and not stored.

@@ -81,6 +81,36 @@ private let archive: [(name: String, bytes: Int)] = [
                 .unreadable(path: root + "/missing", offset: nil, reason: "no such file or directory"),
             ])
         #expect(TrailFiles.discover([root]) == TrailFiles.discover([root]))
+        #expect(TrailFiles.discover([root + "/", root + "/missing"], listingAhead: false) == found)
+    }
+
+    /// Folders listed ahead on every core are reached by the walk in its own order: a folder
+    /// the listing reached first by another path (a link, a second argument) gives the same
+    /// files, skips and problems as a walk that lists every folder itself.
+    @Test func listingAheadFindsWhatTheWalkFinds() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        for account in ["111122223333", "444455556666"] {
+            for day in ["01", "02"] {
+                let folder = "AWSLogs/\(account)/CloudTrail/us-east-1/2024/05/\(day)"
+                try directory.write(
+                    "\(folder)/\(account)_CloudTrail_us-east-1_202405\(day)T0005Z_a.json.gz", [0x20])
+                try directory.write("\(folder)/notes.txt", [0x20])
+            }
+        }
+        let root = directory.path
+        let manager = FileManager.default
+        // A deep link into the other account, a link back up, a second path to one day.
+        try manager.createSymbolicLink(
+            atPath: root + "/AWSLogs/111122223333/other", withDestinationPath: root + "/AWSLogs/444455556666")
+        try manager.createSymbolicLink(atPath: root + "/AWSLogs/444455556666/up", withDestinationPath: root + "/AWSLogs")
+        try manager.createSymbolicLink(
+            atPath: root + "/a-day", withDestinationPath: root + "/AWSLogs/444455556666/CloudTrail/us-east-1/2024/05/02")
+        for arguments in [[root], [root + "/a-day", root], [root + "/AWSLogs/444455556666", root + "/AWSLogs"]] {
+            let ahead = TrailFiles.discover(arguments, listingAhead: true)
+            #expect(ahead == TrailFiles.discover(arguments, listingAhead: false))
+            #expect(ahead.files.count == 4)
+        }
     }
 
     @Test func fileArgumentsAreTakenWhateverTheirNameExceptDigests() throws {
