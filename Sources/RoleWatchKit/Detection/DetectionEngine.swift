@@ -15,12 +15,15 @@ import Foundation
 ///   is late: the stateless rules still fold it in, the stateful ones cannot, and it is counted.
 ///
 /// Its cost follows the events, not the state it holds times the time it runs: an event costs a
-/// few dictionary and heap operations; when the horizon moves, each stateful rule takes from a
-/// time-ordered queue (`TimerQueue`) only the sessions and callers whose time has come, and the
-/// horizon itself is the earliest hold in a queue of streams, so reading a file does not walk
-/// every stream. With state, a commit writes the rules' entries that changed since the last one
-/// (`takeStateChanges()`), one row per session or caller, not the whole state. What remains
-/// serial is this thread: `scan --timings` shows its share of a run.
+/// few dictionary and heap operations (its call part and duplicate hashes are worked out on the
+/// worker that decoded it); when the horizon moves, each stateful rule takes from a
+/// time-ordered queue (`TimerQueue`) only the sessions and callers whose time has come, a
+/// window judges only calls it has not judged (`CoverageWindow` carries its counts from one
+/// judgement to the next), and the horizon itself is the earliest hold in a queue of streams, so
+/// reading a file does not walk every stream. Findings fold into their open alert in place.
+/// With state, a commit writes the rules' entries that changed since the last one
+/// (`takeStateChanges()`), one row per session or caller, encoded as the commit writes it. What
+/// remains serial is this thread: `scan --timings` shows its share of a run.
 public final class DetectionEngine {
     public let rules: [Rule]
     private let detectors: [any Detector]
