@@ -61,15 +61,19 @@ struct ActivityRecorder {
     /// The day a trail file belongs to: `/YYYY/MM/DD/` in its path, else the delivery time in
     /// its name.
     static func day(ofFile path: String) -> UTCDay? {
-        let parts = path.split(separator: "/")
+        // By bytes: this runs for every file read. A day is ASCII digits (`UTCDay` reads no others).
+        let parts = path.utf8.split(separator: UInt8(ascii: "/"))
+        func digits(_ part: Substring.UTF8View, _ count: Int) -> Bool {
+            part.count == count && part.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        }
         for index in parts.indices.dropLast(3) {
             let (y, m, d) = (parts[index], parts[index + 1], parts[index + 2])
-            guard y.count == 4, m.count == 2, d.count == 2, y.allSatisfy(\.isNumber), m.allSatisfy(\.isNumber),
-                d.allSatisfy(\.isNumber)
-            else { continue }
-            if let day = UTCDay("\(y)-\(m)-\(d)") { return day }
+            guard digits(y, 4), digits(m, 2), digits(d, 2) else { continue }
+            if let day = UTCDay("\(Substring(y))-\(Substring(m))-\(Substring(d))") { return day }
         }
-        guard let name = parts.last, let time = TrailFiles.deliveryTime(inName: name) else { return nil }
+        guard let name = parts.last.map(Substring.init), let time = TrailFiles.deliveryTime(inName: name) else {
+            return nil
+        }
         let text = Array(time)
         return UTCDay(String(text[0..<4]) + "-" + String(text[4..<6]) + "-" + String(text[6..<8]))
     }

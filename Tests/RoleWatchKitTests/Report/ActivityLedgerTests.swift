@@ -88,3 +88,21 @@ import Testing
         #expect(parts.filter { $0.day == day }.map(\.input.files).reduce(0, +) == 1, "the undated file")
     }
 }
+
+/// The day a file belongs to, from its folders (`…/YYYY/MM/DD/…`) or else its name's delivery time.
+struct FileDayTests {
+    @Test(arguments: [
+        ("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/x_CloudTrail_us-east-1_20261121T0005Z_a.json.gz", "2026-11-20"),
+        ("/data/2026/02/30/2026/03/01/f.json.gz", "2026-03-01"),
+        ("exports/111122223333_CloudTrail_us-east-1_20261121T0005Z_a.json.gz", "2026-11-21"),
+        ("a/2026/11/f.json", nil),
+        ("a/٢٠٢٦/11/20/f.json", nil),
+        ("2026/11/20", nil),
+        ("a/2026/11/20/", nil),
+        ("a/2026/1/20/f.json", nil),
+        ("", nil),
+    ] as [(String, String?)])
+    func dayOfFile(path: String, day: String?) {
+        #expect(ActivityRecorder.day(ofFile: path)?.description == day)
+    }
+}
