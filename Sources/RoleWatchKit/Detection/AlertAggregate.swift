@@ -74,23 +74,10 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         severity = rule.severity
         title = rule.title
         remediation = rule.remediation
-        heldAt = finding.heldAt
-        firstSeen = finding.events.map(\.time).min()
-        lastSeen = finding.events.map(\.time).max()
-        if finding.countsParts {
-            var parts: [String] = []
-            Self.union(into: &parts, finding.events.lazy.map(\.partKey), limit: Self.partLimit)
-            (self.parts, count) = (parts, parts.count)
-        } else {
-            count = finding.count
-        }
-        roles = finding.role.map { [$0] } ?? []
-        let lead = Self.lead(of: finding)
-        self.lead = lead
-        Self.union(into: &sourceIPs, finding.sourceIPs.lazy.filter { !$0.isEmpty })
-        Self.union(into: &accounts, finding.accounts.lazy.filter { !$0.isEmpty })
-        Self.merge(into: &events, finding.events)
-        reasons = Self.reasons(of: finding, at: lead.position)
+        // An empty alert (counting parts if the finding does) with the finding folded in.
+        parts = finding.countsParts ? [] : nil
+        merge(finding)
+        // Kept even when the finding has no reasons, as its own aggregate always was.
         strength = finding.strength
     }
 

@@ -195,26 +195,28 @@ struct CoverageWindow: Codable {
         if baseline {
             // Calls the horizon settled since: judged (again) with the baseline. Calls already
             // judged and not yet settled are not judged again: their windows are the same.
-            var through = settledJudged
-            while through < calls.count, calls[through].time <= settled { through += 1 }
-            if settledJudged < through {
-                var tally = settledTally.take()
-                judge(settledJudged..<through, asSettled: true, tally: &tally, condition: condition, report: report)
-                settledTally = tally
-            }
-            settledJudged = through
-            judged = max(judged, through)
+            settledJudged = judge(
+                from: settledJudged, through: settled, asSettled: true, condition: condition, report: report)
+            judged = max(judged, settledJudged)
         }
-        var end = judged
-        while end < calls.count, calls[end].time <= act { end += 1 }
-        if judged < end {
-            var tally = actTally.take()
-            judge(judged..<end, asSettled: false, tally: &tally, condition: condition, report: report)
-            actTally = tally
-        }
-        judged = end
+        judged = judge(from: judged, through: act, asSettled: false, condition: condition, report: report)
         if !baseline { settledJudged = judged }
         forget(before: settled - window)
+    }
+
+    /// Judges the calls from `start` that are at or before `time`, going on from the window of
+    /// the last judgement of the same kind; returns the index after the last one judged.
+    private mutating func judge(
+        from start: Int, through time: EventTime, asSettled: Bool, condition: (Snapshot, Bool) -> [String]?,
+        report: (Report) -> Void
+    ) -> Int {
+        var end = start
+        while end < calls.count, calls[end].time <= time { end += 1 }
+        guard start < end else { return end }
+        var tally = asSettled ? settledTally.take() : actTally.take()
+        judge(start..<end, asSettled: asSettled, tally: &tally, condition: condition, report: report)
+        if asSettled { settledTally = tally } else { actTally = tally }
+        return end
     }
 
     private mutating func judge(

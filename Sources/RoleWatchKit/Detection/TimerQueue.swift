@@ -27,22 +27,16 @@ struct TimerQueue<Key: Hashable & Comparable> {
     mutating func cancel(_ key: Key) { due[key] = nil }
 
     /// Takes every key due at or before `time`, in time order (ties by key).
-    mutating func takeDue(through time: EventTime) -> [Key] {
-        var taken: [Key] = []
-        while let top = heap.first, top.time <= time {
-            pop()
-            guard due[top.key] == top.time else { continue }
-            due[top.key] = nil
-            taken.append(top.key)
-        }
-        return taken
-    }
+    mutating func takeDue(through time: EventTime) -> [Key] { take(through: time, limit: .max) }
 
     /// Takes the `count` keys due first, in time order (ties by key), whenever they are due:
     /// what a rule over its cap drops, without sorting all it holds.
-    mutating func takeEarliest(_ count: Int) -> [Key] {
+    mutating func takeEarliest(_ count: Int) -> [Key] { take(through: nil, limit: count) }
+
+    /// Takes keys in time order while they are due by `time` (any time if nil), at most `limit`.
+    private mutating func take(through time: EventTime?, limit: Int) -> [Key] {
         var taken: [Key] = []
-        while taken.count < count, let top = heap.first {
+        while taken.count < limit, let top = heap.first, time.map({ top.time <= $0 }) ?? true {
             pop()
             guard due[top.key] == top.time else { continue }
             due[top.key] = nil

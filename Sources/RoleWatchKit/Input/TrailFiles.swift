@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -34,11 +34,13 @@ public struct TrailFiles: Sendable, Equatable {
     /// Finds the trail files under `paths` (files or directories). Never throws: what cannot be read
     /// ends up in `problems`, and the rest is still returned.
     ///
-    /// - Parameter listingAhead: list folders on every core ahead of the walk (the result is
-    ///   the same); off for a scan asked to use one thread.
-    public static func discover(_ paths: [String], listingAhead: Bool = true) -> TrailFiles {
+    /// - Parameter threads: with more than one, folders are listed on that many threads ahead of
+    ///   the walk (the result is the same).
+    public static func discover(
+        _ paths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) -> TrailFiles {
         var walk = Walk()
-        if listingAhead { walk.prefetched = FolderPrefetch(roots: paths) }
+        if threads > 1 { walk.prefetched = FolderPrefetch(roots: paths, threads: threads) }
         for path in paths {
             walk.visitArgument(path)
         }
@@ -279,7 +281,7 @@ private struct FolderListing: @unchecked Sendable {
     }
 }
 
-/// Folder listings made on every core ahead of the walk, a level of the tree at a time.
+/// Folder listings made on the scan's threads ahead of the walk, a level of the tree at a time.
 ///
 /// Why: on an archive of many small files, listing folders and looking at each entry is most
 /// of finding the files, and it ran on one thread before any file was read. The walk itself
@@ -292,7 +294,7 @@ private final class FolderPrefetch {
     /// At most this many entries are held ahead (their memory), the rest listed by the walk.
     static let budget = 200_000
 
-    init(roots: [String]) {
+    init(roots: [String], threads: Int) {
         var seen = Set<FileIdentity>()
         var level: [String] = []
         for root in roots {
@@ -304,7 +306,7 @@ private final class FolderPrefetch {
         }
         var held = 0
         while !level.isEmpty, held < Self.budget {
-            let results = Self.listAll(level)
+            let results = level.concurrentMap(threads: threads, FolderListing.list)
             var next: [String] = []
             for (path, listing) in zip(level, results) {
                 listings[path] = listing
@@ -323,19 +325,6 @@ private final class FolderPrefetch {
 
     /// The listing made ahead for `path`, given once.
     func take(_ path: String) -> FolderListing? { listings.removeValue(forKey: path) }
-
-    /// Lists the folders on every core, each into its own slot.
-    private static func listAll(_ paths: [String]) -> [FolderListing] {
-        let slots = UnsafeMutableBufferPointer<FolderListing>.allocate(capacity: paths.count)
-        defer { slots.deallocate() }
-        nonisolated(unsafe) let shared = slots
-        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-            (shared.baseAddress! + index).initialize(to: FolderListing.list(paths[index]))
-        }
-        let listings = Array(slots)
-        _ = slots.deinitialize()
-        return listings
-    }
 }
 
 /// A file or folder by device and inode.

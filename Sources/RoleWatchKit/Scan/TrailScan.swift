@@ -1,14 +1,5 @@
 import Foundation
 
-/// What the threads of a parallel step hand back, a part each, joined in order.
-private final class ChunkResults<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var parts: [Int: [Value]] = [:]
-
-    func set(_ chunk: Int, _ values: [Value]) { lock.withLock { parts[chunk] = values } }
-    func joined(count: Int) -> [Value] { lock.withLock { (0..<count).flatMap { parts[$0] ?? [] } } }
-}
-
 /// How a scan runs.
 public struct ScanOptions: Sendable {
     /// Files or folders (walked recursively).
@@ -101,7 +92,7 @@ public final class TrailScan {
         let started = ContinuousClock.now
         for (rule, reason) in engine.disabled { say("note: rule \(rule.id) is off: \(reason)") }
         if case .journal(let journal, _) = output { try journal.recover() }
-        var discovery = TrailFiles.discover(options.paths, listingAhead: options.threads > 1)
+        var discovery = TrailFiles.discover(options.paths, threads: options.threads)
         if case .journal(let journal, _) = output {
             let before = discovery.files.count
             // A file without an identity (it cannot be read) is reported when read, and not stored.
@@ -178,14 +169,8 @@ public final class TrailScan {
     /// The identity of each file (nil where it cannot be had), taken on `threads` threads: each
     /// is an open, two reads and a `realpath`, thousands of times over.
     private static func identities(of paths: [String], threads: Int) -> [ProcessedFile?] {
-        let chunks = max(1, min(threads, paths.count / 64))
-        let size = (paths.count + chunks - 1) / chunks
-        let results = ChunkResults<ProcessedFile?>()
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let range = (chunk * size)..<min(paths.count, (chunk + 1) * size)
-            results.set(chunk, range.map { try? FileFingerprint.of(path: paths[$0]) })
-        }
-        return results.joined(count: chunks)
+        // At least 64 files a thread: fewer are not worth one.
+        paths.concurrentMap(threads: min(threads, paths.count / 64)) { try? FileFingerprint.of(path: $0) }
     }
 
     /// Reads every file on the calling thread, handing its events straight to the engine.

@@ -113,4 +113,19 @@ struct RateBaselineTests {
             #expect(baseline.isStale(at: EventTime(seconds: clock + 2 * 86_400)))
         }
     }
+
+    /// A saved baseline whose counts cannot be (none, or negative) does not decode: the rule
+    /// reports its state and starts afresh rather than learn from it.
+    @Test func countsThatCannotBeAreRefused() throws {
+        struct Saved: Encodable {
+            var counts: [Int64: Int]
+            var firstSeen: EventTime?
+        }
+        let good = try JSONEncoder().encode(Saved(counts: [2_940_000: 3, 2_940_001: 1], firstSeen: EventTime(seconds: 0)))
+        #expect(throws: Never.self) { try JSONDecoder().decode(RateBaseline.self, from: good) }
+        for bad in [0, -2] {
+            let saved = try JSONEncoder().encode(Saved(counts: [2_940_000: 3, 2_940_001: bad], firstSeen: nil))
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(RateBaseline.self, from: saved) }
+        }
+    }
 }

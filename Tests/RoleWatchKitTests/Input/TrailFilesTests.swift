@@ -81,7 +81,7 @@ private let archive: [(name: String, bytes: Int)] = [
                 .unreadable(path: root + "/missing", offset: nil, reason: "no such file or directory"),
             ])
         #expect(TrailFiles.discover([root]) == TrailFiles.discover([root]))
-        #expect(TrailFiles.discover([root + "/", root + "/missing"], listingAhead: false) == found)
+        #expect(TrailFiles.discover([root + "/", root + "/missing"], threads: 1) == found)
     }
 
     /// Folders listed ahead on every core are reached by the walk in its own order: a folder
@@ -107,8 +107,8 @@ private let archive: [(name: String, bytes: Int)] = [
         try manager.createSymbolicLink(
             atPath: root + "/a-day", withDestinationPath: root + "/AWSLogs/444455556666/CloudTrail/us-east-1/2024/05/02")
         for arguments in [[root], [root + "/a-day", root], [root + "/AWSLogs/444455556666", root + "/AWSLogs"]] {
-            let ahead = TrailFiles.discover(arguments, listingAhead: true)
-            #expect(ahead == TrailFiles.discover(arguments, listingAhead: false))
+            let ahead = TrailFiles.discover(arguments, threads: 2)
+            #expect(ahead == TrailFiles.discover(arguments, threads: 1))
             #expect(ahead.files.count == 4)
         }
     }

@@ -39,7 +39,16 @@ struct CompactRowTests {
     }
 
     /// A session issued and used from the backend, as saved after its first two events.
-    static func savedSession() throws -> (row: Data, engine: () throws -> DetectionEngine, third: ObservedEvent) {
+    /// An engine with the multi-location rule alone, as `scan --state` runs it.
+    static func engine(warnings: Messages = Messages()) throws -> DetectionEngine {
+        try DetectionEngine(
+            rules: [try #require(try RuleSet.builtIn().first { $0.id == "session-multi-location" })],
+            context: DetectionContext(
+                config: ExampleSite.config, awsRanges: ExampleSite.awsRanges, emission: .prompt,
+                warn: { warnings.say($0) }))
+    }
+
+    static func savedSession() throws -> (row: Data, third: ObservedEvent) {
         let role = ExampleSite.customerRole("444455556666")
         let key = "ASIACUSTOMER0000001"
         let events = [
@@ -53,25 +62,18 @@ struct CompactRowTests {
             let raw = Array(RecordWriter.json(event).utf8).withUnsafeBytes { EvidenceText.make($0) }
             return ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: raw)
         }
-        let rule = try #require(try RuleSet.builtIn().first { $0.id == "session-multi-location" })
-        let makeEngine = {
-            try DetectionEngine(
-                rules: [rule],
-                context: DetectionContext(
-                    config: ExampleSite.config, awsRanges: ExampleSite.awsRanges, emission: .prompt, warn: { _ in }))
-        }
-        let engine = try makeEngine()
+        let engine = try Self.engine()
         for event in observed.prefix(2) { engine.observe(event) }
         engine.advance()
         let changes = try engine.takeStateChanges()
         let row = try #require(try changes.rules["session-multi-location"]?.all().first { $0.key == key }?.data)
-        return (row, makeEngine, observed[2])
+        return (row, observed[2])
     }
 
     @Test func aSavedSessionIsCompactAndFiresAfterARestart() throws {
-        let (row, makeEngine, third) = try Self.savedSession()
+        let (row, third) = try Self.savedSession()
         #expect(CompactRowReader.isCompact(row))
-        let engine = try makeEngine()
+        let engine = try Self.engine()
         engine.restore(SavedEngineState(core: nil, rules: ["session-multi-location": ["ASIACUSTOMER0000001": row]]))
         engine.observe(third)
         engine.advance()
@@ -89,11 +91,7 @@ struct CompactRowTests {
              "addresses":["3.95.112.132"],"reported":{}}
             """#.utf8)
         let warnings = Messages()
-        let engine = try DetectionEngine(
-            rules: [try #require(try RuleSet.builtIn().first { $0.id == "session-multi-location" })],
-            context: DetectionContext(
-                config: ExampleSite.config, awsRanges: ExampleSite.awsRanges, emission: .prompt,
-                warn: { warnings.say($0) }))
+        let engine = try Self.engine(warnings: warnings)
         engine.restore(SavedEngineState(core: nil, rules: ["session-multi-location": ["ASIACUSTOMER0000001": json]]))
         #expect(warnings.all.isEmpty)
         engine.observe(third)
@@ -102,14 +100,10 @@ struct CompactRowTests {
     }
 
     @Test func everyTruncationOfASavedSessionIsReportedNotRead() throws {
-        let (row, _, _) = try Self.savedSession()
+        let row = try Self.savedSession().row
         for length in 0..<row.count {
             let warnings = Messages()
-            let engine = try DetectionEngine(
-                rules: [try #require(try RuleSet.builtIn().first { $0.id == "session-multi-location" })],
-                context: DetectionContext(
-                    config: ExampleSite.config, awsRanges: ExampleSite.awsRanges, emission: .prompt,
-                    warn: { warnings.say($0) }))
+            let engine = try Self.engine(warnings: warnings)
             engine.restore(SavedEngineState(core: nil, rules: ["session-multi-location": ["k": row.prefix(length)]]))
             #expect(warnings.all.count == 1, "truncated to \(length) bytes")
             #expect(try engine.takeStateChanges().cleared == ["session-multi-location"])
