@@ -90,8 +90,13 @@ public struct EvidenceEvent: Sendable, Hashable, Codable {
     /// The part this event stands for (see `part`).
     var partKey: String { part ?? eventID }
 
-    /// Event-time order, ties broken by event id, so that evidence never depends on input order.
+    /// Event-time order, ties broken by event id, then by part and record, so that evidence never
+    /// depends on input order: records without an event id at one time (test data, hand-made
+    /// exports) are told apart by what they hold, not by which came first.
     static func ordered(_ a: EvidenceEvent, _ b: EvidenceEvent) -> Bool {
-        a.time != b.time ? a.time < b.time : a.eventID < b.eventID
+        if a.time != b.time { return a.time < b.time }
+        if a.eventID != b.eventID { return a.eventID < b.eventID }
+        let (x, y) = (a.partKey, b.partKey)
+        return x != y ? x < y : a.raw < b.raw
     }
 }

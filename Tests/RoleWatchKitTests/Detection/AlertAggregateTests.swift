@@ -58,6 +58,42 @@ struct AlertAggregateTests {
     }
 }
 
+/// Records without an event id at one time (panther's test events have them) must come out in
+/// one order whatever order they came in: a session's locations come out of a dictionary.
+struct EvidenceOrderTests {
+    static let time = EventTime(seconds: 1_705_314_600)
+    static let events = [
+        EvidenceEvent(eventID: "", time: time, raw: #"{"sourceIPAddress":"52.42.146.205"}"#, part: "52.42.146.0/24"),
+        EvidenceEvent(eventID: "", time: time, raw: #"{"sourceIPAddress":"45.33.32.156"}"#, part: "45.33.32.0/24"),
+        EvidenceEvent(eventID: "", time: time, raw: #"{"a":1}"#),
+        EvidenceEvent(eventID: "", time: time, raw: #"{"a":2}"#),
+    ]
+
+    @Test func eventsThatDifferAreNeverTied() {
+        for (i, a) in Self.events.enumerated() {
+            for (j, b) in Self.events.enumerated() where i != j {
+                #expect(EvidenceEvent.ordered(a, b) != EvidenceEvent.ordered(b, a), "\(i) and \(j)")
+            }
+        }
+    }
+
+    @Test func anAlertsEvidenceIsTheSameInEveryOrder() {
+        let rule = AlertAggregateTests.rule
+        func folded(_ events: [EvidenceEvent]) -> AlertAggregate {
+            let findings = events.map {
+                Finding(time: Self.time, principal: "p", key: "k", events: [$0], countsParts: true, reasons: ["r"])
+            }
+            var alert = AlertAggregate(findings[0], identity: AlertIdentity(rule: rule, finding: findings[0]), rule: rule)
+            for finding in findings.dropFirst() { alert.merge(finding) }
+            return alert
+        }
+        let expected = folded(Self.events)
+        #expect(folded(Self.events.reversed()) == expected)
+        #expect(folded([2, 0, 3, 1].map { Self.events[$0] }) == expected)
+        #expect(Self.events.reversed().sorted(by: EvidenceEvent.ordered) == Self.events.sorted(by: EvidenceEvent.ordered))
+    }
+}
+
 extension SplitMix64 {
     mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
