@@ -149,6 +149,8 @@ public struct FileReport: Sendable {
     public var incomplete = false
     public var messages: [String] = []
     public var suppressedMessages = 0
+    /// The file's identity taken just before it was read, when the scan keeps state.
+    public var identity: ProcessedFile?
 
     public init(path: String) { self.path = path }
 }

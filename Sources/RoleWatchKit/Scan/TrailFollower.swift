@@ -125,7 +125,7 @@ public final class TrailFollower {
             }
             waiting[file.path] = nil
             try read(file.path)
-            if ContinuousClock.now - uncommitted.committed >= Self.commitInterval { try commit() }
+            if uncommitted.isDue(every: Self.commitInterval) { try commit() }
         }
         engine.tick(wall: Date().timeIntervalSince1970)
         engine.advance()
@@ -153,15 +153,16 @@ public final class TrailFollower {
             summary.damagedFiles += 1
             return
         }
-        if let seen = try journal.store.processedFile(identity) {
-            if seen.isSameFile(as: identity) { return }
+        if let seen = try journal.store.processedFile(identity.stat) {
+            if seen.isSameFile(as: identity.stat, at: path) { return }
             say("note: \(PathBytes.display(path)): changed since it was read; reading it again")
         }
         let scan = FileScan(
             path: path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter,
             now: .now)
         var events: [ObservedEvent] = []
-        let report = scan.run(watchList: watchList) { events += $0.events }
+        var report = scan.run(watchList: watchList) { events += $0.events }
+        report.identity = identity
         // At least zero: an mtime ahead of the local clock must not stretch the settle time.
         let changedAgo = max(
             .zero, Duration.nanoseconds(Int64(Date().timeIntervalSince1970 * 1e9) - identity.mtimeNanoseconds))
@@ -179,6 +180,6 @@ public final class TrailFollower {
         activity.fileRead(report, lateEventsSoFar: engine.lateEvents)
         engine.fileRead(path: path, newest: report.newest, wall: Date().timeIntervalSince1970)
         engine.advance()
-        uncommitted.add(report, identity: identity)
+        uncommitted.add(report)
     }
 }

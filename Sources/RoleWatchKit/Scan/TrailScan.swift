@@ -46,16 +46,17 @@ public final class TrailScan {
     private var summary = ScanSummary()
     /// The daily report's activity: kept in the state (`--state`) or for `report PATH…`.
     private var activity: ActivityRecorder?
-    /// The identity of each file to read, taken before reading it (`--state`): taken after, it
-    /// could cover bytes added meanwhile, and the next scan would skip them as read.
-    private var identities: [String: ProcessedFile] = [:]
+    /// The canonical path of each file to read (`--state`), for its identity: taken by the
+    /// thread that reads it, just before reading it (taken after, it could cover bytes added
+    /// meanwhile, and the next scan would skip them as read).
+    private var canonicalPaths: [String: String] = [:]
 
     private enum Output {
         case sink(any AlertSink)
         case journal(StateJournal, UncommittedWork)
     }
 
-    /// How often a scan with state commits what it read.
+    /// How often a scan with state commits what it read, at most (see `UncommittedWork.isDue`).
     static let commitInterval = Duration.seconds(2)
 
     /// - Parameter say: receives diagnostics, one line each (standard error in the CLI).
@@ -96,16 +97,16 @@ public final class TrailScan {
         if case .journal(let journal, _) = output {
             let before = discovery.files.count
             // A file without an identity (it cannot be read) is reported when read, and not stored.
-            let found = Self.identities(of: discovery.files.map(\.path), threads: options.threads)
+            let found = FileFingerprint.stats(of: discovery.files.map(\.path), threads: options.threads)
             let known = try journal.store.processedFiles(found.compactMap { $0 })
             var knownIndex = 0
             var unread: [TrailFile] = []
-            for (file, identity) in zip(discovery.files, found) {
-                if let identity {
+            for (file, stat) in zip(discovery.files, found) {
+                if let stat {
                     defer { knownIndex += 1 }
-                    if let seen = known[knownIndex], seen.isSameFile(as: identity) { continue }
+                    if let seen = known[knownIndex], seen.isSameFile(as: stat, at: file.path) { continue }
+                    canonicalPaths[file.path] = stat.path
                 }
-                identities[file.path] = identity
                 unread.append(file)
             }
             discovery.files = unread
@@ -166,13 +167,6 @@ public final class TrailScan {
         return summary
     }
 
-    /// The identity of each file (nil where it cannot be had), taken on `threads` threads: each
-    /// is an open, two reads and a `realpath`, thousands of times over.
-    private static func identities(of paths: [String], threads: Int) -> [ProcessedFile?] {
-        // At least 64 files a thread: fewer are not worth one.
-        paths.concurrentMap(threads: min(threads, paths.count / 64)) { try? FileFingerprint.of(path: $0) }
-    }
-
     /// Reads every file on the calling thread, handing its events straight to the engine.
     private func scanInOrder(_ files: [TrailFile], consume: (OrderedHandoff.Item) throws -> Void) throws {
         let watchList = WatchList(config: config)
@@ -182,11 +176,13 @@ public final class TrailScan {
             let scan = FileScan(
                 path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter,
                 now: now)
+            let identity = canonicalPaths[file.path].flatMap { try? FileFingerprint.of(path: file.path, canonicalPath: $0) }
             var failure: Error?
-            let report = scan.run(watchList: watchList) { batch in
+            var report = scan.run(watchList: watchList) { batch in
                 guard failure == nil else { return }
                 do { try consume(.batch(batch)) } catch { failure = error }
             }
+            report.identity = identity
             if let failure { throw failure }
             try consume(.done(report))
         }
@@ -204,6 +200,7 @@ public final class TrailScan {
         let (config, maxRecordBytes, prefilter, now) = (
             self.config, options.maxRecordBytes, options.prefilter, EventTime.now
         )
+        let canonicalPaths = files.map { self.canonicalPaths[$0.path] }
         for _ in 0..<options.threads {
             group.enter()
             Thread.detachNewThread {
@@ -213,7 +210,11 @@ public final class TrailScan {
                     let scan = FileScan(
                         path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes, prefilter: prefilter,
                         now: now)
-                    let report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
+                    let identity = canonicalPaths[index].flatMap {
+                        try? FileFingerprint.of(path: files[index].path, canonicalPath: $0)
+                    }
+                    var report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
+                    report.identity = identity
                     handoff.finish(file: index, report: report)
                 }
                 group.leave()
@@ -238,8 +239,8 @@ public final class TrailScan {
         case .sink:
             for alert in early { try emit(alert) }
         case .journal(let journal, let work):
-            work.add(report, identity: identities.removeValue(forKey: report.path))
-            if ContinuousClock.now - work.committed >= Self.commitInterval {
+            work.add(report)
+            if work.isDue(every: Self.commitInterval) {
                 summary.count(
                     try work.commit(to: journal, engine: engine, activity: activity?.take() ?? []).map(\.severity))
             }

@@ -27,6 +27,10 @@ public final class StateStore {
     private let lock: StateLock?
     /// The engine's own part as last written, so an unchanged one is not written again.
     private var writtenCore: Data?
+    /// The latest days' activity as last written, so a commit merges into it rather than
+    /// reading and decoding the stored day first (a scan commits a day's many times).
+    private var writtenDays: [UTCDay: DayActivity] = [:]
+    private static let writtenDaysKept = 4
 
     /// Receives one-line warnings about state that could not be used; never secrets.
     public var warn: @Sendable (String) -> Void = { _ in }
@@ -38,7 +42,7 @@ public final class StateStore {
     static let applicationID: Int32 = 0x5257_4154
 
     /// Tables a state must have; one missing means the state is damaged.
-    static let tables = ["file", "engine_state", "alert", "output_progress", "day_activity", "seen_event", "rule_state"]
+    static let tables = ["file", "engine_state", "alert", "output_progress", "day_activity", "seen_chunk", "rule_state"]
 
     /// Opens the state database at `path` to read it only, beside a tail that may be writing
     /// it (SQLite's WAL lets a reader see the last commit without blocking the writer); for
@@ -228,6 +232,31 @@ public final class StateStore {
             }
             try db.execute(sql: "DELETE FROM engine_state WHERE part LIKE 'rule:%'")
         }
+        // Rule rows in a table with row ids: a session's row is a few KB, and a table without
+        // them keeps whole rows in its B-tree's pages, which made writing them twice as slow.
+        // Event ids seen as one row of hashes per hour and commit (a scan sees hundreds of
+        // thousands) rather than one row each.
+        migrator.registerMigration("v4_row_sizes") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE rule_rows (
+                        rule TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        data BLOB NOT NULL,
+                        PRIMARY KEY (rule, key));
+                    INSERT INTO rule_rows (rule, key, data) SELECT rule, key, data FROM rule_state;
+                    DROP TABLE rule_state;
+                    ALTER TABLE rule_rows RENAME TO rule_state;
+                    CREATE TABLE seen_chunk (id INTEGER PRIMARY KEY, hour INTEGER NOT NULL, hashes BLOB NOT NULL);
+                    CREATE INDEX seen_chunk_hour ON seen_chunk(hour);
+                    """)
+            var byHour: [Int64: [UInt64]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT hash, hour FROM seen_event") {
+                byHour[row["hour"], default: []].append(UInt64(bitPattern: row["hash"] as Int64))
+            }
+            try insertSeenChunks(byHour, in: db)
+            try db.execute(sql: "DROP TABLE seen_event")
+        }
         return migrator
     }
 
@@ -258,32 +287,83 @@ public final class StateStore {
 
     /// The row of the file read before that `file` (as it is now) is, if any: the same path
     /// (canonical, see `FileFingerprint`), or the same device and inode under another name.
-    public func processedFile(_ file: ProcessedFile) throws -> ProcessedFile? {
+    public func processedFile(_ file: FileFingerprint.Stat) throws -> ProcessedFile? {
         try processedFiles([file])[0]
     }
 
-    /// `processedFile(_:)` for many files, in one read with prepared statements: a scan asks
-    /// for every file it found.
-    public func processedFiles(_ files: [ProcessedFile]) throws -> [ProcessedFile?] {
-        try read { db in
-            let byPath = try db.cachedStatement(sql: "SELECT * FROM file WHERE path = ?")
-            let byInode = try db.cachedStatement(
-                sql: "SELECT * FROM file WHERE device = ? AND inode = ? ORDER BY processed_at DESC LIMIT 1")
-            return try files.map { file in
-                if let row = try Row.fetchOne(byPath, arguments: [file.path]) { return ProcessedFile(row: row) }
-                guard let device = file.device, let inode = file.inode else { return nil }
-                return try Row.fetchOne(byInode, arguments: [Int64(bitPattern: device), Int64(bitPattern: inode)])
-                    .map(ProcessedFile.init)
+    /// `processedFile(_:)` for many files, in one read: a scan asks for every file it found
+    /// (tens of thousands), so they are looked up some hundreds at a time.
+    public func processedFiles(_ files: [FileFingerprint.Stat]) throws -> [ProcessedFile?] {
+        let batch = 500
+        return try read { db in
+            var byPath: [String: ProcessedFile] = [:]
+            for start in stride(from: 0, to: files.count, by: batch) {
+                let paths = files[start..<min(files.count, start + batch)].map(\.path)
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM file WHERE path IN (\(Self.placeholders(paths.count)))",
+                    arguments: StatementArguments(paths))
+                for row in rows { byPath[row["path"]] = ProcessedFile(row: row) }
             }
+            // The rest by device and inode: the same file under another name, as last read.
+            var byInode: [FileKey: (file: ProcessedFile, at: Double)] = [:]
+            let others = Dictionary(grouping: files.filter { byPath[$0.path] == nil }, by: \.device)
+            for (device, stats) in others {
+                for start in stride(from: 0, to: stats.count, by: batch) {
+                    let inodes = stats[start..<min(stats.count, start + batch)].map { Int64(bitPattern: $0.inode) }
+                    let rows = try Row.fetchAll(
+                        db,
+                        sql: "SELECT * FROM file WHERE device = ? AND inode IN (\(Self.placeholders(inodes.count)))",
+                        arguments: StatementArguments([Int64(bitPattern: device)] + inodes))
+                    for row in rows {
+                        let (file, at) = (ProcessedFile(row: row), row["processed_at"] as Double)
+                        let key = FileKey(device: device, inode: file.inode ?? 0)
+                        if at >= byInode[key]?.at ?? -.infinity { byInode[key] = (file, at) }
+                    }
+                }
+            }
+            return files.map { byPath[$0.path] ?? byInode[FileKey(device: $0.device, inode: $0.inode)]?.file }
         }
+    }
+
+    private struct FileKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    private static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ",")
     }
 
     /// The event ids remembered as seen (`SeenEvents`).
     func seenEvents() throws -> [(hash: UInt64, hour: Int64)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT hash, hour FROM seen_event").map {
-                (UInt64(bitPattern: $0["hash"] as Int64), $0["hour"] as Int64)
+            var seen: [(hash: UInt64, hour: Int64)] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, hour, hashes FROM seen_chunk")
+            while let row = try rows.next() {
+                let (hour, hashes): (Int64, Data) = (row["hour"], row["hashes"])
+                guard hashes.count % 8 == 0 else {
+                    throw StateError(
+                        path: path,
+                        problem: "the state database is damaged: its seen events (row \(row["id"] as Int64)) are \(hashes.count) bytes, not a multiple of 8",
+                        damaged: true)
+                }
+                hashes.withUnsafeBytes { bytes in
+                    for offset in stride(from: 0, to: bytes.count, by: 8) {
+                        seen.append((UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)), hour))
+                    }
+                }
             }
+            return seen
+        }
+    }
+
+    /// Stores event ids seen: a row of little-endian 64-bit hashes per hour.
+    private static func insertSeenChunks(_ byHour: [Int64: [UInt64]], in db: Database) throws {
+        let insert = try db.cachedStatement(sql: "INSERT INTO seen_chunk (hour, hashes) VALUES (?, ?)")
+        for (hour, hashes) in byHour.sorted(by: { $0.key < $1.key }) {
+            var data = Data(capacity: hashes.count * 8)
+            for hash in hashes { withUnsafeBytes(of: hash.littleEndian) { data.append(contentsOf: $0) } }
+            try insert.execute(arguments: [hour, data])
         }
     }
 
@@ -318,14 +398,17 @@ public final class StateStore {
         seen: (added: [(hash: UInt64, hour: Int64)], droppedBefore: Int64?) = ([], nil),
         activity: [DayActivity] = [], webhooks: [WebhookEndpoint] = []
     ) throws -> [StoredAlert] {
+        var days: [UTCDay: DayActivity] = [:]
         let stored = try write { db -> [StoredAlert] in
+            // Compiled once per commit: a commit may hold thousands of files.
+            let insertFile = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO file (path, size, mtime_ns, fingerprint, records, bad_records, damaged,
+                        processed_at, device, inode)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             for file in files {
-                try db.execute(
-                    sql: """
-                        INSERT OR REPLACE INTO file (path, size, mtime_ns, fingerprint, records, bad_records, damaged,
-                            processed_at, device, inode)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                try insertFile.execute(
                     arguments: [
                         file.path, file.size, file.mtimeNanoseconds, file.fingerprint, file.records, file.badRecords,
                         file.damaged, Date().timeIntervalSince1970, file.device.map { Int64(bitPattern: $0) },
@@ -342,21 +425,20 @@ public final class StateStore {
             for change in changes {
                 if let new = try merge(change, at: now, in: db) { stored.append(new) }
             }
-            for (hash, hour) in seen.added {
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO seen_event (hash, hour) VALUES (?, ?)",
-                    arguments: [Int64(bitPattern: hash), hour])
-            }
+            try Self.insertSeenChunks(Dictionary(grouping: seen.added, by: \.hour).mapValues { $0.map(\.hash) }, in: db)
             if let before = seen.droppedBefore {
-                try db.execute(sql: "DELETE FROM seen_event WHERE hour < ?", arguments: [before])
+                try db.execute(sql: "DELETE FROM seen_chunk WHERE hour < ?", arguments: [before])
             }
             if !webhooks.isEmpty {
                 try Outbox.enqueue(alerts: stored.map { ($0.id, $0.json) }, to: webhooks, in: db)
             }
-            for part in activity { try merge(part, in: db) }
+            for part in activity { try merge(part, into: &days, in: db) }
             return stored
         }
         writtenCore = engine.core
+        // Only once the transaction is in: a failed one must leave the cache as the database is.
+        writtenDays.merge(days) { $1 }
+        for day in writtenDays.keys.sorted().dropLast(Self.writtenDaysKept) { writtenDays[day] = nil }
         return stored
     }
 
@@ -422,10 +504,14 @@ public final class StateStore {
 
     // MARK: Daily activity
 
-    private func merge(_ part: DayActivity, in db: Database) throws {
+    /// Merges `part` into its day as this commit has it so far (`days`), else as last written.
+    private func merge(_ part: DayActivity, into days: inout [UTCDay: DayActivity], in db: Database) throws {
         let key = part.day.description
         var day = part
-        if let data = try Data.fetchOne(db, sql: "SELECT data FROM day_activity WHERE day = ?", arguments: [key]) {
+        if var written = days[part.day] ?? writtenDays[part.day] {
+            written.merge(part)
+            day = written
+        } else if let data = try Data.fetchOne(db, sql: "SELECT data FROM day_activity WHERE day = ?", arguments: [key]) {
             do {
                 day = try JSONDecoder().decode(DayActivity.self, from: data)
                 day.merge(part)
@@ -438,6 +524,7 @@ public final class StateStore {
         try db.execute(
             sql: "INSERT OR REPLACE INTO day_activity (day, data) VALUES (?, ?)",
             arguments: [key, try JSONEncoder().encode(day)])
+        days[part.day] = day
     }
 
     /// One UTC day's recorded activity, if anything was recorded for it.
@@ -557,11 +644,19 @@ public struct ProcessedFile: Sendable, Equatable {
         self.inode = inode
     }
 
-    /// Whether `now` (the file as it is now) is the file that was read: the same size and
-    /// mtime, or else the same size and content fingerprint. A file gone or unreadable is not.
-    public func isSameFile(as now: ProcessedFile?) -> Bool {
+    /// Whether the file at `path`, as `now` describes it, is the file that was read: the same
+    /// size and mtime, or else the same size and content fingerprint (taken only then). A file
+    /// gone or unreadable is not.
+    public func isSameFile(as now: FileFingerprint.Stat?, at path: String) -> Bool {
         guard let now, now.size == size else { return false }
-        return now.mtimeNanoseconds == mtimeNanoseconds || now.fingerprint == fingerprint
+        return now.mtimeNanoseconds == mtimeNanoseconds
+            || FileFingerprint.fingerprint(of: path, like: fingerprint) == fingerprint
+    }
+
+    /// What a `stat` of the file told when it was fingerprinted.
+    public var stat: FileFingerprint.Stat {
+        FileFingerprint.Stat(
+            path: path, size: size, mtimeNanoseconds: mtimeNanoseconds, device: device ?? 0, inode: inode ?? 0)
     }
 
     init(row: Row) {

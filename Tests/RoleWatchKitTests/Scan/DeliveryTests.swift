@@ -161,6 +161,33 @@ struct DeliveryTests {
         #expect(rows == 60)
     }
 
+    /// Files known by device and inode when their folder was moved, by content when only their
+    /// mtime changed; a file whose content changed is read again.
+    @Test func aMovedOrTouchedFileIsNotReadAgainButAChangedOneIs() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let files = Array(DeliveryArchive.files.prefix(40))
+        try DeliveryArchive.write(files, under: directory.path + "/logs")
+        let state = directory.path + "/state.sqlite"
+        let output = directory.path + "/alerts.ndjson"
+        #expect(try DeliveryArchive.stateScan([directory.path + "/logs"], state: state, output: output).files == 40)
+        try FileManager.default.moveItem(atPath: directory.path + "/logs", toPath: directory.path + "/moved")
+        let moved = try DeliveryArchive.stateScan([directory.path + "/moved"], state: state, output: output)
+        #expect(moved.files == 0 && moved.alreadyRead == 40)
+
+        let paths = try FileManager.default.subpathsOfDirectory(atPath: directory.path + "/moved")
+            .filter { $0.hasSuffix(".json.gz") }.sorted().map { directory.path + "/moved/" + $0 }
+        let later = Date().addingTimeInterval(3600)
+        for path in paths.prefix(5) {
+            try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: path)
+        }
+        var changed = try Data(contentsOf: URL(fileURLWithPath: paths[5]))
+        changed[4] ^= 0xFF  // the gzip header's mtime: the same size and records, other bytes
+        try changed.write(to: URL(fileURLWithPath: paths[5]))
+        let touched = try DeliveryArchive.stateScan([directory.path + "/moved"], state: state, output: output)
+        #expect(touched.files == 1 && touched.alreadyRead == 39)
+    }
+
     /// An event later than the allowed lateness still joins its alert: in a state run the stored
     /// alert grows (count, evidence), and no second alert with its id is written.
     @Test func aLateEventJoinsItsAlertInTheState() throws {

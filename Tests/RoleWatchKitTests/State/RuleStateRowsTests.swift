@@ -74,4 +74,32 @@ struct RuleStateRowsTests {
         #expect(decoded["session-multi-location"] == ["ASIA1": ["x": 1], "ASIA2": ["x": 2]])
         #expect(decoded["assume-burst"] == ["arn:caller": ["y": [1, 2]]])
     }
+
+    /// A state of the version before rows with row ids and chunks of seen events keeps its
+    /// rows and the event ids it saw; new ones are added beside them.
+    @Test func rowsAndSeenEventsOfTheVersionBeforeAreKept() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/state.sqlite"
+        let queue = try DatabaseQueue(path: path)
+        try StateStore.migrator.migrate(queue, upTo: "v3_rule_rows")
+        let old: [(hash: UInt64, hour: Int64)] = [(1, 490_000), (UInt64.max, 490_000), (1 << 63, 490_001)]
+        try queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO rule_state (rule, key, data) VALUES ('assume-burst', 'arn:caller', ?)",
+                arguments: [Data("{}".utf8)])
+            for (hash, hour) in old {
+                try db.execute(
+                    sql: "INSERT INTO seen_event (hash, hour) VALUES (?, ?)", arguments: [Int64(bitPattern: hash), hour])
+            }
+        }
+        try queue.close()
+        let store = try StateStore(path: path)
+        #expect(try store.loadEngineState()?.rules == ["assume-burst": ["arn:caller": Data("{}".utf8)]])
+        func seen() throws -> [String] { try store.seenEvents().map { "\($0.hash)@\($0.hour)" }.sorted() }
+        #expect(try seen() == old.map { "\($0.hash)@\($0.hour)" }.sorted())
+        _ = try store.commit(files: [], engine: EngineStateChanges(core: Data("{}".utf8)), changes: [],
+            seen: ([(7, 490_002), (8, 490_002)], droppedBefore: 490_001))
+        #expect(try seen() == ["7@490002", "8@490002", "9223372036854775808@490001"])
+    }
 }
