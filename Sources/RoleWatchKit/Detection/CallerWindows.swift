@@ -7,7 +7,7 @@ import Foundation
 /// An advance touches only the callers that received calls since the last one and those whose
 /// oldest call the horizon has passed (a `TimerQueue`), so its cost follows the events, not the
 /// number of callers followed.
-struct CallerWindows<Extra: Codable> {
+struct CallerWindows<Extra: Codable & CompactRowCodable> {
     private struct Entry: Codable {
         var window: CoverageWindow
         var extra: Extra
@@ -141,19 +141,31 @@ struct CallerWindows<Extra: Codable> {
         return unsaved.sorted()
     }
 
-    /// A caller's window and extra as saved (nil: forgotten).
-    func savedForm(of caller: String) throws -> Data? {
-        try callers[caller].map(JSONEncoder().encode)
+    /// A caller's window and extra as saved (nil: forgotten), in the compact form: a busy
+    /// caller's window holds thousands of calls, each with its record.
+    func savedForm(of caller: String) -> Data? {
+        guard let entry = callers[caller] else { return nil }
+        var row = CompactRowWriter()
+        row.write(entry.window)
+        row.write(entry.extra)
+        return row.data
     }
 
-    /// Takes back the saved entries (caller → entry); `update` sets what of each extra comes
+    /// Takes back the saved entries (caller → entry, in either form); `update` sets what of each extra comes
     /// from the rule. Windows are restored under the rule's current sizes, and every caller is
     /// looked at again at the next advance (a window keeps which calls it reported, so nothing
     /// is reported twice).
     mutating func restore(_ entries: [String: Data], update: (inout Extra) -> Void = { _ in }) throws {
         let decoder = JSONDecoder()
         callers = try entries.mapValues { data in
-            var entry = try decoder.decode(Entry.self, from: data)
+            var entry: Entry
+            if CompactRowReader.isCompact(data) {
+                var row = try CompactRowReader(data)
+                entry = Entry(window: try row.read(), extra: try row.read())
+                try row.finish("caller's window")
+            } else {
+                entry = try decoder.decode(Entry.self, from: data)  // an earlier version's JSON
+            }
             (entry.window.window, entry.window.foldWindow) = (window, foldWindow)
             update(&entry.extra)
             return entry

@@ -314,3 +314,60 @@ struct CoverageWindow: Codable {
         if let n = counts[key], n > 1 { counts[key] = n - 1 } else { counts[key] = nil }
     }
 }
+
+extension CoverageWindow: CompactRowCodable {
+    /// The calls still kept, as `encode(to:)` saves them.
+    func write(to row: inout CompactRowWriter) {
+        row.count(calls.count - head)
+        for call in calls[head...] { row.write(call) }
+        row.count(judged - head)
+        row.count(settledJudged - head)
+        row.count(copies.count)
+        for call in copies { row.write(call) }
+    }
+
+    init(reading row: inout CompactRowReader) throws {
+        self.init(window: .zero, foldWindow: .zero)
+        for _ in 0..<(try row.count(minimumBytes: 12)) { calls.append(try row.read()) }
+        (judged, settledJudged) = (Int(clamping: try row.int()), Int(clamping: try row.int()))
+        for _ in 0..<(try row.count(minimumBytes: 12)) { copies.append(try row.read()) }
+        parts = calls.reduce(into: [:]) { $0[$1.part, default: 0] += 1 }
+        guard (0...calls.count).contains(judged), (0...calls.count).contains(settledJudged) else {
+            throw CompactRowReader.Damaged(description: "judged calls out of range")
+        }
+    }
+}
+
+extension CoverageWindow.Call: CompactRowCodable {
+    func write(to row: inout CompactRowWriter) {
+        row.int(time.milliseconds)
+        row.string(eventID)
+        row.string(part)
+        row.string(role)
+        row.string(account)
+        row.string(sourceIP)
+        row.string(evidence.eventID)
+        row.int(evidence.time.milliseconds)
+        row.string(evidence.raw)
+        row.optional(evidence.part)
+        row.bool(hot)
+        row.bool(covered)
+        row.bool(reported != nil)
+        if let reported {
+            row.count(reported.count)
+            for value in reported { row.int(Int64(value)) }
+        }
+    }
+
+    init(reading row: inout CompactRowReader) throws {
+        time = EventTime(milliseconds: try row.int())
+        (eventID, part, role, account, sourceIP) = (
+            try row.string(), try row.string(), try row.string(), try row.string(), try row.string()
+        )
+        evidence = EvidenceEvent(
+            eventID: try row.string(), time: EventTime(milliseconds: try row.int()), raw: try row.string(),
+            part: try row.optional())
+        (hot, covered) = (try row.bool(), try row.bool())
+        if try row.bool() { reported = try (0..<(try row.count())).map { _ in Int(clamping: try row.int()) } }
+    }
+}

@@ -112,3 +112,31 @@ struct RateBaseline: Codable {
         return last < index(now - period)
     }
 }
+
+extension RateBaseline: CompactRowCodable {
+    /// Counts per bucket, as the JSON form saves them; sizes come from the rule.
+    func write(to row: inout CompactRowWriter) {
+        row.count(indexes.count)
+        for position in indexes.indices {
+            row.int(indexes[position])
+            row.int(Int64(count(at: position)))
+        }
+        row.bool(firstSeen != nil)
+        if let firstSeen { row.int(firstSeen.milliseconds) }
+    }
+
+    init(reading row: inout CompactRowReader) throws {
+        self.init(bucket: .zero, period: .zero, minHistory: .zero)
+        var total = 0
+        for _ in 0..<(try row.count(minimumBytes: 2)) {
+            let (index, count) = (try row.int(), Int(clamping: try row.int()))
+            guard count > 0, indexes.last.map({ $0 < index }) ?? true else {
+                throw CompactRowReader.Damaged(description: "rate buckets out of order or empty")
+            }
+            total += count
+            indexes.append(index)
+            totals.append(total)
+        }
+        if try row.bool() { firstSeen = EventTime(milliseconds: try row.int()) }
+    }
+}

@@ -11,6 +11,9 @@ struct ActivityRecorder {
     private var lateEventsCounted = 0
     private let undatedFileDay: () -> UTCDay
     private let keptDays: Set<UTCDay>?
+    /// The last file's folder and the day it names: files come folder by folder, so a path is
+    /// looked through once per folder rather than once per file.
+    private var lastFolder: (path: Substring, day: UTCDay?)?
 
     /// - Parameters:
     ///   - undatedFileDay: the day for a file whose path names none: today for tail and
@@ -33,7 +36,9 @@ struct ActivityRecorder {
     mutating func fileRead(_ report: FileReport, lateEventsSoFar: Int) {
         let lateEvents = lateEventsSoFar - lateEventsCounted
         lateEventsCounted = lateEventsSoFar
-        let day = Self.day(ofFile: report.path) ?? undatedFileDay()
+        let (folder, name) = Self.split(report.path)
+        if lastFolder?.path != folder { lastFolder = (folder, Self.day(ofFolder: folder)) }
+        let day = lastFolder?.day ?? Self.day(inName: name) ?? undatedFileDay()
         guard keeps(day) else { return }
         var counts = inputs[day] ?? InputCounts()
         counts.files += 1
@@ -61,19 +66,35 @@ struct ActivityRecorder {
     /// The day a trail file belongs to: `/YYYY/MM/DD/` in its path, else the delivery time in
     /// its name.
     static func day(ofFile path: String) -> UTCDay? {
-        // By bytes: this runs for every file read. A day is ASCII digits (`UTCDay` reads no others).
-        let parts = path.utf8.split(separator: UInt8(ascii: "/"))
+        let (folder, name) = split(path)
+        return day(ofFolder: folder) ?? day(inName: name)
+    }
+
+    /// A path's folder (up to its last `/`) and name; slashes at the end are no name.
+    private static func split(_ path: String) -> (folder: Substring, name: Substring) {
+        var path = path[...]
+        while path.utf8.last == UInt8(ascii: "/") { path = path.dropLast() }
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return ("", path) }
+        return (path[..<slash], path[path.utf8.index(after: slash)...])
+    }
+
+    /// The day `…/YYYY/MM/DD` names in a folder's path, the first such run of components.
+    private static func day(ofFolder folder: Substring) -> UTCDay? {
+        // By bytes: this runs for every folder read. A day is ASCII digits (`UTCDay` reads no others).
+        let parts = folder.utf8.split(separator: UInt8(ascii: "/"))
         func digits(_ part: Substring.UTF8View, _ count: Int) -> Bool {
             part.count == count && part.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
         }
-        for index in parts.indices.dropLast(3) {
+        for index in parts.indices.dropLast(2) {
             let (y, m, d) = (parts[index], parts[index + 1], parts[index + 2])
             guard digits(y, 4), digits(m, 2), digits(d, 2) else { continue }
             if let day = UTCDay("\(Substring(y))-\(Substring(m))-\(Substring(d))") { return day }
         }
-        guard let name = parts.last.map(Substring.init), let time = TrailFiles.deliveryTime(inName: name) else {
-            return nil
-        }
+        return nil
+    }
+
+    private static func day(inName name: Substring) -> UTCDay? {
+        guard let time = TrailFiles.deliveryTime(inName: name) else { return nil }
         let text = Array(time)
         return UTCDay(String(text[0..<4]) + "-" + String(text[4..<6]) + "-" + String(text[6..<8]))
     }

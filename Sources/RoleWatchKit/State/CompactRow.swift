@@ -10,6 +10,9 @@ import Foundation
 ///
 /// Layout: the format byte, then fields in a fixed order: integers as zigzag LEB128 varints,
 /// strings as a varint byte count and UTF-8, optionals as a 0/1 varint before the value.
+///
+/// Rows: a session (`SessionMultiLocationDetector`), a caller's window and what its rule keeps
+/// beside it (`CallerWindows`).
 struct CompactRowWriter {
     static let formatByte: UInt8 = 0x01
     private(set) var bytes: [UInt8] = [CompactRowWriter.formatByte]
@@ -35,7 +38,17 @@ struct CompactRowWriter {
         if let value { string(value) }
     }
 
+    mutating func bool(_ value: Bool) { count(value ? 1 : 0) }
+
+    mutating func write(_ value: some CompactRowCodable) { value.write(to: &self) }
+
     var data: Data { Data(bytes) }
+}
+
+/// A part of a row in the compact form: written in a fixed order, read back in the same one.
+protocol CompactRowCodable {
+    func write(to row: inout CompactRowWriter)
+    init(reading row: inout CompactRowReader) throws
 }
 
 /// Reads what `CompactRowWriter` wrote, checking every length against what is left: a row
@@ -92,10 +105,21 @@ struct CompactRowReader {
     }
 
     mutating func optional() throws -> String? {
+        try bool() ? try string() : nil
+    }
+
+    mutating func bool() throws -> Bool {
         switch try int() {
-        case 0: return nil
-        case 1: return try string()
-        default: throw Damaged(description: "bad optional marker")
+        case 0: return false
+        case 1: return true
+        default: throw Damaged(description: "bad flag")
         }
+    }
+
+    mutating func read<T: CompactRowCodable>(_: T.Type = T.self) throws -> T { try T(reading: &self) }
+
+    /// Fails unless the whole row was read.
+    func finish(_ what: String) throws {
+        guard isAtEnd else { throw Damaged(description: "bytes after the \(what)") }
     }
 }

@@ -3,8 +3,8 @@ import Testing
 
 @testable import RoleWatchKit
 
-/// Session rows are saved in a compact binary form; rows of earlier versions (JSON) still
-/// restore, and a damaged row is reported, never read out of bounds.
+/// Session rows and callers' windows are saved in a compact binary form; rows of earlier
+/// versions (JSON) still restore, and a damaged row is reported, never read out of bounds.
 struct CompactRowTests {
     @Test func numbersAndTextsComeBackAsWritten() throws {
         var writer = CompactRowWriter()
@@ -107,6 +107,104 @@ struct CompactRowTests {
             engine.restore(SavedEngineState(core: nil, rules: ["session-multi-location": ["k": row.prefix(length)]]))
             #expect(warnings.all.count == 1, "truncated to \(length) bytes")
             #expect(try engine.takeStateChanges().cleared == ["session-multi-location"])
+        }
+    }
+
+    /// A caller's window (its calls, which were judged and reported) and its rate baseline, as
+    /// `assume-burst` keeps them after part of a day of calls.
+    static func savedCaller() throws -> (windows: CallerWindows<RateBaseline>, caller: String) {
+        let outbound = ExampleEvent.Caller.outbound()
+        let watchList = WatchList(config: ExampleSite.config)
+        var windows = CallerWindows<RateBaseline>(
+            key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
+        var findings: [Finding] = []
+        for minute in stride(from: 0, to: 600, by: 7) {
+            let event = ExampleEvent.assumeRole(
+                by: outbound, role: ExampleSite.customerRole(String(400_000_000_000 + minute % 40)),
+                session: "vendor-scan-" + String(minute, radix: 16).leftPadded(8), minute: minute)
+            let (target, session) = watchList.classify(event) ?? (nil, nil)
+            let raw = Array(RecordWriter.json(event).utf8).withUnsafeBytes { EvidenceText.make($0) }
+            let observed = ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: raw)
+            windows.add(
+                CoverageWindow.Call(observed, role: try #require(event.requestParameters.roleArn)),
+                caller: event.callerARN, cap: 100,
+                extra: { RateBaseline(bucket: .seconds(600), period: .seconds(7 * 86_400), minHistory: .seconds(3600)) },
+                update: { $0.record(observed.time) }, warn: { _ in })
+            if minute % 70 == 0 {
+                let now = observed.time
+                windows.advance(
+                    to: Horizon(act: now, settled: now - .seconds(300)), baseline: true,
+                    condition: { snapshot, _, _ in snapshot.count > 1 ? ["busy"] : nil }, prune: { $0.forget(before: $1) },
+                    stale: { _, _ in false }, into: &findings)
+            }
+        }
+        #expect(!findings.isEmpty, "some calls judged hot, so the saved window has reported ones")
+        return (windows, try #require(outbound.identity.arn))
+    }
+
+    @Test func aCallersWindowComesBackAsSavedInEitherForm() throws {
+        let (windows, caller) = try Self.savedCaller()
+        let row = try #require(windows.savedForm(of: caller))
+        #expect(CompactRowReader.isCompact(row))
+        var restored = CallerWindows<RateBaseline>(
+            key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
+        try restored.restore([caller: row])
+        #expect(restored.savedForm(of: caller) == row)
+
+        /// The form earlier versions saved: the entry as JSON.
+        struct LegacyEntry: Encodable {
+            var window: CoverageWindow
+            var extra: RateBaseline
+        }
+        var reader = try CompactRowReader(row)
+        let legacy = try JSONEncoder().encode(
+            LegacyEntry(window: try reader.read(), extra: try reader.read()))
+        var fromJSON = CallerWindows<RateBaseline>(
+            key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
+        try fromJSON.restore([caller: legacy])
+        #expect(fromJSON.savedForm(of: caller) == row)
+    }
+
+    /// The compact form holds all that the JSON form (the one earlier versions wrote) holds.
+    @Test func aWindowAndABaselineReadBackFromTheCompactFormAreTheSameAsJSON() throws {
+        let (windows, caller) = try Self.savedCaller()
+        var reader = try CompactRowReader(try #require(windows.savedForm(of: caller)))
+        var (window, baseline): (CoverageWindow, RateBaseline) = (try reader.read(), try reader.read())
+        (window.window, window.foldWindow) = (.seconds(600), .seconds(3600))  // sizes come from the rule
+        (baseline.bucket, baseline.period) = (.seconds(600), .seconds(7 * 86_400))
+        // Another round of judging, so that calls differ in what was judged and reported.
+        window.advance(
+            act: .end, settled: .end, baseline: false, condition: { snapshot, _ in snapshot.count > 1 ? ["more"] : nil }, report: { _ in })
+        baseline.record(EventTime(milliseconds: 1_763_700_000_000))
+        var row = CompactRowWriter()
+        row.write(window)
+        row.write(baseline)
+        var again = try CompactRowReader(row.data)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(window) == encoder.encode(try again.read(CoverageWindow.self)))
+        // A baseline's JSON holds a dictionary keyed by numbers (an array in no set order):
+        // compared by what it decodes to.
+        func compact(_ baseline: RateBaseline) -> Data {
+            var row = CompactRowWriter()
+            row.write(baseline)
+            return row.data
+        }
+        let throughJSON = try JSONDecoder().decode(RateBaseline.self, from: encoder.encode(baseline))
+        #expect(compact(try again.read(RateBaseline.self)) == compact(throughJSON))
+        #expect(compact(throughJSON) == compact(baseline))
+        #expect(again.isAtEnd)
+    }
+
+    @Test func everyTruncationOfACallersWindowIsRefused() throws {
+        let (windows, caller) = try Self.savedCaller()
+        let row = try #require(windows.savedForm(of: caller))
+        for length in stride(from: 0, to: row.count, by: max(1, row.count / 400)) {
+            var restored = CallerWindows<RateBaseline>(
+                key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
+            #expect(throws: (any Error).self, "truncated to \(length) bytes") {
+                try restored.restore([caller: row.prefix(length)])
+            }
         }
     }
 }

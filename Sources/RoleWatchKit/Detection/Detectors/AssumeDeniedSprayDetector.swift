@@ -13,7 +13,11 @@ public final class AssumeDeniedSprayDetector: Detector {
     private var callers: CallerWindows<Empty>
 
     /// Spray rules keep nothing beside a caller's window.
-    private struct Empty: Codable {}
+    private struct Empty: Codable, CompactRowCodable {
+        init() {}
+        func write(to row: inout CompactRowWriter) {}
+        init(reading row: inout CompactRowReader) {}
+    }
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
@@ -46,7 +50,7 @@ public final class AssumeDeniedSprayDetector: Detector {
     public var heldEvents: Int { callers.heldCalls }
 
     public func takeStateChanges() throws -> StateEntries {
-        StateEntries(keys: callers.takeUnsaved()) { [self] in try callers.savedForm(of: $0) }
+        StateEntries(keys: callers.takeUnsaved()) { [self] in callers.savedForm(of: $0) }
     }
 
     public func restore(_ entries: [String: Data]) throws { try callers.restore(entries) }

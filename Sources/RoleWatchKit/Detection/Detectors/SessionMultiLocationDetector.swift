@@ -302,6 +302,6 @@ extension SessionMultiLocationDetector.Track {
             let part = try reader.string()
             reported[part] = try reader.string()
         }
-        guard reader.isAtEnd else { throw CompactRowReader.Damaged(description: "bytes after the session") }
+        try reader.finish("session")
     }
 }
