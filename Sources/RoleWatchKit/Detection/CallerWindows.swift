@@ -135,21 +135,26 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         }
     }
 
-    /// The callers whose entry changed since the last call; `savedForm(of:)` encodes each.
-    mutating func takeUnsaved() -> [String] {
+    /// The callers whose entry changed since the last call, each encoded when the commit writes
+    /// it, as it is now: a copy on write of the entries, so the commit may be written on another
+    /// thread while this one reads on.
+    mutating func takeStateChanges() -> StateEntries {
         defer { unsaved.removeAll() }
-        return unsaved.sorted()
+        let snapshot = callers
+        return StateEntries(keys: unsaved.sorted()) { snapshot[$0].map(Self.savedForm) }
     }
 
-    /// A caller's window and extra as saved (nil: forgotten), in the compact form: a busy
-    /// caller's window holds thousands of calls, each with its record.
-    func savedForm(of caller: String) -> Data? {
-        guard let entry = callers[caller] else { return nil }
+    /// A caller's window and extra as saved, in the compact form: a busy caller's window holds
+    /// thousands of calls, each with its record.
+    private static func savedForm(of entry: Entry) -> Data {
         var row = CompactRowWriter()
         row.write(entry.window)
         row.write(entry.extra)
         return row.data
     }
+
+    /// A caller's window and extra as saved (nil: forgotten).
+    func savedForm(of caller: String) -> Data? { callers[caller].map(Self.savedForm) }
 
     /// Takes back the saved entries (caller → entry, in either form); `update` sets what of each extra comes
     /// from the rule. Windows are restored under the rule's current sizes, and every caller is

@@ -184,11 +184,27 @@ public struct TrailFile: Sendable, Equatable {
     /// The CloudTrail delivery time from the file name, `YYYYMMDDTHHmmZ` in UTC (string order is time order),
     /// or nil when the name has none.
     public var deliveryTime: String?
+    /// What the walk's `stat` of the file said, when its folder listing showed it is no link:
+    /// a scan with state knows it by this rather than by looking at it again.
+    var found: Found?
+
+    /// A file's `stat` as the walk saw it.
+    struct Found: Sendable, Equatable {
+        var size: Int
+        var mtimeNanoseconds: Int64
+        var device: UInt64
+        var inode: UInt64
+    }
 
     public init(path: String, size: Int, deliveryTime: String?) {
         self.path = path
         self.size = size
         self.deliveryTime = deliveryTime
+    }
+
+    /// The same file entry: `found` is what the walk happened to see of it.
+    public static func == (a: TrailFile, b: TrailFile) -> Bool {
+        (a.path, a.size, a.deliveryTime) == (b.path, b.size, b.deliveryTime)
     }
 }
 
@@ -245,6 +261,8 @@ private struct FolderListing: @unchecked Sendable {
         var status: Int32
         var info: stat
         var access: Access
+        /// The listing says the entry is not a symbolic link (`d_type`; false when it does not say).
+        var isNoLink = false
     }
 
     var entries: [Entry] = []
@@ -256,28 +274,34 @@ private struct FolderListing: @unchecked Sendable {
     /// its subfolders are listed, so that open descriptors do not grow with depth.
     static func list(_ path: String) -> FolderListing {
         guard let directory = PathBytes.withCString(path, opendir) else { return FolderListing(openError: errno) }
-        var names: [String] = []
+        var names: [(name: String, isNoLink: Bool)] = []
         while let entry = readdir(directory) {
             var rawName = entry.pointee.d_name
             let name = withUnsafeBytes(of: &rawName) { PathBytes.string($0.prefix { $0 != 0 }) }
-            if name != ".", name != ".." { names.append(name) }
+            let type = Int(entry.pointee.d_type)
+            if name != ".", name != ".." { names.append((name, type != Int(DT_LNK) && type != Int(DT_UNKNOWN))) }
         }
-        names.sort { $0.bytesPrecede($1) }
+        names.sort { $0.name.bytesPrecede($1.name) }
         let folder = dirfd(directory)
-        let entries = names.map { name -> Entry in
-            var info = stat()
-            guard !name.hasPrefix(".") else { return Entry(name: name, status: 0, info: info, access: .unchecked) }
-            guard PathBytes.withCString(name, { fstatat(folder, $0, &info, 0) }) == 0 else {
-                return Entry(name: name, status: errno, info: info, access: .unchecked)
-            }
-            guard (info.st_mode & S_IFMT) == S_IFREG else {
-                return Entry(name: name, status: 0, info: info, access: .unchecked)
-            }
-            let readable = PathBytes.withCString(name, { faccessat(folder, $0, R_OK, 0) }) == 0
-            return Entry(name: name, status: 0, info: info, access: readable ? .readable : .denied(errno))
+        let entries = names.map { (name, isNoLink) -> Entry in
+            entry(name, in: folder, isNoLink: isNoLink)
         }
         closedir(directory)
         return FolderListing(entries: entries)
+    }
+
+    private static func entry(_ name: String, in folder: Int32, isNoLink: Bool) -> Entry {
+        var info = stat()
+        guard !name.hasPrefix(".") else { return Entry(name: name, status: 0, info: info, access: .unchecked) }
+        guard PathBytes.withCString(name, { fstatat(folder, $0, &info, 0) }) == 0 else {
+            return Entry(name: name, status: errno, info: info, access: .unchecked)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            return Entry(name: name, status: 0, info: info, access: .unchecked)
+        }
+        let readable = PathBytes.withCString(name, { faccessat(folder, $0, R_OK, 0) }) == 0
+        return Entry(
+            name: name, status: 0, info: info, access: readable ? .readable : .denied(errno), isNoLink: isNoLink)
     }
 }
 
@@ -384,6 +408,7 @@ private struct Walk {
         let inDigestFolder = TrailFiles.isDigestFolder(prefix[...])
         for entry in listing.entries {
             let (name, status, info, access) = (entry.name, entry.status, entry.info, entry.access)
+            let isNoLink = entry.isNoLink
             let child = prefix + name
             let lowercasedName = name.lowercased()
             if name.hasPrefix(".") {
@@ -403,7 +428,7 @@ private struct Walk {
                 } else if !TrailFiles.trailFileSuffixes.contains(where: lowercasedName.hasSuffix) {
                     skipped.append(SkippedPath(path: child, reason: .notTrailFile))
                 } else {
-                    take(child, info, access: access)
+                    take(child, info, access: access, isNoLink: isNoLink)
                 }
             default:
                 skipped.append(SkippedPath(path: child, reason: .notRegularFile))
@@ -411,7 +436,7 @@ private struct Walk {
         }
     }
 
-    private mutating func take(_ path: String, _ info: stat, access known: Access = .unchecked) {
+    private mutating func take(_ path: String, _ info: stat, access known: Access = .unchecked, isNoLink: Bool = false) {
         guard firstVisit(path, info) else { return }
         var permission = known
         if case .unchecked = permission {
@@ -421,7 +446,13 @@ private struct Walk {
             problems.append(.unreadable(path: path, offset: nil, reason: systemErrorText(code)))
             return
         }
-        files.append(TrailFiles.entry(path, size: Int(info.st_size)))
+        var file = TrailFiles.entry(path, size: Int(info.st_size))
+        if isNoLink {
+            file.found = TrailFile.Found(
+                size: Int(info.st_size), mtimeNanoseconds: FileSignature(info).modified, device: UInt64(info.st_dev),
+                inode: UInt64(info.st_ino))
+        }
+        files.append(file)
     }
 
     /// Records `path` as reached; false (and a skip) if its file or directory was reached before.

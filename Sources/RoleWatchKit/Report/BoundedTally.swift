@@ -43,3 +43,32 @@ public struct BoundedTally<Value: TallyValue>: Codable, Sendable, Equatable {
         return String(key[..<cut]) + "…"
     }
 }
+
+extension BoundedTally: CompactRowCodable where Value: CompactRowCodable {
+    /// Keys in byte order, so that one tally is always stored the same way.
+    func write(to row: inout CompactRowWriter) {
+        row.count(counts.count)
+        for (key, value) in counts.sorted(by: { $0.key.bytesPrecede($1.key) }) {
+            row.string(key)
+            row.write(value)
+        }
+        row.write(unlisted)
+    }
+
+    /// Refuses more keys, or longer ones, than a tally keeps.
+    init(reading row: inout CompactRowReader) throws {
+        self.init()
+        let count = try row.count(minimumBytes: 2)
+        guard count <= DayActivity.keyLimit else {
+            throw CompactRowReader.Damaged(description: "\(count) keys in a tally of at most \(DayActivity.keyLimit)")
+        }
+        for _ in 0..<count {
+            let key = try row.string()
+            guard key.utf8.count <= DayActivity.keyLengthLimit + "…".utf8.count else {
+                throw CompactRowReader.Damaged(description: "a tally key of \(key.utf8.count) bytes")
+            }
+            counts[key] = try row.read(Value.self)
+        }
+        unlisted = try row.read()
+    }
+}

@@ -83,3 +83,27 @@ extension HourlyCalls: Codable {
         try container.encode(denied, forKey: .denied)
     }
 }
+
+extension CallCount: CompactRowCodable {
+    func write(to row: inout CompactRowWriter) {
+        row.int(Int64(succeeded))
+        row.int(Int64(denied))
+    }
+
+    init(reading row: inout CompactRowReader) throws {
+        self.init(succeeded: Int(clamping: try row.int()), denied: Int(clamping: try row.int()))
+    }
+}
+
+extension HourlyCalls: CompactRowCodable {
+    /// The 24 hours' succeeded calls, then the 24 hours' denied ones.
+    func write(to row: inout CompactRowWriter) {
+        for count in succeeded + denied { row.int(Int64(count)) }
+    }
+
+    init(reading row: inout CompactRowReader) throws {
+        self.init()
+        for hour in 0..<24 { succeeded[hour] = Int(clamping: try row.int()) }
+        for hour in 0..<24 { denied[hour] = Int(clamping: try row.int()) }
+    }
+}

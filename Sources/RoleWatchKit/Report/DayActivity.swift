@@ -1,7 +1,9 @@
+import Foundation
+
 /// One UTC day of AssumeRole calls on watched roles, accumulated for the daily report.
 ///
-/// A day is built from many inputs (scan runs, tail processes), so it is `Codable` for
-/// storing as one blob per day and `merge` adds two partial days together. Everything is
+/// A day is built from many inputs (scan runs, tail processes), so it is stored as one row
+/// per day (`storedForm`) and `merge` adds two partial days together. Everything is
 /// bounded: at most `keyLimit` entries per tally, whatever the traffic.
 ///
 /// Only calls that name a watched role count: `sts:AssumeRole*` events whose
@@ -113,5 +115,49 @@ public struct InputCounts: Codable, Sendable, Equatable {
             files: lhs.files + rhs.files, records: lhs.records + rhs.records,
             damagedFiles: lhs.damagedFiles + rhs.damagedFiles, badRecords: lhs.badRecords + rhs.badRecords,
             lateEvents: lhs.lateEvents + rhs.lateEvents)
+    }
+}
+
+extension DayActivity: CompactRowCodable {
+    /// The day as stored: the compact row form. A busy day's tallies hold thousands of keys,
+    /// and encoding them as JSON at every commit was most of a commit's work.
+    var storedForm: Data {
+        var row = CompactRowWriter()
+        row.write(self)
+        return row.data
+    }
+
+    /// A stored day, in the compact form or as earlier versions stored it (JSON).
+    init(stored data: Data) throws {
+        guard CompactRowReader.isCompact(data) else {
+            self = try JSONDecoder().decode(Self.self, from: data)
+            return
+        }
+        var row = try CompactRowReader(data)
+        self = try row.read()
+        try row.finish("day's activity")
+    }
+
+    func write(to row: inout CompactRowWriter) {
+        row.string(day.description)
+        row.write(roles)
+        row.write(callers)
+        row.write(sourceAddresses)
+        row.write(sessionNames)
+        row.int(Int64(repeatedCopies))
+        for count in [input.files, input.records, input.damagedFiles, input.badRecords, input.lateEvents] {
+            row.int(Int64(count))
+        }
+    }
+
+    init(reading row: inout CompactRowReader) throws {
+        let text = try row.string()
+        guard let day = UTCDay(text) else { throw CompactRowReader.Damaged(description: "a day that is not one: \(text)") }
+        self.init(day: day)
+        (roles, callers, sourceAddresses, sessionNames) = (try row.read(), try row.read(), try row.read(), try row.read())
+        repeatedCopies = Int(clamping: try row.int())
+        let counts = try (0..<5).map { _ in Int(clamping: try row.int()) }
+        input = InputCounts(
+            files: counts[0], records: counts[1], damagedFiles: counts[2], badRecords: counts[3], lateEvents: counts[4])
     }
 }

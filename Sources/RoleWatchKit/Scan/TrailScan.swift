@@ -57,7 +57,7 @@ public final class TrailScan {
     }
 
     /// How often a scan with state commits what it read, at most (see `UncommittedWork.isDue`).
-    static let commitInterval = Duration.seconds(2)
+    static let commitInterval = Duration.milliseconds(500)
 
     /// - Parameter say: receives diagnostics, one line each (standard error in the CLI).
     public init(
@@ -91,13 +91,15 @@ public final class TrailScan {
 
     public func run() throws -> ScanSummary {
         let started = ContinuousClock.now
+        // A scan that stops on an error still lets the commit being written finish.
+        defer { if case .journal(_, let work) = output { try? work.waitForBackground() } }
         for (rule, reason) in engine.disabled { say("note: rule \(rule.id) is off: \(reason)") }
         if case .journal(let journal, _) = output { try journal.recover() }
         var discovery = TrailFiles.discover(options.paths, threads: options.threads)
         if case .journal(let journal, _) = output {
             let before = discovery.files.count
             // A file without an identity (it cannot be read) is reported when read, and not stored.
-            let found = FileFingerprint.stats(of: discovery.files.map(\.path), threads: options.threads)
+            let found = FileFingerprint.stats(of: discovery.files, threads: options.threads)
             let known = try journal.store.processedFiles(found.compactMap { $0 })
             var knownIndex = 0
             var unread: [TrailFile] = []
@@ -155,7 +157,9 @@ public final class TrailScan {
             try sink.flush()
         case .journal(let journal, let work):
             engine.advance()
-            summary.count(try work.commit(to: journal, engine: engine, activity: activity?.take() ?? []).map(\.severity))
+            try work.commitInBackground(to: journal, engine: engine, activity: activity?.take() ?? [])
+            try work.waitForBackground()
+            summary.count(work.takeWritten().map(\.severity))
         }
         summary.engineTime += ContinuousClock.now - finishing
         progress.clear()
@@ -241,9 +245,9 @@ public final class TrailScan {
         case .journal(let journal, let work):
             work.add(report)
             if work.isDue(every: Self.commitInterval) {
-                summary.count(
-                    try work.commit(to: journal, engine: engine, activity: activity?.take() ?? []).map(\.severity))
+                try work.commitInBackground(to: journal, engine: engine, activity: activity?.take() ?? [])
             }
+            summary.count(work.takeWritten().map(\.severity))
         }
     }
 

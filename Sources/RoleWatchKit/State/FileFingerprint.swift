@@ -51,12 +51,22 @@ public enum FileFingerprint {
     }
 
     /// Each file's `Stat` (nil where it cannot be had), taken on up to `threads` threads. A
-    /// folder is resolved once (`realpath`), not once per file in it.
-    static func stats(of paths: [String], threads: Int) -> [Stat?] {
-        let folders = Array(Set(paths.map(folder(of:)))).sorted()
+    /// folder is resolved once (`realpath`), not once per file in it, and a file the walk saw
+    /// (`TrailFile.found`) is not looked at again.
+    static func stats(of files: [TrailFile], threads: Int) -> [Stat?] {
+        let folders = Array(Set(files.map { folder(of: $0.path) })).sorted()
         let resolved = folders.concurrentMap(threads: min(threads, folders.count / 64)) { try? canonical($0) }
         let canonicalFolders = Dictionary(uniqueKeysWithValues: zip(folders, resolved))
-        return paths.concurrentMap(threads: min(threads, paths.count / 64)) { path in
+        return files.concurrentMap(threads: min(threads, files.count / 64)) { file in
+            let path = file.path
+            func inFolder(_ size: Int, _ mtime: Int64, _ device: UInt64, _ inode: UInt64) -> Stat? {
+                guard let folder = canonicalFolders[folder(of: path)] ?? nil else { return nil }
+                let canonical = folder == "/" ? "/" + name(of: path) : folder + "/" + name(of: path)
+                return Stat(path: canonical, size: size, mtimeNanoseconds: mtime, device: device, inode: inode)
+            }
+            if let found = file.found {
+                return inFolder(found.size, found.mtimeNanoseconds, found.device, found.inode)
+            }
             var info = stat()
             guard PathBytes.withCString(path, { lstat($0, &info) }) == 0 else { return nil }
             if (info.st_mode & S_IFMT) == S_IFLNK {
@@ -65,8 +75,8 @@ public enum FileFingerprint {
                 else { return nil }
                 return Stat(path: target, info)
             }
-            guard let folder = canonicalFolders[folder(of: path)] ?? nil else { return nil }
-            return Stat(path: folder == "/" ? "/" + name(of: path) : folder + "/" + name(of: path), info)
+            return inFolder(
+                Int(info.st_size), FileSignature(info).modified, UInt64(info.st_dev), UInt64(info.st_ino))
         }
     }
 

@@ -513,7 +513,7 @@ public final class StateStore {
             day = written
         } else if let data = try Data.fetchOne(db, sql: "SELECT data FROM day_activity WHERE day = ?", arguments: [key]) {
             do {
-                day = try JSONDecoder().decode(DayActivity.self, from: data)
+                day = try DayActivity(stored: data)
                 day.merge(part)
             } catch {
                 warn(
@@ -523,7 +523,7 @@ public final class StateStore {
         }
         try db.execute(
             sql: "INSERT OR REPLACE INTO day_activity (day, data) VALUES (?, ?)",
-            arguments: [key, try JSONEncoder().encode(day)])
+            arguments: [key, day.storedForm])
         days[part.day] = day
     }
 
@@ -534,7 +534,7 @@ public final class StateStore {
                 let data = try Data.fetchOne(
                     db, sql: "SELECT data FROM day_activity WHERE day = ?", arguments: [day.description])
             else { return nil }
-            return try JSONDecoder().decode(DayActivity.self, from: data)
+            return try DayActivity(stored: data)
         }
     }
 

@@ -18,10 +18,11 @@ final class UncommittedWork {
     }
 
     /// Whether a commit is due, `interval` after the last one, and no sooner than nine times
-    /// as long as the last one took after it: a state that holds much (100k sessions open) is
-    /// then written less often, so that commits never take more than a tenth of the time.
+    /// as long as the last one took after it (here or, in the background, on the writer's
+    /// thread): a state that holds much (100k sessions open) is then written less often, so
+    /// that commits never take more than a tenth of the time.
     func isDue(every interval: Duration) -> Bool {
-        ContinuousClock.now - committed >= max(interval, lastCommit * 9)
+        ContinuousClock.now - committed >= max(interval, max(lastCommit, background.lastWrite) * 9)
     }
 
     /// Commits the files, what the alerts gained, the event ids seen, the engine's state and
@@ -29,12 +30,115 @@ final class UncommittedWork {
     func commit(to journal: StateJournal, engine: DetectionEngine, activity: [DayActivity]) throws -> [StoredAlert] {
         let start = ContinuousClock.now
         defer { (committed, lastCommit) = (ContinuousClock.now, ContinuousClock.now - start) }
+        guard let step = try take(from: engine, activity: activity) else { return [] }
+        return try step.write(to: journal)
+    }
+
+    // MARK: Commits in the background
+
+    private let background = BackgroundCommits()
+
+    /// Gathers a commit and has it written in the background (see `BackgroundCommits`); throws
+    /// if an earlier one failed.
+    func commitInBackground(to journal: StateJournal, engine: DetectionEngine, activity: [DayActivity]) throws {
+        let start = ContinuousClock.now
+        defer { (committed, lastCommit) = (ContinuousClock.now, ContinuousClock.now - start) }
+        guard let step = try take(from: engine, activity: activity) else { return }
+        try background.wait()
+        background.write(step, to: journal)
+    }
+
+    /// Waits for the commit being written; throws why it failed, if it did.
+    func waitForBackground() throws { try background.wait() }
+
+    /// The alerts that commits written in the background wrote since the last call.
+    func takeWritten() -> [StoredAlert] { background.takeWritten() }
+
+    /// What a commit writes, taken from the engine (nil when nothing changed).
+    private func take(from engine: DetectionEngine, activity: [DayActivity]) throws -> Step? {
         let changes = engine.takeChanges()
         let seen = engine.takeSeenChanges()
-        guard !files.isEmpty || !activity.isEmpty || !changes.isEmpty || !seen.added.isEmpty else { return [] }
-        let written = try journal.commit(
-            files: files, engine: try engine.takeStateChanges(), changes: changes, seen: seen, activity: activity)
-        files = []
-        return written
+        guard !files.isEmpty || !activity.isEmpty || !changes.isEmpty || !seen.added.isEmpty else { return nil }
+        defer { files = [] }
+        return Step(
+            files: files, state: try engine.takeStateChanges(), changes: changes, seen: seen, activity: activity)
+    }
+
+    /// @unchecked: its rule entries encode copies of the rules' state (see `takeStateChanges()`).
+    fileprivate struct Step: @unchecked Sendable {
+        var files: [ProcessedFile]
+        var state: EngineStateChanges
+        var changes: [AlertAggregate]
+        var seen: (added: [(hash: UInt64, hour: Int64)], droppedBefore: Int64?)
+        var activity: [DayActivity]
+
+        func write(to journal: StateJournal) throws -> [StoredAlert] {
+            try journal.commit(files: files, engine: state, changes: changes, seen: seen, activity: activity)
+        }
+    }
+}
+
+/// `scan --state` writes its commits on a thread of their own, so that the database's work and
+/// the alerts' output overlap the reading of the next files: a scan of thousands of small files
+/// otherwise waited for its last, largest commit at the end, and a scan of many sessions for
+/// every commit. Commits are written one at a time, in order; a commit waits for the one before
+/// it, so at most one is held besides the one being gathered.
+///
+/// @unchecked: `written` and `failure` are behind `lock`; the journal is used on the writer's
+/// thread only while a commit is in flight, and the scan uses it again only after `wait()`.
+private final class BackgroundCommits: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "rolewatch.state-commit")
+    private let inFlight = DispatchGroup()
+    private let lock = NSLock()
+    private var written: [StoredAlert] = []
+    private var failure: (any Error)?
+    private var lastWriteTook = Duration.zero
+
+    /// How long the writer took over the last commit.
+    var lastWrite: Duration { lock.withLock { lastWriteTook } }
+
+    func write(_ step: UncommittedWork.Step, to journal: StateJournal) {
+        // Handed over in a box that the writer empties before it says it is done: a closure's
+        // captures live until the closure is freed, after `wait()` returned, and the journal
+        // (its state's lock) must be free by then for the next run to open the state.
+        let handed = Handed((step, journal))
+        inFlight.enter()
+        queue.async { [self] in
+            perform(handed)
+            inFlight.leave()
+        }
+    }
+
+    /// Writes what was handed over; what it holds is freed when this returns.
+    private func perform(_ handed: Handed) {
+        guard let (step, journal) = handed.take() else { return }
+        let start = ContinuousClock.now
+        do {
+            let stored = try step.write(to: journal)
+            lock.withLock { (written, lastWriteTook) = (written + stored, ContinuousClock.now - start) }
+        } catch {
+            lock.withLock { failure = failure ?? error }
+        }
+    }
+
+    private final class Handed: @unchecked Sendable {
+        private var work: (UncommittedWork.Step, StateJournal)?
+        init(_ work: (UncommittedWork.Step, StateJournal)) { self.work = work }
+        func take() -> (UncommittedWork.Step, StateJournal)? {
+            defer { work = nil }
+            return work
+        }
+    }
+
+    func wait() throws {
+        inFlight.wait()
+        if let failure = lock.withLock({ failure }) { throw failure }
+    }
+
+    func takeWritten() -> [StoredAlert] {
+        lock.withLock {
+            defer { written = [] }
+            return written
+        }
     }
 }

@@ -160,6 +160,25 @@ import Testing
         #expect(json.contains("\"2025-11-20\""))
     }
 
+    /// The state stores a day in the compact row form; days stored as JSON by earlier versions
+    /// still read, and a damaged row is refused.
+    @Test func survivesTheStatesCompactFormAndReadsTheJSONForm() throws {
+        var activity = F.activity(F.incidentTraffic().filter { UTCDay($0.eventTime!) == F.day })
+        activity.input = InputCounts(files: 12, records: 900, damagedFiles: 1, badRecords: 2, lateEvents: 3)
+        activity.repeatedCopies = 3
+        let stored = activity.storedForm
+        #expect(CompactRowReader.isCompact(stored))
+        #expect(try DayActivity(stored: stored) == activity)
+        #expect(try DayActivity(stored: JSONEncoder().encode(activity)) == activity)
+        #expect(stored.count < (try JSONEncoder().encode(activity)).count / 2)
+        for length in stride(from: 0, to: stored.count, by: max(1, stored.count / 300)) {
+            #expect(throws: (any Error).self, "truncated to \(length) bytes") {
+                try DayActivity(stored: stored.prefix(length))
+            }
+        }
+        #expect(throws: (any Error).self) { try DayActivity(stored: stored + [0]) }
+    }
+
     @Test func takesInputCountsFromAScanSummary() {
         var summary = ScanSummary()
         (summary.files, summary.records, summary.damagedFiles, summary.badRecords, summary.lateEvents) = (

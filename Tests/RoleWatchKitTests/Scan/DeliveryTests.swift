@@ -161,6 +161,35 @@ struct DeliveryTests {
         #expect(rows == 60)
     }
 
+    /// Commits are written in the background while the scan reads on; one that fails (here the
+    /// output: a full disk) stops the scan with its error; what it committed stays in the state,
+    /// and the next run reads the rest.
+    @Test func aCommitThatFailsInTheBackgroundStopsTheScan() throws {
+        guard FileManager.default.isWritableFile(atPath: "/dev/full") else { return }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try DeliveryArchive.write(DeliveryArchive.files, under: directory.path + "/logs")
+        let state = directory.path + "/state.sqlite"
+        #expect(throws: (any Error).self) {
+            try DeliveryArchive.stateScan([directory.path + "/logs"], state: state, output: "/dev/full")
+        }
+        func stored() throws -> Set<String> {
+            var configuration = Configuration()
+            configuration.readonly = true
+            return Set(
+                try DatabaseQueue(path: state, configuration: configuration).read {
+                    try String.fetchAll($0, sql: "SELECT id FROM alert")
+                })
+        }
+        let expected = Set(DeliveryArchive.expected.compactMap { Alert(json: $0)?.id })
+        let before = try stored()
+        #expect(!before.isEmpty && before.isSubset(of: expected))
+        // The next run reads what the failed one did not commit.
+        _ = try DeliveryArchive.stateScan(
+            [directory.path + "/logs"], state: state, output: directory.path + "/alerts.ndjson")
+        #expect(try stored() == expected)
+    }
+
     /// Files known by device and inode when their folder was moved, by content when only their
     /// mtime changed; a file whose content changed is read again.
     @Test func aMovedOrTouchedFileIsNotReadAgainButAChangedOneIs() throws {

@@ -18,7 +18,7 @@ struct FileFingerprintTests {
             real, directory.path + "/linked/2025/11/21/a.json.gz", directory.path + "/real/2025/11/21/../21/b.json.gz",
             directory.path + "/real/2025/11/21/c.json.gz", directory.path + "/real/2025/11/21/missing.json.gz",
         ]
-        let stats = FileFingerprint.stats(of: paths, threads: 2)
+        let stats = FileFingerprint.stats(of: paths.map { TrailFiles.entry($0, size: 0) }, threads: 2)
         let canonical = try FileFingerprint.canonical(real)
         #expect(stats[0]?.path == canonical)
         #expect(stats[1]?.path == canonical)
@@ -64,7 +64,7 @@ struct FileFingerprintTests {
         for byte in bytes[0..<4096] + bytes[(9_000 - 4096)...] { legacy.add(byte) }
         #expect(FileFingerprint.fingerprint(of: path, like: legacy.hex) == legacy.hex)
 
-        let stat = try #require(FileFingerprint.stats(of: [path], threads: 1)[0])
+        let stat = try #require(FileFingerprint.stats(of: [TrailFiles.entry(path, size: 0)], threads: 1)[0])
         var stored = try FileFingerprint.of(path: path)
         stored.fingerprint = legacy.hex
         stored.mtimeNanoseconds -= 1_000_000_000

@@ -64,7 +64,7 @@ public final class AssumeBurstDetector: Detector {
     public var heldEvents: Int { callers.heldCalls }
 
     public func takeStateChanges() throws -> StateEntries {
-        StateEntries(keys: callers.takeUnsaved()) { [self] in callers.savedForm(of: $0) }
+        callers.takeStateChanges()
     }
 
     public func restore(_ entries: [String: Data]) throws {

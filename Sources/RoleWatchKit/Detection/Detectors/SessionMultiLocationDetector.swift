@@ -160,7 +160,10 @@ public final class SessionMultiLocationDetector: Detector {
 
     public func takeStateChanges() throws -> StateEntries {
         defer { unsaved.removeAll() }
-        return StateEntries(keys: unsaved.sorted()) { [self] in tracks[$0]?.compactRow }
+        // The sessions as they are now (a copy on write), encoded when the commit writes them,
+        // which may be on another thread while this one reads on.
+        let snapshot = tracks
+        return StateEntries(keys: unsaved.sorted()) { snapshot[$0]?.compactRow }
     }
 
     public func restore(_ entries: [String: Data]) throws {
