@@ -11,6 +11,14 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     private struct Entry: Codable {
         var window: CoverageWindow
         var extra: Extra
+
+        /// The compact form: a busy caller's window holds thousands of calls, each with its record.
+        var savedForm: Data {
+            var row = CompactRowWriter()
+            row.write(window)
+            row.write(extra)
+            return row.data
+        }
     }
 
     /// The rule's alert key (`burst`, `spray`) and the windows' sizes.
@@ -136,25 +144,19 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     }
 
     /// The callers whose entry changed since the last call, each encoded when the commit writes
-    /// it, as it is now: a copy on write of the entries, so the commit may be written on another
-    /// thread while this one reads on.
+    /// it, as it is now: copies of those entries (their contents shared until changed), so the
+    /// commit may be written on another thread while this one reads on.
     mutating func takeStateChanges() -> StateEntries {
         defer { unsaved.removeAll() }
-        let snapshot = callers
-        return StateEntries(keys: unsaved.sorted()) { snapshot[$0].map(Self.savedForm) }
+        let keys = unsaved.sorted()
+        let changed = Dictionary(uniqueKeysWithValues: keys.map { ($0, callers[$0]) })
+        return StateEntries(keys: keys) { changed[$0]??.savedForm }
     }
 
     /// A caller's window and extra as saved, in the compact form: a busy caller's window holds
     /// thousands of calls, each with its record.
-    private static func savedForm(of entry: Entry) -> Data {
-        var row = CompactRowWriter()
-        row.write(entry.window)
-        row.write(entry.extra)
-        return row.data
-    }
-
     /// A caller's window and extra as saved (nil: forgotten).
-    func savedForm(of caller: String) -> Data? { callers[caller].map(Self.savedForm) }
+    func savedForm(of caller: String) -> Data? { callers[caller]?.savedForm }
 
     /// Takes back the saved entries (caller → entry, in either form); `update` sets what of each extra comes
     /// from the rule. Windows are restored under the rule's current sizes, and every caller is

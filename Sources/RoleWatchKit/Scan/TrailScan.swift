@@ -57,7 +57,7 @@ public final class TrailScan {
     }
 
     /// How often a scan with state commits what it read, at most (see `UncommittedWork.isDue`).
-    static let commitInterval = Duration.milliseconds(500)
+    static let commitInterval = Duration.seconds(2)
 
     /// - Parameter say: receives diagnostics, one line each (standard error in the CLI).
     public init(

@@ -160,10 +160,13 @@ public final class SessionMultiLocationDetector: Detector {
 
     public func takeStateChanges() throws -> StateEntries {
         defer { unsaved.removeAll() }
-        // The sessions as they are now (a copy on write), encoded when the commit writes them,
-        // which may be on another thread while this one reads on.
-        let snapshot = tracks
-        return StateEntries(keys: unsaved.sorted()) { snapshot[$0]?.compactRow }
+        // The changed sessions as they are now, encoded when the commit writes them, which may
+        // be on another thread while this one reads on. Copies of those tracks alone (their
+        // contents shared until changed), not of the whole table, which the next event would
+        // then copy whole.
+        let keys = unsaved.sorted()
+        let changed = Dictionary(uniqueKeysWithValues: keys.map { ($0, tracks[$0]) })
+        return StateEntries(keys: keys) { changed[$0]??.compactRow }
     }
 
     public func restore(_ entries: [String: Data]) throws {
