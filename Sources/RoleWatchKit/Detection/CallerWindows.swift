@@ -153,8 +153,6 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         return StateEntries(keys: keys) { changed[$0]??.savedForm }
     }
 
-    /// A caller's window and extra as saved, in the compact form: a busy caller's window holds
-    /// thousands of calls, each with its record.
     /// A caller's window and extra as saved (nil: forgotten).
     func savedForm(of caller: String) -> Data? { callers[caller]?.savedForm }
 
