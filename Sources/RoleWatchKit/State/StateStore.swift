@@ -334,18 +334,18 @@ public final class StateStore {
         Array(repeating: "?", count: count).joined(separator: ",")
     }
 
-    /// The event ids remembered as seen (`SeenEvents`).
+    /// The event ids remembered as seen (`SeenEvents`). A damaged row is left out with one
+    /// warning: losing ids only lets a duplicate of those events count again.
     func seenEvents() throws -> [(hash: UInt64, hour: Int64)] {
-        try read { db in
+        let (seen, damaged) = try read { db in
             var seen: [(hash: UInt64, hour: Int64)] = []
+            var damaged: [Int64] = []
             let rows = try Row.fetchCursor(db, sql: "SELECT id, hour, hashes FROM seen_chunk")
             while let row = try rows.next() {
                 let (hour, hashes): (Int64, Data) = (row["hour"], row["hashes"])
                 guard hashes.count % 8 == 0 else {
-                    throw StateError(
-                        path: path,
-                        problem: "the state database is damaged: its seen events (row \(row["id"] as Int64)) are \(hashes.count) bytes, not a multiple of 8",
-                        damaged: true)
+                    damaged.append(row["id"])
+                    continue
                 }
                 hashes.withUnsafeBytes { bytes in
                     for offset in stride(from: 0, to: bytes.count, by: 8) {
@@ -353,8 +353,14 @@ public final class StateStore {
                     }
                 }
             }
-            return seen
+            return (seen, damaged)
         }
+        if !damaged.isEmpty {
+            warn(
+                "state: \(damaged.count) rows of event ids seen are damaged (not whole 8-byte ids; seen_chunk id \(damaged.map(String.init).joined(separator: ", "))); they are left out, so a duplicate of those events may count again"
+            )
+        }
+        return seen
     }
 
     /// Stores event ids seen: a row of little-endian 64-bit hashes per hour.

@@ -102,4 +102,29 @@ struct RuleStateRowsTests {
             seen: ([(7, 490_002), (8, 490_002)], droppedBefore: 490_001))
         #expect(try seen() == ["7@490002", "8@490002", "9223372036854775808@490001"])
     }
+
+    /// A damaged row of seen event ids is left out with one warning; the others are kept.
+    @Test func aDamagedRowOfSeenEventIdsIsLeftOutWithAWarning() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/state.sqlite"
+        do {
+            let store = try StateStore(path: path)
+            _ = try store.commit(
+                files: [], engine: EngineStateChanges(core: Data("{}".utf8)), changes: [],
+                seen: ([(7, 490_002), (8, 490_003)], droppedBefore: nil))
+        }
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(
+                sql: "INSERT INTO seen_chunk (hour, hashes) VALUES (490004, ?)", arguments: [Data([1, 2, 3, 4, 5, 6, 7])])
+        }
+        try queue.close()
+        let store = try StateStore(path: path)
+        let warnings = Messages()
+        store.warn = { warnings.say($0) }
+        #expect(try store.seenEvents().map { "\($0.hash)@\($0.hour)" }.sorted() == ["7@490002", "8@490003"])
+        #expect(warnings.all.count == 1)
+        #expect(warnings.all.first?.contains("a duplicate of those events may count again") == true)
+    }
 }
