@@ -171,6 +171,12 @@ public final class TrailScan {
         return summary
     }
 
+    /// A file's identity for the state, taken just before it is read; none for a file the state
+    /// does not record (no `--state`, or no `stat` before the scan).
+    private static func identity(of path: String, canonicalPath: String?) -> ProcessedFile? {
+        canonicalPath.flatMap { try? FileFingerprint.of(path: path, canonicalPath: $0) }
+    }
+
     /// Reads every file on the calling thread, handing its events straight to the engine.
     private func scanInOrder(_ files: [TrailFile], consume: (OrderedHandoff.Item) throws -> Void) throws {
         let watchList = WatchList(config: config)
@@ -180,7 +186,7 @@ public final class TrailScan {
             let scan = FileScan(
                 path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter,
                 now: now)
-            let identity = canonicalPaths[file.path].flatMap { try? FileFingerprint.of(path: file.path, canonicalPath: $0) }
+            let identity = Self.identity(of: file.path, canonicalPath: canonicalPaths[file.path])
             var failure: Error?
             var report = scan.run(watchList: watchList) { batch in
                 guard failure == nil else { return }
@@ -214,9 +220,7 @@ public final class TrailScan {
                     let scan = FileScan(
                         path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes, prefilter: prefilter,
                         now: now)
-                    let identity = canonicalPaths[index].flatMap {
-                        try? FileFingerprint.of(path: files[index].path, canonicalPath: $0)
-                    }
+                    let identity = Self.identity(of: files[index].path, canonicalPath: canonicalPaths[index])
                     var report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
                     report.identity = identity
                     handoff.finish(file: index, report: report)

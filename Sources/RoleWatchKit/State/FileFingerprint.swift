@@ -59,13 +59,17 @@ public enum FileFingerprint {
         let canonicalFolders = Dictionary(uniqueKeysWithValues: zip(folders, resolved))
         return files.concurrentMap(threads: min(threads, files.count / 64)) { file in
             let path = file.path
-            func inFolder(_ size: Int, _ mtime: Int64, _ device: UInt64, _ inode: UInt64) -> Stat? {
+            /// The file's canonical path through its folder's (the file itself being no link).
+            func canonicalInFolder() -> String? {
                 guard let folder = canonicalFolders[folder(of: path)] ?? nil else { return nil }
-                let canonical = folder == "/" ? "/" + name(of: path) : folder + "/" + name(of: path)
-                return Stat(path: canonical, size: size, mtimeNanoseconds: mtime, device: device, inode: inode)
+                return (folder == "/" ? "/" : folder + "/") + TrailFiles.lastComponent(path)
             }
             if let found = file.found {
-                return inFolder(found.size, found.mtimeNanoseconds, found.device, found.inode)
+                return canonicalInFolder().map {
+                    Stat(
+                        path: $0, size: found.size, mtimeNanoseconds: found.mtimeNanoseconds, device: found.device,
+                        inode: found.inode)
+                }
             }
             var info = stat()
             guard PathBytes.withCString(path, { lstat($0, &info) }) == 0 else { return nil }
@@ -75,8 +79,7 @@ public enum FileFingerprint {
                 else { return nil }
                 return Stat(path: target, info)
             }
-            return inFolder(
-                Int(info.st_size), FileSignature(info).modified, UInt64(info.st_dev), UInt64(info.st_ino))
+            return canonicalInFolder().map { Stat(path: $0, info) }
         }
     }
 
@@ -137,11 +140,6 @@ public enum FileFingerprint {
     private static func folder(of path: String) -> String {
         guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
         return slash == path.utf8.startIndex ? "/" : String(path[..<slash])
-    }
-
-    private static func name(of path: String) -> String {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
-        return String(path[path.utf8.index(after: slash)...])
     }
 }
 
