@@ -123,19 +123,24 @@ public enum EvidenceText {
         return namesSecret(key)
     }
 
-    private static func namesSecret<Key: Collection>(_ key: Key) -> Bool where Key.Element == UInt8 {
+    /// Compares from the key's end, skipping what normalizing drops, so that the hundred keys of
+    /// a record are checked without building a normalized copy of each.
+    private static func namesSecret<Key: BidirectionalCollection>(_ key: Key) -> Bool where Key.Element == UInt8 {
         guard key.count >= 6 else { return false }
-        var normalized: [UInt8] = []
-        normalized.reserveCapacity(key.count)
-        for byte in key {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): normalized.append(byte)
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): normalized.append(byte + 32)
-            default: continue
-            }
-        }
         return secretWords.contains { word in
-            normalized.count >= word.count && normalized[(normalized.count - word.count)...].elementsEqual(word)
+            var index = key.endIndex
+            for expected in word.reversed() {
+                var byte: UInt8
+                repeat {
+                    guard index > key.startIndex else { return false }
+                    index = key.index(before: index)
+                    byte = key[index]
+                    if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 32 }
+                } while !(byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    && !(byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                guard byte == expected else { return false }
+            }
+            return true
         }
     }
 }
