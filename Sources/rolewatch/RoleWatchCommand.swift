@@ -8,7 +8,10 @@ struct RoleWatchCommand: ParsableCommand {
         commandName: "rolewatch",
         abstract: "Watch AWS CloudTrail for misuse of cross-account integration roles.",
         version: RoleWatchVersion.current,
-        subcommands: [ScanCommand.self, TailCommand.self, ReportCommand.self, OutboxCommand.self, RulesCommand.self, GenerateCommand.self]
+        subcommands: [
+            ScanCommand.self, TailCommand.self, ReportCommand.self, OutboxCommand.self, RulesCommand.self, IPRangesCommand.self,
+            GenerateCommand.self,
+        ]
     )
 
     /// Parses and runs, mapping every usage or config error to exit status 2 (argument

@@ -33,11 +33,15 @@ struct SiteOptions: ParsableArguments {
         }
     }
 
-    /// Loads the config's `aws_ip_ranges`, if it names one.
+    /// The AWS ranges the run uses (`AWSIPRanges.inUse`): the config's `aws_ip_ranges`, else the
+    /// newer of the copy `rolewatch ip-ranges update` keeps and the built-in snapshot; with a
+    /// note when they are old.
     func awsRanges(for config: SiteConfig) throws -> AWSIPRanges? {
-        guard let path = config.awsIPRangesPath else { return nil }
         do {
-            return try AWSIPRanges.load(contentsOf: path)
+            let ranges = try AWSIPRanges.inUse(
+                configured: config.awsIPRangesPath, updatedCopy: AWSIPRanges.updatedCopyPath())
+            if let note = ranges.ageNote() { Diagnostics.say("note: \(note)") }
+            return ranges
         } catch {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.usage.code

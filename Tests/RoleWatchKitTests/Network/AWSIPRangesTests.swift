@@ -1,5 +1,5 @@
 import Foundation
-import RoleWatchKit
+@testable import RoleWatchKit
 import Testing
 
 @Suite struct AWSIPRangesTests {
@@ -175,7 +175,22 @@ import Testing
             if: RealRangesFile.path != nil, "the real ip-ranges.json is not at <repo>/../shared/data/aws-ip-ranges.json"
         ))
     func loadsTheRealFile() throws {
-        let ranges = try AWSIPRanges.load(contentsOf: try #require(RealRangesFile.path))
+        try checkTheRealFile(try AWSIPRanges.load(contentsOf: try #require(RealRangesFile.path)))
+    }
+
+    /// The snapshot in the binary is that same file (so the lookups above hold without `../shared`).
+    @Test func theBuiltInSnapshotIsAWSsFile() throws {
+        #expect(AWSIPRanges.builtIn.source == "the built-in snapshot")
+        try checkTheRealFile(AWSIPRanges.builtIn)
+        if let path = RealRangesFile.path {
+            let compressed = try #require(
+                Data(base64Encoded: AWSIPRanges.builtInGzipBase64, options: .ignoreUnknownCharacters))
+            let inflated = try Gunzip.inflate(Array(compressed), limit: AWSIPRanges.maxFileBytes)
+            #expect(inflated == Array(try Data(contentsOf: URL(fileURLWithPath: path))), "byte for byte")
+        }
+    }
+
+    private func checkTheRealFile(_ ranges: AWSIPRanges) throws {
         #expect(ranges.syncToken == "1787433425")
         #expect(ranges.createDate == "2026-08-22-21-17-05")
         #expect(ranges.ipv4EntryCount == 10_666)

@@ -9,6 +9,8 @@ import NIOPosix
 final class WebhookTestServer: Sendable {
     enum Reply: Sendable {
         case status(Int, headers: [(String, String)] = [])
+        /// A status with a body (a file served for download).
+        case content(Int, [UInt8])
         /// Reads the request and never answers, holding the connection open.
         case hang
     }
@@ -118,12 +120,20 @@ private final class ScriptedHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             let request = WebhookTestServer.Request(headers: head.headers, body: body, receivedAt: Date())
-            guard case .status(let code, let extra) = exchanges.reply(to: request) else { return }
+            let (code, extra, content): (Int, [(String, String)], [UInt8])
+            switch exchanges.reply(to: request) {
+            case .hang: return
+            case .status(let status, let headers): (code, extra, content) = (status, headers, [])
+            case .content(let status, let body): (code, extra, content) = (status, [], body)
+            }
             var headers = HTTPHeaders(extra)
-            headers.add(name: "Content-Length", value: "0")
+            headers.add(name: "Content-Length", value: String(content.count))
             let response = HTTPResponseHead(
                 version: head.version, status: HTTPResponseStatus(statusCode: code), headers: headers)
             context.write(wrapOutboundOut(.head(response)), promise: nil)
+            if !content.isEmpty {
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: content)))), promise: nil)
+            }
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
     }
