@@ -9,7 +9,8 @@ import Foundation
 public struct SiteConfig: Sendable {
     /// The file this was read from; nil for a config built in code.
     public var source: String?
-    /// Path of an `ip-ranges.json` in AWS's published format; nil turns the non-AWS-IP rule off.
+    /// Path of an `ip-ranges.json` in AWS's published format; nil: the ranges the binary carries,
+    /// or the newer copy `rolewatch ip-ranges update` keeps (`AWSIPRanges.inUse`).
     public var awsIPRangesPath: String?
     /// Where the backend calls STS from (`allowed_cidrs`); empty turns the unlisted-IP rule off.
     public var allowedCIDRs: [CIDR]
@@ -27,6 +28,10 @@ public struct SiteConfig: Sendable {
     public var duplicateWindow: Duration
     /// Endpoints every alert is POSTed to (`webhooks:`), besides those given with `--webhook`.
     public var webhooks: [WebhookSpec] = []
+    /// True for the built-in default only: every role is watched because none is known, so rules
+    /// about where calls come from leave people alone (working from home is their job) and look at
+    /// workloads, whose sessions have no business outside AWS.
+    public var watchesEveryRole = false
 
     public init(
         source: String? = nil, awsIPRangesPath: String? = nil, allowedCIDRs: [CIDR] = [], roles: [WatchedRole] = [],
@@ -47,7 +52,11 @@ public struct SiteConfig: Sendable {
     /// The config used without `--config`: every role is watched, nobody is an expected caller
     /// and no naming scheme is known, so the detectors fall back to their heuristics (signs of
     /// a person, SDK-default and random session names, multi-location sessions, bursts, sprays).
-    public static let builtInDefault = SiteConfig(source: nil, roles: [WatchedRole(arn: "arn:aws:iam::*:role/*")])
+    public static let builtInDefault: SiteConfig = {
+        var config = SiteConfig(source: nil, roles: [WatchedRole(arn: "arn:aws:iam::*:role/*")])
+        config.watchesEveryRole = true
+        return config
+    }()
 
     /// Reads and validates a config file; every problem names the file and line.
     public static func load(path: String) throws(ConfigError) -> SiteConfig {
@@ -110,8 +119,9 @@ public struct SiteConfig: Sendable {
 /// with its sessions.
 public struct WatchedRole: Sendable {
     public var arn: ARNPattern
-    /// Roles or users whose sessions may assume this role: a caller matches when its session
-    /// issuer ARN, or its own ARN, matches one of these.
+    /// Roles, users or AWS services that may assume this role: a caller matches when its session
+    /// issuer ARN, or its own ARN, matches one of these, or, for an AWS service, when its service
+    /// principal (`ec2.amazonaws.com`, `userIdentity.invokedBy`) does.
     public var assumedBy: [ARNPattern]
     /// The backend's session naming scheme; empty means "use the built-in heuristics".
     public var sessionNames: [SessionNamePattern]
@@ -136,7 +146,16 @@ public struct WatchedRole: Sendable {
             throw entry.error("arn", "'\(arn)' is not an ARN (expected arn:aws:iam::<account>:role/<name>)")
         }
         self.arn = ARNPattern(arn)
-        self.assumedBy = try entry.strings("assumed_by").map { ARNPattern($0.value) }
+        self.assumedBy = try entry.strings("assumed_by").map { (text, line) throws(ConfigError) in
+            guard text.hasPrefix("arn:") || Self.isServicePrincipal(text) else {
+                throw ConfigError(
+                    file: file, line: line,
+                    problem:
+                        "assumed_by: '\(text)' is neither an ARN (arn:aws:iam::<account>:role/<name>, * and ? allowed) nor an AWS service principal (such as ec2.amazonaws.com)"
+                )
+            }
+            return ARNPattern(text)
+        }
         var names: [SessionNamePattern] = []
         for (pattern, line) in try entry.strings("session_names") {
             do {
@@ -153,11 +172,17 @@ public struct WatchedRole: Sendable {
             entry.keys.contains("allowed_cidrs") ? try SiteConfig.cidrs(&entry, "allowed_cidrs", file: file) : nil
     }
 
-    /// True when `caller` (an identity's ARN) or `issuer` (its session issuer ARN) is in `assumed_by`.
-    public func isExpectedCaller(arn caller: String?, issuer: String?) -> Bool {
+    /// True when the caller is in `assumed_by`: its ARN, its session issuer's ARN, or the AWS
+    /// service acting (`invokedBy`, the service principal CloudTrail names for `AWSService` callers).
+    public func isExpectedCaller(_ identity: UserIdentity) -> Bool {
         assumedBy.contains { pattern in
-            (issuer.map(pattern.matches) ?? false) || (caller.map(pattern.matches) ?? false)
+            [identity.sessionIssuerArn, identity.arn, identity.invokedBy].contains { $0.map(pattern.matches) ?? false }
         }
+    }
+
+    /// `name.amazonaws.com` (wildcards allowed), as trust policies name AWS services.
+    static func isServicePrincipal(_ text: String) -> Bool {
+        text.hasSuffix(".amazonaws.com") && !text.contains(":") && !text.contains("/") && !text.contains(" ")
     }
 }
 

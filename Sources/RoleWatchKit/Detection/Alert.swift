@@ -19,7 +19,11 @@ public struct Alert: Sendable {
     public var principal: String
     public var role: String?
     public var sessionName: String?
+    /// The key of the session the alert is about: the one the AssumeRole issued, or the one the
+    /// calls were made with.
     public var accessKeyId: String?
+    /// For an alert about an AssumeRole call, the key of the caller that made it.
+    public var callerAccessKeyId: String?
     public var sourceIPs: [String]
     public var accounts: [String]
     public var eventIDs: [String]
@@ -55,6 +59,7 @@ public struct Alert: Sendable {
         w.field("role", role)
         w.field("sessionName", sessionName)
         w.field("accessKeyId", accessKeyId)
+        w.field("callerAccessKeyId", callerAccessKeyId)
         w.field("sourceIPs", strings: sourceIPs)
         w.field("accounts", strings: accounts)
         w.field("eventIDs", strings: eventIDs)
@@ -90,7 +95,8 @@ extension Alert {
             id: id, rule: rule, severity: severity, title: object["title"] as? String ?? rule, time: time,
             firstSeen: firstSeen, lastSeen: lastSeen, count: count, principal: principal,
             role: object["role"] as? String, sessionName: object["sessionName"] as? String,
-            accessKeyId: object["accessKeyId"] as? String, sourceIPs: strings("sourceIPs"),
+            accessKeyId: object["accessKeyId"] as? String, callerAccessKeyId: object["callerAccessKeyId"] as? String,
+            sourceIPs: strings("sourceIPs"),
             accounts: strings("accounts"), eventIDs: strings("eventIDs"), evidence: evidence,
             reasons: strings("reasons"), remediation: object["remediation"] as? String ?? "")
     }

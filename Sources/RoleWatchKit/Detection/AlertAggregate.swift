@@ -37,6 +37,7 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         var position: Position
         var sessionName: String?
         var accessKeyId: String?
+        var callerAccessKeyId: String?
     }
 
     struct Reason: Codable, Sendable, Equatable {
@@ -118,7 +119,8 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
     private static func lead(of finding: Finding) -> Lead {
         Lead(
             position: Position(time: finding.time, eventID: finding.events.first?.eventID ?? ""),
-            sessionName: finding.sessionName, accessKeyId: finding.accessKeyId)
+            sessionName: finding.sessionName, accessKeyId: finding.accessKeyId,
+            callerAccessKeyId: finding.callerAccessKeyId)
     }
 
     /// A finding's distinct reasons, in its order, at its position.
@@ -244,6 +246,7 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
             id: id, rule: identity.rule, severity: severity, title: title, time: time, firstSeen: first,
             lastSeen: lastSeen ?? first, count: count, principal: identity.principal,
             role: roles.count == 1 ? roles[0] : nil, sessionName: lead?.sessionName, accessKeyId: lead?.accessKeyId,
+            callerAccessKeyId: lead?.callerAccessKeyId,
             sourceIPs: sourceIPs, accounts: accounts, eventIDs: events.map(\.eventID),
             evidence: events.prefix(Alert.evidenceLimit).map(\.raw), reasons: reasons.map(\.text),
             remediation: remediation)

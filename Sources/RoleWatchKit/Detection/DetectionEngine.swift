@@ -53,6 +53,8 @@ public final class DetectionEngine {
     public var findingsAfterWrite: Int { folder.findingsAfterWrite }
 
     public init(rules: [Rule], context: DetectionContext) throws(ConfigError) {
+        var context = context
+        context.detectorsRunning = Set(rules.map(\.detector))
         var active: [(Rule, any Detector)] = []
         var disabled: [(Rule, String)] = []
         for rule in rules {

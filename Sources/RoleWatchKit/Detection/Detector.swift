@@ -158,6 +158,9 @@ public struct DetectionContext: Sendable {
     public var emission: AlertEmission
     /// How the input arrives, which decides how the settled horizon moves.
     public var progress: InputProgress.Mode
+    /// The detectors of the rule set being run (set by `DetectionEngine`), for a rule that leaves
+    /// a case to another when that one runs.
+    public var detectorsRunning: Set<String> = []
 
     public init(
         config: SiteConfig, awsRanges: AWSIPRanges?, emission: AlertEmission = .settled,

@@ -23,7 +23,11 @@ public struct Finding: Sendable, Codable {
     /// The watched role ARN involved, when there is one.
     public var role: String?
     public var sessionName: String?
+    /// The key of the session the finding is about: the one an AssumeRole call issued, or the one
+    /// a call was made with.
     public var accessKeyId: String?
+    /// For a finding about an AssumeRole call, the key of the caller that made it.
+    public var callerAccessKeyId: String?
     public var sourceIPs: [String]
     public var accounts: [String]
     /// The events that carry the signal.
@@ -43,7 +47,8 @@ public struct Finding: Sendable, Codable {
     public init(
         time: EventTime, heldAt: EventTime? = nil, evidenceOnly: Bool = false, principal: String, key: String,
         wholeKey: Bool = false,
-        role: String? = nil, sessionName: String? = nil, accessKeyId: String? = nil, sourceIPs: [String] = [],
+        role: String? = nil, sessionName: String? = nil, accessKeyId: String? = nil, callerAccessKeyId: String? = nil,
+        sourceIPs: [String] = [],
         accounts: [String] = [], events: [EvidenceEvent], count: Int? = nil, countsParts: Bool = false,
         reasons: [String], strength: [Int]? = nil
     ) {
@@ -55,6 +60,7 @@ public struct Finding: Sendable, Codable {
         self.role = role
         self.sessionName = sessionName
         self.accessKeyId = accessKeyId
+        self.callerAccessKeyId = callerAccessKeyId
         self.sourceIPs = sourceIPs
         self.accounts = accounts
         self.events = events

@@ -36,7 +36,9 @@ extension ObservedEvent {
     func sourceFinding(role: String, reasons: [String]) -> Finding {
         Finding(
             time: time, principal: event.callerARN, key: event.sourceIPAddress ?? "", role: role,
-            sessionName: relevantSessionName, accessKeyId: event.userIdentity.accessKeyId,
+            sessionName: relevantSessionName,
+            accessKeyId: targetRole != nil ? event.responseElements.credentialsAccessKeyId : event.userIdentity.accessKeyId,
+            callerAccessKeyId: targetRole != nil ? event.userIdentity.accessKeyId : nil,
             sourceIPs: event.sourceIPAddress.map { [$0] } ?? [], accounts: accounts, events: [EvidenceEvent(self)],
             reasons: reasons)
     }

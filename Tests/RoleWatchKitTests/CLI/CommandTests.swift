@@ -50,6 +50,12 @@ struct CommandTests {
 
     static let sampleScan = ["scan", "Samples/AWSLogs", "--config", "Samples/rolewatch.yaml"]
 
+    /// How many alerts the sample day gives (the lines of `Samples/expected-alerts.ndjson`).
+    static let sampleAlertCount: Int = {
+        let url = SourceTree.root.appendingPathComponent("Samples/expected-alerts.ndjson")
+        return ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").count
+    }()
+
     @Test func executableIsBuilt() {
         #expect(FileManager.default.isExecutableFile(atPath: Self.executable.path), "missing \(Self.executable.path)")
     }
@@ -136,6 +142,31 @@ struct CommandTests {
         #expect(result.status == 0)
         #expect(result.stderr.contains("no --config given"))
         #expect(!result.stdout.isEmpty)
+        #expect(!result.stderr.contains("rule non-aws-ip is off"), "AWS's ranges are built in")
+    }
+
+    @Test func ipRangesUpdateWritesTheFileAScanThenUses() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let token = Int(AWSIPRanges.builtIn.syncToken)! + 3600
+        let server = try WebhookTestServer(
+            fallback: .content(200, Array(AWSIPRangesInUseTests.document(syncToken: token).utf8)))
+        defer { try? server.shutdown() }
+        let path = directory.path + "/ranges/ip-ranges.json"
+        let update = ["ip-ranges", "update", "--output", path, "--url", server.url("/ip-ranges.json")]
+
+        let first = try Self.run(update)
+        #expect(first.status == 0)
+        #expect(first.stderr.hasPrefix("rolewatch: updated \(path): syncToken \(token)"), "\(first.stderr)")
+        let config = try directory.write("site.yaml", Array("aws_ip_ranges: \(path)\nroles: [{arn: 'arn:aws:iam::*:role/X'}]\n".utf8))
+        let shown = try Self.run(["ip-ranges", "show", "--config", config])
+        #expect(shown.status == 0)
+        #expect(shown.stdout.contains("source:      \(path)\nsyncToken:   \(token)\n"))
+        #expect(try Self.run(update).stderr.contains("\(path) is current"))
+
+        let refused = try Self.run(["ip-ranges", "update", "--output", path, "--url", "http://example.com/x.json"])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("not an https URL"))
     }
 
     @Test func rulesListsEveryRule() throws {

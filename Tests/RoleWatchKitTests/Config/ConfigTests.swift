@@ -30,6 +30,10 @@ struct SiteConfigTests {
             ("roles:\n  - arn: arn:aws:iam::1:role/X\n    session_names: ['((a{100}){100}){100}']\n", 3, "invalid repetition size"),
             ("roles:\n  - assumed_by: [x]\n", 2, "missing required key 'arn'"),
             ("roles:\n  - arn: role/X\n", 2, "is not an ARN"),
+            (
+                "roles:\n  - arn: arn:aws:iam::1:role/X\n    assumed_by:\n      - ec2.amazonaws.com\n      - 111122223333\n", 5,
+                "'111122223333' is neither an ARN"
+            ),
             ("roles:\n  - arn: arn:aws:iam::1:role/X\n    require_external_id: maybe\n", 3, "expected true or false"),
             ("roles:\n  - arn: arn:aws:iam::1:role/X\nlocation_prefix_ipv4: 40\n", 3, "out of range"),
             ("roles:\n  - arn: arn:aws:iam::1:role/X\nallowed_lateness: soon\n", 3, "expected a duration"),

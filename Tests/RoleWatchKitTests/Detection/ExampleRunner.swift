@@ -16,6 +16,13 @@ enum ExampleRunner {
             file: "example")
     }
 
+    /// The example run through a whole rule set (rules that leave a case to one another).
+    static func alerts(_ example: DetectorExample, rules: [Rule]) throws -> [Alert] {
+        let engine = try DetectionEngine(rules: rules, context: context(example, emission: .settled))
+        for event in observed(example) { engine.observe(event) }
+        return engine.finish()
+    }
+
     static func alerts(_ example: DetectorExample, detector: any Detector.Type, order: [Int]? = nil) throws -> [Alert] {
         let engine = try makeEngine(example, detector: detector, emission: .settled)
         let events = observed(example)
@@ -65,10 +72,14 @@ enum ExampleRunner {
     private static func makeEngine(_ example: DetectorExample, detector: any Detector.Type, emission: AlertEmission)
         throws -> DetectionEngine
     {
-        let context = DetectionContext(
+        try DetectionEngine(
+            rules: [try rule(for: detector, parameters: example.parameters)], context: context(example, emission: emission))
+    }
+
+    private static func context(_ example: DetectorExample, emission: AlertEmission) -> DetectionContext {
+        DetectionContext(
             config: example.config, awsRanges: example.withAWSRanges ? ExampleSite.awsRanges : nil,
             emission: emission, warn: { Issue.record("unexpected warning: \($0)") })
-        return try DetectionEngine(rules: [try rule(for: detector, parameters: example.parameters)], context: context)
     }
 
     /// How many of the example's events pass the prefilter (the indices `order` may use).

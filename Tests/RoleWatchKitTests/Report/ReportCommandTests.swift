@@ -21,10 +21,10 @@ struct ReportCommandTests {
         let result = try CommandTests.run(Self.sampleReport)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("# RoleWatch daily report: 2025-11-20 (UTC)"))
-        #expect(result.stdout.contains("**15 alerts**: 2 critical, 6 high, 7 medium."))
+        #expect(result.stdout.contains("**13 alerts**: 2 critical, 6 high, 5 medium."))
         #expect(result.stdout.contains("**177 AssumeRole calls** on watched roles"))
         #expect(result.stdout.contains("| 03 |"))
-        #expect(result.stderr.contains("report for 2025-11-20: 15 alerts"))
+        #expect(result.stderr.contains("report for 2025-11-20: \(CommandTests.sampleAlertCount) alerts"))
     }
 
     @Test func htmlIsOneSelfContainedPage() throws {
@@ -47,7 +47,7 @@ struct ReportCommandTests {
         let fromPaths = try CommandTests.run(Self.sampleReport + ["--format", "json"])
         #expect(fromState.status == 0, "\(fromState.stderr)")
         #expect(try Self.jsonAlertIDs(fromState.stdout) == Self.jsonAlertIDs(fromPaths.stdout))
-        #expect(try Self.jsonAlertIDs(fromState.stdout).count == 15)
+        #expect(try Self.jsonAlertIDs(fromState.stdout).count == CommandTests.sampleAlertCount)
     }
 
     @Test func exitStatusesAreThoseOfScan() throws {
@@ -107,7 +107,7 @@ struct ReportCommandTests {
         #expect(plain.status == 0 && slack.status == 0, "\(plain.stderr)\(slack.stderr)")
         let requests = server.requests
         #expect(requests.count == 2)
-        #expect(try Self.jsonAlertIDs(requests[0].text).count == 15)
+        #expect(try Self.jsonAlertIDs(requests[0].text).count == CommandTests.sampleAlertCount)
         let message = try #require(try JSONSerialization.jsonObject(with: Data(requests[1].body)) as? [String: Any])
         #expect((message["text"] as? String)?.contains("2025-11-20") == true)
     }

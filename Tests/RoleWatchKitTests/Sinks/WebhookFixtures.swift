@@ -11,7 +11,7 @@ enum WebhookFixtures {
             time: EventTime(seconds: 1_714_566_896), firstSeen: EventTime(seconds: 1_714_566_896),
             lastSeen: EventTime(seconds: 1_714_566_956), count: 2,
             principal: "arn:aws:sts::111122223333:assumed-role/deploy/ci-\(n)",
-            role: "arn:aws:iam::111122223333:role/deploy", sessionName: "ci-\(n)", accessKeyId: "ASIAEXAMPLE",
+            role: "arn:aws:iam::111122223333:role/deploy", sessionName: "ci-\(n)", accessKeyId: "ASIAEXAMPLE", callerAccessKeyId: nil,
             sourceIPs: ["198.51.100.7"], accounts: ["111122223333"], eventIDs: ["event-\(n)"], evidence: [],
             reasons: ["198.51.100.7 is not in the allow list for deploy"], remediation: "Rotate the role's trust.")
     }

@@ -98,15 +98,15 @@ struct WebhookProcessTests {
         #expect(try CommandTests.run(scan).status == 0)
         let failed = try CommandTests.run(["outbox", "list"] + state)
         #expect(failed.status == 0)
-        #expect(failed.stdout.split(separator: "\n").filter { $0.contains("\tfailed\t") }.count == 15)
-        #expect(failed.stderr.contains("0 pending, 15 failed"))
+        #expect(failed.stdout.split(separator: "\n").filter { $0.contains("\tfailed\t") }.count == CommandTests.sampleAlertCount)
+        #expect(failed.stderr.contains("0 pending, \(CommandTests.sampleAlertCount) failed"))
 
-        #expect(try CommandTests.run(["outbox", "retry"] + state).stderr.contains("15 deliveries are pending again"))
+        #expect(try CommandTests.run(["outbox", "retry"] + state).stderr.contains("\(CommandTests.sampleAlertCount) deliveries are pending again"))
         server.answer(from: .status(200))
         let before = server.requests.count
         #expect(try CommandTests.run(scan).status == 0)
         #expect(Array(server.requests[before...]).flatMap(\.alertIDs).sorted() == TailProcessTests.expectedIDs)
-        #expect(try CommandTests.run(["outbox", "list"] + state).stderr.contains("0 pending, 0 failed, 15 delivered"))
+        #expect(try CommandTests.run(["outbox", "list"] + state).stderr.contains("0 pending, 0 failed, \(CommandTests.sampleAlertCount) delivered"))
         #expect(try CommandTests.run(["outbox", "purge"] + state).status == 2)
         #expect(try CommandTests.run(["outbox", "purge", "--failed"] + state).stderr.contains("purged 0"))
     }
@@ -122,13 +122,13 @@ struct WebhookProcessTests {
         let scan = CommandTests.sampleScan + state + ["--webhook", server.url(), "--webhook-wait", "1"]
         #expect(try CommandTests.run(scan).status == 0)
         let pending = try CommandTests.run(["outbox", "list"] + state)
-        #expect(pending.stderr.contains("15 pending"))
+        #expect(pending.stderr.contains("\(CommandTests.sampleAlertCount) pending"))
         let row = try #require(pending.stdout.split(separator: "\n").dropFirst().first)
         let key = String(row.split(separator: "\t", omittingEmptySubsequences: false)[5])
         #expect(key.hasPrefix("http://127.0.0.1:"))
         let purged = try CommandTests.run(["outbox", "purge", "--endpoint", key] + state)
         #expect(purged.status == 0)
-        #expect(purged.stderr.contains("purged 15 deliveries"))
+        #expect(purged.stderr.contains("purged \(CommandTests.sampleAlertCount) deliveries"))
         #expect(try CommandTests.run(["outbox", "list"] + state).stderr.contains("0 pending, 0 failed, 0 delivered"))
     }
 }

@@ -20,7 +20,7 @@ public final class HumanOperatorDetector: Detector {
         let identity = call.userIdentity
         // AWS services assuming roles for you (CloudFormation, Lambda, …) are not people.
         if identity.type == "AWSService" || identity.invokedBy != nil { return }
-        if role.isExpectedCaller(arn: identity.arn, issuer: identity.sessionIssuerArn) { return }
+        if role.isExpectedCaller(identity) { return }
         let signals = HumanSignals.of(call)
         guard !signals.isEmpty else { return }
         let outcome = call.succeeded ? "succeeded" : "was refused (\(call.errorCode ?? ""))"
@@ -29,6 +29,7 @@ public final class HumanOperatorDetector: Detector {
                 time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
                 sessionName: call.requestParameters.roleSessionName,
                 accessKeyId: call.responseElements.credentialsAccessKeyId,
+                callerAccessKeyId: call.userIdentity.accessKeyId,
                 sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
                 events: [EvidenceEvent(event)],
                 reasons: ["\(call.callerARN) is not in assumed_by; the call \(outcome)"] + signals))
@@ -88,6 +89,22 @@ public final class HumanOperatorDetector: Detector {
                         session: "AWSCloudFormation", ip: "cloudformation.amazonaws.com")
                 ]),
             DetectorExample(
+                "GitHub Actions assumes the outbound role through OIDC, with the AWS CLI",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .webIdentity(), role: ExampleSite.outboundRole, session: "GitHubActions", externalId: nil,
+                        ip: "4.148.0.17", name: "AssumeRoleWithWebIdentity")
+                ]),
+            DetectorExample(
+                "a CI job on an EC2 instance (its session named by the instance) runs the AWS CLI",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .assumedRole(
+                            "arn:aws:iam::111122223333:role/CIRunnerRole", session: "i-0fedcba9876543210",
+                            key: "ASIACIRUNNER0000001", userAgent: "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64"),
+                        role: ExampleSite.outboundRole, session: "deploy-check", externalId: nil)
+                ]),
+            DetectorExample(
                 "an unexpected workload (not human-looking) assumes the outbound role",
                 events: [
                     ExampleEvent.assumeRole(
@@ -102,8 +119,13 @@ public final class HumanOperatorDetector: Detector {
 /// Signs that a call was made by a person, each as a reason an alert can show.
 ///
 /// None is proof alone; the detector only asks for them once the caller is already unexpected.
+/// What AWS records about the identity comes first: an OIDC web identity (CI such as GitHub
+/// Actions, Kubernetes service accounts) or an AWS service is a workload whatever tool it runs,
+/// and the user agent and name shapes, which any script can have, count only when the identity
+/// says nothing against a person: not for a session named by an instance or task id.
 enum HumanSignals {
     static func of(_ event: CloudTrailEvent) -> [String] {
+        if isWorkloadIdentity(event) { return [] }
         var signals: [String] = []
         let identity = event.userIdentity
         if let type = identity.type,
@@ -119,6 +141,7 @@ enum HumanSignals {
         }
         if event.sessionCredentialFromConsole { signals.append("credentials come from a console sign-in") }
         if identity.mfaAuthenticated { signals.append("caller's session is MFA-authenticated") }
+        if signals.isEmpty, let name = event.callerSessionName, SessionNameShape.isWorkloadID(name) { return [] }
         if let agent = event.userAgent {
             if agent.contains("signin.amazonaws.com") || agent.contains("console.amazonaws.com")
                 || agent == "AWS Internal" && event.sessionCredentialFromConsole
@@ -142,5 +165,11 @@ enum HumanSignals {
             }
         }
         return signals
+    }
+
+    /// Identities AWS itself records as workloads: web identity federation (OIDC) and AWS services.
+    static func isWorkloadIdentity(_ event: CloudTrailEvent) -> Bool {
+        event.eventName == "AssumeRoleWithWebIdentity" || event.userIdentity.type == "WebIdentityUser"
+            || event.userIdentity.type == "AWSService"
     }
 }

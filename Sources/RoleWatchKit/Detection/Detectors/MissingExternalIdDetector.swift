@@ -26,6 +26,7 @@ public final class MissingExternalIdDetector: Detector {
                 time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
                 sessionName: call.requestParameters.roleSessionName,
                 accessKeyId: call.responseElements.credentialsAccessKeyId,
+                callerAccessKeyId: call.userIdentity.accessKeyId,
                 sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
                 events: [EvidenceEvent(event)],
                 reasons: [reason]))

@@ -19,25 +19,37 @@ public final class NonAWSIPDetector: Detector {
     }
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
-        guard let ranges = context.awsRanges, let (_, roleArn) = event.watchedRole(in: context) else { return }
-        let call = event.event
-        // Calls through a VPC endpoint carry the caller's private address: inside AWS by definition.
-        if call.vpcEndpointId != nil { return }
-        let reason: String
-        switch SourceAddress(call) {
-        case .awsService:
-            return
-        case .ip(let ip):
-            guard ranges.lookup(ip) == nil else { return }
-            reason = "\(ip) is outside AWS's published ranges (ip-ranges.json syncToken \(ranges.syncToken))"
-        case .unknown(let text):
-            reason = SourceAddress.unknownReason(text)
+        guard let ranges = context.awsRanges, let (role, roleArn) = event.watchedRole(in: context),
+            let reason = Self.outsideAWS(event.event, ranges: ranges, context: context)
+        else { return }
+        var reasons = [reason]
+        // One alert for a call outside AWS and outside the allow-list (see `UnlistedIPDetector`).
+        let allowed = role.allowedCIDRs ?? context.config.allowedCIDRs
+        if !allowed.isEmpty, case .ip(let ip) = SourceAddress(event.event), !allowed.contains(where: { $0.contains(ip) }) {
+            reasons.append("\(ip) is not in allowed_cidrs either")
         }
         let what =
             event.targetRole != nil
-            ? "\(call.eventName ?? "AssumeRole") of \(roleArn)"
-            : "\(call.eventName ?? "call") with a session of \(roleArn)"
-        findings.append(event.sourceFinding(role: roleArn, reasons: [what + " from outside AWS", reason]))
+            ? "\(event.event.eventName ?? "AssumeRole") of \(roleArn)"
+            : "\(event.event.eventName ?? "call") with a session of \(roleArn)"
+        findings.append(event.sourceFinding(role: roleArn, reasons: [what + " from outside AWS"] + reasons))
+    }
+
+    /// Why `call` comes from outside AWS, or nil if it does not (or is left alone).
+    static func outsideAWS(_ call: CloudTrailEvent, ranges: AWSIPRanges, context: DetectionContext) -> String? {
+        // Calls through a VPC endpoint carry the caller's private address: inside AWS by definition.
+        if call.vpcEndpointId != nil { return nil }
+        // With no integration roles known, people working from outside AWS are doing their job.
+        if context.config.watchesEveryRole, !HumanSignals.of(call).isEmpty { return nil }
+        switch SourceAddress(call) {
+        case .awsService:
+            return nil
+        case .ip(let ip):
+            guard ranges.lookup(ip) == nil else { return nil }
+            return "\(ip) is outside AWS's published ranges (ip-ranges.json syncToken \(ranges.syncToken))"
+        case .unknown(let text):
+            return SourceAddress.unknownReason(text)
+        }
     }
 
     public static let examples = DetectorExamples(
@@ -65,6 +77,14 @@ public final class NonAWSIPDetector: Detector {
                         session: "vendor-scan-1a2b3c4d",
                         ip: "2001:db8:1234::5")
                 ]),
+            DetectorExample(
+                "with no site config, an EC2 instance's credentials are used from outside AWS",
+                config: .builtInDefault,
+                events: [
+                    ExampleEvent.call(
+                        "ListBuckets", source: "s3.amazonaws.com", role: "arn:aws:iam::111122223333:role/WebServerRole",
+                        session: "i-0fedcba9876543210", key: "ASIAWEBSERVER000001", ip: ExampleSite.homeIP, minute: 12)
+                ]),
         ],
         quiet: [
             DetectorExample(
@@ -87,6 +107,16 @@ public final class NonAWSIPDetector: Detector {
                     ExampleEvent.assumeRole(
                         by: .iamUser(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "bob",
                         ip: ExampleSite.homeIP)
+                ]),
+            DetectorExample(
+                "with no site config, a person signed in through SSO works from home",
+                config: .builtInDefault,
+                events: [
+                    ExampleEvent.call(
+                        "ListBuckets", source: "s3.amazonaws.com",
+                        role:
+                            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Developer_0123456789abcdef",
+                        session: "alice@acme.example", key: "ASIASSOUSER00000001", ip: ExampleSite.homeIP, minute: 12)
                 ]),
             DetectorExample(
                 "an IPv6 address inside AWS",

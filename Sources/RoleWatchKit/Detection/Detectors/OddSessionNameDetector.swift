@@ -28,6 +28,7 @@ public final class OddSessionNameDetector: Detector {
                 time: event.time, principal: call.callerARN, key: roleArn + "\u{0}" + name, role: roleArn,
                 sessionName: name,
                 accessKeyId: call.responseElements.credentialsAccessKeyId,
+                callerAccessKeyId: call.userIdentity.accessKeyId,
                 sourceIPs: call.sourceIPAddress.map { [$0] } ?? [],
                 accounts: event.accounts, events: [EvidenceEvent(event)], reasons: [reason]))
     }

@@ -20,7 +20,7 @@ public final class UnexpectedCallerDetector: Detector {
             let roleArn = call.requestParameters.roleArn
         else { return }
         let identity = call.userIdentity
-        guard !role.isExpectedCaller(arn: identity.arn, issuer: identity.sessionIssuerArn) else { return }
+        guard !role.isExpectedCaller(identity) else { return }
         let isService = identity.type == "AWSService" || identity.invokedBy != nil
         guard isService || HumanSignals.of(call).isEmpty else { return }
         let who = isService ? "the AWS service \(identity.invokedBy ?? call.callerARN)" : call.callerARN
@@ -29,6 +29,7 @@ public final class UnexpectedCallerDetector: Detector {
                 time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
                 sessionName: call.requestParameters.roleSessionName,
                 accessKeyId: call.responseElements.credentialsAccessKeyId,
+                callerAccessKeyId: call.userIdentity.accessKeyId,
                 sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
                 events: [EvidenceEvent(event)],
                 reasons: [
@@ -54,8 +55,31 @@ public final class UnexpectedCallerDetector: Detector {
                         by: .awsService("lambda.amazonaws.com"), role: ExampleSite.customerRole("444455556666"),
                         session: "vendor-scan-1a2b3c4d", ip: "lambda.amazonaws.com")
                 ]),
+            DetectorExample(
+                "Lambda assumes an instance role whose assumed_by names only EC2",
+                config: ExampleSite.instanceRoleConfig,
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .awsService("lambda.amazonaws.com"), role: ExampleSite.instanceRole,
+                        session: "scanner-function", externalId: nil, ip: "lambda.amazonaws.com")
+                ]),
+            DetectorExample(
+                "a GitHub Actions job through OIDC, not in assumed_by",
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .webIdentity(), role: ExampleSite.outboundRole, session: "GitHubActions", externalId: nil,
+                        ip: "4.148.0.17", name: "AssumeRoleWithWebIdentity")
+                ]),
         ],
         quiet: [
+            DetectorExample(
+                "EC2 delivers the instance role's credentials, and assumed_by names ec2.amazonaws.com",
+                config: ExampleSite.instanceRoleConfig,
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .awsService("ec2.amazonaws.com"), role: ExampleSite.instanceRole,
+                        session: "i-0a1b2c3d4e5f60718", externalId: nil, ip: "ec2.amazonaws.com")
+                ]),
             DetectorExample(
                 "the expected caller",
                 events: [

@@ -2,7 +2,9 @@
 /// vendor's allow-list (`allowed_cidrs`, or the role's own `allowed_cidrs`).
 ///
 /// Stricter than non-aws-ip: an attacker can rent an EC2 instance, so "inside AWS" is not
-/// "ours"; the backend's egress addresses are known and few.
+/// "ours"; the backend's egress addresses are known and few. A call from outside AWS is left to
+/// non-aws-ip when that rule runs, which then adds this rule's reason: one call, one alert, at
+/// the higher severity, rather than two alerts with the same evidence.
 public final class UnlistedIPDetector: Detector {
     public static let id = "unlisted-ip"
     private let context: DetectionContext
@@ -22,6 +24,11 @@ public final class UnlistedIPDetector: Detector {
         let allowed = role.allowedCIDRs ?? context.config.allowedCIDRs
         guard !allowed.isEmpty else { return }
         let call = event.event
+        if let ranges = context.awsRanges, context.detectorsRunning.contains(NonAWSIPDetector.id),
+            NonAWSIPDetector.outsideAWS(call, ranges: ranges, context: context) != nil
+        {
+            return
+        }
         let reason: String
         switch SourceAddress(call) {
         case .awsService:

@@ -63,6 +63,17 @@ public enum ExampleEvent {
             return Caller(identity: identity, userAgent: "aws-cli/2.15.30 Python/3.11.8 Darwin/23.4.0 exe/x86_64")
         }
 
+        /// A workload signed in through OIDC web identity federation: a GitHub Actions job by default.
+        public static func webIdentity(
+            provider: String = "token.actions.githubusercontent.com",
+            subject: String = "repo:acme/deploy:ref:refs/heads/main"
+        ) -> Caller {
+            var identity = UserIdentity()
+            identity.type = "WebIdentityUser"
+            identity.principalId = "\(provider):sts.amazonaws.com:\(subject)"
+            return Caller(identity: identity, userAgent: "aws-cli/2.15.30 Python/3.11.8 Linux/6.5 exe/x86_64")
+        }
+
         public static func awsService(_ service: String = "ec2.amazonaws.com") -> Caller {
             var identity = UserIdentity()
             identity.type = "AWSService"
@@ -74,12 +85,13 @@ public enum ExampleEvent {
     /// An `sts:AssumeRole` call by `caller` on `role`.
     public static func assumeRole(
         by caller: Caller, role: String, session: String, externalId: String? = "acme-7f3c9e21",
-        ip: String = ExampleSite.backendIP, minute: Int = 0, error: String? = nil, key: String? = nil
+        ip: String = ExampleSite.backendIP, minute: Int = 0, error: String? = nil, key: String? = nil,
+        name: String = "AssumeRole"
     ) -> CloudTrailEvent {
         var event = CloudTrailEvent()
         event.eventTime = start + .seconds(Int64(minute) * 60)
         event.eventSource = "sts.amazonaws.com"
-        event.eventName = "AssumeRole"
+        event.eventName = name
         event.awsRegion = "us-east-1"
         event.sourceIPAddress = ip
         event.userAgent = caller.userAgent

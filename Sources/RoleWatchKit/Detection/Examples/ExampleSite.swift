@@ -41,6 +41,16 @@ public enum ExampleSite {
             assumed_by: [\(reportingCaller)]
         """
 
+    /// The scanner instances' own role, which only EC2 may assume (a service principal in `assumed_by`).
+    public static let instanceRoleConfig: SiteConfig = {
+        do {
+            return try SiteConfig.parse(
+                "roles:\n  - arn: \(instanceRole)\n    assumed_by: [ec2.amazonaws.com]\n", path: "instance-role.yaml")
+        } catch {
+            preconditionFailure("the example instance-role config is invalid: \(error)")
+        }
+    }()
+
     /// A few of AWS's real prefixes, in AWS's file format.
     public static let ipRangesJSON = """
         {"syncToken":"1732000000","createDate":"2024-11-20-22-13-07",
