@@ -9,6 +9,16 @@ import Foundation
 /// (IPv6) by default; AWS acting for the caller (`AWS Internal`, service host names) is
 /// no location.
 ///
+/// Without a site config (`SiteConfig.watchesEveryRole`) every session of every role is
+/// followed, and most are ordinary workloads that move among AWS's own addresses all day (a
+/// task through a VPC endpoint and then a NAT, a function on a new host): there, every place
+/// inside AWS is one location, `inside AWS`, and so is the call that issued credentials to an
+/// AWS service (an instance's, a function's, a task's). What fires is a session used from
+/// inside AWS and from outside it (credentials stolen from a workload), or from two networks
+/// outside AWS. People's sessions are left alone there: their moving is their job. With a
+/// config, the roles it names are integration roles, called from a few known places, and any
+/// second network counts: an attacker's own EC2 instance is inside AWS too.
+///
 /// An alert is one session (its key is unique, so the alert's id has no time in it). Its count
 /// is the number of locations, its evidence the earliest event from each, and its time when the
 /// second location showed up. Each report carries the locations known so far; with prompt
@@ -61,6 +71,7 @@ public final class SessionMultiLocationDetector: Detector {
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         guard !late else { return }
         let call = event.event
+        if context.config.watchesEveryRole, !HumanSignals.of(call).isEmpty { return }
         if call.isAssumeRoleCall, event.targetRole != nil, let key = call.responseElements.credentialsAccessKeyId,
             let role = call.requestParameters.roleArn
         {
@@ -80,7 +91,8 @@ public final class SessionMultiLocationDetector: Detector {
         _ event: ObservedEvent, key: String, principal: String, role: String, sessionName: String?,
         into findings: inout [Finding]
     ) {
-        guard let location = location(of: event.event) else { return }
+        guard let location = location(of: event.event, issuing: event.event.isAssumeRoleCall && event.targetRole != nil)
+        else { return }
         // One lookup of the session per event, the track changed in place.
         var index = tracks.index(forKey: key)
         if index == nil {
@@ -118,8 +130,24 @@ public final class SessionMultiLocationDetector: Detector {
         body(&tracks.values[index])
     }
 
-    private func location(of call: CloudTrailEvent) -> String? {
-        guard case .ip(let ip) = SourceAddress(call) else { return nil }
+    /// Where every place inside AWS counts as one, without a site config (see the type's comment).
+    static let insideAWS = "inside AWS"
+
+    /// The call's network location; `issuing` when it is the AssumeRole that made the session.
+    private func location(of call: CloudTrailEvent, issuing: Bool) -> String? {
+        let ordinaryWorkloads = context.config.watchesEveryRole
+        let ip: IPAddress
+        switch SourceAddress(call) {
+        case .ip(let address):
+            ip = address
+        case .awsService:
+            return ordinaryWorkloads && issuing && call.userIdentity.type == "AWSService" ? Self.insideAWS : nil
+        case .unknown:
+            return nil
+        }
+        if ordinaryWorkloads, call.vpcEndpointId != nil || context.awsRanges?.contains(ip) == true {
+            return Self.insideAWS
+        }
         let network = ip.network(
             ipv4PrefixLength: context.config.locationPrefixV4, ipv6PrefixLength: context.config.locationPrefixV6)
         return call.vpcEndpointId.map { "\(network) via \($0)" } ?? network.description
@@ -197,6 +225,9 @@ public final class SessionMultiLocationDetector: Detector {
 
     public static let examples: DetectorExamples = {
         let role = ExampleSite.customerRole("444455556666")
+        let webServerRole = "arn:aws:iam::111122223333:role/WebServerRole"
+        let ssoRole =
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Developer_0123456789abcdef"
         let issue = ExampleEvent.assumeRole(
             by: .outbound(), role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000001")
         return DetectorExamples(
@@ -222,8 +253,63 @@ public final class SessionMultiLocationDetector: Detector {
                             role: role, session: "vendor-scan-1a2b3c4d", key: "ASIACUSTOMER0000002",
                             ip: ExampleSite.backendIP, minute: 10),
                     ]),
+                DetectorExample(
+                    "with no site config, an instance's credentials (issued by EC2) are used from a home address",
+                    config: .builtInDefault,
+                    events: [
+                        ExampleEvent.assumeRole(
+                            by: .awsService("ec2.amazonaws.com"), role: webServerRole, session: "i-0fedcba9876543210",
+                            externalId: nil, ip: "ec2.amazonaws.com", key: "ASIAWEBSERVER000001"),
+                        ExampleEvent.call(
+                            "ListBuckets", source: "s3.amazonaws.com", role: webServerRole,
+                            session: "i-0fedcba9876543210", key: "ASIAWEBSERVER000001", ip: ExampleSite.homeIP,
+                            minute: 12),
+                    ]),
+                DetectorExample(
+                    "with no site config, a workload's session is used from two networks outside AWS",
+                    config: .builtInDefault,
+                    events: [
+                        ExampleEvent.call(
+                            role: webServerRole, session: "i-0fedcba9876543210", key: "ASIAWEBSERVER000002",
+                            ip: ExampleSite.homeIP, minute: 5),
+                        ExampleEvent.call(
+                            role: webServerRole, session: "i-0fedcba9876543210", key: "ASIAWEBSERVER000002",
+                            ip: "203.0.113.9", minute: 9),
+                    ]),
             ],
             quiet: [
+                DetectorExample(
+                    "with no site config, a task's session through a VPC endpoint and through a NAT (both inside AWS)",
+                    config: .builtInDefault,
+                    events: [
+                        {
+                            var call = ExampleEvent.call(
+                                "GetObject", source: "s3.amazonaws.com", role: webServerRole,
+                                session: "0123456789abcdef0123456789abcdef", key: "ASIATASK00000000001", ip: "10.0.3.17",
+                                minute: 1)
+                            call.vpcEndpointId = "vpce-0a1b2c3d"
+                            return call
+                        }(),
+                        ExampleEvent.call(
+                            "PutItem", source: "dynamodb.amazonaws.com", role: webServerRole,
+                            session: "0123456789abcdef0123456789abcdef", key: "ASIATASK00000000001",
+                            ip: ExampleSite.backendIP, minute: 2),
+                        ExampleEvent.call(
+                            "Publish", source: "sns.amazonaws.com", role: webServerRole,
+                            session: "0123456789abcdef0123456789abcdef", key: "ASIATASK00000000001",
+                            ip: "18.196.40.12", minute: 3),
+                    ]),
+                DetectorExample(
+                    "with no site config, a person's SSO session from home and then from a café",
+                    config: .builtInDefault,
+                    events: [
+                        ExampleEvent.call(
+                            role: ssoRole, session: "alice@acme.example", key: "ASIASSOUSER00000001",
+                            ip: ExampleSite.homeIP, minute: 5),
+                        ExampleEvent.call(
+                            role: ssoRole, session: "alice@acme.example", key: "ASIASSOUSER00000001", ip: "203.0.113.9",
+                            minute: 50),
+                    ]),
                 DetectorExample(
                     "issued and used from the backend's network",
                     events: [
