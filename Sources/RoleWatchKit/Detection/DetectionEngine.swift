@@ -89,12 +89,14 @@ public final class DetectionEngine {
     /// The files a batch run will read, in reading order (see `InputProgress`).
     public func expect(_ files: [TrailFile]) { progress.expect(files) }
 
-    public func observe(_ event: ObservedEvent) {
+    /// Hands an event to every rule; false when it is a second delivery of one already seen.
+    @discardableResult
+    public func observe(_ event: ObservedEvent) -> Bool {
         let copy: Bool
         switch seen.sight(event) {
         case .duplicate:
             duplicateEvents += 1
-            return
+            return false
         case .copy: copy = true
         case .first: copy = false
         }
@@ -112,6 +114,7 @@ public final class DetectionEngine {
             if copy { for i in findings.indices where !findings[i].countsParts { findings[i].count = 0 } }
             collect(rule: index)
         }
+        return true
     }
 
     /// A file was read; `newest` is its newest event time over every record (prefiltered or

@@ -50,6 +50,9 @@ public final class TrailScan {
     /// thread that reads it, just before reading it (taken after, it could cover bytes added
     /// meanwhile, and the next scan would skip them as read).
     private var canonicalPaths: [String: String] = [:]
+    /// Sees every event the rules see, once (not second deliveries), on the engine's thread:
+    /// what `rolewatch roles` learns the roles from.
+    public var eventObserver: ((ObservedEvent) -> Void)?
 
     private enum Output {
         case sink(any AlertSink)
@@ -138,7 +141,11 @@ public final class TrailScan {
             defer { self.summary.engineTime += ContinuousClock.now - start }
             switch item {
             case .batch(let batch):
-                for event in batch.events { self.engine.observe(event) }
+                if let observer = self.eventObserver {
+                    for event in batch.events where self.engine.observe(event) { observer(event) }
+                } else {
+                    for event in batch.events { self.engine.observe(event) }
+                }
                 if self.activity != nil { for event in batch.events { self.activity!.record(event) } }
             case .done(let report):
                 try self.finished(report)

@@ -145,6 +145,23 @@ struct CommandTests {
         #expect(!result.stderr.contains("rule non-aws-ip is off"), "AWS's ranges are built in")
     }
 
+    @Test func rolesListsTheIntegrationAndWritesAConfigAScanTakes() throws {
+        let listed = try Self.run(["roles", "Samples/AWSLogs"])
+        #expect(listed.status == 0)
+        #expect(listed.stdout.hasPrefix("arn:aws:iam::111122223333:role/IntegrationOutbound  [outbound integration]\n"))
+        #expect(listed.stdout.contains("arn:aws:iam::*:role/AcmeIntegrationRole  [inbound integration, 42 accounts]\n"))
+        #expect(listed.stderr.contains("rolewatch: scanned 448 files"))
+
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let written = try Self.run(["roles", "Samples/AWSLogs", "--print-config"])
+        #expect(written.status == 0)
+        let config = try directory.write("starter.yaml", Array(written.stdout.utf8))
+        let scan = try Self.run(["scan", "Samples/AWSLogs", "--config", config])
+        #expect(scan.status == 0, "\(scan.stderr)")
+        #expect(scan.stdout.split(separator: "\n").count == Self.sampleAlertCount)
+    }
+
     @Test func ipRangesUpdateWritesTheFileAScanThenUses() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -1,0 +1,106 @@
+/// The shape of a session name: its fixed words kept, its ids replaced by their kind and
+/// length (`vendor-scan-1a2b3c4d` → `vendor-scan-<hex8>`), so that the thousands of names a
+/// backend makes are one template, and a regular expression for `session_names` can be
+/// written from it.
+///
+/// A run of letters and digits is an id when it is lowercase hex with a digit in it and at least
+/// six long (instance ids, request ids, random suffixes, timestamps: a random hex id is
+/// sometimes all digits, so digits are hex here), or mixed letters and digits and at least twelve
+/// long (tokens); anything else, words and short numbers, is kept as written, and so are the
+/// separators.
+struct SessionNameTemplate: Hashable, Comparable {
+    private enum Part: Hashable {
+        case literal(String)
+        case hex(Int)
+        case token(Int)
+    }
+
+    private let parts: [Part]
+
+    init(_ name: String) {
+        var parts: [Part] = []
+        var run = ""
+        func flushRun() {
+            guard !run.isEmpty else { return }
+            parts.append(Self.classify(run))
+            run = ""
+        }
+        for character in name {
+            if character.isASCII && (character.isLetter || character.isNumber) {
+                run.append(character)
+            } else {
+                flushRun()
+                if case .literal(let text) = parts.last {
+                    parts[parts.count - 1] = .literal(text + String(character))
+                } else {
+                    parts.append(.literal(String(character)))
+                }
+            }
+        }
+        flushRun()
+        // Adjacent literals are one, so that equal names give equal templates.
+        var merged: [Part] = []
+        for part in parts {
+            if case .literal(let next) = part, case .literal(let previous) = merged.last {
+                merged[merged.count - 1] = .literal(previous + next)
+            } else {
+                merged.append(part)
+            }
+        }
+        self.parts = merged
+    }
+
+    private static func classify(_ run: String) -> Part {
+        let bytes = Array(run.utf8)
+        let digits = bytes.filter { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }.count
+        let isLowerHex = bytes.allSatisfy {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+        }
+        if isLowerHex, digits > 0, bytes.count >= 6 { return .hex(bytes.count) }
+        if digits > 0, digits < bytes.count, bytes.count >= 12 { return .token(bytes.count) }
+        return .literal(run)
+    }
+
+    /// Whether the template has an id in it: a naming scheme rather than one fixed name.
+    var isScheme: Bool { parts.contains { if case .literal = $0 { false } else { true } } }
+
+    /// For people: `vendor-scan-<hex8>`.
+    var text: String {
+        parts.map { part in
+            switch part {
+            case .literal(let text): text
+            case .hex(let n): "<hex\(n)>"
+            case .token(let n): "<id\(n)>"
+            }
+        }.joined()
+    }
+
+    /// An anchored RE2 pattern that the names of this template match: `^vendor-scan-[0-9a-f]{8}$`.
+    var pattern: String {
+        "^"
+            + parts.map { part in
+                switch part {
+                case .literal(let text): Self.escaped(text)
+                case .hex(let n): "[0-9a-f]{\(n)}"
+                case .token(let n): "[0-9A-Za-z]{\(n)}"
+                }
+            }.joined() + "$"
+    }
+
+    private static func escaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if character.isASCII && (character.isLetter || character.isNumber || character == "_" || character == "-"
+                || character == "@" || character == "=" || character == "," || character == ":" || character == "/")
+            {
+                out.append(character)
+            } else {
+                out.append("\\")
+                out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func < (a: SessionNameTemplate, b: SessionNameTemplate) -> Bool { a.text < b.text }
+}
