@@ -19,6 +19,9 @@ public struct ObservedEvent: Sendable {
     /// in the caller's account and in the owner's, with one `sharedEventID`; the two are the
     /// same call only with the same service, action, role and outcome.
     public let callPart: String?
+    /// The caller shows signs of a person (`HumanSignals`), worked out here so that the rules that
+    /// leave people alone do not each work it out again on the engine's thread.
+    public let byPerson: Bool
     /// The hashes `SeenEvents` remembers the event id and the call by.
     let eventIDHash: UInt64?
     let callPartHash: UInt64?
@@ -38,6 +41,7 @@ public struct ObservedEvent: Sendable {
         }
         eventIDHash = event.eventID.flatMap { $0.isEmpty ? nil : SeenEvents.hash("event", $0) }
         callPartHash = callPart.map { SeenEvents.hash("call", $0) }
+        byPerson = HumanSignals.isPerson(event)
     }
 
     /// The event's time; the prefilter only passes events that have one.

@@ -143,7 +143,7 @@ public struct RoleInventory: Sendable {
         let crossAccount = callerAccount != nil && roleAccount != nil && callerAccount != roleAccount
         let network = Self.network(of: event)
         let hasExternalId = !(event.requestParameters.externalId ?? "").isEmpty
-        let isPerson = !HumanSignals.of(event).isEmpty
+        let isPerson = HumanSignals.isPerson(event)
         modify(arn) { role in
             role.calls += 1
             guard event.succeeded else {

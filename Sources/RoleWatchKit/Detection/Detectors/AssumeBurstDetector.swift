@@ -5,7 +5,9 @@ import Foundation
 /// `baseline_multiplier` times its own usual rate for that window.
 ///
 /// A stolen backend session that fans out to every customer it can reach shows up as a burst
-/// of AssumeRole calls across many customer accounts.
+/// of AssumeRole calls across many customer accounts. AWS services delivering credentials to
+/// the functions, tasks and instances of many roles (`AWSService` callers) are AWS's own
+/// plumbing, not one caller fanning out, and are left alone.
 public final class AssumeBurstDetector: Detector {
     public static let id = "assume-burst"
 
@@ -48,7 +50,8 @@ public final class AssumeBurstDetector: Detector {
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         let call = event.event
-        guard !late, call.isAssumeRoleCall, event.targetRole != nil, let role = call.requestParameters.roleArn,
+        guard !late, call.isAssumeRoleCall, call.userIdentity.type != "AWSService", event.targetRole != nil,
+            let role = call.requestParameters.roleArn,
             call.succeeded || parameters.includeDenied
         else { return }
         callers.add(
@@ -136,6 +139,14 @@ public final class AssumeBurstDetector: Detector {
                     "a caller's usual rate, slightly higher",
                     parameters: baselineParameters,
                     events: history + (0..<4).map { assume($0, minute: 1700 + $0) }),
+                DetectorExample(
+                    "with no site config, Lambda starts the functions of 40 roles within 5 minutes",
+                    config: .builtInDefault,
+                    events: (0..<40).map {
+                        ExampleEvent.assumeRole(
+                            by: .awsService("lambda.amazonaws.com"), role: "arn:aws:iam::111122223333:role/app-\($0)-execution",
+                            session: "4NA0J6JPTYVO2XE8S\($0)", externalId: nil, ip: "lambda.amazonaws.com", minute: $0 / 8)
+                    }),
                 DetectorExample(
                     "a burst of AssumeRole calls on roles nobody watches",
                     events: (0..<200).map {

@@ -125,32 +125,60 @@ public final class HumanOperatorDetector: Detector {
 /// says nothing against a person: not for a session named by an instance or task id.
 enum HumanSignals {
     static func of(_ event: CloudTrailEvent) -> [String] {
-        if isWorkloadIdentity(event) { return [] }
         var signals: [String] = []
+        scan(event) { reason in
+            signals.append(reason())
+            return true
+        }
+        return signals
+    }
+
+    /// Whether any sign holds, without writing the reasons: what rules that only leave people
+    /// alone ask, for most events.
+    static func isPerson(_ event: CloudTrailEvent) -> Bool {
+        var found = false
+        scan(event) { _ in
+            found = true
+            return false
+        }
+        return found
+    }
+
+    /// Hands each sign found to `signal`, in order, until it returns false; a sign's reason is
+    /// written only if `signal` asks for it.
+    private static func scan(_ event: CloudTrailEvent, _ signal: (() -> String) -> Bool) {
+        if isWorkloadIdentity(event) { return }
+        var identitySays = false
+        func report(_ reason: @autoclosure () -> String) -> Bool {
+            identitySays = true
+            return withoutActuallyEscaping(reason) { signal($0) }
+        }
         let identity = event.userIdentity
         if let type = identity.type,
             ["IAMUser", "Root", "IdentityCenterUser", "SAMLUser", "FederatedUser"].contains(type)
         {
-            signals.append("caller identity type is \(type)")
+            guard report("caller identity type is \(type)") else { return }
         }
-        if event.eventName == "AssumeRoleWithSAML" { signals.append("assumed through SAML federation") }
+        if event.eventName == "AssumeRoleWithSAML" { guard report("assumed through SAML federation") else { return } }
         if let issuer = identity.sessionIssuerArn, let name = ARN.lastComponent(issuer),
             name.hasPrefix("AWSReservedSSO_")
         {
-            signals.append("caller is an IAM Identity Center (SSO) session of \(name)")
+            guard report("caller is an IAM Identity Center (SSO) session of \(name)") else { return }
         }
-        if event.sessionCredentialFromConsole { signals.append("credentials come from a console sign-in") }
-        if identity.mfaAuthenticated { signals.append("caller's session is MFA-authenticated") }
-        if signals.isEmpty, let name = event.callerSessionName, SessionNameShape.isWorkloadID(name) { return [] }
+        if event.sessionCredentialFromConsole {
+            guard report("credentials come from a console sign-in") else { return }
+        }
+        if identity.mfaAuthenticated { guard report("caller's session is MFA-authenticated") else { return } }
+        if !identitySays, let name = event.callerSessionName, SessionNameShape.isWorkloadID(name) { return }
         if let agent = event.userAgent {
             if agent.contains("signin.amazonaws.com") || agent.contains("console.amazonaws.com")
                 || agent == "AWS Internal" && event.sessionCredentialFromConsole
             {
-                signals.append("user agent is the AWS console (\(agent))")
+                guard signal({ "user agent is the AWS console (\(agent))" }) else { return }
             } else if agent.hasPrefix("aws-cli/") || agent.contains(" aws-cli/") {
-                signals.append("user agent is the AWS CLI (\(agent.split(separator: " ").first ?? ""))")
+                guard signal({ "user agent is the AWS CLI (\(agent.split(separator: " ").first ?? ""))" }) else { return }
             } else if agent.contains("CloudShell") {
-                signals.append("user agent is AWS CloudShell")
+                guard signal({ "user agent is AWS CloudShell" }) else { return }
             }
         }
         for (what, name) in [
@@ -159,12 +187,11 @@ enum HumanSignals {
         ] {
             guard let name else { continue }
             if SessionNameShape.isEmail(name) {
-                signals.append("\(what) '\(name)' is an e-mail address")
+                guard signal({ "\(what) '\(name)' is an e-mail address" }) else { return }
             } else if SessionNameShape.isPersonName(name) {
-                signals.append("\(what) '\(name)' looks like a user name")
+                guard signal({ "\(what) '\(name)' looks like a user name" }) else { return }
             }
         }
-        return signals
     }
 
     /// Identities AWS itself records as workloads: web identity federation (OIDC) and AWS services.

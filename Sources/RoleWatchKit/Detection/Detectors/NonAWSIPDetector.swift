@@ -20,7 +20,7 @@ public final class NonAWSIPDetector: Detector {
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         guard let ranges = context.awsRanges, let (role, roleArn) = event.watchedRole(in: context),
-            let reason = Self.outsideAWS(event.event, ranges: ranges, context: context)
+            let reason = Self.outsideAWS(event, ranges: ranges, context: context)
         else { return }
         var reasons = [reason]
         // One alert for a call outside AWS and outside the allow-list (see `UnlistedIPDetector`).
@@ -36,11 +36,12 @@ public final class NonAWSIPDetector: Detector {
     }
 
     /// Why `call` comes from outside AWS, or nil if it does not (or is left alone).
-    static func outsideAWS(_ call: CloudTrailEvent, ranges: AWSIPRanges, context: DetectionContext) -> String? {
+    static func outsideAWS(_ event: ObservedEvent, ranges: AWSIPRanges, context: DetectionContext) -> String? {
+        let call = event.event
         // Calls through a VPC endpoint carry the caller's private address: inside AWS by definition.
         if call.vpcEndpointId != nil { return nil }
         // With no integration roles known, people working from outside AWS are doing their job.
-        if context.config.watchesEveryRole, !HumanSignals.of(call).isEmpty { return nil }
+        if context.config.watchesEveryRole, event.byPerson { return nil }
         switch SourceAddress(call) {
         case .awsService:
             return nil

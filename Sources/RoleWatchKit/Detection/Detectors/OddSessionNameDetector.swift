@@ -3,7 +3,8 @@
 /// e-mail addresses, SDK default names (`botocore-session-<n>`) and random-looking names.
 ///
 /// The backend always names its sessions the same way; a different name means different code,
-/// or a person, is using the role.
+/// or a person, is using the role. A name an AWS service chose when it assumed the role for a
+/// function, task or instance says nothing about who is behind it, and is left alone.
 public final class OddSessionNameDetector: Detector {
     public static let id = "odd-session-name"
     private let context: DetectionContext
@@ -18,7 +19,7 @@ public final class OddSessionNameDetector: Detector {
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         let call = event.event
-        guard call.isAssumeRoleCall, let role = context.role(event.targetRole),
+        guard call.isAssumeRoleCall, call.userIdentity.type != "AWSService", let role = context.role(event.targetRole),
             let roleArn = call.requestParameters.roleArn,
             let name = call.requestParameters.roleSessionName
         else { return }
@@ -107,6 +108,13 @@ public final class OddSessionNameDetector: Detector {
                     ]),
             ],
             quiet: [
+                DetectorExample(
+                    "Lambda names the session of a function's execution role",
+                    events: [
+                        ExampleEvent.assumeRole(
+                            by: .awsService("lambda.amazonaws.com"), role: ExampleSite.reportingRole,
+                            session: "4NA0J6JPTYVO2XE8S1", externalId: nil, ip: "lambda.amazonaws.com")
+                    ]),
                 DetectorExample(
                     "the backend's own naming scheme",
                     events: [ExampleEvent.assumeRole(by: .outbound(), role: customer, session: "vendor-scan-0badc0de")]),

@@ -71,7 +71,7 @@ public final class SessionMultiLocationDetector: Detector {
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         guard !late else { return }
         let call = event.event
-        if context.config.watchesEveryRole, !HumanSignals.of(call).isEmpty { return }
+        if context.config.watchesEveryRole, event.byPerson { return }
         if call.isAssumeRoleCall, event.targetRole != nil, let key = call.responseElements.credentialsAccessKeyId,
             let role = call.requestParameters.roleArn
         {

@@ -22,7 +22,7 @@ public final class UnexpectedCallerDetector: Detector {
         let identity = call.userIdentity
         guard !role.isExpectedCaller(identity) else { return }
         let isService = identity.type == "AWSService" || identity.invokedBy != nil
-        guard isService || HumanSignals.of(call).isEmpty else { return }
+        guard isService || !event.byPerson else { return }
         let who = isService ? "the AWS service \(identity.invokedBy ?? call.callerARN)" : call.callerARN
         findings.append(
             Finding(

@@ -25,7 +25,7 @@ public final class UnlistedIPDetector: Detector {
         guard !allowed.isEmpty else { return }
         let call = event.event
         if let ranges = context.awsRanges, context.detectorsRunning.contains(NonAWSIPDetector.id),
-            NonAWSIPDetector.outsideAWS(call, ranges: ranges, context: context) != nil
+            NonAWSIPDetector.outsideAWS(event, ranges: ranges, context: context) != nil
         {
             return
         }
