@@ -10,7 +10,13 @@ public struct ObservedEvent: Sendable {
     /// Index into `SiteConfig.roles` of the watched role whose session made this call.
     public var sessionRole: Int?
     /// The record as written, with secrets (session tokens) redacted: an alert's evidence.
-    public var raw: String
+    public var raw: String {
+        switch evidence {
+        case .rendered(let text): text
+        case .record(let bytes): bytes.withUnsafeBytes { EvidenceText.make($0) }
+        }
+    }
+    private let evidence: Evidence
     /// Dated implausibly far after its file's delivery time or the clock (`FileScan.now`): the
     /// stateless rules check it, the stateful rules and the settled horizon ignore it.
     public var futureTime = false
@@ -26,13 +32,26 @@ public struct ObservedEvent: Sendable {
     let eventIDHash: UInt64?
     let callPartHash: UInt64?
 
+    /// An event's evidence text, or the record's bytes to make it from when asked.
+    ///
+    /// AssumeRole calls become evidence often (every rule about assuming keeps some), so the
+    /// worker that decoded them makes their text. Calls made with sessions are most events when
+    /// every role is watched, and few become evidence (a session's first event from each
+    /// place), so their text is made only when a rule keeps one: making it for every event was
+    /// a fifth of a scan without a config.
+    private enum Evidence: Sendable {
+        case rendered(String)
+        case record([UInt8])
+    }
+
     /// Made on the worker that decoded the record: what every event needs worked out here
     /// (its call part, the hashes duplicates are found by) is taken off the engine's thread.
-    public init(event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, raw: String) {
+    /// `record` is the record's bytes as written.
+    public init(event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, record: UnsafeRawBufferPointer) {
         self.event = event
         self.targetRole = targetRole
         self.sessionRole = sessionRole
-        self.raw = raw
+        evidence = event.isAssumeRoleCall ? .rendered(EvidenceText.make(record)) : .record(Array(record))
         callPart = event.sharedEventID.flatMap { shared in
             shared.isEmpty
                 ? nil

@@ -89,8 +89,9 @@ struct FileScan {
             let classified = watchList.classify(event)
             guard classified != nil || !prefilter else { return }
             let (target, session) = classified ?? (nil, nil)
-            let raw = EvidenceText.make(UnsafeRawBufferPointer(rebasing: bytes[decoded.eventRange]))
-            var observed = ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: raw)
+            var observed = ObservedEvent(
+                event: event, targetRole: target, sessionRole: session,
+                record: UnsafeRawBufferPointer(rebasing: bytes[decoded.eventRange]))
             observed.futureTime = future
             batch.append(observed)
             report.watchedEvents += 1

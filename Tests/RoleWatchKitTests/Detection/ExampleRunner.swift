@@ -90,8 +90,9 @@ enum ExampleRunner {
         return example.events.compactMap { event in
             guard let (target, session) = watchList.classify(event) else { return nil }
             let json = Array(RecordWriter.json(event).utf8)
-            let raw = json.withUnsafeBytes { EvidenceText.make($0) }
-            return ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: raw)
+            return json.withUnsafeBytes {
+                ObservedEvent(event: event, targetRole: target, sessionRole: session, record: $0)
+            }
         }
     }
 }

@@ -47,7 +47,9 @@ enum ReportFixtures {
     static func observed(_ events: [CloudTrailEvent], watchList: WatchList) -> [ObservedEvent] {
         events.compactMap { event in
             guard let (target, session) = watchList.classify(event) else { return nil }
-            return ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: RecordWriter.json(event))
+            return Array(RecordWriter.json(event).utf8).withUnsafeBytes {
+                ObservedEvent(event: event, targetRole: target, sessionRole: session, record: $0)
+            }
         }
     }
 

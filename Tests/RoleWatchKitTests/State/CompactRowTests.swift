@@ -59,8 +59,9 @@ struct CompactRowTests {
         let watchList = WatchList(config: ExampleSite.config)
         let observed = events.map { event in
             let (target, session) = watchList.classify(event) ?? (nil, nil)
-            let raw = Array(RecordWriter.json(event).utf8).withUnsafeBytes { EvidenceText.make($0) }
-            return ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: raw)
+            return Array(RecordWriter.json(event).utf8).withUnsafeBytes {
+                ObservedEvent(event: event, targetRole: target, sessionRole: session, record: $0)
+            }
         }
         let engine = try Self.engine()
         for event in observed.prefix(2) { engine.observe(event) }
@@ -123,8 +124,9 @@ struct CompactRowTests {
                 by: outbound, role: ExampleSite.customerRole(String(400_000_000_000 + minute % 40)),
                 session: "vendor-scan-" + String(minute, radix: 16).leftPadded(8), minute: minute)
             let (target, session) = watchList.classify(event) ?? (nil, nil)
-            let raw = Array(RecordWriter.json(event).utf8).withUnsafeBytes { EvidenceText.make($0) }
-            let observed = ObservedEvent(event: event, targetRole: target, sessionRole: session, raw: raw)
+            let observed = Array(RecordWriter.json(event).utf8).withUnsafeBytes {
+                ObservedEvent(event: event, targetRole: target, sessionRole: session, record: $0)
+            }
             windows.add(
                 CoverageWindow.Call(observed, role: try #require(event.requestParameters.roleArn)),
                 caller: event.callerARN, cap: 100,

@@ -47,9 +47,15 @@ public final class SessionMultiLocationDetector: Detector {
 
     private let context: DetectionContext
     private let lifetime: Duration
-    private var tracks: [String: Track] = [:]
-    /// When each session's lifetime ends.
-    private var expiry = TimerQueue<String>()
+    /// The sessions followed, each in a slot of its own, so that the queue of lifetimes and the
+    /// slots hold small integers: without a config every session of every role is followed, and
+    /// hashing, comparing and copying their keys was most of this rule's cost.
+    private var slotOf: [String: Int] = [:]
+    private var slots: [Track?] = []
+    private var slotKeys: [String] = []
+    private var freeSlots: [Int] = []
+    /// When each slot's session's lifetime ends.
+    private var expiry = TimerQueue<Int>()
     /// Sessions used since the last advance (prompt emission); every session after a restore.
     /// Internal rather than private so that tests can see it stays empty in a batch scan.
     private(set) var changed: Set<String> = []
@@ -58,7 +64,7 @@ public final class SessionMultiLocationDetector: Detector {
     private var unsaved: Set<String> = []
     private var warnedCap = false
     /// How many sessions are followed, for tests of the cap.
-    var sessionsTracked: Int { tracks.count }
+    var sessionsTracked: Int { slotOf.count }
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
@@ -94,19 +100,21 @@ public final class SessionMultiLocationDetector: Detector {
         guard let location = location(of: event.event, issuing: event.event.isAssumeRoleCall && event.targetRole != nil)
         else { return }
         // One lookup of the session per event, the track changed in place.
-        var index = tracks.index(forKey: key)
-        if index == nil {
-            if tracks.count >= context.config.maxTrackedKeys { evictOldest(into: &findings) }
-            tracks[key] = Track(
-                principal: principal, role: role, sessionName: sessionName,
-                accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: event.time)
-            index = tracks.index(forKey: key)
+        var slot = slotOf[key]
+        if slot == nil {
+            if slotOf.count >= context.config.maxTrackedKeys { evictOldest(into: &findings) }
+            slot = add(
+                Track(
+                    principal: principal, role: role, sessionName: sessionName,
+                    accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: event.time),
+                key: key)
         }
-        let start = modify(at: index!) { track -> EventTime in
+        let start = modify(slot!) { track -> EventTime in
             track.start = min(track.start, event.time)
-            let evidence = EvidenceEvent(eventID: event.eventID, time: event.time, raw: event.raw, part: location)
-            if track.locations[location].map({ EvidenceEvent.ordered(evidence, $0) }) ?? true {
-                track.locations[location] = evidence
+            // The record's text is made only for an event kept: the first from a place.
+            if track.locations[location].map({ Self.precedes(event, at: location, $0) }) ?? true {
+                track.locations[location] = EvidenceEvent(
+                    eventID: event.eventID, time: event.time, raw: event.raw, part: location)
             }
             if let address = event.event.sourceIPAddress, !track.addresses.contains(address) {
                 let index = track.addresses.firstIndex { $0 > address } ?? track.addresses.endIndex
@@ -117,7 +125,7 @@ public final class SessionMultiLocationDetector: Detector {
             }
             return track.start
         }
-        expiry.schedule(key, at: start + lifetime)
+        expiry.schedule(slot!, at: start + lifetime)
         // Only prompt emission empties these sets; a batch scan reports each session when it ends.
         if context.emission == .prompt {
             changed.insert(key)
@@ -125,9 +133,43 @@ public final class SessionMultiLocationDetector: Detector {
         }
     }
 
+    /// Whether `event` (from `location`) comes before `held` in `EvidenceEvent.ordered`, making
+    /// its text only to break a tie of time and event id.
+    private static func precedes(_ event: ObservedEvent, at location: String, _ held: EvidenceEvent) -> Bool {
+        if event.time != held.time { return event.time < held.time }
+        if event.eventID != held.eventID { return event.eventID < held.eventID }
+        return EvidenceEvent.ordered(
+            EvidenceEvent(eventID: event.eventID, time: event.time, raw: event.raw, part: location), held)
+    }
+
     /// Changes a track in place (no copy of its dictionaries).
-    private func modify<T>(at index: [String: Track].Index, _ body: (inout Track) -> T) -> T {
-        body(&tracks.values[index])
+    private func modify<T>(_ slot: Int, _ body: (inout Track) -> T) -> T {
+        body(&slots[slot]!)
+    }
+
+    private func add(_ track: Track, key: String) -> Int {
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            (slots[slot], slotKeys[slot]) = (track, key)
+        } else {
+            slot = slots.count
+            slots.append(track)
+            slotKeys.append(key)
+        }
+        slotOf[key] = slot
+        return slot
+    }
+
+    /// Takes a session out of its slot: its key and track, or nil if the slot is empty.
+    private func remove(_ slot: Int) -> (key: String, track: Track)? {
+        guard let track = slots[slot] else { return nil }
+        let key = slotKeys[slot]
+        (slots[slot], slotKeys[slot]) = (nil, "")
+        slotOf[key] = nil
+        freeSlots.append(slot)
+        expiry.cancel(slot)
+        return (key, track)
     }
 
     /// Where every place inside AWS counts as one, without a site config (see the type's comment).
@@ -154,14 +196,14 @@ public final class SessionMultiLocationDetector: Detector {
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        for key in changed.sorted() where tracks[key] != nil {
-            report(key: key, track: &tracks[key]!, into: &findings)
+        for key in changed.sorted() {
+            guard let slot = slotOf[key] else { continue }
+            report(key: key, track: &slots[slot]!, into: &findings)
         }
         changed.removeAll()
-        let ended = horizon.isEnd ? tracks.keys.sorted() : expiry.takeDue(through: horizon.settled)
-        for key in ended {
-            guard var track = tracks.removeValue(forKey: key) else { continue }
-            expiry.cancel(key)
+        let ended = horizon.isEnd ? slotOf.keys.sorted().map { slotOf[$0]! } : expiry.takeDue(through: horizon.settled)
+        for slot in ended {
+            guard var (key, track) = remove(slot) else { continue }
             if context.emission == .prompt { unsaved.insert(key) }
             if context.emission == .settled { report(key: key, track: &track, into: &findings) }
         }
@@ -193,16 +235,19 @@ public final class SessionMultiLocationDetector: Detector {
         // contents shared until changed), not of the whole table, which the next event would
         // then copy whole.
         let keys = unsaved.sorted()
-        let changed = Dictionary(uniqueKeysWithValues: keys.map { ($0, tracks[$0]) })
+        let changed = Dictionary(uniqueKeysWithValues: keys.map { ($0, slotOf[$0].flatMap { slots[$0] }) })
         return StateEntries(keys: keys) { changed[$0]??.compactRow }
     }
 
     public func restore(_ entries: [String: Data]) throws {
-        tracks = try entries.mapValues(Track.init(row:))
+        let restored = try entries.mapValues(Track.init(row:))
+        (slotOf, slots, slotKeys, freeSlots) = ([:], [], [], [])
         unsaved = []
         expiry = TimerQueue()
-        for (key, track) in tracks { expiry.schedule(key, at: track.start + lifetime) }
-        changed = Set(tracks.keys)
+        for (key, track) in restored.sorted(by: { $0.key < $1.key }) {
+            expiry.schedule(add(track, key: key), at: track.start + lifetime)
+        }
+        changed = Set(restored.keys)
     }
 
     /// Keeps memory bounded under a flood of distinct keys: drops the oldest tenth of sessions,
@@ -211,12 +256,12 @@ public final class SessionMultiLocationDetector: Detector {
         if !warnedCap {
             warnedCap = true
             context.warn(
-                "session-multi-location: tracking \(tracks.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding"
+                "session-multi-location: tracking \(slotOf.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding"
             )
         }
         // Every session is due at its start plus the lifetime: the queue's first are the oldest.
-        for key in expiry.takeEarliest(max(1, tracks.count / 10)) {
-            guard var track = tracks.removeValue(forKey: key) else { continue }
+        for slot in expiry.takeEarliest(max(1, slotOf.count / 10)) {
+            guard var (key, track) = remove(slot) else { continue }
             report(key: key, track: &track, into: &findings)
             changed.remove(key)
             if context.emission == .prompt { unsaved.insert(key) }
