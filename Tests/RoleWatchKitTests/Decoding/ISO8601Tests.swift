@@ -108,6 +108,19 @@ struct EvidenceTextTests {
         #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [String: Any], "still JSON: \(text)")
     }
 
+    /// A string ends at the first quote after an even run of backslashes (none, or escaped ones).
+    @Test func stringsEndAtTheirClosingQuoteWhateverTheBackslashesBefore() {
+        let json = #"{"a":"x\\","b":"y\\\"z","c":"\\\\","sessionToken":"IQoJsecret"}"#
+        #expect(evidence(json) == #"{"a":"x\\","b":"y\\\"z","c":"\\\\","sessionToken":"<redacted>"}"#)
+    }
+
+    /// Every secret word, as a key's ending, is caught by the quick look at a key's last letters.
+    @Test func everySecretWordIsRedacted() {
+        for word in EvidenceText.secretWords.map({ String(decoding: $0, as: UTF8.self) }) {
+            #expect(evidence(#"{"my_\#(word.uppercased())":"IQoJsecret"}"#).contains("<redacted>"), "\(word)")
+        }
+    }
+
     @Test func keepsWhatOnlyLooksLikeASecret() {
         let json = #"{"accessKeyId":"ASIAX","nextToken":"abc","tokenCode":"123456","secretId":"prod/db","note":"password"}"#
         #expect(evidence(json) == json)
