@@ -25,20 +25,21 @@ public struct ObservedEvent: Sendable {
     /// in the caller's account and in the owner's, with one `sharedEventID`; the two are the
     /// same call only with the same service, action, role and outcome.
     public let callPart: String?
-    /// The caller shows signs of a person (`HumanSignals`), worked out here so that the rules that
-    /// leave people alone do not each work it out again on the engine's thread.
-    public let byPerson: Bool
+    /// The caller shows signs of a person (`HumanSignals`). When every role is watched, rules ask
+    /// this of every event, so the worker works it out (`rendered: false`); otherwise few ask,
+    /// and it is worked out when asked.
+    public var byPerson: Bool { knownByPerson ?? HumanSignals.isPerson(event) }
+    private let knownByPerson: Bool?
     /// The hashes `SeenEvents` remembers the event id and the call by.
     let eventIDHash: UInt64?
     let callPartHash: UInt64?
 
     /// An event's evidence text, or the record's bytes to make it from when asked.
     ///
-    /// AssumeRole calls become evidence often (every rule about assuming keeps some), so the
-    /// worker that decoded them makes their text. Calls made with sessions are most events when
-    /// every role is watched, and few become evidence (a session's first event from each
-    /// place), so their text is made only when a rule keeps one: making it for every event was
-    /// a fifth of a scan without a config.
+    /// The worker that decoded a record makes its text, off the engine's thread, unless told
+    /// not to: when every role is watched (no config), calls made with sessions are most events
+    /// and few become evidence (a session's first event from each place), so their text is made
+    /// only when a rule keeps one; making it for every event was a fifth of such a scan.
     private enum Evidence: Sendable {
         case rendered(String)
         case record([UInt8])
@@ -46,12 +47,17 @@ public struct ObservedEvent: Sendable {
 
     /// Made on the worker that decoded the record: what every event needs worked out here
     /// (its call part, the hashes duplicates are found by) is taken off the engine's thread.
-    /// `record` is the record's bytes as written.
-    public init(event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, record: UnsafeRawBufferPointer) {
+    /// `record` is the record's bytes as written. `everyRoleWatched` (no config) says how much
+    /// to work out here (see `Evidence` and `byPerson`).
+    public init(
+        event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, record: UnsafeRawBufferPointer,
+        everyRoleWatched: Bool = false
+    ) {
         self.event = event
         self.targetRole = targetRole
         self.sessionRole = sessionRole
-        evidence = event.isAssumeRoleCall ? .rendered(EvidenceText.make(record)) : .record(Array(record))
+        evidence =
+            event.isAssumeRoleCall || !everyRoleWatched ? .rendered(EvidenceText.make(record)) : .record(Array(record))
         callPart = event.sharedEventID.flatMap { shared in
             shared.isEmpty
                 ? nil
@@ -60,7 +66,7 @@ public struct ObservedEvent: Sendable {
         }
         eventIDHash = event.eventID.flatMap { $0.isEmpty ? nil : SeenEvents.hash("event", $0) }
         callPartHash = callPart.map { SeenEvents.hash("call", $0) }
-        byPerson = HumanSignals.isPerson(event)
+        knownByPerson = everyRoleWatched ? HumanSignals.isPerson(event) : nil
     }
 
     /// The event's time; the prefilter only passes events that have one.

@@ -11,7 +11,13 @@ public final class WatchList {
     private var issuerCache: [String: Int] = [:]
     private static let cacheLimit = 50_000
 
-    public init(config: SiteConfig) { self.roles = config.roles }
+    /// No config: every role is watched (`SiteConfig.watchesEveryRole`).
+    public let watchesEveryRole: Bool
+
+    public init(config: SiteConfig) {
+        self.roles = config.roles
+        self.watchesEveryRole = config.watchesEveryRole
+    }
 
     public func classify(_ event: CloudTrailEvent) -> (targetRole: Int?, sessionRole: Int?)? {
         var target: Int? = nil

@@ -91,7 +91,8 @@ struct FileScan {
             let (target, session) = classified ?? (nil, nil)
             var observed = ObservedEvent(
                 event: event, targetRole: target, sessionRole: session,
-                record: UnsafeRawBufferPointer(rebasing: bytes[decoded.eventRange]))
+                record: UnsafeRawBufferPointer(rebasing: bytes[decoded.eventRange]),
+                everyRoleWatched: watchList.watchesEveryRole)
             observed.futureTime = future
             batch.append(observed)
             report.watchedEvents += 1

@@ -91,7 +91,9 @@ enum ExampleRunner {
             guard let (target, session) = watchList.classify(event) else { return nil }
             let json = Array(RecordWriter.json(event).utf8)
             return json.withUnsafeBytes {
-                ObservedEvent(event: event, targetRole: target, sessionRole: session, record: $0)
+                ObservedEvent(
+                    event: event, targetRole: target, sessionRole: session, record: $0,
+                    everyRoleWatched: example.config.watchesEveryRole)
             }
         }
     }
