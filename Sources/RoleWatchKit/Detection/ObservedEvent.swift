@@ -26,7 +26,7 @@ public struct ObservedEvent: Sendable {
     /// same call only with the same service, action, role and outcome.
     public let callPart: String?
     /// The caller shows signs of a person (`HumanSignals`). When every role is watched, rules ask
-    /// this of every event, so the worker works it out (`rendered: false`); otherwise few ask,
+    /// this of every event, so the worker works it out (`everyRoleWatched`); otherwise few ask,
     /// and it is worked out when asked.
     public var byPerson: Bool { knownByPerson ?? HumanSignals.isPerson(event) }
     private let knownByPerson: Bool?

@@ -259,7 +259,8 @@ public final class SessionMultiLocationDetector: Detector {
                 "session-multi-location: tracking \(slotOf.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding"
             )
         }
-        // Every session is due at its start plus the lifetime: the queue's first are the oldest.
+        // Every session is due at its start plus the lifetime: the queue's first are the oldest
+        // (among sessions that started in the same millisecond, the queue's order of slots).
         for slot in expiry.takeEarliest(max(1, slotOf.count / 10)) {
             guard var (key, track) = remove(slot) else { continue }
             report(key: key, track: &track, into: &findings)
