@@ -58,6 +58,9 @@ struct IPRangesCommand: ParsableCommand {
 
         func run() throws {
             let configured = try config.map { path in try configuredPath(path) } ?? nil
+            if let config, configured == nil, output == nil {
+                Diagnostics.say("note: \(config) names no aws_ip_ranges: updating the copy every run without one uses")
+            }
             guard let target = output ?? configured ?? AWSIPRanges.updatedCopyPath() else {
                 Diagnostics.say("error: neither HOME nor XDG_DATA_HOME is set: give --output FILE")
                 throw ExitStatus.usage.code
