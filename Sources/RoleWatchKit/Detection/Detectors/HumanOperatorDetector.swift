@@ -21,8 +21,9 @@ public final class HumanOperatorDetector: Detector {
         // AWS services assuming roles for you (CloudFormation, Lambda, …) are not people.
         if identity.type == "AWSService" || identity.invokedBy != nil { return }
         if role.isExpectedCaller(identity) { return }
+        // The reasons are written only for a person: most callers, without a config, are not.
+        guard event.byPerson else { return }
         let signals = HumanSignals.of(call)
-        guard !signals.isEmpty else { return }
         let outcome = call.succeeded ? "succeeded" : "was refused (\(call.errorCode ?? ""))"
         findings.append(
             Finding(
