@@ -57,7 +57,7 @@ struct IPRangesCommand: ParsableCommand {
         }
 
         func run() throws {
-            let configured = try config.map { path in try configuredPath(path) } ?? nil
+            let configured = try configuredRanges(config)
             if let config, configured == nil, output == nil {
                 Diagnostics.say("note: \(config) names no aws_ip_ranges: updating the copy every run without one uses")
             }
@@ -95,22 +95,24 @@ struct IPRangesCommand: ParsableCommand {
                 throw ExitStatus.outputFailed.code
             }
         }
+    }
+}
 
-        private func configuredPath(_ path: String) throws -> String? {
-            do {
-                return try SiteConfig.load(path: path).awsIPRangesPath
-            } catch {
-                Diagnostics.say("error: \(error)")
-                throw ExitStatus.usage.code
-            }
-        }
+/// The `aws_ip_ranges` the site config at `config` names, if any; a bad config is a usage error.
+private func configuredRanges(_ config: String?) throws -> String? {
+    guard let config else { return nil }
+    do {
+        return try SiteConfig.load(path: config).awsIPRangesPath
+    } catch {
+        Diagnostics.say("error: \(error)")
+        throw ExitStatus.usage.code
     }
 }
 
 /// The ranges a scan with this config would use, as `SiteOptions.awsRanges(for:)` finds them.
 private func inUse(config: String?) throws -> AWSIPRanges {
+    let configured = try configuredRanges(config)
     do {
-        let configured = try config.map { try SiteConfig.load(path: $0).awsIPRangesPath } ?? nil
         return try AWSIPRanges.inUse(configured: configured, updatedCopy: AWSIPRanges.updatedCopyPath())
     } catch {
         Diagnostics.say("error: \(error)")

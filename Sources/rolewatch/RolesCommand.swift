@@ -92,7 +92,7 @@ struct RolesCommand: ParsableCommand {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private static func tally(_ tally: RoleInventory.Tally, limit: Int = 5) -> String {
+    private static func tally(_ tally: RoleInventory.Tally<String>, limit: Int = 5) -> String {
         let ranked = tally.ranked
         var parts = ranked.prefix(limit).map { "\($0.value) (\($0.count))" }
         let rest = ranked.dropFirst(limit).reduce(0) { $0 + $1.count } + tally.others

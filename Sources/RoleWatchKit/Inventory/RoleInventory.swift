@@ -16,17 +16,25 @@ public struct RoleInventory: Sendable {
         case outboundIntegration = "outbound integration"
         case other = "other"
 
-        private var rank: Int { [.inboundIntegration: 1, .outboundIntegration: 0, .other: 2][self]! }
+        private var rank: Int {
+            switch self {
+            case .outboundIntegration: 0
+            case .inboundIntegration: 1
+            case .other: 2
+            }
+        }
         public static func < (a: Kind, b: Kind) -> Bool { a.rank < b.rank }
     }
 
     /// Counts of distinct values, the first `limit` kept and the rest summed in `others`.
-    public struct Tally: Sendable {
-        public private(set) var counts: [String: Int] = [:]
+    public struct Tally<Value: Hashable & Comparable & Sendable>: Sendable {
+        public private(set) var counts: [Value: Int] = [:]
         public private(set) var others = 0
         let limit: Int
 
-        mutating func add(_ value: String, count: Int = 1) {
+        init(limit: Int = RoleInventory.valueLimit) { self.limit = limit }
+
+        mutating func add(_ value: Value, count: Int = 1) {
             if counts[value] != nil || counts.count < limit { counts[value, default: 0] += count } else { others += count }
         }
 
@@ -35,8 +43,11 @@ public struct RoleInventory: Sendable {
             others += other.others
         }
 
+        /// Everything counted, the values kept and the others.
+        public var total: Int { counts.values.reduce(others, +) }
+
         /// Most frequent first (then by value).
-        public var ranked: [(value: String, count: Int)] {
+        public var ranked: [(value: Value, count: Int)] {
             counts.map { (value: $0.key, count: $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
         }
     }
@@ -51,36 +62,34 @@ public struct RoleInventory: Sendable {
         public internal(set) var withExternalId = 0
         public internal(set) var crossAccountWithExternalId = 0
         /// Who assumed it: a role (for sessions), a user, or a service principal, with how often.
-        public internal(set) var callers = Tally(limit: RoleInventory.valueLimit)
+        public internal(set) var callers = Tally<String>()
         /// Who was refused.
-        public internal(set) var refusedCallers = Tally(limit: RoleInventory.valueLimit)
+        public internal(set) var refusedCallers = Tally<String>()
         /// Callers that look like people (see `HumanSignals`), never proposed for `assumed_by`.
         var people: Set<String> = []
-        public internal(set) var callerAccounts = Tally(limit: RoleInventory.valueLimit)
+        public internal(set) var callerAccounts = Tally<String>()
         /// Where the AssumeRole calls came from: /24 or /48 networks, or the AWS service.
-        public internal(set) var networks = Tally(limit: RoleInventory.valueLimit)
-        var sessionNames: [SessionNameTemplate: Int] = [:]
-        var otherSessionNames = 0
+        public internal(set) var networks = Tally<String>()
+        var sessionNames = Tally<SessionNameTemplate>()
         /// Session names chosen by people (counted among `sessionNames` too).
         var sessionNamesByPeople = 0
         /// Roles its sessions assumed in other accounts with an ExternalId.
-        public internal(set) var integrationTargets = Tally(limit: RoleInventory.valueLimit)
+        public internal(set) var integrationTargets = Tally<String>()
         /// Networks its sessions called from when assuming those roles.
-        var targetNetworks = Tally(limit: RoleInventory.valueLimit)
+        var targetNetworks = Tally<String>()
 
         public var kind: Kind {
             if crossAccountWithExternalId > 0 { return .inboundIntegration }
-            if !integrationTargets.counts.isEmpty || integrationTargets.others > 0 { return .outboundIntegration }
+            if integrationTargets.total > 0 { return .outboundIntegration }
             return .other
         }
 
         /// Session-name templates, most frequent first.
         public var sessionNameTemplates: [(template: String, pattern: String, count: Int, isScheme: Bool)] {
-            sessionNames.map { (template: $0.key.text, pattern: $0.key.pattern, count: $0.value, isScheme: $0.key.isScheme) }
-                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.template < $1.template }
+            sessionNames.ranked.map { (template: $0.value.text, pattern: $0.value.pattern, count: $0.count, isScheme: $0.value.isScheme) }
         }
 
-        public var otherSessionNameCount: Int { otherSessionNames }
+        public var otherSessionNameCount: Int { sessionNames.others }
 
         /// Adds another role's counts to this one's.
         mutating func absorb(_ other: Role) {
@@ -94,14 +103,7 @@ public struct RoleInventory: Sendable {
             people.formUnion(other.people)
             callerAccounts.add(other.callerAccounts)
             networks.add(other.networks)
-            for (template, count) in other.sessionNames {
-                if sessionNames[template] != nil || sessionNames.count < RoleInventory.valueLimit {
-                    sessionNames[template, default: 0] += count
-                } else {
-                    otherSessionNames += count
-                }
-            }
-            otherSessionNames += other.otherSessionNames
+            sessionNames.add(other.sessionNames)
             sessionNamesByPeople += other.sessionNamesByPeople
             integrationTargets.add(other.integrationTargets)
             targetNetworks.add(other.targetNetworks)
@@ -158,12 +160,7 @@ public struct RoleInventory: Sendable {
             if hasExternalId { role.withExternalId += 1 }
             if hasExternalId && crossAccount { role.crossAccountWithExternalId += 1 }
             if let name = event.requestParameters.roleSessionName {
-                let template = SessionNameTemplate(name)
-                if role.sessionNames[template] != nil || role.sessionNames.count < Self.valueLimit {
-                    role.sessionNames[template, default: 0] += 1
-                } else {
-                    role.otherSessionNames += 1
-                }
+                role.sessionNames.add(SessionNameTemplate(name))
                 if isPerson { role.sessionNamesByPeople += 1 }
             }
         }

@@ -15,7 +15,7 @@ extension RoleInventory {
         // An outbound role is one whose sessions did this repeatedly: not a one-off (which may be the attack).
         let integration = roles.filter {
             $0.kind == .inboundIntegration
-                || ($0.kind == .outboundIntegration && $0.integrationTargets.ranked.reduce(0) { $0 + $1.count } >= Self.repeatedAtLeast)
+                || ($0.kind == .outboundIntegration && $0.integrationTargets.total >= Self.repeatedAtLeast)
         }
         var lines = [
             "# Site config written by `rolewatch roles --print-config` from what the trail shows.",
@@ -73,7 +73,7 @@ extension RoleInventory {
     /// repeatedly; none if the names have no scheme (one-offs).
     private static func namingScheme(of role: Role) -> [String] {
         let named =
-            role.sessionNameTemplates.reduce(0) { $0 + $1.count } + role.otherSessionNameCount - role.sessionNamesByPeople
+            role.sessionNames.total - role.sessionNamesByPeople
         var patterns: [String] = []
         var covered = 0
         for template in role.sessionNameTemplates

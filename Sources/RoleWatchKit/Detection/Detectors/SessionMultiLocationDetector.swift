@@ -203,7 +203,8 @@ public final class SessionMultiLocationDetector: Detector {
         changed.removeAll()
         let ended = horizon.isEnd ? slotOf.keys.sorted().map { slotOf[$0]! } : expiry.takeDue(through: horizon.settled)
         for slot in ended {
-            guard var (key, track) = remove(slot) else { continue }
+            guard let (key, removed) = remove(slot) else { continue }
+            var track = removed
             if context.emission == .prompt { unsaved.insert(key) }
             if context.emission == .settled { report(key: key, track: &track, into: &findings) }
         }
@@ -262,7 +263,8 @@ public final class SessionMultiLocationDetector: Detector {
         // Every session is due at its start plus the lifetime: the queue's first are the oldest
         // (among sessions that started in the same millisecond, the queue's order of slots).
         for slot in expiry.takeEarliest(max(1, slotOf.count / 10)) {
-            guard var (key, track) = remove(slot) else { continue }
+            guard let (key, removed) = remove(slot) else { continue }
+            var track = removed
             report(key: key, track: &track, into: &findings)
             changed.remove(key)
             if context.emission == .prompt { unsaved.insert(key) }
