@@ -162,6 +162,20 @@ struct CommandTests {
         #expect(scan.stdout.split(separator: "\n").count == Self.sampleAlertCount)
     }
 
+    /// A damaged file is reported and counted; the roles of the rest are still listed.
+    @Test func rolesGoesOnPastADamagedFile() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("bad.json.gz", Array("not gzip".utf8))
+        let call = ExampleEvent.assumeRole(by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-1")
+        try directory.write("good.json", Array(ScanRun.recordsFile([call]).utf8))
+        let result = try Self.run(["roles", directory.path])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("bad.json.gz"))
+        #expect(result.stderr.contains("1 damaged file"))
+        #expect(result.stdout.hasPrefix("arn:aws:iam::111122223333:role/IntegrationOutbound  [outbound integration]\n"))
+    }
+
     @Test func ipRangesUpdateWritesTheFileAScanThenUses() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
