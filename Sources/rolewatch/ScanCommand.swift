@@ -18,9 +18,14 @@ struct SiteOptions: ParsableArguments {
             let site: SiteConfig
             if let config {
                 site = try SiteConfig.load(path: config)
+                if site.watchesEveryRole {
+                    Diagnostics.say(
+                        "note: \(config) names no roles: watching every role, with the integration roles found in the trail"
+                    )
+                }
             } else {
                 Diagnostics.say(
-                    "note: no --config given: watching every role with built-in heuristics; describe your integration roles in a site config (see README) for precise alerts"
+                    "note: no --config given: watching every role, with the integration roles found in the trail and built-in heuristics; describe your integration roles in a site config (see README) for precise alerts"
                 )
                 site = SiteConfig.builtInDefault
             }

@@ -32,6 +32,10 @@ public struct SiteConfig: Sendable {
     /// about where calls come from leave people alone (working from home is their job) and look at
     /// workloads, whose sessions have no business outside AWS.
     public var watchesEveryRole = false
+    /// The organisation's own accounts (`organization_accounts`): a hop between two of them is
+    /// never a third-party integration, ExternalId or not, and a role in one of them assumed
+    /// from an account outside them is a signal of its own (unexpected-caller).
+    public var organizationAccounts: Set<String> = []
 
     public init(
         source: String? = nil, awsIPRangesPath: String? = nil, allowedCIDRs: [CIDR] = [], roles: [WatchedRole] = [],
@@ -83,10 +87,18 @@ public struct SiteConfig: Sendable {
             config.roles.append(try WatchedRole(&entry, file: path))
             try entry.finish()
         }
+        for (text, line) in try top.strings("organization_accounts") {
+            guard text.utf8.count == 12, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                throw ConfigError(
+                    file: path, line: line, problem: "organization_accounts: '\(text)' is not a 12-digit AWS account id")
+            }
+            config.organizationAccounts.insert(text)
+        }
+        // No roles named: every role is watched and the integration roles are found in the trail,
+        // as without a config, with this file's other settings.
         if config.roles.isEmpty {
-            throw ConfigError(
-                file: path, line: nil,
-                problem: "no roles to watch: add a 'roles:' list with at least one 'arn:' (see README, Site config)")
+            config.roles = builtInDefault.roles
+            config.watchesEveryRole = true
         }
         try top.finish()
         return config

@@ -32,6 +32,9 @@ public final class DetectionEngine {
     private let warn: @Sendable (String) -> Void
     private var progress: InputProgress
     private let seen: SeenEvents
+    /// Without a site config, the integration roles found in the trail, learned from every event
+    /// before the rules see it.
+    private let integrationRoles: IntegrationRoles?
     private var findings: [Finding] = []
     /// How many events the stateful rules may hold waiting for the horizon.
     private let maxHeld: Int
@@ -55,6 +58,11 @@ public final class DetectionEngine {
     public init(rules: [Rule], context: DetectionContext) throws(ConfigError) {
         var context = context
         context.detectorsRunning = Set(rules.map(\.detector))
+        if context.config.watchesEveryRole, context.integrationRoles == nil {
+            context.integrationRoles = IntegrationRoles(
+                organizationAccounts: context.config.organizationAccounts, warn: context.warn)
+        }
+        self.integrationRoles = context.integrationRoles
         var active: [(Rule, any Detector)] = []
         var disabled: [(Rule, String)] = []
         for rule in rules {
@@ -100,6 +108,7 @@ public final class DetectionEngine {
         case .copy: copy = true
         case .first: copy = false
         }
+        integrationRoles?.learn(event.event)
         let late = event.time < progress.settled || event.futureTime
         if event.futureTime {
             futureEvents += 1
@@ -196,7 +205,8 @@ public final class DetectionEngine {
     /// so a commit writes what changed rather than every session and caller followed. Alerts are
     /// not in it: with prompt emission the state database holds them (`takeChanges()` first).
     public func takeStateChanges() throws -> EngineStateChanges {
-        let core = try JSONEncoder().encode(SavedEngineState.Core(progress: progress.saved))
+        let core = try JSONEncoder().encode(
+            SavedEngineState.Core(progress: progress.saved, integrationRoles: integrationRoles?.sides))
         var rules: [String: StateEntries] = [:]
         for (rule, detector) in zip(self.rules, detectors) {
             let entries = try detector.takeStateChanges()
@@ -218,6 +228,7 @@ public final class DetectionEngine {
             do {
                 let core = try JSONDecoder().decode(SavedEngineState.Core.self, from: core)
                 if let repair = progress.restore(core.progress, wall: wall) { warn(repair) }
+                if let roles = core.integrationRoles { integrationRoles?.restore(roles) }
             } catch {
                 warn("state: the engine's saved state does not decode (\(error)); input progress starts afresh")
             }
@@ -249,6 +260,8 @@ public struct SavedEngineState: Sendable {
 
     struct Core: Codable {
         var progress: InputProgress.Saved
+        /// Without a site config, the integration roles found so far (absent in older states).
+        var integrationRoles: [String: IntegrationRoles.Side]?
     }
 }
 

@@ -161,6 +161,9 @@ public struct DetectionContext: Sendable {
     /// The detectors of the rule set being run (set by `DetectionEngine`), for a rule that leaves
     /// a case to another when that one runs.
     public var detectorsRunning: Set<String> = []
+    /// Without a site config, the integration roles the trail shows (set by `DetectionEngine`);
+    /// nil when a config names the roles, which are then all integration roles.
+    public var integrationRoles: IntegrationRoles?
 
     public init(
         config: SiteConfig, awsRanges: AWSIPRanges?, emission: AlertEmission = .settled,
@@ -174,6 +177,10 @@ public struct DetectionContext: Sendable {
     }
 
     public func role(_ index: Int?) -> WatchedRole? { index.map { config.roles[$0] } }
+
+    /// Whether `roleArn` is an integration role: every role a site config names is; without one,
+    /// those the trail has shown so far (`IntegrationRoles`).
+    public func isIntegrationRole(_ roleArn: String) -> Bool { integrationRoles?.contains(roleArn) ?? true }
 }
 
 /// A detector's examples: scenarios that must produce an alert and ones that must not.

@@ -15,6 +15,16 @@ struct SiteConfigTests {
         #expect(config.locationPrefixV4 == 24 && config.locationPrefixV6 == 48)
     }
 
+    @Test func aConfigWithoutRolesWatchesEveryRoleWithItsOtherSettings() throws {
+        let config = try SiteConfig.parse(
+            "organization_accounts: ['111122223333', '210987654321']\nlocation_prefix_ipv4: 16\n", path: "org.yaml")
+        #expect(config.watchesEveryRole)
+        #expect(config.roles.count == 1 && config.roles[0].arn.matches("arn:aws:iam::444455556666:role/Anything"))
+        #expect(config.organizationAccounts == ["111122223333", "210987654321"])
+        #expect(config.locationPrefixV4 == 16)
+        #expect(!(try SiteConfig.load(path: SourceTree.root.appendingPathComponent("Samples/rolewatch.yaml").path)).watchesEveryRole)
+    }
+
     @Test(
         arguments: [
             ("roles:\n  - arn: arn:aws:iam::1:role/X\nalowed_cidrs: []\n", 3, "unknown key 'alowed_cidrs'"),
@@ -37,7 +47,7 @@ struct SiteConfigTests {
             ("roles:\n  - arn: arn:aws:iam::1:role/X\n    require_external_id: maybe\n", 3, "expected true or false"),
             ("roles:\n  - arn: arn:aws:iam::1:role/X\nlocation_prefix_ipv4: 40\n", 3, "out of range"),
             ("roles:\n  - arn: arn:aws:iam::1:role/X\nallowed_lateness: soon\n", 3, "expected a duration"),
-            ("allowed_cidrs: []\n", nil, "no roles to watch"),
+            ("organization_accounts: ['111122223333', '2109-8765-4321']\n", 1, "is not a 12-digit AWS account id"),
             ("roles: [\n", 2, "not valid YAML"),
             ("- a\n- b\n", 1, "must be a mapping"),
         ] as [(String, Int?, String)])

@@ -3,9 +3,14 @@
 ///
 /// A person holding the integration path's credentials is exactly the blast radius a vendor
 /// compromise exposes: an operator with an SSO session can reach every customer account.
+///
+/// Without a site config only integration roles found in the trail count (`IntegrationRoles`):
+/// people assuming their own roles (an SSO administrator moving to a sandbox, a developer to a
+/// deploy role) are doing their job.
 public final class HumanOperatorDetector: Detector {
     public static let id = "human-operator"
     private let context: DetectionContext
+    private var awaiting = AwaitingIntegration()
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
@@ -25,15 +30,23 @@ public final class HumanOperatorDetector: Detector {
         guard event.byPerson else { return }
         let signals = HumanSignals.of(call)
         let outcome = call.succeeded ? "succeeded" : "was refused (\(call.errorCode ?? ""))"
-        findings.append(
-            Finding(
+        let finding = Finding(
                 time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
                 sessionName: call.requestParameters.roleSessionName,
                 accessKeyId: call.responseElements.credentialsAccessKeyId,
                 callerAccessKeyId: call.userIdentity.accessKeyId,
                 sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
                 events: [EvidenceEvent(event)],
-                reasons: ["\(call.callerARN) is not in assumed_by; the call \(outcome)"] + signals))
+                reasons: ["\(call.callerARN) is not in assumed_by; the call \(outcome)"] + signals)
+        if context.isIntegrationRole(roleArn) {
+            findings.append(finding)
+        } else {
+            awaiting.hold(finding, role: roleArn)
+        }
+    }
+
+    public func advance(to horizon: Horizon, into findings: inout [Finding]) {
+        if let roles = context.integrationRoles { awaiting.release(from: roles, into: &findings) }
     }
 
     public static let examples = DetectorExamples(
@@ -66,8 +79,26 @@ public final class HumanOperatorDetector: Detector {
                             error: "AccessDenied")
                     }()
                 ]),
+            DetectorExample(
+                "with no site config, an SSO administrator assumes a third party's integration role (found by its ExternalId)",
+                config: .builtInDefault,
+                events: [
+                    ExampleSite.thirdPartyAssume(),
+                    ExampleEvent.assumeRole(
+                        by: .ssoUser(), role: ExampleSite.thirdPartyRole, session: "alice@acme.example",
+                        externalId: nil, ip: ExampleSite.homeIP, minute: 30),
+                ]),
         ],
         quiet: [
+            DetectorExample(
+                "with no site config, an SSO administrator assumes a sandbox role of their own",
+                config: .builtInDefault,
+                events: [
+                    ExampleSite.thirdPartyAssume(),
+                    ExampleEvent.assumeRole(
+                        by: .ssoUser(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "alice@acme.example",
+                        externalId: nil, ip: ExampleSite.homeIP, minute: 30),
+                ]),
             DetectorExample(
                 "the backend's own session assumes a customer role",
                 events: [

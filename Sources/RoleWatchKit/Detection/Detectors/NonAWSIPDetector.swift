@@ -3,9 +3,14 @@
 ///
 /// The integration path runs from the vendor's backend inside AWS; a call from a home or
 /// hosting-provider address means credentials or the role are used from outside it.
+///
+/// Without a site config only integration roles found in the trail count (`IntegrationRoles`):
+/// elsewhere people work from home and CI runs outside AWS, and credentials taken from a
+/// workload are session-multi-location's (inside AWS, then outside).
 public final class NonAWSIPDetector: Detector {
     public static let id = "non-aws-ip"
     private let context: DetectionContext
+    private var awaiting = AwaitingIntegration()
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
@@ -20,7 +25,7 @@ public final class NonAWSIPDetector: Detector {
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         guard let ranges = context.awsRanges, let (role, roleArn) = event.watchedRole(in: context),
-            let reason = Self.outsideAWS(event, ranges: ranges, context: context)
+            let reason = Self.outsideAWS(event, ranges: ranges)
         else { return }
         var reasons = [reason]
         // One alert for a call outside AWS and outside the allow-list (see `UnlistedIPDetector`).
@@ -32,16 +37,23 @@ public final class NonAWSIPDetector: Detector {
             event.targetRole != nil
             ? "\(event.event.eventName ?? "AssumeRole") of \(roleArn)"
             : "\(event.event.eventName ?? "call") with a session of \(roleArn)"
-        findings.append(event.sourceFinding(role: roleArn, reasons: [what + " from outside AWS"] + reasons))
+        let finding = event.sourceFinding(role: roleArn, reasons: [what + " from outside AWS"] + reasons)
+        if context.isIntegrationRole(roleArn) {
+            findings.append(finding)
+        } else {
+            awaiting.hold(finding, role: roleArn)
+        }
     }
 
-    /// Why `call` comes from outside AWS, or nil if it does not (or is left alone).
-    static func outsideAWS(_ event: ObservedEvent, ranges: AWSIPRanges, context: DetectionContext) -> String? {
+    public func advance(to horizon: Horizon, into findings: inout [Finding]) {
+        if let roles = context.integrationRoles { awaiting.release(from: roles, into: &findings) }
+    }
+
+    /// Why `call` comes from outside AWS, or nil if it does not.
+    static func outsideAWS(_ event: ObservedEvent, ranges: AWSIPRanges) -> String? {
         let call = event.event
         // Calls through a VPC endpoint carry the caller's private address: inside AWS by definition.
         if call.vpcEndpointId != nil { return nil }
-        // With no integration roles known, people working from outside AWS are doing their job.
-        if context.config.watchesEveryRole, event.byPerson { return nil }
         switch SourceAddress(call) {
         case .awsService:
             return nil
@@ -79,12 +91,13 @@ public final class NonAWSIPDetector: Detector {
                         ip: "2001:db8:1234::5")
                 ]),
             DetectorExample(
-                "with no site config, an EC2 instance's credentials are used from outside AWS",
+                "with no site config, a session of a third party's integration role is used from outside AWS",
                 config: .builtInDefault,
                 events: [
+                    ExampleSite.thirdPartyAssume(key: "ASIATHIRDPARTY00001"),
                     ExampleEvent.call(
-                        "ListBuckets", source: "s3.amazonaws.com", role: "arn:aws:iam::111122223333:role/WebServerRole",
-                        session: "i-0fedcba9876543210", key: "ASIAWEBSERVER000001", ip: ExampleSite.homeIP, minute: 12)
+                        "GetSecretValue", source: "secretsmanager.amazonaws.com", role: ExampleSite.thirdPartyRole,
+                        session: "metrics-collector", key: "ASIATHIRDPARTY00001", ip: ExampleSite.homeIP, minute: 12),
                 ]),
         ],
         quiet: [
@@ -108,6 +121,27 @@ public final class NonAWSIPDetector: Detector {
                     ExampleEvent.assumeRole(
                         by: .iamUser(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "bob",
                         ip: ExampleSite.homeIP)
+                ]),
+            DetectorExample(
+                "with no site config, a CI job's OIDC session works from a runner outside AWS",
+                config: .builtInDefault,
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .webIdentity(), role: "arn:aws:iam::111122223333:role/GitHubDeploy",
+                        session: "GitHubActions", externalId: nil, ip: "4.148.0.17", key: "ASIAGITHUBDEPLOY001",
+                        name: "AssumeRoleWithWebIdentity"),
+                    ExampleEvent.call(
+                        "UpdateFunctionCode", source: "lambda.amazonaws.com",
+                        role: "arn:aws:iam::111122223333:role/GitHubDeploy", session: "GitHubActions",
+                        key: "ASIAGITHUBDEPLOY001", ip: "4.148.0.17", minute: 1),
+                ]),
+            DetectorExample(
+                "with no site config, an EC2 instance's credentials used from outside AWS (session-multi-location's)",
+                config: .builtInDefault,
+                events: [
+                    ExampleEvent.call(
+                        "ListBuckets", source: "s3.amazonaws.com", role: "arn:aws:iam::111122223333:role/WebServerRole",
+                        session: "i-0fedcba9876543210", key: "ASIAWEBSERVER000001", ip: ExampleSite.homeIP, minute: 12)
                 ]),
             DetectorExample(
                 "with no site config, a person signed in through SSO works from home",

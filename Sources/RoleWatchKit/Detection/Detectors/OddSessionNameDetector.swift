@@ -4,10 +4,13 @@
 ///
 /// The backend always names its sessions the same way; a different name means different code,
 /// or a person, is using the role. A name an AWS service chose when it assumed the role for a
-/// function, task or instance says nothing about who is behind it, and is left alone.
+/// function, task or instance says nothing about who is behind it, and is left alone. Without a
+/// site config only integration roles found in the trail count (`IntegrationRoles`): the names
+/// people and tools give their own sessions elsewhere follow no scheme anyone promised.
 public final class OddSessionNameDetector: Detector {
     public static let id = "odd-session-name"
     private let context: DetectionContext
+    private var awaiting = AwaitingIntegration()
     private let randomMinLength: Int
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
@@ -24,14 +27,22 @@ public final class OddSessionNameDetector: Detector {
             let name = call.requestParameters.roleSessionName
         else { return }
         guard let reason = oddity(of: name, for: role) else { return }
-        findings.append(
-            Finding(
+        let finding = Finding(
                 time: event.time, principal: call.callerARN, key: roleArn + "\u{0}" + name, role: roleArn,
                 sessionName: name,
                 accessKeyId: call.responseElements.credentialsAccessKeyId,
                 callerAccessKeyId: call.userIdentity.accessKeyId,
                 sourceIPs: call.sourceIPAddress.map { [$0] } ?? [],
-                accounts: event.accounts, events: [EvidenceEvent(event)], reasons: [reason]))
+                accounts: event.accounts, events: [EvidenceEvent(event)], reasons: [reason])
+        if context.isIntegrationRole(roleArn) {
+            findings.append(finding)
+        } else {
+            awaiting.hold(finding, role: roleArn)
+        }
+    }
+
+    public func advance(to horizon: Horizon, into findings: inout [Finding]) {
+        if let roles = context.integrationRoles { awaiting.release(from: roles, into: &findings) }
     }
 
     /// AWS's limit on `RoleSessionName`; a longer one is evidence in itself (the record was not
@@ -106,8 +117,31 @@ public final class OddSessionNameDetector: Detector {
                                 ExampleSite.reportingCaller, session: "report-fn", key: "ASIAREPORT000000001"),
                             role: ExampleSite.reportingRole, session: "Xk3q9ZpL2mN8vR4t", externalId: nil)
                     ]),
+                DetectorExample(
+                    "with no site config, a third party's integration role assumed under an SDK default name",
+                    config: .builtInDefault,
+                    events: [
+                        ExampleSite.thirdPartyAssume(),
+                        ExampleEvent.assumeRole(
+                            by: .assumedRole(
+                                ExampleSite.thirdPartyCollector, session: "collector-9", key: "ASIACOLLECTOR000009"),
+                            role: ExampleSite.thirdPartyRole, session: "botocore-session-1764000000",
+                            externalId: "acme-at-metrics-91f2", ip: "3.94.10.20", minute: 20),
+                    ]),
             ],
             quiet: [
+                DetectorExample(
+                    "with no site config, people and tools name the sessions of their own roles as they like",
+                    config: .builtInDefault,
+                    events: [
+                        ExampleSite.thirdPartyAssume(),
+                        ExampleEvent.assumeRole(
+                            by: .ssoUser(), role: "arn:aws:iam::111122223333:role/Sandbox", session: "alice@acme.example",
+                            externalId: nil, ip: ExampleSite.homeIP, minute: 30),
+                        ExampleEvent.assumeRole(
+                            by: .iamUser("deployer"), role: "arn:aws:iam::210987654321:role/Deploy",
+                            session: "botocore-session-1764000000", externalId: nil, minute: 31),
+                    ]),
                 DetectorExample(
                     "Lambda names the session of a function's execution role",
                     events: [

@@ -14,10 +14,12 @@ import Foundation
 /// task through a VPC endpoint and then a NAT, a function on a new host): there, every place
 /// inside AWS is one location, `inside AWS`, and so is the call that issued credentials to an
 /// AWS service (an instance's, a function's, a task's). What fires is a session used from
-/// inside AWS and from outside it (credentials stolen from a workload), or from two networks
-/// outside AWS. People's sessions are left alone there: their moving is their job. With a
-/// config, the roles it names are integration roles, called from a few known places, and any
-/// second network counts: an attacker's own EC2 instance is inside AWS too.
+/// inside AWS and from outside it (credentials stolen from a workload), from two networks
+/// outside AWS, or an instance's session (named by its instance id) from outside AWS at all.
+/// People's sessions are left alone there: their moving is their job. Integration roles (the
+/// roles a config names, or without one those the trail shows, `IntegrationRoles`) are called
+/// from a few known places, and any second network counts: an attacker's own EC2 instance is
+/// inside AWS too.
 ///
 /// An alert is one session (its key is unique, so the alert's id has no time in it). Its count
 /// is the number of locations, its evidence the earliest event from each, and its time when the
@@ -77,16 +79,19 @@ public final class SessionMultiLocationDetector: Detector {
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         guard !late else { return }
         let call = event.event
-        if context.config.watchesEveryRole, event.byPerson { return }
+        // Without a config, people's own sessions are left alone: their moving is their job.
+        func leftAlone(_ role: String) -> Bool { isOrdinary(role) && event.byPerson }
         if call.isAssumeRoleCall, event.targetRole != nil, let key = call.responseElements.credentialsAccessKeyId,
-            let role = call.requestParameters.roleArn
+            let role = call.requestParameters.roleArn, !leftAlone(role)
         {
             // The issuing call's address is where the credentials were handed out: the session's origin.
             record(
                 event, key: key, principal: call.responseElements.assumedRoleUserArn ?? role, role: role,
                 sessionName: call.requestParameters.roleSessionName, into: &findings)
         }
-        if event.sessionRole != nil, let key = call.sessionKey, let role = call.userIdentity.sessionIssuerArn {
+        if event.sessionRole != nil, let key = call.sessionKey, let role = call.userIdentity.sessionIssuerArn,
+            !leftAlone(role)
+        {
             record(
                 event, key: key, principal: call.callerARN, role: role, sessionName: call.callerSessionName,
                 into: &findings)
@@ -97,7 +102,8 @@ public final class SessionMultiLocationDetector: Detector {
         _ event: ObservedEvent, key: String, principal: String, role: String, sessionName: String?,
         into findings: inout [Finding]
     ) {
-        guard let location = location(of: event.event, issuing: event.event.isAssumeRoleCall && event.targetRole != nil)
+        guard
+            let location = location(of: event.event, issuing: event.event.isAssumeRoleCall && event.targetRole != nil)
         else { return }
         // One lookup of the session per event, the track changed in place.
         var slot = slotOf[key]
@@ -115,6 +121,7 @@ public final class SessionMultiLocationDetector: Detector {
             if track.locations[location].map({ Self.precedes(event, at: location, $0) }) ?? true {
                 track.locations[location] = EvidenceEvent(
                     eventID: event.eventID, time: event.time, raw: event.raw, part: location)
+                if location.hasPrefix(Self.awsNetwork) { Self.boundAWSNetworks(&track.locations) }
             }
             if let address = event.event.sourceIPAddress, !track.addresses.contains(address) {
                 let index = track.addresses.firstIndex { $0 > address } ?? track.addresses.endIndex
@@ -174,25 +181,71 @@ public final class SessionMultiLocationDetector: Detector {
 
     /// Where every place inside AWS counts as one, without a site config (see the type's comment).
     static let insideAWS = "inside AWS"
+    /// Without a site config, the mark of a network inside AWS: whether it is a place of its own
+    /// or part of `inside AWS` is decided when the session is judged, by whether its role is by
+    /// then known to be an integration role, so that the order of the files does not decide it.
+    static let awsNetwork = "aws "
+    /// Networks inside AWS kept per session: those with the earliest events, which are all a
+    /// judgement needs whatever the order events came in (an ordinary workload's count as one
+    /// place; an integration role's session from two is already a finding).
+    static let awsNetworkLimit = 4
+
+    private static func boundAWSNetworks(_ locations: inout [String: EvidenceEvent]) {
+        let aws = locations.filter { $0.key.hasPrefix(awsNetwork) }
+        guard aws.count > awsNetworkLimit else { return }
+        for (location, _) in aws.sorted(by: { EvidenceEvent.ordered($0.value, $1.value) }).dropFirst(awsNetworkLimit) {
+            locations[location] = nil
+        }
+    }
+
+    /// The session's locations as judged now: without a config, networks inside AWS are one place
+    /// for an ordinary workload and each a place of its own for an integration role, whose
+    /// sessions AWS services issued to are not a place at all.
+    private func judgedLocations(_ track: Track) -> [String: EvidenceEvent] {
+        guard context.integrationRoles != nil else { return track.locations }
+        let ordinary = isOrdinary(track.role)
+        var judged: [String: EvidenceEvent] = [:]
+        for (location, first) in track.locations {
+            let name: String
+            if location == Self.insideAWS {
+                guard ordinary else { continue }
+                name = location
+            } else if location.hasPrefix(Self.awsNetwork) {
+                name = ordinary ? Self.insideAWS : String(location.dropFirst(Self.awsNetwork.count))
+            } else {
+                name = location
+            }
+            var event = first
+            event.part = name
+            if let held = judged[name], EvidenceEvent.ordered(held, event) { continue }
+            judged[name] = event
+        }
+        return judged
+    }
+
+    /// Whether sessions of `role` are judged as an ordinary workload's: without a config, a role
+    /// the trail has not shown to be an integration role (`IntegrationRoles`).
+    private func isOrdinary(_ role: String) -> Bool { !context.isIntegrationRole(role) }
 
     /// The call's network location; `issuing` when it is the AssumeRole that made the session.
     private func location(of call: CloudTrailEvent, issuing: Bool) -> String? {
-        let ordinaryWorkloads = context.config.watchesEveryRole
+        let everyRole = context.integrationRoles != nil
         let ip: IPAddress
         switch SourceAddress(call) {
         case .ip(let address):
             ip = address
         case .awsService:
-            return ordinaryWorkloads && issuing && call.userIdentity.type == "AWSService" ? Self.insideAWS : nil
+            return everyRole && issuing && call.userIdentity.type == "AWSService" ? Self.insideAWS : nil
         case .unknown:
             return nil
         }
-        if ordinaryWorkloads, call.vpcEndpointId != nil || context.awsRanges?.contains(ip) == true {
-            return Self.insideAWS
-        }
         let network = ip.network(
             ipv4PrefixLength: context.config.locationPrefixV4, ipv6PrefixLength: context.config.locationPrefixV6)
-        return call.vpcEndpointId.map { "\(network) via \($0)" } ?? network.description
+        let place = call.vpcEndpointId.map { "\(network) via \($0)" } ?? network.description
+        if everyRole, call.vpcEndpointId != nil || context.awsRanges?.contains(ip) == true {
+            return Self.awsNetwork + place
+        }
+        return place
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
@@ -212,21 +265,37 @@ public final class SessionMultiLocationDetector: Detector {
 
     /// Reports the session if it was seen in two places or more: the locations whose earliest
     /// event was not reported yet, with the reasons for all of them.
+    ///
+    /// Without a config, a session named by an EC2 instance id is the instance's (AWS delivers
+    /// those credentials to the instance alone), so one use from outside AWS is enough, even when
+    /// the delivery is not in the trail read.
     private func report(key: String, track: inout Track, into findings: inout [Finding]) {
-        guard track.locations.count > 1 else { return }
-        let firsts = track.locations.values.sorted(by: EvidenceEvent.ordered)
+        let locations = judgedLocations(track)
+        let instanceSession =
+            context.integrationRoles != nil && isOrdinary(track.role)
+            && track.sessionName.map(SessionNameShape.isInstanceID) == true
+        let outside = locations.filter { $0.key != Self.insideAWS }.values.min(by: EvidenceEvent.ordered)
+        let instanceOutside = instanceSession && outside != nil
+        guard locations.count > 1 || instanceOutside else { return }
+        let firsts = locations.values.sorted(by: EvidenceEvent.ordered)
+        // When the condition first held: a second place, or an instance's session outside AWS.
+        var heldAt = firsts[min(1, firsts.count - 1)].time
+        if instanceOutside, let outside { heldAt = min(heldAt, outside.time) }
         let fresh = firsts.filter { track.reported[$0.partKey] != $0.eventID }
         guard !fresh.isEmpty else { return }
         for event in fresh { track.reported[event.partKey] = event.eventID }
-        let names = track.locations.keys.sorted()
+        let names = locations.keys.sorted()
+        let reason =
+            instanceOutside && locations.count == 1
+            ? "the session of EC2 instance \(track.sessionName ?? "") (credentials AWS delivers to the instance alone) used from outside AWS: \(names[0])"
+            : "one session used from \(names.count) network locations: \(names.joined(separator: ", "))"
         findings.append(
             Finding(
-                time: firsts[0].time, heldAt: firsts[1].time, principal: track.principal, key: key, wholeKey: true,
+                time: firsts[0].time, heldAt: heldAt, principal: track.principal,
+                key: key, wholeKey: true,
                 role: track.role, sessionName: track.sessionName, accessKeyId: track.accessKeyId,
                 sourceIPs: track.addresses, accounts: ARN.account(track.role).map { [$0] } ?? [], events: fresh,
-                countsParts: true,
-                reasons: ["one session used from \(names.count) network locations: \(names.joined(separator: ", "))"],
-                strength: [names.count]))
+                countsParts: true, reasons: [reason], strength: [names.count]))
     }
 
     public func takeStateChanges() throws -> StateEntries {
@@ -324,8 +393,42 @@ public final class SessionMultiLocationDetector: Detector {
                             role: webServerRole, session: "i-0fedcba9876543210", key: "ASIAWEBSERVER000002",
                             ip: "203.0.113.9", minute: 9),
                     ]),
+                DetectorExample(
+                    "with no site config, an instance's credentials used from outside AWS, their delivery not in the trail read",
+                    config: .builtInDefault,
+                    events: [
+                        ExampleEvent.call(
+                            "ListBuckets", source: "s3.amazonaws.com", role: webServerRole,
+                            session: "i-0fedcba9876543210", key: "ASIAWEBSERVER000003", ip: ExampleSite.homeIP,
+                            minute: 12)
+                    ]),
+                DetectorExample(
+                    "with no site config, a third party's integration session used from a second AWS network",
+                    config: .builtInDefault,
+                    events: [
+                        ExampleSite.thirdPartyAssume(key: "ASIATHIRDPARTY00002"),
+                        ExampleEvent.call(
+                            "GetObject", source: "s3.amazonaws.com", role: ExampleSite.thirdPartyRole,
+                            session: "metrics-collector", key: "ASIATHIRDPARTY00002", ip: "3.94.10.20", minute: 2),
+                        ExampleEvent.call(
+                            "GetObject", source: "s3.amazonaws.com", role: ExampleSite.thirdPartyRole,
+                            session: "metrics-collector", key: "ASIATHIRDPARTY00002", ip: ExampleSite.otherEC2IP,
+                            minute: 9),
+                    ]),
             ],
             quiet: [
+                DetectorExample(
+                    "with no site config, a third party's integration session called from its one network",
+                    config: .builtInDefault,
+                    events: [
+                        ExampleSite.thirdPartyAssume(key: "ASIATHIRDPARTY00003"),
+                        ExampleEvent.call(
+                            "GetObject", source: "s3.amazonaws.com", role: ExampleSite.thirdPartyRole,
+                            session: "metrics-collector", key: "ASIATHIRDPARTY00003", ip: "3.94.10.77", minute: 2),
+                        ExampleEvent.call(
+                            "Decrypt", source: "kms.amazonaws.com", role: ExampleSite.thirdPartyRole,
+                            session: "metrics-collector", key: "ASIATHIRDPARTY00003", ip: "AWS Internal", minute: 3),
+                    ]),
                 DetectorExample(
                     "with no site config, a task's session through a VPC endpoint and through a NAT (both inside AWS)",
                     config: .builtInDefault,

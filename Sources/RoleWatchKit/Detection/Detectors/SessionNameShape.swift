@@ -32,16 +32,24 @@ enum SessionNameShape {
     /// The ids AWS names workload sessions by: an EC2 instance (`i-` and 8 or 17 hex digits,
     /// instance-profile sessions), an ECS task (32 hex digits), or a UUID.
     static func isWorkloadID(_ name: String) -> Bool {
+        if isInstanceID(name) { return true }
         let bytes = Array(name.utf8)
-        func isHex(_ slice: ArraySlice<UInt8>) -> Bool {
-            slice.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
-        }
-        if bytes.starts(with: "i-".utf8), [10, 19].contains(bytes.count) { return isHex(bytes[2...]) }
         if bytes.count == 32 { return isHex(bytes[...]) }
         guard bytes.count == 36 else { return false }
         return [8, 13, 18, 23].allSatisfy { bytes[$0] == UInt8(ascii: "-") }
             && isHex(bytes[0..<8]) && isHex(bytes[9..<13]) && isHex(bytes[14..<18]) && isHex(bytes[19..<23])
             && isHex(bytes[24...])
+    }
+
+    /// An EC2 instance id (`i-` and 8 or 17 hex digits): the name AWS gives the sessions it
+    /// delivers to an instance through its instance profile.
+    static func isInstanceID(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        return bytes.starts(with: "i-".utf8) && [10, 19].contains(bytes.count) && isHex(bytes[2...])
+    }
+
+    private static func isHex(_ slice: ArraySlice<UInt8>) -> Bool {
+        slice.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 
     /// The session names SDKs make up when the caller gives none.

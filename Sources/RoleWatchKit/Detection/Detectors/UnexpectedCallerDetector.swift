@@ -5,6 +5,11 @@
 /// that gets in means the trust policy is wider than intended, or someone found a way in.
 /// Callers that look like people are left to the human-operator rule, so one call raises one
 /// of the two.
+///
+/// A role with no `assumed_by` (every role, without a config) has no list to check, but with
+/// `organization_accounts` one thing is still known: a role in the organisation assumed from an
+/// account outside it, other than an integration role with its ExternalId, is a door someone
+/// outside found open.
 public final class UnexpectedCallerDetector: Detector {
     public static let id = "unexpected-caller"
     private let context: DetectionContext
@@ -16,25 +21,50 @@ public final class UnexpectedCallerDetector: Detector {
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         let call = event.event
-        guard call.isAssumeRoleCall, call.succeeded, let role = context.role(event.targetRole), !role.assumedBy.isEmpty,
+        guard call.isAssumeRoleCall, call.succeeded, let role = context.role(event.targetRole),
             let roleArn = call.requestParameters.roleArn
         else { return }
         let identity = call.userIdentity
+        guard !role.assumedBy.isEmpty else {
+            if let reason = outsideOrganization(call, roleArn: roleArn) {
+                findings.append(finding(event, roleArn: roleArn, reason: reason))
+            }
+            return
+        }
         guard !role.isExpectedCaller(identity) else { return }
         let isService = identity.type == "AWSService" || identity.invokedBy != nil
         guard isService || !event.byPerson else { return }
         let who = isService ? "the AWS service \(identity.invokedBy ?? call.callerARN)" : call.callerARN
         findings.append(
-            Finding(
-                time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
-                sessionName: call.requestParameters.roleSessionName,
-                accessKeyId: call.responseElements.credentialsAccessKeyId,
-                callerAccessKeyId: call.userIdentity.accessKeyId,
-                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
-                events: [EvidenceEvent(event)],
-                reasons: [
+            finding(
+                event, roleArn: roleArn,
+                reason:
                     "\(who) assumed \(roleArn) but is not in its assumed_by (\(role.assumedBy.map(\.text).joined(separator: ", ")))"
-                ]))
+            ))
+    }
+
+    /// Why a caller from outside `organization_accounts` should not have assumed `roleArn`, if so.
+    private func outsideOrganization(_ call: CloudTrailEvent, roleArn: String) -> String? {
+        let organization = context.config.organizationAccounts
+        let identity = call.userIdentity
+        guard !organization.isEmpty, let roleAccount = ARN.account(roleArn), organization.contains(roleAccount),
+            identity.type != "AWSService", identity.invokedBy == nil,
+            let callerAccount = identity.accountId ?? identity.arn.flatMap(ARN.account),
+            !organization.contains(callerAccount), context.integrationRoles?.contains(roleArn) != true
+        else { return nil }
+        return
+            "\(call.callerARN), of account \(callerAccount) outside organization_accounts, assumed \(roleArn), which is no integration role assumed with an ExternalId"
+    }
+
+    private func finding(_ event: ObservedEvent, roleArn: String, reason: String) -> Finding {
+        let call = event.event
+        return Finding(
+            time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
+            sessionName: call.requestParameters.roleSessionName,
+            accessKeyId: call.responseElements.credentialsAccessKeyId,
+            callerAccessKeyId: call.userIdentity.accessKeyId,
+            sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
+            events: [EvidenceEvent(event)], reasons: [reason])
     }
 
     public static let examples = DetectorExamples(
@@ -70,8 +100,29 @@ public final class UnexpectedCallerDetector: Detector {
                         by: .webIdentity(), role: ExampleSite.outboundRole, session: "GitHubActions", externalId: nil,
                         ip: "4.148.0.17", name: "AssumeRoleWithWebIdentity")
                 ]),
+            DetectorExample(
+                "with organization_accounts and no roles, a role in the organisation assumed from an outside account without an ExternalId",
+                config: ExampleSite.organizationConfig,
+                events: [
+                    ExampleEvent.assumeRole(
+                        by: .assumedRole(
+                            "arn:aws:iam::555566667777:role/ContractorAutomation", session: "sync-job",
+                            key: "ASIACONTRACTOR00001"),
+                        role: "arn:aws:iam::210987654321:role/DataExport", session: "sync-job", externalId: nil)
+                ]),
         ],
         quiet: [
+            DetectorExample(
+                "with organization_accounts and no roles, a third party assumes its integration role with its ExternalId, and a deploy role hops between the organisation's accounts",
+                config: ExampleSite.organizationConfig,
+                events: [
+                    ExampleSite.thirdPartyAssume(),
+                    ExampleEvent.assumeRole(
+                        by: .assumedRole(
+                            "arn:aws:iam::111122223333:role/DeployPipeline", session: "release-42",
+                            key: "ASIADEPLOYPIPE00001"),
+                        role: "arn:aws:iam::210987654321:role/Deploy", session: "release-42", externalId: nil),
+                ]),
             DetectorExample(
                 "EC2 delivers the instance role's credentials, and assumed_by names ec2.amazonaws.com",
                 config: ExampleSite.instanceRoleConfig,

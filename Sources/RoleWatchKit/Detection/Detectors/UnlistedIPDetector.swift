@@ -4,10 +4,12 @@
 /// Stricter than non-aws-ip: an attacker can rent an EC2 instance, so "inside AWS" is not
 /// "ours"; the backend's egress addresses are known and few. A call from outside AWS is left to
 /// non-aws-ip when that rule runs, which then adds this rule's reason: one call, one alert, at
-/// the higher severity, rather than two alerts with the same evidence.
+/// the higher severity, rather than two alerts with the same evidence. A config that names no
+/// roles applies the list to the integration roles found in the trail (`IntegrationRoles`).
 public final class UnlistedIPDetector: Detector {
     public static let id = "unlisted-ip"
     private let context: DetectionContext
+    private var awaiting = AwaitingIntegration()
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
@@ -25,7 +27,7 @@ public final class UnlistedIPDetector: Detector {
         guard !allowed.isEmpty else { return }
         let call = event.event
         if let ranges = context.awsRanges, context.detectorsRunning.contains(NonAWSIPDetector.id),
-            NonAWSIPDetector.outsideAWS(event, ranges: ranges, context: context) != nil
+            NonAWSIPDetector.outsideAWS(event, ranges: ranges) != nil
         {
             return
         }
@@ -41,7 +43,16 @@ public final class UnlistedIPDetector: Detector {
         case .unknown(let text):
             reason = SourceAddress.unknownReason(text)
         }
-        findings.append(event.sourceFinding(role: roleArn, reasons: [reason]))
+        let finding = event.sourceFinding(role: roleArn, reasons: [reason])
+        if context.isIntegrationRole(roleArn) {
+            findings.append(finding)
+        } else {
+            awaiting.hold(finding, role: roleArn)
+        }
+    }
+
+    public func advance(to horizon: Horizon, into findings: inout [Finding]) {
+        if let roles = context.integrationRoles { awaiting.release(from: roles, into: &findings) }
     }
 
     public static let examples = DetectorExamples(

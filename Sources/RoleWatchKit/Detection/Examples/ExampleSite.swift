@@ -11,6 +11,29 @@ public enum ExampleSite {
     public static let reportingCaller = "arn:aws:iam::111122223333:role/ReportingLambdaRole"
     public static func customerRole(_ account: String) -> String { "arn:aws:iam::\(account):role/AcmeIntegrationRole" }
 
+    /// A third-party vendor's collector (in the vendor's account) and the role Acme gave it, which
+    /// it assumes with an ExternalId: what a trail shows of an integration when no config names it.
+    public static let thirdPartyCollector = "arn:aws:iam::999988887777:role/MetricsCollector"
+    public static let thirdPartyRole = "arn:aws:iam::111122223333:role/MetricsVendorIntegration"
+
+    /// The collector assumes `thirdPartyRole` with its ExternalId (at `minute`, key `key`).
+    public static func thirdPartyAssume(minute: Int = 0, key: String = "ASIATHIRDPARTY00001") -> CloudTrailEvent {
+        ExampleEvent.assumeRole(
+            by: .assumedRole(thirdPartyCollector, session: "collector-7", key: "ASIACOLLECTOR000001"),
+            role: thirdPartyRole, session: "metrics-collector", externalId: "acme-at-metrics-91f2", ip: "3.94.10.20",
+            minute: minute, key: key)
+    }
+
+    /// No roles named, Acme's own accounts listed: every role watched, the integrations found.
+    public static let organizationConfig: SiteConfig = {
+        do {
+            return try SiteConfig.parse(
+                "organization_accounts: ['111122223333', '210987654321']\n", path: "organization.yaml")
+        } catch {
+            preconditionFailure("the example organization config is invalid: \(error)")
+        }
+    }()
+
     /// The backend's NAT address, inside AWS and on the allow-list.
     public static let backendIP = "3.95.112.132"
     /// Inside AWS's ranges but not on the allow-list (someone else's EC2 instance).
