@@ -23,7 +23,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "standard, small-files (1,000 accounts x 2 regions, files of 5-30 KB), many-sessions (see --customers) or exports (one file per account); with --size-mb.",
+            "standard, small-files (1,000 accounts x 2 regions, files of 5-30 KB), many-sessions (see --customers), exports (one file per account) or organization (an organisation's own workloads, people, CI and third-party integrations besides the vendor's traffic, with planted.json naming the planted cases); with --size-mb.",
             valueName: "shape"))
     var shape: ArchiveGenerator.Shape = .standard
 

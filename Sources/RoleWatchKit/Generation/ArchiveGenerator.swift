@@ -24,6 +24,11 @@ public struct ArchiveGenerator {
         /// The standard traffic written as one gzipped NDJSON file per account (as CloudTrail Lake
         /// or Athena export it), in members of about 4 MB whose records are in no order.
         case exports
+        /// The standard trails with an organisation's own traffic besides the vendor's
+        /// (`OrganizationStory`): workloads on EC2, ECS and Lambda, people through SSO and SAML,
+        /// CI through OIDC, two third parties' integrations; with the cases a scan must catch
+        /// without a site config planted, and `planted.json` naming every planted case.
+        case organization
     }
 
     public struct Options: Sendable {
@@ -71,6 +76,8 @@ public struct ArchiveGenerator {
     private let customers: [String]
     /// The first slot written (later than the first hour's start for small files).
     private let firstSlotTime: EventTime
+    /// Multiplies the organisation's workloads and people (`organization` only; 0 elsewhere).
+    private var organizationScale = 0
 
     public init(_ options: Options) {
         self.options = options
@@ -88,7 +95,8 @@ public struct ArchiveGenerator {
             self.eventsPerSlot = 9.5
             let perHour = Double(trails.count * 12) * 9.5 * 1_850
             self.hours = 3 + max(1, Int((Double(options.targetBytes ?? 500_000_000) / perHour).rounded()))
-        } else if let target = options.targetBytes {
+        } else if options.targetBytes != nil || options.shape == .organization {
+            let target = options.targetBytes ?? 3_000_000
             let vendorRegions = ["us-east-1", "us-west-2", "eu-west-1"]
             var trails = vendorRegions.map { Trail(account: ExampleSite.vendorAccount, region: $0) }
             trails += SampleStory.customers.map { Trail(account: $0, region: "us-east-1") }
@@ -97,7 +105,15 @@ public struct ArchiveGenerator {
             // About 150 KB per file, as a busy account writes, at about 1.85 KB per record.
             let slotsNeeded = max(1, target / (150 * 1024))
             self.hours = max(options.hours, slotsNeeded / trails.count / 12 + 1)
-            self.eventsPerSlot = Double(target) / 1_850 / Double(self.hours * 12 * trails.count)
+            let perSlot = Double(target) / 1_850 / Double(self.hours * 12 * trails.count)
+            if options.shape == .organization {
+                // A third of the bulk as the standard background, the rest the organisation's own
+                // sessions (about 280 records an hour at scale 1).
+                self.eventsPerSlot = perSlot / 3
+                self.organizationScale = max(1, Int((perSlot * 2 / 3 * Double(trails.count * 12) / 280).rounded()))
+                return
+            }
+            self.eventsPerSlot = perSlot
         } else {
             self.trails =
                 [Trail(account: ExampleSite.vendorAccount, region: "us-east-1")]
@@ -125,9 +141,14 @@ public struct ArchiveGenerator {
                 bySlot[trail, default: [:]][slotIndex(delivered), default: []].append(Delivered(event: item.event))
             }
         }
+        var planted: [PlantedCase] = []
         if options.story {
             for day in 0..<max(1, hours / 24) {
-                schedule(SampleStory.cases(on: options.start + .seconds(Int64(day) * 86_400)))
+                let start = options.start + .seconds(Int64(day) * 86_400)
+                var cases = SampleStory.plantedCases(on: start)
+                if options.shape == .organization { cases += OrganizationStory.cases(on: start) }
+                for item in cases { schedule(item.events) }
+                planted += cases.map(\.planted)
             }
         }
         // The vendor's traffic an hour at a time, two hours ahead of the files being written (the
@@ -141,6 +162,9 @@ public struct ArchiveGenerator {
             while nextHour < hours, nextHour <= hour + 2 {
                 let from = options.start + .seconds(Int64(nextHour) * 3600)
                 schedule(SampleStory.vendorTraffic(from: from, to: from + .seconds(3600), customers: customers))
+                if organizationScale > 0 {
+                    schedule(OrganizationStory.traffic(hourStarting: from, scale: organizationScale))
+                }
                 nextHour += 1
             }
             for trail in trails {
@@ -157,6 +181,7 @@ public struct ArchiveGenerator {
             }
         }
         try exports.finish(summary: &summary, random: &random)
+        if options.shape == .organization, options.story { try writePlanted(planted) }
         if options.story && options.shape != .exports { try writeDigests(summary: &summary) }
         return summary
     }
@@ -257,6 +282,13 @@ public struct ArchiveGenerator {
         summary.records += records.count
         summary.uncompressedBytes += bytes.count
         summary.compressedBytes += compressed.count
+    }
+
+    /// `planted.json` beside `AWSLogs/`: every planted case, for scoring a scan of the archive.
+    private func writePlanted(_ planted: [PlantedCase]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(planted).write(to: URL(fileURLWithPath: options.directory + "/planted.json"))
     }
 
     /// One hourly digest file per trail, as CloudTrail writes beside the logs: a scan must skip them.

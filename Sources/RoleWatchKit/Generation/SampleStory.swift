@@ -74,14 +74,24 @@ enum SampleStory {
     /// The planted cases, on the day that starts at `day`. On a later day than the sample's, the
     /// cases use that day's sessions and keys (hours count on from the sample day's midnight, as
     /// `vendorTraffic` counts them), and their events get ids of their own.
-    static func cases(on day: EventTime) -> [Scripted] {
+    static func cases(on day: EventTime) -> [Scripted] { plantedCases(on: day).flatMap(\.events) }
+
+    /// The same cases, each named with what should catch it (see `PlantedCase`).
+    static func plantedCases(on day: EventTime) -> [PlantedCase.Scripted] {
         var events: [CloudTrailEvent] = []
+        // Where each case starts in `events`, with its name, its rules and whether a scan without
+        // a site config can see it.
+        var marks: [(start: Int, name: String, rules: [String], withoutConfig: Bool)] = []
+        func mark(_ name: String, _ rules: [String], withoutConfig: Bool) {
+            marks.append((events.count, name, rules, withoutConfig))
+        }
         let offset = day.milliseconds - EventTime(seconds: 1_763_596_800).milliseconds
         let dayHours = Int(offset / 3_600_000)
         let outbound = { (hour: Int) in
             ExampleEvent.Caller.outbound("acme-backend-\(scanner)", key: outboundKey(hour: hour + dayHours))
         }
 
+        mark("a burst of assumptions", ["assume-burst"], withoutConfig: true)
         // 03:00 assume-burst: one outbound session fans out to 40 customer roles in 4 minutes.
         for n in 0..<40 {
             let account = "4000000000" + String(n).leftPadded(2)
@@ -91,6 +101,7 @@ enum SampleStory {
                     session: scanSession(hour: 3, minute: n, customer: account),
                     externalId: "acme-\(account)", minute: at(3, 0) + n / 10))
         }
+        mark("a customer session used from home", ["session-multi-location", "non-aws-ip"], withoutConfig: true)
         // 09:40 the 09:05 customer session of 444455556666 is used from a home address:
         // session-multi-location, non-aws-ip, unlisted-ip.
         var stolen = ExampleEvent.call(
@@ -100,23 +111,27 @@ enum SampleStory {
             ip: ExampleSite.homeIP, minute: at(9, 40))
         stolen.recipientAccountId = customers[0]
         events.append(stolen)
+        mark("the outbound role assumed from an EC2 address not the backend's", ["unlisted-ip"], withoutConfig: false)
         // 11:20 unlisted-ip: the scanner assumes IntegrationOutbound from an EC2 address that is not Acme's.
         events.append(
             ExampleEvent.assumeRole(
                 by: .scannerInstance(scanner), role: ExampleSite.outboundRole, session: "acme-backend-\(scanner)",
                 externalId: nil,
                 ip: ExampleSite.otherEC2IP, minute: at(11, 20), key: "ASIAOUTBOUNDEC2OTHER"))
+        mark("a customer role assumed as debug-session", ["odd-session-name"], withoutConfig: false)
         // 12:15 odd-session-name: a customer role assumed as "debug-session".
         events.append(
             ExampleEvent.assumeRole(
                 by: outbound(12), role: ExampleSite.customerRole(customers[0]), session: "debug-session",
                 minute: at(12, 15)))
+        mark("a customer role assumed without its ExternalId", ["missing-external-id"], withoutConfig: false)
         // 13:30 missing-external-id: a customer role assumed without ExternalId, and it worked.
         events.append(
             ExampleEvent.assumeRole(
                 by: outbound(13), role: ExampleSite.customerRole(customers[1]),
                 session: scanSession(hour: 13 + dayHours, minute: 30, customer: customers[1]),
                 externalId: nil, minute: at(13, 30)))
+        mark("an SSO administrator on the outbound role", ["human-operator"], withoutConfig: true)
         // 14:05 human-operator: an SSO administrator assumes IntegrationOutbound from home with the CLI
         // (also non-aws-ip, unlisted-ip, odd-session-name).
         events.append(
@@ -124,12 +139,14 @@ enum SampleStory {
                 by: .ssoUser("alice@acme.example"), role: ExampleSite.outboundRole, session: "alice@acme.example",
                 externalId: nil,
                 ip: ExampleSite.homeIP, minute: at(14, 5)))
+        mark("decoy: the administrator on a sandbox role", [], withoutConfig: true)
         // 14:10 decoy: the same person assumes a sandbox role nobody watches.
         events.append(
             ExampleEvent.assumeRole(
                 by: .ssoUser("alice@acme.example"), role: "arn:aws:iam::111122223333:role/Sandbox",
                 session: "alice@acme.example",
                 externalId: nil, ip: ExampleSite.homeIP, minute: at(14, 10)))
+        mark("a customer session also used from Frankfurt", ["session-multi-location", "unlisted-ip"], withoutConfig: true)
         // 16:30 the 16:05 customer session of 777788889999 is also used from an AWS address in
         // Frankfurt: session-multi-location and unlisted-ip (inside AWS, so not non-aws-ip).
         var copied = ExampleEvent.call(
@@ -139,6 +156,7 @@ enum SampleStory {
             ip: "18.196.40.12", minute: at(16, 30))
         copied.recipientAccountId = customers[1]
         events.append(copied)
+        mark("a batch job's role on the outbound role", ["unexpected-caller"], withoutConfig: false)
         // 18:00 unexpected-caller: a batch job's role, not in assumed_by, assumes IntegrationOutbound.
         events.append(
             ExampleEvent.assumeRole(
@@ -147,6 +165,7 @@ enum SampleStory {
                     key: "ASIABATCHJOB0000001"),
                 role: ExampleSite.outboundRole, session: "acme-backend-i-0fedcba9876543210", externalId: nil,
                 minute: at(18, 0)))
+        mark("a spray of refused assumptions", ["assume-denied-spray"], withoutConfig: true)
         // 20:00 assume-denied-spray: the outbound session is refused on 12 customer roles with guessed ExternalIds.
         for n in 0..<12 {
             let account = "5000000000" + String(n).leftPadded(2)
@@ -156,6 +175,7 @@ enum SampleStory {
                     session: scanSession(hour: 20, minute: n, customer: account),
                     externalId: "guess-\(n)", minute: at(20, 0) + n / 4, error: "AccessDenied"))
         }
+        mark("decoy: a job retrying one role it may not assume", [], withoutConfig: true)
         // 21:00 decoy: a misconfigured job retries one role it may not assume, 20 times.
         for n in 0..<20 {
             events.append(
@@ -167,11 +187,17 @@ enum SampleStory {
                     minute: at(21, 0) + n,
                     error: "AccessDenied"))
         }
-        return events.map { event in
+        let moved = events.map { event in
             var moved = event
             moved.eventTime = event.eventTime.map { EventTime(milliseconds: $0.milliseconds + offset) }
             if dayHours != 0, let id = event.eventID { moved.eventID = StableHash.of("day", String(dayHours), id).uuid }
             return Scripted(event: moved)
+        }
+        return marks.indices.map { n in
+            let end = n + 1 < marks.count ? marks[n + 1].start : moved.count
+            return PlantedCase.Scripted(
+                name: marks[n].name, rules: marks[n].rules, withoutConfig: marks[n].withoutConfig,
+                events: Array(moved[marks[n].start..<end]))
         }
     }
 }

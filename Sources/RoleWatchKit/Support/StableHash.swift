@@ -35,7 +35,9 @@ struct StableHash {
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
-    static func of(_ parts: String...) -> StableHash {
+    static func of(_ parts: String...) -> StableHash { of(parts) }
+
+    static func of(_ parts: [String]) -> StableHash {
         var hash = StableHash()
         for part in parts { hash.add(part) }
         return hash

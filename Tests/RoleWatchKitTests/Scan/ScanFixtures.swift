@@ -39,12 +39,12 @@ final class Messages: @unchecked Sendable {
 enum ScanRun {
     /// Scans `paths` with the sample site config and the built-in rules.
     static func run(
-        _ paths: [String], config: SiteConfig? = nil, threads: Int = 1, maxRecordBytes: Int = 8 << 20,
-        prefilter: Bool = true
+        _ paths: [String], config: SiteConfig? = nil, awsRanges: AWSIPRanges? = nil, threads: Int = 1,
+        maxRecordBytes: Int = 8 << 20, prefilter: Bool = true
     ) throws -> (alerts: [Alert], summary: ScanSummary, messages: Messages) {
         let site =
             try config ?? SiteConfig.load(path: SourceTree.root.appendingPathComponent("Samples/rolewatch.yaml").path)
-        let ranges = try site.awsIPRangesPath.map { try AWSIPRanges.load(contentsOf: $0) }
+        let ranges = try awsRanges ?? site.awsIPRangesPath.map { try AWSIPRanges.load(contentsOf: $0) }
         let sink = CollectingSink()
         let messages = Messages()
         let scan = try TrailScan(

@@ -202,7 +202,9 @@ enum HumanSignals {
         }
         if identity.mfaAuthenticated { guard report("caller's session is MFA-authenticated") else { return } }
         if !identitySays, let name = event.callerSessionName, SessionNameShape.isWorkloadID(name) { return }
-        if let agent = event.userAgent {
+        // The tool counts on the call that asks for a session, made by whoever will hold it; on a
+        // session's later calls it says nothing its name and issuer do not: CI runs the CLI all day.
+        if event.isAssumeRoleCall, let agent = event.userAgent {
             if agent.contains("signin.amazonaws.com") || agent.contains("console.amazonaws.com")
                 || agent == "AWS Internal" && event.sessionCredentialFromConsole
             {

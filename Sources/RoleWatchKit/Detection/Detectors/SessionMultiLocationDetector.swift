@@ -43,6 +43,10 @@ public final class SessionMultiLocationDetector: Detector {
         var addresses: [String] = []
         /// The event reported for each location (prompt emission).
         var reported: [String: String] = [:]
+        /// Whether the session was issued to a person (the AssumeRole was theirs), nil while its
+        /// issuing call is not seen: without a config, such a session is left alone like their own,
+        /// though its calls (a script's, say) show no sign of one.
+        var person: Bool? = nil
     }
 
     private static let addressLimit = 32
@@ -61,6 +65,8 @@ public final class SessionMultiLocationDetector: Detector {
     /// Sessions used since the last advance (prompt emission); every session after a restore.
     /// Internal rather than private so that tests can see it stays empty in a batch scan.
     private(set) var changed: Set<String> = []
+    /// Sessions that could not be judged yet (see `report`), judged again at each advance.
+    private var undecided: Set<String> = []
     /// Sessions whose track changed since the state was last taken (`takeStateChanges`); kept
     /// only with prompt emission, the runs that keep state.
     private var unsaved: Set<String> = []
@@ -79,28 +85,29 @@ public final class SessionMultiLocationDetector: Detector {
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         guard !late else { return }
         let call = event.event
-        // Without a config, people's own sessions are left alone: their moving is their job.
+        // Without a config, people's own sessions are left alone: their moving is their job. So are
+        // the sessions a person asked for, whatever their calls look like (see `Track.person`).
         func leftAlone(_ role: String) -> Bool { isOrdinary(role) && event.byPerson }
         if call.isAssumeRoleCall, event.targetRole != nil, let key = call.responseElements.credentialsAccessKeyId,
-            let role = call.requestParameters.roleArn, !leftAlone(role)
+            let role = call.requestParameters.roleArn
         {
             // The issuing call's address is where the credentials were handed out: the session's origin.
             record(
                 event, key: key, principal: call.responseElements.assumedRoleUserArn ?? role, role: role,
-                sessionName: call.requestParameters.roleSessionName, into: &findings)
+                sessionName: call.requestParameters.roleSessionName, issuedToPerson: event.byPerson, into: &findings)
         }
         if event.sessionRole != nil, let key = call.sessionKey, let role = call.userIdentity.sessionIssuerArn,
             !leftAlone(role)
         {
             record(
                 event, key: key, principal: call.callerARN, role: role, sessionName: call.callerSessionName,
-                into: &findings)
+                issuedToPerson: nil, into: &findings)
         }
     }
 
     private func record(
         _ event: ObservedEvent, key: String, principal: String, role: String, sessionName: String?,
-        into findings: inout [Finding]
+        issuedToPerson: Bool?, into findings: inout [Finding]
     ) {
         guard
             let location = location(of: event.event, issuing: event.event.isAssumeRoleCall && event.targetRole != nil)
@@ -117,6 +124,7 @@ public final class SessionMultiLocationDetector: Detector {
         }
         let start = modify(slot!) { track -> EventTime in
             track.start = min(track.start, event.time)
+            if let issuedToPerson { track.person = track.person == true || issuedToPerson }
             // The record's text is made only for an event kept: the first from a place.
             if track.locations[location].map({ Self.precedes(event, at: location, $0) }) ?? true {
                 track.locations[location] = EvidenceEvent(
@@ -249,9 +257,16 @@ public final class SessionMultiLocationDetector: Detector {
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        for key in changed.sorted() {
-            guard let slot = slotOf[key] else { continue }
-            report(key: key, track: &slots[slot]!, into: &findings)
+        for key in changed.union(undecided).sorted() {
+            guard let slot = slotOf[key] else {
+                undecided.remove(key)
+                continue
+            }
+            if report(key: key, track: &slots[slot]!, settled: horizon.settled, into: &findings) {
+                undecided.remove(key)
+            } else {
+                undecided.insert(key)
+            }
         }
         changed.removeAll()
         let ended = horizon.isEnd ? slotOf.keys.sorted().map { slotOf[$0]! } : expiry.takeDue(through: horizon.settled)
@@ -259,7 +274,7 @@ public final class SessionMultiLocationDetector: Detector {
             guard let (key, removed) = remove(slot) else { continue }
             var track = removed
             if context.emission == .prompt { unsaved.insert(key) }
-            if context.emission == .settled { report(key: key, track: &track, into: &findings) }
+            if context.emission == .settled { report(key: key, track: &track, settled: nil, into: &findings) }
         }
     }
 
@@ -269,20 +284,28 @@ public final class SessionMultiLocationDetector: Detector {
     /// Without a config, a session named by an EC2 instance id is the instance's (AWS delivers
     /// those credentials to the instance alone), so one use from outside AWS is enough, even when
     /// the delivery is not in the trail read.
-    private func report(key: String, track: inout Track, into findings: inout [Finding]) {
+    ///
+    /// Returns false when it cannot tell yet (prompt emission, `settled` given): without a config,
+    /// a session whose issuing call is not in and may still come may turn out a person's, which
+    /// nothing reported can take back, so it waits until the horizon passes the session's start.
+    @discardableResult
+    private func report(key: String, track: inout Track, settled: EventTime?, into findings: inout [Finding]) -> Bool {
+        let ordinary = isOrdinary(track.role)
+        if track.person == true, ordinary { return true }
+        if ordinary, track.person == nil, let settled, settled < track.start { return false }
         let locations = judgedLocations(track)
         let instanceSession =
-            context.integrationRoles != nil && isOrdinary(track.role)
+            context.integrationRoles != nil && ordinary
             && track.sessionName.map(SessionNameShape.isInstanceID) == true
         let outside = locations.filter { $0.key != Self.insideAWS }.values.min(by: EvidenceEvent.ordered)
         let instanceOutside = instanceSession && outside != nil
-        guard locations.count > 1 || instanceOutside else { return }
+        guard locations.count > 1 || instanceOutside else { return true }
         let firsts = locations.values.sorted(by: EvidenceEvent.ordered)
         // When the condition first held: a second place, or an instance's session outside AWS.
         var heldAt = firsts[min(1, firsts.count - 1)].time
         if instanceOutside, let outside { heldAt = min(heldAt, outside.time) }
         let fresh = firsts.filter { track.reported[$0.partKey] != $0.eventID }
-        guard !fresh.isEmpty else { return }
+        guard !fresh.isEmpty else { return true }
         for event in fresh { track.reported[event.partKey] = event.eventID }
         let names = locations.keys.sorted()
         let reason =
@@ -296,6 +319,7 @@ public final class SessionMultiLocationDetector: Detector {
                 role: track.role, sessionName: track.sessionName, accessKeyId: track.accessKeyId,
                 sourceIPs: track.addresses, accounts: ARN.account(track.role).map { [$0] } ?? [], events: fresh,
                 countsParts: true, reasons: [reason], strength: [names.count]))
+        return true
     }
 
     public func takeStateChanges() throws -> StateEntries {
@@ -334,8 +358,9 @@ public final class SessionMultiLocationDetector: Detector {
         for slot in expiry.takeEarliest(max(1, slotOf.count / 10)) {
             guard let (key, removed) = remove(slot) else { continue }
             var track = removed
-            report(key: key, track: &track, into: &findings)
+            report(key: key, track: &track, settled: nil, into: &findings)
             changed.remove(key)
+            undecided.remove(key)
             if context.emission == .prompt { unsaved.insert(key) }
         }
     }
@@ -451,6 +476,21 @@ public final class SessionMultiLocationDetector: Detector {
                             ip: "18.196.40.12", minute: 3),
                     ]),
                 DetectorExample(
+                    "with no site config, a session a person asked for, used by their script from home and then from the office",
+                    config: .builtInDefault,
+                    events: [
+                        ExampleEvent.assumeRole(
+                            by: .ssoUser(), role: "arn:aws:iam::210987654321:role/ProdAdmin",
+                            session: "botocore-session-1764000000", externalId: nil, ip: ExampleSite.homeIP,
+                            key: "ASIAPRODADMIN000001"),
+                        ExampleEvent.call(
+                            role: "arn:aws:iam::210987654321:role/ProdAdmin", session: "botocore-session-1764000000",
+                            key: "ASIAPRODADMIN000001", ip: ExampleSite.homeIP, minute: 5),
+                        ExampleEvent.call(
+                            role: "arn:aws:iam::210987654321:role/ProdAdmin", session: "botocore-session-1764000000",
+                            key: "ASIAPRODADMIN000001", ip: "203.0.113.9", minute: 50),
+                    ]),
+                DetectorExample(
                     "with no site config, a person's SSO session from home and then from a café",
                     config: .builtInDefault,
                     events: [
@@ -521,6 +561,7 @@ extension SessionMultiLocationDetector.Track {
             row.string(part)
             row.string(eventID)
         }
+        row.int(person.map { $0 ? 2 : 1 } ?? 0)
         return row.data
     }
 
@@ -545,6 +586,7 @@ extension SessionMultiLocationDetector.Track {
             let part = try reader.string()
             reported[part] = try reader.string()
         }
+        person = try [nil, false, true][Int(min(2, max(0, reader.int())))]
         try reader.finish("session")
     }
 }
