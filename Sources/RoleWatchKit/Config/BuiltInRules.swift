@@ -65,6 +65,8 @@ enum BuiltInRules {
               signs of a person: an IAM user or root, an IAM Identity Center (AWSReservedSSO_) session,
               console credentials, the AWS CLI or console as user agent, or an e-mail or user name as
               session name. The integration path should only ever be walked by the backend workload.
+              Without a site config, the watched roles are the integration roles found in the trail
+              (assumed from another account with an ExternalId, and the roles whose sessions do that).
             remediation: >
               Confirm with the person named in principal whether this was sanctioned (break-glass).
               If not, revoke their sessions (aws iam put-role-policy with an aws:TokenIssueTime
@@ -100,7 +102,8 @@ enum BuiltInRules {
             description: >
               A watched role was assumed, or one of its sessions used, from an address outside AWS's
               published IP ranges (ip-ranges.json). The backend runs inside AWS, so the call came from
-              somewhere the integration path never goes: a laptop, a VPS, a proxy.
+              somewhere the integration path never goes: a laptop, a VPS, a proxy. Without a site
+              config, only the integration roles found in the trail are watched here.
             remediation: >
               Treat the session's credentials as stolen: revoke the role's active sessions, find where
               the credentials came from (the issuing AssumeRole, by accessKeyId), and add an
@@ -138,7 +141,9 @@ enum BuiltInRules {
             description: >
               A single role session (one access key id) was used from more than one network location
               (/24 for IPv4, /48 for IPv6) within its lifetime. Session credentials stay on the machine
-              that obtained them; use from a second place means they were copied.
+              that obtained them; use from a second place means they were copied. Without a site
+              config every session is followed: an ordinary workload's places inside AWS count as one,
+              and people's sessions are left alone.
             remediation: >
               Revoke the role's active sessions now. Use accessKeyId to list everything the session did
               (CloudTrail lookup by access key), and find the machine the credentials leaked from (the
@@ -159,7 +164,8 @@ enum BuiltInRules {
               A watched role was assumed, successfully, by a caller that is not in its assumed_by list
               and does not look like a person (people are the human-operator rule's): another role, a
               script with an access key, or an AWS service. The role's trust policy admits more than
-              the backend.
+              the backend. With organization_accounts, a caller from outside the organisation
+              assuming a role in it (not an integration role with its ExternalId) counts too.
             remediation: >
               Narrow the role's trust policy to the principals in assumed_by. If the caller is a new,
               legitimate part of the backend, add it to assumed_by in the site config.

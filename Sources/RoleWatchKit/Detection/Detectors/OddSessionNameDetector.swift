@@ -6,7 +6,8 @@
 /// or a person, is using the role. A name an AWS service chose when it assumed the role for a
 /// function, task or instance says nothing about who is behind it, and is left alone. Without a
 /// site config only integration roles found in the trail count (`IntegrationRoles`): the names
-/// people and tools give their own sessions elsewhere follow no scheme anyone promised.
+/// people and tools give their own sessions elsewhere follow no scheme anyone promised; and a
+/// random-looking name is left alone there, since a third party's code may choose one each time.
 public final class OddSessionNameDetector: Detector {
     public static let id = "odd-session-name"
     private let context: DetectionContext
@@ -62,7 +63,9 @@ public final class OddSessionNameDetector: Detector {
         }
         if SessionNameShape.isEmail(name) { return "session name '\(name)' is an e-mail address" }
         if let sdk = SessionNameShape.sdkDefault(name) { return "session name '\(name)' is an SDK default (\(sdk))" }
-        if SessionNameShape.looksRandom(name, minLength: randomMinLength) {
+        // A role found in the trail is a third party's, whose code may name sessions at random
+        // every time: only a name no program chose on purpose counts there.
+        if context.integrationRoles == nil, SessionNameShape.looksRandom(name, minLength: randomMinLength) {
             return "session name '\(name)' looks random"
         }
         return nil
@@ -130,6 +133,16 @@ public final class OddSessionNameDetector: Detector {
                     ]),
             ],
             quiet: [
+                DetectorExample(
+                    "with no site config, a third party names each session of its integration role at random",
+                    config: .builtInDefault,
+                    events: [
+                        ExampleEvent.assumeRole(
+                            by: .assumedRole(
+                                ExampleSite.thirdPartyCollector, session: "collector-9", key: "ASIACOLLECTOR000009"),
+                            role: ExampleSite.thirdPartyRole, session: "Xk3q9ZpL2mN8vR4t",
+                            externalId: "acme-at-metrics-91f2", ip: "3.94.10.20")
+                    ]),
                 DetectorExample(
                     "with no site config, people and tools name the sessions of their own roles as they like",
                     config: .builtInDefault,

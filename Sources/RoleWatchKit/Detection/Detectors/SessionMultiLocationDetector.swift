@@ -291,12 +291,14 @@ public final class SessionMultiLocationDetector: Detector {
     @discardableResult
     private func report(key: String, track: inout Track, settled: EventTime?, into findings: inout [Finding]) -> Bool {
         let ordinary = isOrdinary(track.role)
-        if track.person == true, ordinary { return true }
-        if ordinary, track.person == nil, let settled, settled < track.start { return false }
-        let locations = judgedLocations(track)
         let instanceSession =
             context.integrationRoles != nil && ordinary
             && track.sessionName.map(SessionNameShape.isInstanceID) == true
+        // Most sessions end where they began: nothing to judge.
+        if track.locations.count < 2, !instanceSession { return true }
+        if track.person == true, ordinary { return true }
+        if ordinary, track.person == nil, let settled, settled < track.start { return false }
+        let locations = judgedLocations(track)
         let outside = locations.filter { $0.key != Self.insideAWS }.values.min(by: EvidenceEvent.ordered)
         let instanceOutside = instanceSession && outside != nil
         guard locations.count > 1 || instanceOutside else { return true }
