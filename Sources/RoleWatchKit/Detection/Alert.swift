@@ -27,7 +27,9 @@ public struct Alert: Sendable {
     public var sourceIPs: [String]
     public var accounts: [String]
     public var eventIDs: [String]
-    /// Up to `Alert.evidenceLimit` raw records (secrets redacted).
+    /// Up to `Alert.evidenceLimit` raw records (secrets redacted), of the first events in
+    /// `eventIDs`; one a rule kept by id only (an ordinary workload's call inside AWS, without a
+    /// site config) is listed there and not here.
     public var evidence: [String]
     public var reasons: [String]
     public var remediation: String

@@ -248,7 +248,7 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
             role: roles.count == 1 ? roles[0] : nil, sessionName: lead?.sessionName, accessKeyId: lead?.accessKeyId,
             callerAccessKeyId: lead?.callerAccessKeyId,
             sourceIPs: sourceIPs, accounts: accounts, eventIDs: events.map(\.eventID),
-            evidence: events.prefix(Alert.evidenceLimit).map(\.raw), reasons: reasons.map(\.text),
+            evidence: events.prefix(Alert.evidenceLimit).map(\.raw).filter { !$0.isEmpty }, reasons: reasons.map(\.text),
             remediation: remediation)
     }
 }

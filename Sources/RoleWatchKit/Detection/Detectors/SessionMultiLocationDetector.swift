@@ -109,9 +109,8 @@ public final class SessionMultiLocationDetector: Detector {
         _ event: ObservedEvent, key: String, principal: String, role: String, sessionName: String?,
         issuedToPerson: Bool?, into findings: inout [Finding]
     ) {
-        guard
-            let location = location(of: event.event, issuing: event.event.isAssumeRoleCall && event.targetRole != nil)
-        else { return }
+        let issuing = event.event.isAssumeRoleCall && event.targetRole != nil
+        guard let location = location(of: event.event, issuing: issuing) else { return }
         // One lookup of the session per event, the track changed in place.
         var slot = slotOf[key]
         if slot == nil {
@@ -125,10 +124,16 @@ public final class SessionMultiLocationDetector: Detector {
         let start = modify(slot!) { track -> EventTime in
             track.start = min(track.start, event.time)
             if let issuedToPerson { track.person = track.person == true || issuedToPerson }
-            // The record's text is made only for an event kept: the first from a place.
+            // The record's text is made only for an event kept: the first from a place. Without a
+            // config, a call from inside AWS keeps its id and time only, unless it issued the
+            // session: that is where nearly every session of every role stays, and the text, most
+            // of a session's memory, would be shown only in the rare alert that also has a place
+            // elsewhere. (Whether the role is an integration role may be learnt later, so it
+            // cannot decide this without making the evidence depend on the order of the files.)
             if track.locations[location].map({ Self.precedes(event, at: location, $0) }) ?? true {
+                let idOnly = location.hasPrefix(Self.awsNetwork) && !issuing
                 track.locations[location] = EvidenceEvent(
-                    eventID: event.eventID, time: event.time, raw: event.raw, part: location)
+                    eventID: event.eventID, time: event.time, raw: idOnly ? "" : event.raw, part: location)
                 if location.hasPrefix(Self.awsNetwork) { Self.boundAWSNetworks(&track.locations) }
             }
             if let address = event.event.sourceIPAddress, !track.addresses.contains(address) {
