@@ -27,6 +27,13 @@ struct RolesCommand: ParsableCommand {
 
     @OptionGroup var reading: ReadingOptions
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A site config whose organization_accounts are your own accounts: hops between them are no integration.",
+            valueName: "file"))
+    var config: String?
+
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
     }
@@ -35,6 +42,10 @@ struct RolesCommand: ParsableCommand {
         let inventory = InventoryBox()
         let scan: TrailScan
         do {
+            if let config {
+                inventory.value = RoleInventory(
+                    organizationAccounts: try SiteConfig.load(path: config).organizationAccounts)
+            }
             scan = try TrailScan(
                 config: .builtInDefault, rules: [], awsRanges: nil,
                 options: ScanOptions(paths: paths, threads: threads, maxRecordBytes: reading.maxRecordBytes),

@@ -121,7 +121,11 @@ public struct RoleInventory: Sendable {
     private var sharedSeen: Set<String> = []
     private static let sharedLimit = 1_000_000
 
-    public init() {}
+    /// The organisation's own accounts (`organization_accounts`): hops between them are no
+    /// integration (see `IntegrationRoles.hop`, the rule a scan without a config uses too).
+    private let organizationAccounts: Set<String>
+
+    public init(organizationAccounts: Set<String> = []) { self.organizationAccounts = organizationAccounts }
 
     /// Takes one event: AssumeRole calls (of any kind) count toward the role they assume.
     public mutating func record(_ event: CloudTrailEvent) {
@@ -141,11 +145,10 @@ public struct RoleInventory: Sendable {
         let caller = identity.type == "AWSService" ? identity.invokedBy ?? event.callerARN
             : identity.sessionIssuerArn ?? identity.arn ?? event.callerARN
         let callerAccount = identity.accountId ?? identity.arn.flatMap(ARN.account)
-        let roleAccount = ARN.account(arn)
-        let crossAccount = callerAccount != nil && roleAccount != nil && callerAccount != roleAccount
         let network = Self.network(of: event)
         let hasExternalId = !(event.requestParameters.externalId ?? "").isEmpty
         let isPerson = HumanSignals.isPerson(event)
+        let hop = IntegrationRoles.hop(event, organizationAccounts: organizationAccounts)
         modify(arn) { role in
             role.calls += 1
             guard event.succeeded else {
@@ -158,14 +161,14 @@ public struct RoleInventory: Sendable {
             if let callerAccount { role.callerAccounts.add(callerAccount) }
             role.networks.add(network)
             if hasExternalId { role.withExternalId += 1 }
-            if hasExternalId && crossAccount { role.crossAccountWithExternalId += 1 }
+            if hop != nil { role.crossAccountWithExternalId += 1 }
             if let name = event.requestParameters.roleSessionName {
                 role.sessionNames.add(SessionNameTemplate(name))
                 if isPerson { role.sessionNamesByPeople += 1 }
             }
         }
         // The caller's side: a role whose sessions assume third-party roles is the vendor's.
-        if event.succeeded, hasExternalId, crossAccount, let issuer = identity.sessionIssuerArn, !isPerson {
+        if let issuer = hop?.outbound {
             if byArn[issuer] == nil, byArn.count < Self.roleLimit { byArn[issuer] = Role(arn: issuer) }
             modify(issuer) { role in
                 role.integrationTargets.add(arn)

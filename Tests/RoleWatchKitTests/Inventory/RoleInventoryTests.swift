@@ -25,6 +25,22 @@ import Testing
         #expect(template.isScheme == text.contains("<"))
     }
 
+    /// The organisation's own accounts listed, an ExternalId hop between two of them (a pipeline
+    /// that happens to pass one) is no integration; the same hop from outside them is.
+    @Test func hopsInsideTheOrganisationAreNoIntegration() {
+        let pipeline = ExampleEvent.Caller.assumedRole(
+            "arn:aws:iam::111122223333:role/DeployPipeline", session: "release-42", key: "ASIADEPLOYPIPE00001")
+        let hop = ExampleEvent.assumeRole(
+            by: pipeline, role: "arn:aws:iam::210987654321:role/Deploy", session: "release-42",
+            externalId: "deploy-shared-secret")
+        var inside = RoleInventory(organizationAccounts: ["111122223333", "210987654321"])
+        inside.record(hop)
+        #expect(inside.roles.allSatisfy { $0.kind == .other })
+        var anywhere = RoleInventory()
+        anywhere.record(hop)
+        #expect(Set(anywhere.roles.map(\.kind)) == [.inboundIntegration, .outboundIntegration])
+    }
+
     /// Built from the sample day with no config, the starter config is the hand-written one:
     /// the same roles, callers, session-name schemes and allow-list, and the same alerts.
     @Test func theSampleDaysStarterConfigFindsTheIntegrationAndGivesTheSameAlerts() throws {
