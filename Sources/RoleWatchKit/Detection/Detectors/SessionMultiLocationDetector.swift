@@ -106,7 +106,8 @@ public final class SessionMultiLocationDetector: Detector {
     }
 
     private func record(
-        _ event: ObservedEvent, key: String, principal: String, role: String, sessionName: String?,
+        _ event: ObservedEvent, key: String, principal: @autoclosure () -> String, role: String,
+        sessionName: @autoclosure () -> String?,
         issuedToPerson: Bool?, into findings: inout [Finding]
     ) {
         let issuing = event.event.isAssumeRoleCall && event.targetRole != nil
@@ -117,7 +118,7 @@ public final class SessionMultiLocationDetector: Detector {
             if slotOf.count >= context.config.maxTrackedKeys { evictOldest(into: &findings) }
             slot = add(
                 Track(
-                    principal: principal, role: role, sessionName: sessionName,
+                    principal: principal(), role: role, sessionName: sessionName(),
                     accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: event.time),
                 key: key)
         }
@@ -299,8 +300,12 @@ public final class SessionMultiLocationDetector: Detector {
         let instanceSession =
             context.integrationRoles != nil && ordinary
             && track.sessionName.map(SessionNameShape.isInstanceID) == true
-        // Most sessions end where they began: nothing to judge.
-        if track.locations.count < 2, !instanceSession { return true }
+        // Most sessions end where they began: nothing to judge, unless an instance's began outside.
+        if track.locations.count < 2,
+            !instanceSession || track.locations.keys.allSatisfy({ $0 == Self.insideAWS || $0.hasPrefix(Self.awsNetwork) })
+        {
+            return true
+        }
         if track.person == true, ordinary { return true }
         if ordinary, track.person == nil, let settled, settled < track.start { return false }
         let locations = judgedLocations(track)

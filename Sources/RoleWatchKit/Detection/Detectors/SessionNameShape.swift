@@ -44,12 +44,15 @@ enum SessionNameShape {
     /// An EC2 instance id (`i-` and 8 or 17 hex digits): the name AWS gives the sessions it
     /// delivers to an instance through its instance profile.
     static func isInstanceID(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        return bytes.starts(with: "i-".utf8) && [10, 19].contains(bytes.count) && isHex(bytes[2...])
+        let bytes = name.utf8
+        guard bytes.count == 10 || bytes.count == 19, bytes.starts(with: "i-".utf8) else { return false }
+        return bytes.dropFirst(2).allSatisfy(isHexDigit)
     }
 
-    private static func isHex(_ slice: ArraySlice<UInt8>) -> Bool {
-        slice.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+    private static func isHex(_ slice: ArraySlice<UInt8>) -> Bool { slice.allSatisfy(isHexDigit) }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 
     /// The session names SDKs make up when the caller gives none.
