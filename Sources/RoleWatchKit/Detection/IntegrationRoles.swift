@@ -84,25 +84,47 @@ public final class IntegrationRoles: @unchecked Sendable {
 /// Findings a rule holds for roles not known to be integration roles yet, released when the
 /// trail shows that they are (`IntegrationRoles`); what is never released is dropped at the end.
 ///
-/// Bounded: at most `perRole` findings for a role and `roleLimit` roles; beyond that the
-/// findings are dropped, which only loses what may never have been an integration's.
+/// Bounded, because on an organisation's trail most of what is held is people assuming their
+/// own roles, which never become integration roles: at most `perRole` findings for a role and
+/// `limit` in all (further ones are not held), and a finding waits at most `patience` of event
+/// time behind the settled horizon. A case whose role is shown to be an integration role more
+/// than a day later, or in a flood of such calls, is missed; one within a day is caught
+/// whatever the order of the files.
 struct AwaitingIntegration {
     private var waiting: [String: [Finding]] = [:]
+    private var held = 0
     /// How far into `IntegrationRoles.found` the rule has looked.
     private var cursor = 0
+    /// When held findings were last looked at for their age.
+    private var lastExpiry = EventTime(milliseconds: .min / 2)
     static let perRole = 20
-    static let roleLimit = 5_000
+    static let limit = 2_000
+    static let patience = Duration.seconds(86_400)
 
     mutating func hold(_ finding: Finding, role: String) {
-        if waiting[role] == nil, waiting.count >= Self.roleLimit { return }
-        if waiting[role, default: []].count < Self.perRole { waiting[role, default: []].append(finding) }
+        guard held < Self.limit, waiting[role, default: []].count < Self.perRole else { return }
+        waiting[role, default: []].append(finding)
+        held += 1
     }
 
-    /// Hands over what waited for the roles found since the last call.
-    mutating func release(from roles: IntegrationRoles, into findings: inout [Finding]) {
+    /// Hands over what waited for the roles found since the last call, and lets go of what waited
+    /// longer than `patience` behind `settled`.
+    mutating func release(from roles: IntegrationRoles, settled: EventTime, into findings: inout [Finding]) {
         while cursor < roles.found.count {
-            if let held = waiting.removeValue(forKey: roles.found[cursor]) { findings += held }
+            if let released = waiting.removeValue(forKey: roles.found[cursor]) {
+                findings += released
+                held -= released.count
+            }
             cursor += 1
+        }
+        // At most once an hour of event time: the held findings are few, but looked at whole.
+        guard settled >= lastExpiry + .seconds(3600), settled < .end else { return }
+        lastExpiry = settled
+        let cutoff = settled - Self.patience
+        for role in waiting.keys.sorted() {
+            let kept = waiting[role]!.filter { $0.time >= cutoff }
+            held -= waiting[role]!.count - kept.count
+            waiting[role] = kept.isEmpty ? nil : kept
         }
     }
 }

@@ -43,6 +43,19 @@ extension ObservedEvent {
             reasons: reasons)
     }
 
+    /// A finding about this AssumeRole call of `roleArn` (the rules about who assumed a role, and
+    /// how): keyed by the role unless `key` says otherwise, with the issued session's key and the
+    /// caller's.
+    func assumptionFinding(roleArn: String, key: String? = nil, reasons: [String]) -> Finding {
+        Finding(
+            time: time, principal: event.callerARN, key: key ?? roleArn, role: roleArn,
+            sessionName: event.requestParameters.roleSessionName,
+            accessKeyId: event.responseElements.credentialsAccessKeyId,
+            callerAccessKeyId: event.userIdentity.accessKeyId,
+            sourceIPs: event.sourceIPAddress.map { [$0] } ?? [], accounts: accounts, events: [EvidenceEvent(self)],
+            reasons: reasons)
+    }
+
     /// The watched role this event is about: the one it assumes, else the one whose session
     /// made it. Returns the role's config and the concrete ARN seen in the event.
     func watchedRole(in context: DetectionContext) -> (role: WatchedRole, arn: String)? {

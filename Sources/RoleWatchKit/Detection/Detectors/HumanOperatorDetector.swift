@@ -30,14 +30,8 @@ public final class HumanOperatorDetector: Detector {
         guard event.byPerson else { return }
         let signals = HumanSignals.of(call)
         let outcome = call.succeeded ? "succeeded" : "was refused (\(call.errorCode ?? ""))"
-        let finding = Finding(
-                time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
-                sessionName: call.requestParameters.roleSessionName,
-                accessKeyId: call.responseElements.credentialsAccessKeyId,
-                callerAccessKeyId: call.userIdentity.accessKeyId,
-                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
-                events: [EvidenceEvent(event)],
-                reasons: ["\(call.callerARN) is not in assumed_by; the call \(outcome)"] + signals)
+        let finding = event.assumptionFinding(
+            roleArn: roleArn, reasons: ["\(call.callerARN) is not in assumed_by; the call \(outcome)"] + signals)
         if context.isIntegrationRole(roleArn) {
             findings.append(finding)
         } else {
@@ -46,7 +40,8 @@ public final class HumanOperatorDetector: Detector {
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        if let roles = context.integrationRoles { awaiting.release(from: roles, into: &findings) }
+        guard let roles = context.integrationRoles else { return }
+        awaiting.release(from: roles, settled: horizon.settled, into: &findings)
     }
 
     public static let examples = DetectorExamples(

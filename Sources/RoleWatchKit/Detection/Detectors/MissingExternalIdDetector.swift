@@ -21,15 +21,7 @@ public final class MissingExternalIdDetector: Detector {
             call.succeeded
             ? "AssumeRole of \(roleArn) succeeded without an ExternalId: the role's trust policy does not require sts:ExternalId"
             : "AssumeRole of \(roleArn) without an ExternalId was refused (\(call.errorCode ?? ""))"
-        findings.append(
-            Finding(
-                time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
-                sessionName: call.requestParameters.roleSessionName,
-                accessKeyId: call.responseElements.credentialsAccessKeyId,
-                callerAccessKeyId: call.userIdentity.accessKeyId,
-                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
-                events: [EvidenceEvent(event)],
-                reasons: [reason]))
+        findings.append(event.assumptionFinding(roleArn: roleArn, reasons: [reason]))
     }
 
     public static let examples: DetectorExamples = {

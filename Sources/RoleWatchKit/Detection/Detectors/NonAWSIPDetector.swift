@@ -46,7 +46,8 @@ public final class NonAWSIPDetector: Detector {
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        if let roles = context.integrationRoles { awaiting.release(from: roles, into: &findings) }
+        guard let roles = context.integrationRoles else { return }
+        awaiting.release(from: roles, settled: horizon.settled, into: &findings)
     }
 
     /// Why `call` comes from outside AWS, or nil if it does not.

@@ -28,13 +28,7 @@ public final class OddSessionNameDetector: Detector {
             let name = call.requestParameters.roleSessionName
         else { return }
         guard let reason = oddity(of: name, for: role) else { return }
-        let finding = Finding(
-                time: event.time, principal: call.callerARN, key: roleArn + "\u{0}" + name, role: roleArn,
-                sessionName: name,
-                accessKeyId: call.responseElements.credentialsAccessKeyId,
-                callerAccessKeyId: call.userIdentity.accessKeyId,
-                sourceIPs: call.sourceIPAddress.map { [$0] } ?? [],
-                accounts: event.accounts, events: [EvidenceEvent(event)], reasons: [reason])
+        let finding = event.assumptionFinding(roleArn: roleArn, key: roleArn + "\u{0}" + name, reasons: [reason])
         if context.isIntegrationRole(roleArn) {
             findings.append(finding)
         } else {
@@ -43,7 +37,8 @@ public final class OddSessionNameDetector: Detector {
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        if let roles = context.integrationRoles { awaiting.release(from: roles, into: &findings) }
+        guard let roles = context.integrationRoles else { return }
+        awaiting.release(from: roles, settled: horizon.settled, into: &findings)
     }
 
     /// AWS's limit on `RoleSessionName`; a longer one is evidence in itself (the record was not

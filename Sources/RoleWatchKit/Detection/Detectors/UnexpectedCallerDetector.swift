@@ -27,7 +27,7 @@ public final class UnexpectedCallerDetector: Detector {
         let identity = call.userIdentity
         guard !role.assumedBy.isEmpty else {
             if let reason = outsideOrganization(call, roleArn: roleArn) {
-                findings.append(finding(event, roleArn: roleArn, reason: reason))
+                findings.append(event.assumptionFinding(roleArn: roleArn, reasons: [reason]))
             }
             return
         }
@@ -36,11 +36,11 @@ public final class UnexpectedCallerDetector: Detector {
         guard isService || !event.byPerson else { return }
         let who = isService ? "the AWS service \(identity.invokedBy ?? call.callerARN)" : call.callerARN
         findings.append(
-            finding(
-                event, roleArn: roleArn,
-                reason:
+            event.assumptionFinding(
+                roleArn: roleArn,
+                reasons: [
                     "\(who) assumed \(roleArn) but is not in its assumed_by (\(role.assumedBy.map(\.text).joined(separator: ", ")))"
-            ))
+                ]))
     }
 
     /// Why a caller from outside `organization_accounts` should not have assumed `roleArn`, if so.
@@ -54,17 +54,6 @@ public final class UnexpectedCallerDetector: Detector {
         else { return nil }
         return
             "\(call.callerARN), of account \(callerAccount) outside organization_accounts, assumed \(roleArn), which is no integration role assumed with an ExternalId"
-    }
-
-    private func finding(_ event: ObservedEvent, roleArn: String, reason: String) -> Finding {
-        let call = event.event
-        return Finding(
-            time: event.time, principal: call.callerARN, key: roleArn, role: roleArn,
-            sessionName: call.requestParameters.roleSessionName,
-            accessKeyId: call.responseElements.credentialsAccessKeyId,
-            callerAccessKeyId: call.userIdentity.accessKeyId,
-            sourceIPs: call.sourceIPAddress.map { [$0] } ?? [], accounts: event.accounts,
-            events: [EvidenceEvent(event)], reasons: [reason])
     }
 
     public static let examples = DetectorExamples(

@@ -52,7 +52,8 @@ public final class UnlistedIPDetector: Detector {
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        if let roles = context.integrationRoles { awaiting.release(from: roles, into: &findings) }
+        guard let roles = context.integrationRoles else { return }
+        awaiting.release(from: roles, settled: horizon.settled, into: &findings)
     }
 
     public static let examples = DetectorExamples(
