@@ -49,15 +49,17 @@ public struct ObservedEvent: Sendable {
     /// (its call part, the hashes duplicates are found by) is taken off the engine's thread.
     /// `record` is the record's bytes as written. `everyRoleWatched` (no config) says how much
     /// to work out here (see `Evidence` and `byPerson`).
+    /// `needsRecord` false (`WatchList.needsRecord`): no rule will show the record, so it is not kept.
     public init(
         event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, record: UnsafeRawBufferPointer,
-        everyRoleWatched: Bool = false
+        everyRoleWatched: Bool = false, needsRecord: Bool = true
     ) {
         self.event = event
         self.targetRole = targetRole
         self.sessionRole = sessionRole
         evidence =
-            event.isAssumeRoleCall || !everyRoleWatched ? .rendered(EvidenceText.make(record)) : .record(Array(record))
+            event.isAssumeRoleCall || !everyRoleWatched
+            ? .rendered(EvidenceText.make(record)) : needsRecord ? .record(Array(record)) : .rendered("")
         callPart = event.sharedEventID.flatMap { shared in
             shared.isEmpty
                 ? nil

@@ -13,10 +13,30 @@ public final class WatchList {
 
     /// No config: every role is watched (`SiteConfig.watchesEveryRole`).
     public let watchesEveryRole: Bool
+    /// Without a config or an allow-list: a call from inside AWS becomes no alert's evidence text.
+    private let recordsInsideAWSUnused: Bool
+    private let awsRanges: AWSIPRanges?
 
-    public init(config: SiteConfig) {
+    public init(config: SiteConfig, awsRanges: AWSIPRanges? = nil) {
         self.roles = config.roles
         self.watchesEveryRole = config.watchesEveryRole
+        self.awsRanges = awsRanges
+        recordsInsideAWSUnused =
+            config.watchesEveryRole && config.allowedCIDRs.isEmpty && config.roles.allSatisfy { $0.allowedCIDRs == nil }
+    }
+
+    /// Whether an alert may need the record of `event` as evidence. Without a config, most events
+    /// are calls of ordinary workloads from inside AWS, which the rules keep by id only (see
+    /// `SessionMultiLocationDetector`; non-aws-ip looks at calls from outside, the rest at
+    /// AssumeRole calls): not copying their records spares the engine's thread freeing them.
+    public func needsRecord(_ event: CloudTrailEvent) -> Bool {
+        guard recordsInsideAWSUnused, !event.isAssumeRoleCall else { return true }
+        if event.vpcEndpointId != nil { return false }
+        switch SourceAddress(event) {
+        case .awsService: return false
+        case .ip(let ip): return awsRanges?.contains(ip) != true
+        case .unknown: return true
+        }
     }
 
     public func classify(_ event: CloudTrailEvent) -> (targetRole: Int?, sessionRole: Int?)? {

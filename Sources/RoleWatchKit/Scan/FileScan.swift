@@ -92,7 +92,7 @@ struct FileScan {
             var observed = ObservedEvent(
                 event: event, targetRole: target, sessionRole: session,
                 record: UnsafeRawBufferPointer(rebasing: bytes[decoded.eventRange]),
-                everyRoleWatched: watchList.watchesEveryRole)
+                everyRoleWatched: watchList.watchesEveryRole, needsRecord: watchList.needsRecord(event))
             observed.futureTime = future
             batch.append(observed)
             report.watchedEvents += 1

@@ -56,7 +56,7 @@ public final class TrailFollower {
         self.options = options
         self.journal = journal
         self.say = say
-        self.watchList = WatchList(config: config)
+        self.watchList = WatchList(config: config, awsRanges: awsRanges)
         self.engine = try journal.restoredEngine(
             rules: rules, config: config, awsRanges: awsRanges, progress: .follow(quiet: options.backfillQuiet))
     }

@@ -39,6 +39,8 @@ public struct ScanOptions: Sendable {
 /// next run.
 public final class TrailScan {
     private let config: SiteConfig
+    /// For the watch lists: which records no rule will show (`WatchList.needsRecord`).
+    private let awsRanges: AWSIPRanges?
     private let options: ScanOptions
     private let engine: DetectionEngine
     private let output: Output
@@ -68,6 +70,7 @@ public final class TrailScan {
         say: @escaping @Sendable (String) -> Void
     ) throws(ConfigError) {
         self.config = config
+        self.awsRanges = awsRanges
         self.options = options
         self.output = .sink(sink)
         self.say = say
@@ -85,6 +88,7 @@ public final class TrailScan {
         say: @escaping @Sendable (String) -> Void
     ) throws {
         self.config = config
+        self.awsRanges = awsRanges
         self.options = options
         self.output = .journal(journal, UncommittedWork())
         self.say = say
@@ -186,7 +190,7 @@ public final class TrailScan {
 
     /// Reads every file on the calling thread, handing its events straight to the engine.
     private func scanInOrder(_ files: [TrailFile], consume: (OrderedHandoff.Item) throws -> Void) throws {
-        let watchList = WatchList(config: config)
+        let watchList = WatchList(config: config, awsRanges: awsRanges)
         let now = EventTime.now
         let reader = TrailFileReader()
         for file in files {
@@ -214,14 +218,14 @@ public final class TrailScan {
             fileCount: files.count, maxAhead: options.threads * 32, maxQueued: 8,
             maxQueuedEvents: options.threads * 2 * 8 * FileScan.batchSize)
         let group = DispatchGroup()
-        let (config, maxRecordBytes, prefilter, now) = (
-            self.config, options.maxRecordBytes, options.prefilter, EventTime.now
+        let (config, awsRanges, maxRecordBytes, prefilter, now) = (
+            self.config, self.awsRanges, options.maxRecordBytes, options.prefilter, EventTime.now
         )
         let canonicalPaths = files.map { self.canonicalPaths[$0.path] }
         for _ in 0..<options.threads {
             group.enter()
             Thread.detachNewThread {
-                let watchList = WatchList(config: config)
+                let watchList = WatchList(config: config, awsRanges: awsRanges)
                 let reader = TrailFileReader()
                 while let index = handoff.takeFile() {
                     let scan = FileScan(

@@ -86,14 +86,14 @@ enum ExampleRunner {
     static func observedCount(_ example: DetectorExample) -> Int { observed(example).count }
 
     private static func observed(_ example: DetectorExample) -> [ObservedEvent] {
-        let watchList = WatchList(config: example.config)
+        let watchList = WatchList(config: example.config, awsRanges: example.withAWSRanges ? ExampleSite.awsRanges : nil)
         return example.events.compactMap { event in
             guard let (target, session) = watchList.classify(event) else { return nil }
             let json = Array(RecordWriter.json(event).utf8)
             return json.withUnsafeBytes {
                 ObservedEvent(
                     event: event, targetRole: target, sessionRole: session, record: $0,
-                    everyRoleWatched: example.config.watchesEveryRole)
+                    everyRoleWatched: example.config.watchesEveryRole, needsRecord: watchList.needsRecord(event))
             }
         }
     }
