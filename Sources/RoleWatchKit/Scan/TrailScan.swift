@@ -146,9 +146,12 @@ public final class TrailScan {
             switch item {
             case .batch(let batch):
                 if let observer = self.eventObserver {
-                    for event in batch.events where self.engine.observe(event) { observer(event) }
+                    for index in batch.events.indices where self.engine.observe(batch.events[index]) {
+                        observer(batch.events[index])
+                    }
                 } else {
-                    for event in batch.events { self.engine.observe(event) }
+                    // By index: the events are read in place rather than copied one by one.
+                    for index in batch.events.indices { self.engine.observe(batch.events[index]) }
                 }
                 if self.activity != nil { for event in batch.events { self.activity!.record(event) } }
             case .done(let report):

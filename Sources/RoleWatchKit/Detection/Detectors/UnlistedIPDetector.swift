@@ -26,8 +26,8 @@ public final class UnlistedIPDetector: Detector {
         let allowed = role.allowedCIDRs ?? context.config.allowedCIDRs
         guard !allowed.isEmpty else { return }
         let call = event.event
-        if let ranges = context.awsRanges, context.detectorsRunning.contains(NonAWSIPDetector.id),
-            NonAWSIPDetector.outsideAWS(event, ranges: ranges) != nil
+        if context.detectorsRunning.contains(NonAWSIPDetector.id),
+            NonAWSIPDetector.outsideAWS(event, context: context) != nil
         {
             return
         }
