@@ -200,13 +200,13 @@ enum HumanSignals {
         // The tool counts on the call that asks for a session, made by whoever will hold it; on a
         // session's later calls it says nothing its name and issuer do not: CI runs the CLI all day.
         if event.isAssumeRoleCall, let agent = event.userAgent {
-            if agent.contains("signin.amazonaws.com") || agent.contains("console.amazonaws.com")
+            if agent.containsBytes("signin.amazonaws.com") || agent.containsBytes("console.amazonaws.com")
                 || agent == "AWS Internal" && event.sessionCredentialFromConsole
             {
                 guard signal({ "user agent is the AWS console (\(agent))" }) else { return }
-            } else if agent.hasPrefix("aws-cli/") || agent.contains(" aws-cli/") {
+            } else if agent.hasPrefix("aws-cli/") || agent.containsBytes(" aws-cli/") {
                 guard signal({ "user agent is the AWS CLI (\(agent.split(separator: " ").first ?? ""))" }) else { return }
-            } else if agent.contains("CloudShell") {
+            } else if agent.containsBytes("CloudShell") {
                 guard signal({ "user agent is AWS CloudShell" }) else { return }
             }
         }

@@ -94,7 +94,9 @@ public final class SessionMultiLocationDetector: Detector {
             // The issuing call's address is where the credentials were handed out: the session's origin.
             record(
                 event, key: key, principal: call.responseElements.assumedRoleUserArn ?? role, role: role,
-                sessionName: call.requestParameters.roleSessionName, issuedToPerson: event.byPerson, into: &findings)
+                sessionName: call.requestParameters.roleSessionName,
+                // Asked only without a config, where the decoding thread has worked it out.
+                issuedToPerson: context.integrationRoles == nil ? false : event.byPerson, into: &findings)
         }
         if event.sessionRole != nil, let key = call.sessionKey, let role = call.userIdentity.sessionIssuerArn,
             !leftAlone(role)
