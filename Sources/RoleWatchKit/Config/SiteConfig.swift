@@ -36,6 +36,8 @@ public struct SiteConfig: Sendable {
     /// never a third-party integration, ExternalId or not, and a role in one of them assumed
     /// from an account outside them is a signal of its own (unexpected-caller).
     public var organizationAccounts: Set<String> = []
+    /// Findings expected for a while, with why and until when (`suppressions:`): counted, not written.
+    public var suppressions: [Suppression] = []
 
     public init(
         source: String? = nil, awsIPRangesPath: String? = nil, allowedCIDRs: [CIDR] = [], roles: [WatchedRole] = [],
@@ -93,6 +95,9 @@ public struct SiteConfig: Sendable {
                     file: path, line: line, problem: "organization_accounts: '\(text)' is not a 12-digit AWS account id")
             }
             config.organizationAccounts.insert(text)
+        }
+        for (index, var entry) in try top.mappings("suppressions").enumerated() {
+            config.suppressions.append(try Suppression(&entry, number: index + 1, file: path))
         }
         // No roles named: every role is watched and the integration roles are found in the trail,
         // as without a config, with this file's other settings.

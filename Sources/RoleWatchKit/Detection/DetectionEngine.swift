@@ -36,6 +36,8 @@ public final class DetectionEngine {
     /// before the rules see it.
     private let integrationRoles: IntegrationRoles?
     private var findings: [Finding] = []
+    /// The site config's suppressions, applied to findings before they join alerts.
+    private let suppressions: SuppressionFilter
     /// How many events the stateful rules may hold waiting for the horizon.
     private let maxHeld: Int
     /// Rules that are off for this site, with why; reported once at start.
@@ -83,6 +85,9 @@ public final class DetectionEngine {
         self.rules = active.map(\.0)
         self.detectors = active.map(\.1)
         self.disabled = disabled
+        self.suppressions = try SuppressionFilter(
+            context.config.suppressions, rules: rules, config: context.config.source, now: context.now,
+            warn: context.warn)
         self.folder = AlertFolder(rules: self.rules, context: context)
         self.emission = context.emission
         self.warn = context.warn
@@ -145,6 +150,13 @@ public final class DetectionEngine {
 
     private var warnedForcedMove = false
 
+    /// Every suppression with what it held back this run.
+    public var suppressionTally: [SuppressionCount] { suppressions.tally }
+
+    /// What suppressions held back per day (label → findings) since the last call, for the
+    /// daily report.
+    public func takeSuppressedByDay() -> [UTCDay: [String: Int]] { suppressions.takeByDay() }
+
     /// Lets the clock move the horizon when following (quiet streams, an ended backfill).
     public func tick(wall: Double) { progress.tick(wall: wall) }
 
@@ -196,7 +208,9 @@ public final class DetectionEngine {
     }
 
     private func collect(rule: Int) {
-        for finding in findings { folder.add(finding, rule: rule) }
+        for finding in findings where suppressions.isEmpty || !suppressions.holdsBack(finding, rule: rules[rule].id) {
+            folder.add(finding, rule: rule)
+        }
         findings.removeAll(keepingCapacity: true)
     }
 

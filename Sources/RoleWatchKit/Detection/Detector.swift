@@ -164,6 +164,8 @@ public struct DetectionContext: Sendable {
     /// Without a site config, the integration roles the trail shows (set by `DetectionEngine`);
     /// nil when a config names the roles, which are then all integration roles.
     public var integrationRoles: IntegrationRoles?
+    /// The wall clock, for what expires in real time (suppressions); tests set it.
+    public var now: @Sendable () -> Date = { Date() }
 
     public init(
         config: SiteConfig, awsRanges: AWSIPRanges?, emission: AlertEmission = .settled,

@@ -49,9 +49,15 @@ struct ActivityRecorder {
         inputs[day] = counts
     }
 
-    /// Everything gathered since the last call, as parts to merge into the stored days.
-    mutating func take() -> [DayActivity] {
+    /// Everything gathered since the last call, as parts to merge into the stored days, with the
+    /// findings suppressions held back (`DetectionEngine.takeSuppressedByDay()`).
+    mutating func take(heldBack: [UTCDay: [String: Int]]) -> [DayActivity] {
         var parts = ledger.takeRecorded()
+        for (day, counts) in heldBack.sorted(by: { $0.key < $1.key }) where keeps(day) {
+            var part = DayActivity(day: day)
+            part.recordSuppressed(counts)
+            parts.append(part)
+        }
         for (day, counts) in inputs.sorted(by: { $0.key < $1.key }) {
             var part = DayActivity(day: day)
             part.input = counts

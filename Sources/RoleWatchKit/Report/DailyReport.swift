@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `rolewatch report` says about one UTC day: calls on watched roles hour by hour, who
 /// made them, from where and with which session names, the day's alerts, how much input it
 /// rests on, and what changed against the day before.
@@ -34,13 +36,18 @@ public struct DailyReport: Sendable {
     /// Second copies of cross-account calls, counted once.
     public let repeatedCopies: Int
     public let basis: ReportBasis
+    /// The config's suppressions (in its order) with the findings each held back on the day, then
+    /// those the day's counts name that the config no longer has; empty when there are neither.
+    public let suppressions: [SuppressionEntry]
 
     /// - Parameters:
     ///   - previous: the day before (or the last earlier day with activity), for what changed.
     ///   - alerts: the alerts to list; the caller picks them (normally those whose `time` is on the day).
     ///   - awsRanges: marks addresses as AWS or not; without it they are marked unknown.
+    ///   - now: the wall clock, for which suppressions have expired.
     public init(
-        activity: DayActivity, previous: DayActivity?, alerts: [Alert], config: SiteConfig, awsRanges: AWSIPRanges?
+        activity: DayActivity, previous: DayActivity?, alerts: [Alert], config: SiteConfig, awsRanges: AWSIPRanges?,
+        now: Date = Date()
     ) {
         let marks = ReportMarks(config: config, awsRanges: awsRanges)
         day = activity.day
@@ -79,6 +86,7 @@ public struct DailyReport: Sendable {
         input = activity.input
         repeatedCopies = activity.repeatedCopies
         basis = ReportBasis(config: config, awsRanges: awsRanges)
+        suppressions = SuppressionEntry.listing(config.suppressions, heldBack: activity.suppressed, now: now)
     }
 
     public func alertCount(_ severity: Severity) -> Int { alerts.count(where: { $0.severity == severity }) }
@@ -93,6 +101,34 @@ public struct DailyReport: Sendable {
     public var hasUnlistedEntries: Bool {
         [roles.unlisted, callers.unlisted, sourceAddresses.unlisted, sessionNames.unlisted].contains { $0.total > 0 }
     }
+}
+
+/// One suppression in the daily report: what it held back that day.
+public struct SuppressionEntry: Sendable, Equatable {
+    /// How the config's suppression reads (`Suppression.description`), or, for one the config no
+    /// longer has, what the stored counts name it by (`Suppression.label`).
+    public var suppression: String
+    public var findings: Int
+    /// Expired by the time of the report (it may still have held findings back earlier that day).
+    public var expired: Bool
+    /// Still in the config the report was made with.
+    public var inConfig: Bool
+
+    static func listing(_ suppressions: [Suppression], heldBack: [String: Int], now: Date) -> [SuppressionEntry] {
+        let configured = suppressions.map {
+            SuppressionEntry(
+                suppression: $0.description, findings: heldBack[$0.label] ?? 0, expired: $0.isExpired(at: now),
+                inConfig: true)
+        }
+        let labels = Set(suppressions.map(\.label))
+        let gone = heldBack.filter { !labels.contains($0.key) }.sorted { $0.key < $1.key }.map {
+            SuppressionEntry(suppression: $0.key, findings: $0.value, expired: false, inConfig: false)
+        }
+        return configured + gone
+    }
+
+    /// Its state in words: expired, no longer in the config, or nothing.
+    public var status: String? { !inConfig ? "no longer in the config" : expired ? "expired" : nil }
 }
 
 /// A day's calls against the day before's.

@@ -32,8 +32,16 @@ public struct DayActivity: Codable, Sendable, Equatable {
     public internal(set) var repeatedCopies = 0
     /// How much input the day's figures rest on; the caller sets these from its scan.
     public var input = InputCounts()
+    /// Findings the site config's suppressions held back, per suppression (`Suppression.label`).
+    public internal(set) var suppressed: [String: Int] = [:]
 
     public init(day: UTCDay) { self.day = day }
+
+    /// The JSON form is how versions before the compact row stored a day, which had no
+    /// suppressions.
+    private enum CodingKeys: String, CodingKey {
+        case day, roles, callers, sourceAddresses, sessionNames, repeatedCopies, input
+    }
 
     /// Every call of the day, per hour (listed roles and the overflow together).
     public var hourly: HourlyCalls { roles.total }
@@ -76,6 +84,16 @@ public struct DayActivity: Codable, Sendable, Equatable {
         sessionNames.merge(other.sessionNames)
         repeatedCopies += other.repeatedCopies
         input = input + other.input
+        for (label, count) in other.suppressed where suppressed[label] != nil || suppressed.count < Self.keyLimit {
+            suppressed[label, default: 0] += count
+        }
+    }
+
+    /// Adds findings a suppression held back on this day.
+    mutating func recordSuppressed(_ counts: [String: Int]) {
+        var part = DayActivity(day: day)
+        part.suppressed = counts
+        merge(part)
     }
 }
 
@@ -148,6 +166,11 @@ extension DayActivity: CompactRowCodable {
         for count in [input.files, input.records, input.damagedFiles, input.badRecords, input.lateEvents] {
             row.int(Int64(count))
         }
+        row.count(suppressed.count)
+        for (label, count) in suppressed.sorted(by: { $0.key < $1.key }) {
+            row.string(label)
+            row.int(Int64(count))
+        }
     }
 
     init(reading row: inout CompactRowReader) throws {
@@ -159,5 +182,11 @@ extension DayActivity: CompactRowCodable {
         let counts = try (0..<5).map { _ in Int(clamping: try row.int()) }
         input = InputCounts(
             files: counts[0], records: counts[1], damagedFiles: counts[2], badRecords: counts[3], lateEvents: counts[4])
+        // Days stored before suppressions existed end here.
+        guard !row.isAtEnd else { return }
+        for _ in 0..<(try row.count(minimumBytes: 2)) {
+            let label = try row.string()
+            suppressed[label] = Int(clamping: try row.int())
+        }
     }
 }

@@ -30,7 +30,7 @@ public struct HTMLReport {
             <main>
 
             """
-        out += header() + banners() + cards() + charts() + alerts() + changes() + tables() + inputAndBasis()
+        out += header() + banners() + cards() + charts() + alerts() + changes() + tables() + suppressions() + inputAndBasis()
         out += "<footer>RoleWatch · AssumeRole calls on watched roles from AWS CloudTrail · times in UTC</footer>\n"
         out += "</main>\n</body>\n</html>\n"
         return out
@@ -282,6 +282,16 @@ public struct HTMLReport {
             ] + newCell(name.isNew)
         }
         return out + "</section>\n"
+    }
+
+    private func suppressions() -> String {
+        guard !report.suppressions.isEmpty else { return "" }
+        var out = "<section class=\"panel\"><h2>Suppressions</h2><ul>"
+        for entry in report.suppressions {
+            let status = entry.status.map { " <span class=\"pill warn\">\(e($0))</span>" } ?? ""
+            out += "<li>\(e(entry.suppression))\(status): <b>\(ReportText.count(entry.findings, "finding"))</b> held back</li>"
+        }
+        return out + "</ul></section>\n"
     }
 
     private func inputAndBasis() -> String {

@@ -72,6 +72,20 @@ public struct JSONReport {
         }
         changes(&w)
         alerts(&w)
+        w.key("suppressions")
+        w.beginArray()
+        for entry in report.suppressions {
+            w.beginObject()
+            w.field("suppression", entry.suppression)
+            w.key("findings")
+            w.number(entry.findings)
+            w.key("expired")
+            w.bool(entry.expired)
+            w.key("inConfig")
+            w.bool(entry.inConfig)
+            w.endObject()
+        }
+        w.endArray()
         input(&w)
         basis(&w)
         w.endObject()

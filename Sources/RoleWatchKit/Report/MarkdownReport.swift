@@ -22,6 +22,7 @@ public struct MarkdownReport {
         addresses(&out)
         networks(&out)
         sessionNames(&out)
+        suppressions(&out)
         inputAndBasis(&out)
         return out.joined(separator: "\n") + "\n"
     }
@@ -254,6 +255,16 @@ public struct MarkdownReport {
                 Self.escape(ReportText.key(name.name)), ReportText.namingScheme(name.namingScheme),
                 ReportText.count(name.calls.total), ReportText.count(name.calls.denied),
             ] + newCell(name.isNew)
+        }
+    }
+
+    private func suppressions(_ out: inout [String]) {
+        guard !report.suppressions.isEmpty else { return }
+        section("Suppressions", &out)
+        for entry in report.suppressions {
+            let status = entry.status.map { " (\($0))" } ?? ""
+            out.append(
+                "- \(Self.escape(entry.suppression))\(status): **\(ReportText.count(entry.findings, "finding"))** held back")
         }
     }
 

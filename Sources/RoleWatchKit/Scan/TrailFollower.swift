@@ -83,6 +83,7 @@ public final class TrailFollower {
         summary.lateEvents = engine.lateEvents
         summary.duplicateEvents = engine.duplicateEvents
         summary.forcedMoves = engine.forcedMoves
+        summary.suppressions = engine.suppressionTally
         summary.elapsed = ContinuousClock.now - started
         return summary
     }
@@ -136,7 +137,8 @@ public final class TrailFollower {
     private let uncommitted = UncommittedWork()
 
     private func commit() throws {
-        summary.count(try uncommitted.commit(to: journal, engine: engine, activity: activity.take()).map(\.severity))
+        let days = activity.take(heldBack: engine.takeSuppressedByDay())
+        summary.count(try uncommitted.commit(to: journal, engine: engine, activity: days).map(\.severity))
     }
 
     private func read(_ path: String) throws {

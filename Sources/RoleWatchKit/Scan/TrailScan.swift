@@ -171,7 +171,7 @@ public final class TrailScan {
             try sink.flush()
         case .journal(let journal, let work):
             engine.advance()
-            try work.commitInBackground(to: journal, engine: engine, activity: activity?.take() ?? [])
+            try work.commitInBackground(to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? [])
             try work.waitForBackground()
             summary.count(work.takeWritten().map(\.severity))
         }
@@ -181,6 +181,7 @@ public final class TrailScan {
         summary.duplicateEvents = engine.duplicateEvents
         summary.forcedMoves = engine.forcedMoves
         summary.findingsAfterWrite = engine.findingsAfterWrite
+        summary.suppressions = engine.suppressionTally
         summary.elapsed = ContinuousClock.now - started
         return summary
     }
@@ -263,7 +264,7 @@ public final class TrailScan {
         case .journal(let journal, let work):
             work.add(report)
             if work.isDue(every: Self.commitInterval) {
-                try work.commitInBackground(to: journal, engine: engine, activity: activity?.take() ?? [])
+                try work.commitInBackground(to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? [])
             }
             summary.count(work.takeWritten().map(\.severity))
         }
@@ -274,7 +275,9 @@ public final class TrailScan {
     public func recordedActivity() -> [DayActivity] {
         guard case .sink = output, var activity else { return [] }
         var days: [UTCDay: DayActivity] = [:]
-        for part in activity.take() { days[part.day, default: DayActivity(day: part.day)].merge(part) }
+        for part in activity.take(heldBack: engine.takeSuppressedByDay()) {
+            days[part.day, default: DayActivity(day: part.day)].merge(part)
+        }
         return days.keys.sorted().map { days[$0]! }
     }
 
@@ -313,6 +316,8 @@ public struct ScanSummary: Sendable {
     /// The engine's thread busy with events, files read and alerts: the part that runs on one
     /// core whatever `--threads` says.
     public var engineTime: Duration = .zero
+    /// Every suppression of the site config with the findings it held back.
+    public var suppressions: [SuppressionCount] = []
 
     public init() {}
 
@@ -393,6 +398,9 @@ public struct ScanSummary: Sendable {
             notes.append(
                 "note: \(findingsAfterWrite) findings belonged to alerts written before the end of the scan (more alerts were open than max_tracked_keys): those alerts understate their count; raise max_tracked_keys, or scan fewer days at a time"
             )
+        }
+        for count in suppressions {
+            notes.append("note: \(count.suppression): held back \(count.findings) findings")
         }
         return notes
     }

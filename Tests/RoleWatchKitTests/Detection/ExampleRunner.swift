@@ -85,7 +85,7 @@ enum ExampleRunner {
     /// How many of the example's events pass the prefilter (the indices `order` may use).
     static func observedCount(_ example: DetectorExample) -> Int { observed(example).count }
 
-    private static func observed(_ example: DetectorExample) -> [ObservedEvent] {
+    static func observed(_ example: DetectorExample) -> [ObservedEvent] {
         let watchList = WatchList(config: example.config, awsRanges: example.withAWSRanges ? ExampleSite.awsRanges : nil)
         return example.events.compactMap { event in
             guard let (target, session) = watchList.classify(event) else { return nil }

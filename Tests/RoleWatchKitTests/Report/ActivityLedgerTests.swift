@@ -82,7 +82,7 @@ import Testing
         }
         recorder.fileRead(FileReport(path: "x/2025/11/18/old.json.gz"), lateEventsSoFar: 0)
         recorder.fileRead(FileReport(path: "x/undated.json.gz"), lateEventsSoFar: 0)
-        let parts = recorder.take()
+        let parts = recorder.take(heldBack: [:])
         #expect(Set(parts.map(\.day)) == [day.previous, day])
         #expect(parts.map(\.calls.total).reduce(0, +) == 2)
         #expect(parts.filter { $0.day == day }.map(\.input.files).reduce(0, +) == 1, "the undated file")

@@ -171,7 +171,9 @@ import Testing
         #expect(try DayActivity(stored: stored) == activity)
         #expect(try DayActivity(stored: JSONEncoder().encode(activity)) == activity)
         #expect(stored.count < (try JSONEncoder().encode(activity)).count / 2)
-        for length in stride(from: 0, to: stored.count, by: max(1, stored.count / 300)) {
+        // Without its last byte (no suppressions) it is the row versions before suppressions wrote.
+        #expect(try DayActivity(stored: stored.prefix(stored.count - 1)) == activity)
+        for length in stride(from: 0, to: stored.count - 1, by: max(1, stored.count / 300)) {
             #expect(throws: (any Error).self, "truncated to \(length) bytes") {
                 try DayActivity(stored: stored.prefix(length))
             }
