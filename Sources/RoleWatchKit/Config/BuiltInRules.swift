@@ -54,6 +54,130 @@ enum BuiltInRules {
             """#
         ),
         (
+            "first-seen-caller.yaml",
+            #"""
+            id: first-seen-caller
+            detector: first-seen-caller
+            severity: medium
+            title: Integration role assumed by a caller not seen before
+            description: >
+              An integration role (named in the site config, or found in the trail) was assumed by a caller
+              it had not seen during its learning period or since: another role, user, account or service.
+              Callers named in assumed_by are always normal.
+            remediation: >
+              Find out who the caller is. If it is a legitimate new part of the integration, add it to the
+              role's assumed_by; if not, restrict the role's trust policy and rotate its ExternalId.
+            parameters:
+              learning_period: 7d      # per role, in event time: nothing fires before it ends
+              forget_after: 30d        # a value unseen this long is forgotten, and new again when it comes back
+              max_values_per_role: 1000
+            fold_window: 24h
+            """#
+        ),
+        (
+            "first-seen-network.yaml",
+            #"""
+            id: first-seen-network
+            detector: first-seen-network
+            severity: medium
+            title: Integration role used from a network not seen before
+            description: >
+              An integration role was assumed, or one of its sessions used, from a network (/24 or /48) it
+              had not been seen in during its learning period or since: stolen credentials are used from
+              the attacker's own place. Networks in allowed_cidrs are always normal.
+            remediation: >
+              Check whether the backend moved (a new NAT, a new region). If not, treat the session's
+              credentials as stolen: revoke the role's sessions and look at what they did.
+            parameters:
+              learning_period: 7d      # per role, in event time: nothing fires before it ends
+              forget_after: 30d        # a value unseen this long is forgotten, and new again when it comes back
+              max_values_per_role: 1000
+            fold_window: 24h
+            """#
+        ),
+        (
+            "first-seen-no-external-id.yaml",
+            #"""
+            id: first-seen-no-external-id
+            detector: first-seen-no-external-id
+            severity: high
+            title: Integration role assumed without the ExternalId it always had
+            description: >
+              An integration role that was always assumed with an ExternalId was assumed without one, after
+              its learning period. The trust policy does not require it, and the caller may not be the
+              integration's. Roles marked require_external_id are left to missing-external-id.
+            remediation: >
+              Add a Condition StringEquals sts:ExternalId to the role's trust policy, and find out who
+              made the call.
+            parameters:
+              learning_period: 7d      # per role, in event time: nothing fires before it ends
+              forget_after: 30d        # a value unseen this long is forgotten, and new again when it comes back
+              max_values_per_role: 1000
+            fold_window: 24h
+            """#
+        ),
+        (
+            "first-seen-region.yaml",
+            #"""
+            id: first-seen-region
+            detector: first-seen-region
+            severity: low
+            title: Integration role assumed through an STS region not seen before
+            description: >
+              An integration role was assumed through a region's STS endpoint it had not seen during its
+              learning period or since: the backend calls STS from where it runs.
+            remediation: >
+              Check whether the backend runs in that region now; if not, look at the call's source and
+              what the session did.
+            parameters:
+              learning_period: 7d      # per role, in event time: nothing fires before it ends
+              forget_after: 30d        # a value unseen this long is forgotten, and new again when it comes back
+              max_values_per_role: 1000
+            fold_window: 24h
+            """#
+        ),
+        (
+            "first-seen-session-name.yaml",
+            #"""
+            id: first-seen-session-name
+            detector: first-seen-session-name
+            severity: low
+            title: Integration role assumed with a session name of a new shape
+            description: >
+              An integration role was assumed with a session name whose shape (words kept, ids replaced by
+              their kind and length) it had not seen during its learning period or since. Names that
+              session_names match are always normal.
+            remediation: >
+              Check who chose the name; if it is the backend's new scheme, add it to session_names.
+            parameters:
+              learning_period: 7d      # per role, in event time: nothing fires before it ends
+              forget_after: 30d        # a value unseen this long is forgotten, and new again when it comes back
+              max_values_per_role: 1000
+            fold_window: 24h
+            """#
+        ),
+        (
+            "first-seen-user-agent.yaml",
+            #"""
+            id: first-seen-user-agent
+            detector: first-seen-user-agent
+            severity: low
+            title: Integration role assumed with a client not seen before
+            description: >
+              An integration role was assumed with a kind of client (SDK or tool and its major version, and
+              its language) it had not seen during its learning period or since. A backend calls with one
+              SDK; replayed keys come with the attacker's tools.
+            remediation: >
+              Check whether the backend was upgraded or rewritten; if not, look at the call's source and at
+              what the session did.
+            parameters:
+              learning_period: 7d      # per role, in event time: nothing fires before it ends
+              forget_after: 30d        # a value unseen this long is forgotten, and new again when it comes back
+              max_values_per_role: 1000
+            fold_window: 24h
+            """#
+        ),
+        (
             "human-operator.yaml",
             #"""
             id: human-operator

@@ -5,6 +5,12 @@ public enum DetectorRegistry {
         [
             AssumeBurstDetector.self,
             AssumeDeniedSprayDetector.self,
+            FirstSeenCallerDetector.self,
+            FirstSeenNetworkDetector.self,
+            FirstSeenNoExternalIdDetector.self,
+            FirstSeenRegionDetector.self,
+            FirstSeenSessionNameDetector.self,
+            FirstSeenUserAgentDetector.self,
             HumanOperatorDetector.self,
             MissingExternalIdDetector.self,
             NonAWSIPDetector.self,

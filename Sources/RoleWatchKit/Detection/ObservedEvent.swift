@@ -10,13 +10,20 @@ public struct ObservedEvent: Sendable {
     /// Index into `SiteConfig.roles` of the watched role whose session made this call.
     public var sessionRole: Int?
     /// The record as written, with secrets (session tokens) redacted: an alert's evidence.
-    public var raw: String {
-        switch evidence {
-        case .rendered(let text): text
-        case .record(let bytes): bytes.withUnsafeBytes { EvidenceText.make($0) }
+    public var raw: String { deferredRaw.raw }
+    private let evidence: Evidence
+    /// The record's evidence text, to be made later (`raw`) by a rule that holds on to the event
+    /// without keeping the decoded event (dozens of strings) alive.
+    struct DeferredRaw: Sendable {
+        fileprivate let evidence: Evidence
+        var raw: String {
+            switch evidence {
+            case .rendered(let text): text
+            case .record(let bytes): bytes.withUnsafeBytes { EvidenceText.make($0) }
+            }
         }
     }
-    private let evidence: Evidence
+    var deferredRaw: DeferredRaw { DeferredRaw(evidence: evidence) }
     /// Dated implausibly far after its file's delivery time or the clock (`FileScan.now`): the
     /// stateless rules check it, the stateful rules and the settled horizon ignore it.
     public var futureTime = false
@@ -40,7 +47,7 @@ public struct ObservedEvent: Sendable {
     /// not to: when every role is watched (no config), calls made with sessions are most events
     /// and few become evidence (a session's first event from each place), so their text is made
     /// only when a rule keeps one; making it for every event was a fifth of such a scan.
-    private enum Evidence: Sendable {
+    fileprivate enum Evidence: Sendable {
         case rendered(String)
         case record([UInt8])
     }

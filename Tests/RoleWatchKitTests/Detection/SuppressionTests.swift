@@ -223,15 +223,6 @@ import Testing
     }
 }
 
-/// Warnings an engine gave, from any thread.
-private final class Warnings: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [String] = []
-    func add(_ text: String) { lock.withLock { list.append(text) } }
-    var all: [String] { lock.withLock { list } }
-    var isEmpty: Bool { all.isEmpty }
-}
-
 /// A wall clock a test moves.
 private final class Clock: @unchecked Sendable {
     private let lock = NSLock()

@@ -16,12 +16,12 @@ import Testing
         #expect(report.repeatedCopies == 96)
         #expect(report.input.files > 0 && !report.input.damaged)
         #expect(Set(report.newSourceAddresses.map(\.address)) == [ExampleSite.homeIP, ExampleSite.otherEC2IP])
-        #expect(Set(report.alerts.map(\.rule)) == Set(try RuleSet.builtIn().map(\.id)))
+        #expect(Set(report.alerts.map(\.rule)) == Set(try RuleSet.firingWithinADay().map(\.id)))
 
         let markdown = MarkdownReport(report).render()
         let html = HTMLReport(report).render()
         #expect(XMLCheck.parse(html) == nil)
-        for rule in try RuleSet.builtIn() {
+        for rule in try RuleSet.firingWithinADay() {
             #expect(markdown.contains("(\(rule.id))"), "markdown lacks \(rule.id)")
             #expect(html.contains("<span class=\"rule mono\">\(rule.id)</span>"), "html lacks \(rule.id)")
         }

@@ -1,0 +1,368 @@
+import Foundation
+
+/// What one integration role's normal has been for one kind of value (its callers, networks,
+/// user agents, regions, session-name shapes, ExternalId use): each value with when it was first
+/// and last seen, and since when the role is followed.
+public struct LearnedRole: Codable, Sendable, Equatable {
+    /// The role's first event: its learning period runs from here.
+    public var since: EventTime
+    public var values: [String: Sighting]
+
+    public struct Sighting: Codable, Sendable, Equatable {
+        public var first: EventTime
+        public var last: EventTime
+    }
+}
+
+/// One event a first-seen rule has to judge once the settled horizon passes it: the value it
+/// shows for its role, and what a finding about it would say.
+struct FirstSeenObservation: Codable {
+    var role: String
+    var value: String
+    /// A value the site config names (an `assumed_by` caller, an `allowed_cidrs` network, a
+    /// `session_names` match): learned, never a finding.
+    var named: Bool
+    var time: EventTime
+    var eventID: String
+    var principal: String
+    var sessionName: String?
+    var accessKeyId: String?
+    var callerAccessKeyId: String?
+    var sourceIP: String?
+    var accounts: [String]
+    /// The record's text, made when it is needed (a finding, a saved state): most observations
+    /// are of roles that turn out to be no integration's, or of values already known.
+    var raw: String {
+        get { text ?? source?.raw ?? "" }
+        set { text = newValue }
+    }
+    private var text: String?
+    private var source: ObservedEvent.DeferredRaw?
+
+    private enum CodingKeys: String, CodingKey {
+        case role, value, named, time, eventID, principal, sessionName, accessKeyId, callerAccessKeyId, sourceIP
+        case accounts, text = "raw"
+    }
+
+    init(
+        role: String, value: String, named: Bool, time: EventTime, eventID: String, principal: String,
+        sessionName: String?, accessKeyId: String?, callerAccessKeyId: String?, sourceIP: String?, accounts: [String],
+        source: ObservedEvent.DeferredRaw
+    ) {
+        (self.role, self.value, self.named, self.time, self.eventID, self.principal) =
+            (role, value, named, time, eventID, principal)
+        (self.sessionName, self.accessKeyId, self.callerAccessKeyId, self.sourceIP, self.accounts) =
+            (sessionName, accessKeyId, callerAccessKeyId, sourceIP, accounts)
+        self.source = source
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(role, forKey: .role)
+        try container.encode(value, forKey: .value)
+        try container.encode(named, forKey: .named)
+        try container.encode(time, forKey: .time)
+        try container.encode(eventID, forKey: .eventID)
+        try container.encode(principal, forKey: .principal)
+        try container.encodeIfPresent(sessionName, forKey: .sessionName)
+        try container.encodeIfPresent(accessKeyId, forKey: .accessKeyId)
+        try container.encodeIfPresent(callerAccessKeyId, forKey: .callerAccessKeyId)
+        try container.encodeIfPresent(sourceIP, forKey: .sourceIP)
+        try container.encode(accounts, forKey: .accounts)
+        try container.encode(raw, forKey: .text)
+    }
+
+    static func ordered(_ a: Self, _ b: Self) -> Bool {
+        a.time != b.time ? a.time < b.time : a.eventID != b.eventID ? a.eventID < b.eventID : a.value < b.value
+    }
+}
+
+/// The learning every first-seen rule shares: per integration role, the values seen and when;
+/// a value not seen before (or not for `forget_after`) once the role's `learning_period` is over
+/// is a finding.
+///
+/// "First" is a statement about event time, and files arrive in any order: an observation is
+/// judged only when the settled horizon has passed it (`InputProgress`), in event-time order
+/// (ties by event id), so the same archive gives the same findings whatever order its files are
+/// read in, and a batch scan learns from its own first `learning_period`. A value already known
+/// and seen recently is only touched up as it comes (what nearly every event is); the rest wait,
+/// as few as the allowed lateness holds. Roles are the integration roles: every role a site config
+/// names, or without one those the trail shows (`IntegrationRoles`), asked when the observation
+/// is judged.
+///
+/// Bounded: `max_values_per_role` values per role (the least recently seen are forgotten first,
+/// with one warning) and `max_tracked_keys` roles (the longest idle go first). Each role is one
+/// entry of the rule's state, and the observations still waiting one more (`pendingKey`).
+final class FirstSeenLearner {
+    struct Parameters {
+        var learningPeriod: Duration
+        var forgetAfter: Duration
+        var maxValuesPerRole: Int
+    }
+
+    let parameters: Parameters
+    private let ruleID: String
+    private let context: DetectionContext
+    private(set) var roles: [String: LearnedRole] = [:]
+    /// Observations waiting for the settled horizon: per role and value, the earliest, and the
+    /// latest time seen; so what waits grows with the distinct values of the lateness window, not
+    /// with its events.
+    private var pending: [PendingKey: [Pending]] = [:]
+    private var pendingCount = 0
+
+    struct PendingKey: Hashable {
+        var role: String
+        var value: String
+    }
+
+    /// A run of one value's sightings with no gap of `forget_after`: its earliest is judged, the
+    /// rest only say when it was last seen. (Sightings further apart are judged apart: the value
+    /// may have been forgotten in between.)
+    struct Pending: Codable {
+        var earliest: FirstSeenObservation
+        var latest: EventTime
+    }
+
+    private var unsaved: Set<String> = []
+    private var pendingChanged = false
+    private var warnedValueCap = false
+    private var warnedRoleCap = false
+
+    static let pendingKey = "~pending"
+
+    init(rule: Rule, context: DetectionContext) throws(ConfigError) {
+        self.ruleID = rule.id
+        self.context = context
+        self.parameters = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
+            Parameters(
+                learningPeriod: try p.duration(
+                    "learning_period", default: .seconds(7 * 86_400), in: .zero...(.seconds(365 * 86_400))),
+                forgetAfter: try p.duration(
+                    "forget_after", default: .seconds(30 * 86_400), in: .seconds(86_400)...(.seconds(3 * 365 * 86_400))),
+                maxValuesPerRole: try p.int("max_values_per_role", default: 1_000, in: 10...1_000_000))
+        }
+    }
+
+    var heldEvents: Int { pendingCount }
+
+    /// Takes in `value` shown by `event` for `role`; `finding` fills in what a finding would say.
+    func observe(
+        _ event: ObservedEvent, role: String, value: String, named: Bool,
+        principal: @autoclosure () -> String, sessionName: @autoclosure () -> String?,
+        accessKeyId: @autoclosure () -> String?, callerAccessKeyId: @autoclosure () -> String?,
+        accounts: @autoclosure () -> [String]
+    ) {
+        let time = event.time
+        // Known and seen within forget_after: nothing to judge, whatever the order.
+        if var learned = roles[role], var sighting = learned.values[value], sighting.first <= time,
+            time < sighting.last + parameters.forgetAfter
+        {
+            if time > sighting.last {
+                sighting.last = time
+                learned.values[value] = sighting
+                roles[role] = learned
+                unsaved.insert(role)
+            }
+            return
+        }
+        let key = PendingKey(role: role, value: value)
+        let forget = parameters.forgetAfter
+        pendingChanged = true
+        func made() -> FirstSeenObservation {
+            observation(
+                event, role: role, value: value, named: named, principal: principal(), sessionName: sessionName(),
+                accessKeyId: accessKeyId(), callerAccessKeyId: callerAccessKeyId(), accounts: accounts())
+        }
+        // The waiting run this sighting belongs to, changed in place (no copy of the runs).
+        guard let index = pending[key]?.firstIndex(where: { time < $0.latest + forget && $0.earliest.time < time + forget })
+        else {
+            pending[key, default: []].append(Pending(earliest: made(), latest: time))
+            pendingCount += 1
+            return
+        }
+        pending[key]![index].latest = max(pending[key]![index].latest, time)
+        let held = pending[key]![index].earliest
+        if (time, event.eventID) < (held.time, held.eventID) { pending[key]![index].earliest = made() }
+    }
+
+    private func observation(
+        _ event: ObservedEvent, role: String, value: String, named: Bool, principal: String, sessionName: String?,
+        accessKeyId: String?, callerAccessKeyId: String?, accounts: [String]
+    ) -> FirstSeenObservation {
+        FirstSeenObservation(
+            role: role, value: value, named: named, time: event.time, eventID: event.eventID, principal: principal,
+            sessionName: sessionName, accessKeyId: accessKeyId, callerAccessKeyId: callerAccessKeyId,
+            sourceIP: event.event.sourceIPAddress, accounts: accounts, source: event.deferredRaw)
+    }
+
+    /// Judges, in event-time order, what the settled horizon has passed; `reasons` says what a
+    /// new value means, given the values known for the role (most recently seen first).
+    func advance(
+        to horizon: Horizon, into findings: inout [Finding],
+        reasons: (FirstSeenObservation, _ known: [String]) -> [String]
+    ) {
+        guard pendingCount > 0 else { return }
+        var due: [Pending] = []
+        for (key, runs) in pending where runs.contains(where: { $0.earliest.time <= horizon.settled }) {
+            let (now, later) = (runs.filter { $0.earliest.time <= horizon.settled }, runs.filter { $0.earliest.time > horizon.settled })
+            due += now
+            pending[key] = later.isEmpty ? nil : later
+        }
+        guard !due.isEmpty else { return }
+        pendingCount -= due.count
+        pendingChanged = true
+        for waiting in due.sorted(by: { FirstSeenObservation.ordered($0.earliest, $1.earliest) })
+        where context.isIntegrationRole(waiting.earliest.role) {
+            judge(waiting.earliest, latest: waiting.latest, into: &findings, reasons: reasons)
+        }
+    }
+
+    private func judge(
+        _ observation: FirstSeenObservation, latest: EventTime, into findings: inout [Finding],
+        reasons: (FirstSeenObservation, [String]) -> [String]
+    ) {
+        let time = observation.time
+        if roles[observation.role] == nil, roles.count >= context.config.maxTrackedKeys { dropIdlestRoles() }
+        var learned = roles[observation.role] ?? LearnedRole(since: time, values: [:])
+        learned.since = min(learned.since, time)
+        let held = learned.values[observation.value]
+        let isNew = held.map { time >= $0.last + parameters.forgetAfter } ?? true
+        if isNew, !observation.named, time >= learned.since + parameters.learningPeriod {
+            let recent = learned.values.filter { time < $0.value.last + parameters.forgetAfter }
+            let known = recent.sorted { a, b in a.value.last != b.value.last ? a.value.last > b.value.last : a.key < b.key }
+                .map(\.key)
+            findings.append(
+                Finding(
+                    time: time, principal: observation.principal, key: observation.role + " " + observation.value,
+                    role: observation.role, sessionName: observation.sessionName,
+                    accessKeyId: observation.accessKeyId, callerAccessKeyId: observation.callerAccessKeyId,
+                    sourceIPs: observation.sourceIP.map { [$0] } ?? [], accounts: observation.accounts,
+                    events: [EvidenceEvent(eventID: observation.eventID, time: time, raw: observation.raw)],
+                    reasons: reasons(observation, known)))
+        }
+        if isNew {
+            learned.values[observation.value] = LearnedRole.Sighting(first: time, last: latest)
+        } else if var sighting = held {
+            (sighting.first, sighting.last) = (min(sighting.first, time), max(sighting.last, latest))
+            learned.values[observation.value] = sighting
+        }
+        if learned.values.count > parameters.maxValuesPerRole { forgetLeastRecent(&learned) }
+        roles[observation.role] = learned
+        unsaved.insert(observation.role)
+    }
+
+    private func forgetLeastRecent(_ learned: inout LearnedRole) {
+        if !warnedValueCap {
+            warnedValueCap = true
+            context.warn(
+                "\(ruleID): a role has more than \(parameters.maxValuesPerRole) values (max_values_per_role); forgetting the least recently seen, which will look new when they come back"
+            )
+        }
+        let excess = learned.values.count - parameters.maxValuesPerRole
+        for (value, _) in learned.values.sorted(by: { ($0.value.last, $0.key) < ($1.value.last, $1.key) }).prefix(excess) {
+            learned.values[value] = nil
+        }
+    }
+
+    private func dropIdlestRoles() {
+        if !warnedRoleCap {
+            warnedRoleCap = true
+            context.warn(
+                "\(ruleID): learning \(roles.count) roles (max_tracked_keys); forgetting those idle longest, whose learning starts again"
+            )
+        }
+        func lastSeen(_ role: LearnedRole) -> EventTime { role.values.values.map(\.last).max() ?? role.since }
+        let idlest = roles.sorted { (lastSeen($0.value), $0.key) < (lastSeen($1.value), $1.key) }
+            .prefix(max(1, roles.count / 10))
+        for (role, _) in idlest {
+            roles[role] = nil
+            unsaved.insert(role)
+        }
+    }
+
+    func takeStateChanges() throws -> StateEntries {
+        let keys = unsaved.sorted() + (pendingChanged ? [Self.pendingKey] : [])
+        let roles = Dictionary(uniqueKeysWithValues: unsaved.map { ($0, self.roles[$0]) })
+        let pending =
+            pendingChanged
+            ? try JSONEncoder().encode(
+                self.pending.values.joined().sorted { FirstSeenObservation.ordered($0.earliest, $1.earliest) })
+            : nil
+        unsaved = []
+        pendingChanged = false
+        return StateEntries(keys: keys) { key in
+            if key == Self.pendingKey { return pending }
+            guard let role = roles[key] ?? nil else { return nil }
+            return try JSONEncoder().encode(role)
+        }
+    }
+
+    func restore(_ entries: [String: Data]) throws {
+        var roles: [String: LearnedRole] = [:]
+        var pending: [PendingKey: [Pending]] = [:]
+        var pendingCount = 0
+        for (key, data) in entries {
+            if key == Self.pendingKey {
+                for waiting in try JSONDecoder().decode([Pending].self, from: data) {
+                    pending[PendingKey(role: waiting.earliest.role, value: waiting.earliest.value), default: []].append(waiting)
+                    pendingCount += 1
+                }
+            } else {
+                roles[key] = try JSONDecoder().decode(LearnedRole.self, from: data)
+            }
+        }
+        (self.roles, self.pending, self.pendingCount, unsaved, pendingChanged) = (roles, pending, pendingCount, [], false)
+    }
+}
+
+extension FirstSeenLearner {
+    /// Takes in a successful AssumeRole on a watched role (not late): the usual input of a
+    /// first-seen rule, about the caller and the call.
+    func observeAssumption(_ event: ObservedEvent, value: String, named: Bool) {
+        let call = event.event
+        guard let role = call.requestParameters.roleArn else { return }
+        // Without a config, most AssumeRole calls of a trail are AWS services handing credentials
+        // to an instance, a function or a task: those of roles not known by then as integration
+        // roles are let go rather than held for the horizon (a role assumed by its third party
+        // with an ExternalId is known from that call on).
+        if context.integrationRoles != nil, call.userIdentity.type == "AWSService", !context.isIntegrationRole(role) {
+            return
+        }
+        observe(
+            event, role: role, value: value, named: named, principal: call.callerARN,
+            sessionName: call.requestParameters.roleSessionName,
+            accessKeyId: call.responseElements.credentialsAccessKeyId, callerAccessKeyId: call.userIdentity.accessKeyId,
+            accounts: ARN.account(role).map { [$0] } ?? [])
+    }
+
+    /// The values a first-seen alert lists as known: the most recently seen few, and how many more.
+    static func listing(_ known: [String], limit: Int = 5) -> String {
+        guard !known.isEmpty else { return "none yet" }
+        let shown = known.prefix(limit).joined(separator: ", ")
+        return known.count > limit ? "\(shown) (and \(known.count - limit) more)" : shown
+    }
+}
+
+/// A rule that learns one kind of value per integration role (`FirstSeenLearner`) and reports
+/// a value it has not seen once the role's learning period is over.
+protocol FirstSeenDetector: Detector {
+    var learner: FirstSeenLearner { get }
+    /// What a new value means, given those known (most recently seen first).
+    func reasons(_ observation: FirstSeenObservation, known: [String]) -> [String]
+}
+
+extension FirstSeenDetector {
+    public func advance(to horizon: Horizon, into findings: inout [Finding]) {
+        learner.advance(to: horizon, into: &findings) { reasons($0, known: $1) }
+    }
+
+    public var heldEvents: Int { learner.heldEvents }
+    public func takeStateChanges() throws -> StateEntries { try learner.takeStateChanges() }
+    public func restore(_ entries: [String: Data]) throws { try learner.restore(entries) }
+
+    /// Whether a first-seen rule looks at this event: a successful AssumeRole on a watched role
+    /// that came in time (late events cannot be put in order any more).
+    static func isLearnedAssumption(_ event: ObservedEvent, late: Bool) -> Bool {
+        !late && event.targetRole != nil && event.event.isAssumeRoleCall && event.event.succeeded
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+@testable import RoleWatchKit
+
+/// The edges of first-seen learning that the rules' examples do not show: forgetting, the
+/// learning period's end, the cap per role, and the state carried across runs.
+@Suite struct FirstSeenLearnerTests {
+    private typealias E = FirstSeenExamples
+
+    private static func alerts(
+        _ events: [CloudTrailEvent], parameters: String, warnings: Warnings = Warnings()
+    ) throws -> [Alert] {
+        let rule = try ExampleRunner.rule(for: FirstSeenCallerDetector.self, parameters: parameters)
+        let engine = try DetectionEngine(
+            rules: [rule],
+            context: DetectionContext(
+                config: .builtInDefault, awsRanges: ExampleSite.awsRanges, warn: { warnings.add($0) }))
+        let example = DetectorExample("events", config: .builtInDefault, events: events)
+        for event in ExampleRunner.observed(example) { engine.observe(event) }
+        return engine.finish()
+    }
+
+    private static let other = "arn:aws:iam::999988887777:role/MetricsCollectorEU"
+
+    @Test func aValueUnseenForForgetAfterIsNewAgain() throws {
+        let events = E.routine(hours: 0...30) + [E.assume(hour: 1, minute: 30, caller: Self.other)]
+            + [E.assume(hour: 30, minute: 30, caller: Self.other)]
+        let parameters = "learning_period: 6h\nforget_after: 1d"
+        #expect(try Self.alerts(events, parameters: parameters).map(\.rule) == ["first-seen-caller"])
+        let remembered = "learning_period: 6h\nforget_after: 2d"
+        #expect(try Self.alerts(events, parameters: remembered).isEmpty)
+    }
+
+    @Test func theLearningPeriodEndsExactlyAtItsLength() throws {
+        let atEnd = E.routine(hours: 0...7) + [E.assume(hour: 6, minute: 0, caller: Self.other)]
+        #expect(try Self.alerts(atEnd, parameters: "learning_period: 6h").count == 1)
+        let justBefore = E.routine(hours: 0...7) + [E.assume(hour: 5, minute: 59, caller: Self.other)]
+        #expect(try Self.alerts(justBefore, parameters: "learning_period: 6h").isEmpty)
+    }
+
+    @Test func aRoleWithMoreValuesThanItsCapForgetsTheLeastRecentWithOneWarning() throws {
+        let warnings = Warnings()
+        let rule = try ExampleRunner.rule(
+            for: FirstSeenCallerDetector.self, parameters: "learning_period: 1h\nmax_values_per_role: 10")
+        let detector = try FirstSeenCallerDetector(
+            rule: rule,
+            context: DetectionContext(config: .builtInDefault, awsRanges: nil, warn: { warnings.add($0) }))
+        let callers = (0..<12).map { "arn:aws:iam::999988887777:role/Collector\($0)" }
+        func feed(_ events: [CloudTrailEvent], settledAt hour: Int) -> [Finding] {
+            var findings: [Finding] = []
+            let observed = ExampleRunner.observed(DetectorExample("events", config: .builtInDefault, events: events))
+            for event in observed { detector.observe(event, late: false, into: &findings) }
+            detector.advance(to: Horizon(E.assume(hour: hour).eventTime!), into: &findings)
+            return findings
+        }
+        #expect(feed(callers.enumerated().map { E.assume(hour: 0, minute: $0.offset + 1, caller: $0.element) }, settledAt: 1).isEmpty)
+        #expect(detector.learner.roles[ExampleSite.thirdPartyRole]?.values.count == 10)
+        #expect(warnings.all.count == 1 && warnings.all.first?.contains("max_values_per_role") == true)
+        // Collector0 and 1 were seen first and are forgotten; Collector11 was seen last and is kept.
+        let findings = feed([E.assume(hour: 2, caller: callers[0]), E.assume(hour: 2, minute: 1, caller: callers[11])], settledAt: 3)
+        #expect(findings.map { $0.reasons[0].hasSuffix("Collector0") } == [true])
+        #expect(warnings.all.count == 1)
+    }
+
+    @Test func whatWasLearnedAndWhatWaitsIsCarriedAcrossRuns() throws {
+        let rule = try ExampleRunner.rule(for: FirstSeenCallerDetector.self, parameters: "learning_period: 6h")
+        func engine() throws -> DetectionEngine {
+            try DetectionEngine(
+                rules: [rule],
+                context: DetectionContext(
+                    config: .builtInDefault, awsRanges: ExampleSite.awsRanges, emission: .prompt, progress: .batch))
+        }
+        let events = ExampleRunner.observed(
+            DetectorExample(
+                "a day", config: .builtInDefault,
+                events: E.routine(hours: 0...7) + [E.assume(hour: 8, caller: Self.other)]))
+        var saved = SavedEngineState(core: nil)
+        var written: [Alert] = []
+        for event in events {
+            let run = try engine()
+            run.restore(saved)
+            run.observe(event)
+            run.advance()
+            written += run.takeChanges().map(\.alert)
+            try saved.apply(try run.takeStateChanges())
+        }
+        let last = try engine()
+        last.restore(saved)
+        _ = last.finish()
+        written += last.takeChanges().map(\.alert)
+        #expect(written.map(\.rule) == ["first-seen-caller"])
+        #expect(written.first?.reasons.last == "known callers: \(ExampleSite.thirdPartyCollector)")
+    }
+}
+
+/// Warnings an engine gave, from any thread.
+final class Warnings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    func add(_ text: String) { lock.withLock { list.append(text) } }
+    var all: [String] { lock.withLock { list } }
+    var isEmpty: Bool { all.isEmpty }
+}
