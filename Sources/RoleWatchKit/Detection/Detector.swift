@@ -164,6 +164,9 @@ public struct DetectionContext: Sendable {
     /// Without a site config, the integration roles the trail shows (set by `DetectionEngine`);
     /// nil when a config names the roles, which are then all integration roles.
     public var integrationRoles: IntegrationRoles?
+    /// The autonomous systems alerts name (from the config's `asn_database`, with these AWS
+    /// ranges); nil without a database.
+    public var asnLookup: ASNLookup?
 
     public init(
         config: SiteConfig, awsRanges: AWSIPRanges?, emission: AlertEmission = .settled,
@@ -174,6 +177,7 @@ public struct DetectionContext: Sendable {
         self.emission = emission
         self.progress = progress
         self.warn = warn
+        asnLookup = config.asnDatabase.map { ASNLookup(database: $0, awsRanges: awsRanges, warn: warn) }
     }
 
     public func role(_ index: Int?) -> WatchedRole? { index.map { config.roles[$0] } }
