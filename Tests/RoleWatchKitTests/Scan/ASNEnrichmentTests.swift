@@ -4,8 +4,8 @@ import Testing
 @testable import RoleWatchKit
 
 /// Alerts name the autonomous system of their first source address outside AWS when the site
-/// config has an `asn_database`, in every output: a batch scan, and the state (whose stored
-/// alerts feed webhooks, tail's output and the report).
+/// config has an `asn_database`, in every output: a batch scan, the state (whose stored alerts
+/// feed webhooks, tail's output and the report), and the daily report's address table.
 struct ASNEnrichmentTests {
     static let home = AutonomousSystem(number: 64501, organization: "Example Residential ISP", country: "NL")
 
@@ -132,5 +132,39 @@ struct ASNEnrichmentTests {
             }
         }
         #expect(compared >= batch.count / 2)
+    }
+
+    /// The report's address table shows the AS of each address outside AWS, from the config's
+    /// database; without one the table is as it always was.
+    @Test func theReportShowsTheASOfAddressesOutsideAWS() throws {
+        let day = UTCDay("2025-11-20")!
+        let ranges = try SampleArchive.ranges()
+        func report(_ config: SiteConfig) throws -> DailyReport {
+            let (days, alerts) = try SampleArchive.scan(SamplesTests.archive, config: config, ranges: ranges)
+            return DailyReport(
+                activity: try #require(days[day]), previous: days[day.previous], alerts: alerts, config: config,
+                awsRanges: ranges)
+        }
+        let with = try report(Self.withDatabase(try SampleArchive.config()))
+        let without = try report(try SampleArchive.config())
+        let home = try #require(with.sourceAddresses.rows.first { $0.address == ExampleSite.homeIP })
+        #expect(home.autonomousSystem == Self.home)
+        #expect(with.sourceAddresses.rows.filter { $0.aws == .yes }.allSatisfy { $0.autonomousSystem == nil })
+        #expect(without.sourceAddresses.rows.allSatisfy { $0.autonomousSystem == nil })
+
+        let markdown = MarkdownReport(with).render()
+        #expect(markdown.contains("| Address | Kind | Network | AS | AWS |"))
+        #expect(markdown.contains("| 198.51.100.23 | IP | 198.51.100.0/24 | AS64501 Example Residential ISP (NL) |"))
+        #expect(markdown.contains("- **ASN database:** \(ASNFixture.path) (RoleWatch-Test-ASN, built "))
+        #expect(markdown.contains("- **AS (first address outside AWS):** AS64501 Example Residential ISP (NL)"))
+        #expect(!MarkdownReport(without).render().contains("| AS |"))
+        #expect(!MarkdownReport(without).render().contains("AS (first address outside AWS)"))
+        let json = JSONReport(with).render()
+        #expect(
+            json.contains("\"address\":\"198.51.100.23\",\"kind\":\"ip\",\"network\":\"198.51.100.0/24\",\"asn\":64501")
+        )
+        #expect(!JSONReport(without).render().contains("\"asn\""))
+        let html = HTMLReport(with).render()
+        #expect(html.contains("<th>AS</th>") && html.contains("AS64501 Example Residential ISP (NL)"))
     }
 }
