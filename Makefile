@@ -1,5 +1,5 @@
 # Everyday verbs; the README's two commands stay the source of truth.
-.PHONY: build test sample sample-report samples rules lint
+.PHONY: build test sample sample-report samples rules lint asn-fixture
 
 build:
 	swift build
@@ -28,3 +28,9 @@ rules:
 
 lint:
 	swift format lint --recursive Sources Tests
+
+# Rewrite Tests/Fixtures/asn-test.mmdb (the ASN tests' tiny MaxMind DB) from scripts/make-asn-fixture.py.
+asn-fixture:
+	python3 -m venv .build/mmdb-venv
+	.build/mmdb-venv/bin/pip install -q mmdb-writer netaddr
+	.build/mmdb-venv/bin/python scripts/make-asn-fixture.py

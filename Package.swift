@@ -25,6 +25,11 @@ let package = Package(
             name: "CISAL",
             providers: [.apt(["libisal-dev"])]
         ),
+        // libmaxminddb: the ASN of addresses outside AWS, from a GeoLite2 or DB-IP database.
+        .systemLibrary(
+            name: "CMaxMindDB",
+            providers: [.apt(["libmaxminddb-dev"]), .brew(["libmaxminddb"])]
+        ),
         // RE2 (Debian's libre2-dev) behind a small C interface: user patterns in linear time.
         .target(
             name: "CRE2",
@@ -33,7 +38,7 @@ let package = Package(
         .target(
             name: "RoleWatchKit",
             dependencies: [
-                "CZlib", "CISAL", "CRE2", "Yams",
+                "CZlib", "CISAL", "CMaxMindDB", "CRE2", "Yams",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

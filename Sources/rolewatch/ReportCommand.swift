@@ -46,7 +46,7 @@ struct ReportCommand: ParsableCommand {
             ? fromState(day) : try fromScan(day, config: config, rules: rules, awsRanges: awsRanges)
         let report = DailyReport(
             activity: recorded.activity ?? DayActivity(day: day), previous: recorded.previous,
-            alerts: recorded.alerts, config: config, awsRanges: awsRanges)
+            alerts: recorded.alerts, config: config, awsRanges: awsRanges, warn: { Diagnostics.say("warning: \($0)") })
         let text = format.render(report)
         do {
             if let output {

@@ -38,6 +38,11 @@ public struct SiteConfig: Sendable {
     public var organizationAccounts: Set<String> = []
     /// Findings expected for a while, with why and until when (`suppressions:`): counted, not written.
     public var suppressions: [Suppression] = []
+    /// A MaxMind DB file (`asn_database`: GeoLite2-ASN, DB-IP ASN Lite, or a City/Country
+    /// database), opened when the config is read so that a missing or damaged file stops the run
+    /// before any input is read. Alerts about addresses outside AWS name their autonomous system
+    /// from it, and the daily report does for its addresses; nil: no AS is shown anywhere.
+    public var asnDatabase: ASNDatabase?
 
     public init(
         source: String? = nil, awsIPRangesPath: String? = nil, allowedCIDRs: [CIDR] = [], roles: [WatchedRole] = [],
@@ -75,6 +80,15 @@ public struct SiteConfig: Sendable {
         var config = SiteConfig(source: path)
         if let ranges = try top.string("aws_ip_ranges") {
             config.awsIPRangesPath = ranges.hasPrefix("/") || folder.isEmpty ? ranges : folder + "/" + ranges
+        }
+        if let database = try top.string("asn_database") {
+            guard !database.isEmpty else { throw top.error("asn_database", "expected the path of a .mmdb file") }
+            do {
+                config.asnDatabase = try ASNDatabase(
+                    path: database.hasPrefix("/") || folder.isEmpty ? database : folder + "/" + database)
+            } catch {
+                throw top.error("asn_database", error.description)
+            }
         }
         config.allowedCIDRs = try cidrs(&top, "allowed_cidrs", file: path)
         config.locationPrefixV4 = try top.int("location_prefix_ipv4", default: 24, in: 8...32)

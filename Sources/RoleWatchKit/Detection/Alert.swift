@@ -25,6 +25,13 @@ public struct Alert: Sendable {
     /// For an alert about an AssumeRole call, the key of the caller that made it.
     public var callerAccessKeyId: String?
     public var sourceIPs: [String]
+    /// The autonomous system of the first of `sourceIPs` outside AWS's ranges, when the site
+    /// config has an `asn_database` and it knows the address: number, organisation, and country
+    /// (ISO 3166-1 alpha-2) where the database has one. Absent from the JSON when unknown, so
+    /// alerts made without a database are as they always were.
+    public var asn: UInt32? = nil
+    public var asOrganization: String? = nil
+    public var country: String? = nil
     public var accounts: [String]
     public var eventIDs: [String]
     /// Up to `Alert.evidenceLimit` raw records (secrets redacted), of the first events in
@@ -45,6 +52,12 @@ public struct Alert: Sendable {
         a.time != b.time ? a.time < b.time : a.rule != b.rule ? a.rule < b.rule : a.id < b.id
     }
 
+    /// The alert's `asn`, `asOrganization` and `country`; nil when none is known.
+    public var autonomousSystem: AutonomousSystem? {
+        asn == nil && asOrganization == nil && country == nil
+            ? nil : AutonomousSystem(number: asn, organization: asOrganization, country: country)
+    }
+
     public func json() -> String {
         var w = JSONWriter()
         w.beginObject()
@@ -63,6 +76,12 @@ public struct Alert: Sendable {
         w.field("accessKeyId", accessKeyId)
         w.field("callerAccessKeyId", callerAccessKeyId)
         w.field("sourceIPs", strings: sourceIPs)
+        if let asn {
+            w.key("asn")
+            w.number(Int(asn))
+        }
+        if let asOrganization { w.field("asOrganization", asOrganization) }
+        if let country { w.field("country", country) }
         w.field("accounts", strings: accounts)
         w.field("eventIDs", strings: eventIDs)
         w.field("reasons", strings: reasons)
@@ -101,5 +120,8 @@ extension Alert {
             sourceIPs: strings("sourceIPs"),
             accounts: strings("accounts"), eventIDs: strings("eventIDs"), evidence: evidence,
             reasons: strings("reasons"), remediation: object["remediation"] as? String ?? "")
+        asn = (object["asn"] as? Int).flatMap { UInt32(exactly: $0) }
+        asOrganization = object["asOrganization"] as? String
+        country = object["country"] as? String
     }
 }

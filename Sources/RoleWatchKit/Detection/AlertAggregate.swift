@@ -24,6 +24,9 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
     /// Session name and key of the finding that comes first (time, then event id).
     var lead: Lead?
     var sourceIPs: [String] = []
+    /// The first of `sourceIPs` outside AWS and its AS (`locate(with:)`); nil until located, and
+    /// without an ASN database.
+    var outsideAWS: OutsideAWSSource?
     var accounts: [String] = []
     /// The earliest events, one per part, at most `Alert.eventIDLimit`; only the first
     /// `Alert.evidenceLimit` keep their raw record (an event never moves up this list, so one
@@ -148,9 +151,17 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         Self.union(into: &roles, other.roles, limit: 2)
         if let theirs = other.lead, lead.map({ theirs.position < $0.position }) ?? true { lead = theirs }
         Self.union(into: &sourceIPs, other.sourceIPs)
+        outsideAWS = OutsideAWSSource.first(outsideAWS, other.outsideAWS)
         Self.union(into: &accounts, other.accounts)
         Self.merge(into: &events, other.events)
         mergeReasons(other.reasons, strength: other.strength)
+    }
+
+    /// Finds the first of `sourceIPs` outside AWS and its AS. Called on the engine's thread just
+    /// before an alert (or a part of one, for the state) leaves the engine, so that each address
+    /// is looked up once per alert rather than once per finding.
+    mutating func locate(with lookup: ASNLookup) {
+        outsideAWS = lookup.firstOutsideAWS(sourceIPs)
     }
 
     /// Reasons of the strongest findings; between equally strong ones (or unranked ones), every
@@ -242,12 +253,16 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
     /// The alert as written.
     public var alert: Alert {
         let first = firstSeen ?? time
+        // Folded parts keep the smallest located address; if the union of `sourceIPs` was cut to
+        // its limit past it, the alert no longer shows that address, nor its AS.
+        let system = outsideAWS.flatMap { sourceIPs.contains($0.address) ? $0.system : nil }
         return Alert(
             id: id, rule: identity.rule, severity: severity, title: title, time: time, firstSeen: first,
             lastSeen: lastSeen ?? first, count: count, principal: identity.principal,
             role: roles.count == 1 ? roles[0] : nil, sessionName: lead?.sessionName, accessKeyId: lead?.accessKeyId,
             callerAccessKeyId: lead?.callerAccessKeyId,
-            sourceIPs: sourceIPs, accounts: accounts, eventIDs: events.map(\.eventID),
+            sourceIPs: sourceIPs, asn: system?.number, asOrganization: system?.organization,
+            country: system?.country, accounts: accounts, eventIDs: events.map(\.eventID),
             evidence: events.prefix(Alert.evidenceLimit).map(\.raw).filter { !$0.isEmpty }, reasons: reasons.map(\.text),
             remediation: remediation)
     }

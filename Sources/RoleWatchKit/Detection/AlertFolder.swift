@@ -12,6 +12,7 @@ final class AlertFolder {
     private let emission: AlertEmission
     private let maxOpen: Int
     private let warn: @Sendable (String) -> Void
+    private let asnLookup: ASNLookup?
     private var warnedCap = false
     private var open: [AlertIdentity: AlertAggregate] = [:]
     /// Alerts a batch scan had to write before the end (over `maxOpen`), by id hash, so that a
@@ -27,6 +28,7 @@ final class AlertFolder {
         self.emission = context.emission
         self.maxOpen = context.config.maxTrackedKeys
         self.warn = context.warn
+        self.asnLookup = context.asnLookup
     }
 
     func add(_ finding: Finding, rule: Int) {
@@ -45,7 +47,15 @@ final class AlertFolder {
     /// What changed since the last call, one part per alert (prompt emission).
     func takeChanges() -> [AlertAggregate] {
         defer { open.removeAll(keepingCapacity: true) }
-        return open.values.sorted(by: Self.ordered)
+        return open.values.sorted(by: Self.ordered).map(located)
+    }
+
+    /// `aggregate` with its first address outside AWS looked up, when there is an ASN database.
+    private func located(_ aggregate: AlertAggregate) -> AlertAggregate {
+        guard let asnLookup else { return aggregate }
+        var aggregate = aggregate
+        aggregate.locate(with: asnLookup)
+        return aggregate
     }
 
     /// Alerts a batch scan must write now: all of them at the end, else only what is over
@@ -54,7 +64,7 @@ final class AlertFolder {
     func due(atEnd: Bool) -> [Alert] {
         if atEnd {
             defer { open.removeAll() }
-            return open.values.map(\.alert).sorted(by: Alert.ordered)
+            return open.values.map { located($0).alert }.sorted(by: Alert.ordered)
         }
         guard emission == .settled, open.count > maxOpen else { return [] }
         if !warnedCap {
@@ -67,7 +77,7 @@ final class AlertFolder {
             open[aggregate.identity] = nil
             let hash = Self.hash(aggregate.identity)
             if writtenEarly.insert(hash).inserted { writtenEarlyOrder.append(hash) }
-            written.append(aggregate.alert)
+            written.append(located(aggregate).alert)
         }
         if writtenEarlyOrder.count > maxOpen * 10 {
             let forgotten = writtenEarlyOrder.count - maxOpen * 10

@@ -166,6 +166,9 @@ public struct DetectionContext: Sendable {
     public var integrationRoles: IntegrationRoles?
     /// The wall clock, for what expires in real time (suppressions); tests set it.
     public var now: @Sendable () -> Date = { Date() }
+    /// The autonomous systems alerts name (from the config's `asn_database`, with these AWS
+    /// ranges); nil without a database.
+    public var asnLookup: ASNLookup?
 
     public init(
         config: SiteConfig, awsRanges: AWSIPRanges?, emission: AlertEmission = .settled,
@@ -176,6 +179,7 @@ public struct DetectionContext: Sendable {
         self.emission = emission
         self.progress = progress
         self.warn = warn
+        asnLookup = config.asnDatabase.map { ASNLookup(database: $0, awsRanges: awsRanges, warn: warn) }
     }
 
     public func role(_ index: Int?) -> WatchedRole? { index.map { config.roles[$0] } }

@@ -45,11 +45,12 @@ public struct DailyReport: Sendable {
     ///   - alerts: the alerts to list; the caller picks them (normally those whose `time` is on the day).
     ///   - awsRanges: marks addresses as AWS or not; without it they are marked unknown.
     ///   - now: the wall clock, for which suppressions have expired.
+    ///   - warn: receives one line if the config's `asn_database` fails a lookup (a damaged file).
     public init(
         activity: DayActivity, previous: DayActivity?, alerts: [Alert], config: SiteConfig, awsRanges: AWSIPRanges?,
-        now: Date = Date()
+        now: Date = Date(), warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
-        let marks = ReportMarks(config: config, awsRanges: awsRanges)
+        let marks = ReportMarks(config: config, awsRanges: awsRanges, warn: warn)
         day = activity.day
         previousDay = previous?.day
         calls = CallTrend(activity.calls, previous: previous?.calls)
@@ -288,6 +289,9 @@ public struct SourceAddressEntry: Sendable, ReportRow {
     public let kind: SourceKind
     /// The address's network (nil unless `kind` is `.ip`).
     public let network: CIDR?
+    /// What the config's `asn_database` says about an address outside AWS; nil for addresses
+    /// inside AWS, without a database, or when it has no record of the address.
+    public let autonomousSystem: AutonomousSystem?
     public let aws: Membership
     public let allowList: Membership
     public let calls: CallCount
@@ -357,6 +361,11 @@ public struct ReportBasis: Sendable {
     public let allowedCIDRs: [CIDR]
     public let networkPrefixIPv4: Int
     public let networkPrefixIPv6: Int
+    /// The config's `asn_database` (path), its `database_type` and the UTC day it was built;
+    /// nil without one, and then the report has no AS column.
+    public let asnDatabase: String?
+    public let asnDatabaseType: String?
+    public let asnDatabaseBuilt: UTCDay?
 
     init(config: SiteConfig, awsRanges: AWSIPRanges?) {
         configSource = config.source
@@ -365,5 +374,10 @@ public struct ReportBasis: Sendable {
         allowedCIDRs = ReportMarks.allowList(config)
         networkPrefixIPv4 = config.locationPrefixV4
         networkPrefixIPv6 = config.locationPrefixV6
+        asnDatabase = config.asnDatabase?.path
+        asnDatabaseType = config.asnDatabase?.databaseType
+        asnDatabaseBuilt = config.asnDatabase.map {
+            UTCDay(EventTime(milliseconds: Int64(clamping: $0.buildEpoch) &* 1000))
+        }
     }
 }

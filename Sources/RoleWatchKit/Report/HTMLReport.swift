@@ -160,6 +160,9 @@ public struct HTMLReport {
         if !alert.sourceIPs.isEmpty {
             facts.append(("Source IPs", alert.sourceIPs.map { mono(ReportText.key($0)) }.joined(separator: ", ")))
         }
+        if let system = alert.autonomousSystem {
+            facts.append(("AS (first address outside AWS)", e(ReportText.visible(system.summary))))
+        }
         facts.append(("Events", ReportText.count(alert.count) + " · " + ReportText.span(alert, on: report.day)))
         facts.append(("Alert id", mono(alert.id)))
         var out = """
@@ -252,15 +255,20 @@ public struct HTMLReport {
             [mono(caller.arn), ReportText.count(caller.calls.total), denied(caller.calls)] + newCell(caller.isNew)
         }
         out += "</section>\n<section class=\"panel\"><h2>Source addresses</h2>"
+        // The AS column only with an ASN database: a report without one stays as it was.
+        let showsAS = report.basis.asnDatabase != nil
         let addressColumns: [Column] =
-            [.text("Address"), .text("Kind"), .text("Network"), .text("AWS"), .text("Allow-list"), .number("Calls")]
-            + [.number("Denied")] + newColumn
+            [.text("Address"), .text("Kind"), .text("Network")] + (showsAS ? [.text("AS")] : [])
+            + [.text("AWS"), .text("Allow-list"), .number("Calls"), .number("Denied")] + newColumn
         out += table(addressColumns, report.sourceAddresses) { address in
             [
                 mono(ReportText.key(address.address)), ReportText.kind(address.kind),
-                address.network.map { mono($0.description) } ?? "–", awsPill(address.aws),
-                allowPill(address.allowList), ReportText.count(address.calls.total), denied(address.calls),
-            ] + newCell(address.isNew)
+                address.network.map { mono($0.description) } ?? "–",
+            ] + (showsAS ? [address.autonomousSystem.map { e(ReportText.visible($0.summary)) } ?? "–"] : [])
+                + [
+                    awsPill(address.aws), allowPill(address.allowList), ReportText.count(address.calls.total),
+                    denied(address.calls),
+                ] + newCell(address.isNew)
         }
         out += "<h3>Networks</h3>"
         let networkColumns: [Column] =
@@ -319,6 +327,9 @@ public struct HTMLReport {
             ? "none configured" : basis.allowedCIDRs.map { mono($0.description) }.joined(separator: ", ")
         out += "<dt>Allow-list</dt><dd>\(allowList)</dd>"
         out += "<dt>Networks</dt><dd>/\(basis.networkPrefixIPv4) for IPv4, /\(basis.networkPrefixIPv6) for IPv6</dd>"
+        if let database = basis.asnDatabase {
+            out += "<dt>ASN database</dt><dd>\(e(ReportText.asnDatabase(basis, path: database)))</dd>"
+        }
         return out + "</dl></div></section>\n"
     }
 

@@ -50,6 +50,15 @@ public struct JSONReport {
             w.field("address", address.address)
             w.field("kind", address.kind.rawValue)
             w.field("network", address.network?.description)
+            // Only when known, as in alerts: a report without an ASN database stays as it was.
+            if let system = address.autonomousSystem {
+                if let number = system.number {
+                    w.key("asn")
+                    w.number(Int(number))
+                }
+                if let organization = system.organization { w.field("asOrganization", organization) }
+                if let country = system.country { w.field("country", country) }
+            }
             w.field("aws", address.aws.rawValue)
             w.field("allowList", address.allowList.rawValue)
             counts(address.calls, &w)
@@ -224,6 +233,11 @@ public struct JSONReport {
         w.number(basis.networkPrefixIPv4)
         w.key("networkPrefixIPv6")
         w.number(basis.networkPrefixIPv6)
+        if let database = basis.asnDatabase {
+            w.field("asnDatabase", database)
+            w.field("asnDatabaseType", basis.asnDatabaseType)
+            w.field("asnDatabaseBuilt", basis.asnDatabaseBuilt?.description)
+        }
         w.endObject()
     }
 }

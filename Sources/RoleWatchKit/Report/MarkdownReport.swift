@@ -105,6 +105,9 @@ public struct MarkdownReport {
             out.append(
                 "- **Source IPs:** " + alert.sourceIPs.map { Self.escape(ReportText.key($0)) }.joined(separator: ", "))
         }
+        if let system = alert.autonomousSystem {
+            out.append("- **AS (first address outside AWS):** " + Self.escape(ReportText.visible(system.summary)))
+        }
         out.append("- **Events:** \(ReportText.count(alert.count)), \(ReportText.span(alert, on: report.day))")
         if !alert.reasons.isEmpty {
             out.append("- **Why:**")
@@ -219,16 +222,20 @@ public struct MarkdownReport {
 
     private func addresses(_ out: inout [String]) {
         section("Source addresses", &out)
+        // The AS column only with an ASN database: a report without one stays as it was.
+        let showsAS = report.basis.asnDatabase != nil
         let columns: [Column] =
-            [.text("Address"), .text("Kind"), .text("Network"), .text("AWS"), .text("Allow-list"), .number("Calls")]
-            + [.number("Denied")] + newColumn
+            [.text("Address"), .text("Kind"), .text("Network")] + (showsAS ? [.text("AS")] : [])
+            + [.text("AWS"), .text("Allow-list"), .number("Calls"), .number("Denied")] + newColumn
         table(columns, report.sourceAddresses, &out) { address in
             [
                 Self.escape(ReportText.key(address.address)), ReportText.kind(address.kind),
-                address.network?.description ?? "–", ReportText.aws(address.aws),
-                ReportText.allowList(address.allowList), ReportText.count(address.calls.total),
-                ReportText.count(address.calls.denied),
-            ] + newCell(address.isNew)
+                address.network?.description ?? "–",
+            ] + (showsAS ? [address.autonomousSystem.map { Self.escape(ReportText.visible($0.summary)) } ?? "–"] : [])
+                + [
+                    ReportText.aws(address.aws), ReportText.allowList(address.allowList),
+                    ReportText.count(address.calls.total), ReportText.count(address.calls.denied),
+                ] + newCell(address.isNew)
         }
     }
 
@@ -296,6 +303,9 @@ public struct MarkdownReport {
                 + (basis.allowedCIDRs.isEmpty
                     ? "none configured" : basis.allowedCIDRs.map(\.description).joined(separator: ", ")))
         out.append("- **Networks:** /\(basis.networkPrefixIPv4) for IPv4, /\(basis.networkPrefixIPv6) for IPv6")
+        if let database = basis.asnDatabase {
+            out.append("- **ASN database:** " + Self.escape(ReportText.asnDatabase(basis, path: database)))
+        }
     }
 
     // MARK: - Pieces

@@ -10,9 +10,12 @@ struct ReportMarks {
     let namingSchemes: [SessionNamePattern]
     let prefixIPv4: Int
     let prefixIPv6: Int
+    /// The config's `asn_database`, for the AS of each address outside AWS.
+    let asnLookup: ASNLookup?
 
-    init(config: SiteConfig, awsRanges: AWSIPRanges?) {
+    init(config: SiteConfig, awsRanges: AWSIPRanges?, warn: @escaping @Sendable (String) -> Void) {
         self.awsRanges = awsRanges
+        asnLookup = config.asnDatabase.map { ASNLookup(database: $0, awsRanges: awsRanges, warn: warn) }
         allowList = Self.allowList(config)
         namingSchemes = config.roles.flatMap(\.sessionNames)
         prefixIPv4 = config.locationPrefixV4
@@ -32,19 +35,20 @@ struct ReportMarks {
         if let ip = IPAddress(address) {
             let aws: Membership = awsRanges.map { $0.contains(ip) ? .yes : .no } ?? .unknown
             let allowed: Membership = allowListKnown ? (allowList.contains { $0.contains(ip) } ? .yes : .no) : .unknown
+            let system = asnLookup.flatMap { $0.isOutsideAWS(ip) ? $0.autonomousSystem(of: ip) : nil }
             return SourceAddressEntry(
-                address: address, kind: .ip, network: network(of: ip), aws: aws, allowList: allowed, calls: calls,
-                isNew: isNew)
+                address: address, kind: .ip, network: network(of: ip), autonomousSystem: system, aws: aws,
+                allowList: allowed, calls: calls, isNew: isNew)
         }
         if AWSIPRanges.isAWSServiceSource(address) {
             return SourceAddressEntry(
-                address: address, kind: .awsService, network: nil, aws: .yes, allowList: .unknown, calls: calls,
-                isNew: isNew)
+                address: address, kind: .awsService, network: nil, autonomousSystem: nil, aws: .yes,
+                allowList: .unknown, calls: calls, isNew: isNew)
         }
         // Neither an address nor AWS: the address rules fire on it, so it is marked as outside both.
         return SourceAddressEntry(
-            address: address, kind: .other, network: nil, aws: .no, allowList: allowListKnown ? .no : .unknown,
-            calls: calls, isNew: isNew)
+            address: address, kind: .other, network: nil, autonomousSystem: nil, aws: .no,
+            allowList: allowListKnown ? .no : .unknown, calls: calls, isNew: isNew)
     }
 
     /// The addresses' networks; one is new when no address of the day before was in it.

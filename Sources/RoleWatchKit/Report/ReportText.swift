@@ -88,6 +88,15 @@ enum ReportText {
         }
     }
 
+    /// `GeoLite2-ASN.mmdb (GeoLite2-ASN, built 2025-11-18)`: which database named the ASes, and
+    /// how old it is.
+    static func asnDatabase(_ basis: ReportBasis, path: String) -> String {
+        var about: [String] = []
+        if let type = basis.asnDatabaseType, !type.isEmpty { about.append(type) }
+        if let built = basis.asnDatabaseBuilt { about.append("built \(built)") }
+        return about.isEmpty ? path : "\(path) (\(about.joined(separator: ", ")))"
+    }
+
     static func kind(_ kind: SourceKind) -> String {
         switch kind {
         case .ip: "IP"
