@@ -111,7 +111,6 @@ struct ReportCommand: ParsableCommand {
             let summary = try scan.run()
             Diagnostics.say(summary.line)
             for note in summary.notes { Diagnostics.say(note) }
-        for note in summary.notes { Diagnostics.say(note) }
             let days = scan.recordedActivity()
             return Recorded(
                 activity: days.first { $0.day == day }, previous: days.first { $0.day == day.previous },

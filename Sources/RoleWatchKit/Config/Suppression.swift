@@ -6,9 +6,10 @@ import Foundation
 /// Every suppression says why (`reason`) and until when (`expires`): a suppression without an end
 /// is how a real attack ends up hidden behind last year's pen test. What it matches is the
 /// conjunction of the matchers it gives (at least one): `rule`, `role`, `principal`,
-/// `source_cidr`, `session_name`. `source_cidr` matches a finding only when every address it
-/// names is inside the listed networks, so a session seen from the suppressed network and from
-/// somewhere else still alerts.
+/// `source_cidr`, `asn`, `session_name`. `source_cidr` matches a finding only when every address
+/// it names is inside the listed networks, and `asn` when every address outside AWS it names is
+/// in the listed autonomous systems (`asn_database`), so a session seen from the suppressed
+/// network and from somewhere else still alerts.
 public struct Suppression: Sendable, CustomStringConvertible {
     /// Position in the list (from 1), how messages name it.
     public var number: Int
@@ -17,6 +18,8 @@ public struct Suppression: Sendable, CustomStringConvertible {
     public var role: ARNPattern?
     public var principal: ARNPattern?
     public var sourceCIDRs: [CIDR]
+    /// Autonomous system numbers (`asn`); needs `asn_database`.
+    public var asns: [UInt32]
     public var sessionName: SessionNamePattern?
     public var reason: String
     /// The first moment it no longer applies.
@@ -24,7 +27,7 @@ public struct Suppression: Sendable, CustomStringConvertible {
     /// `expires` as written, for messages and the report.
     public var expiresText: String
 
-    static let matcherKeys = ["rule", "role", "principal", "source_cidr", "session_name"]
+    static let matcherKeys = ["rule", "role", "principal", "source_cidr", "asn", "session_name"]
 
     init(_ entry: inout YAMLMapping, number: Int, file: String) throws(ConfigError) {
         self.number = number
@@ -36,6 +39,14 @@ public struct Suppression: Sendable, CustomStringConvertible {
         role = try Self.arn(&entry, "role")
         principal = try Self.arn(&entry, "principal")
         sourceCIDRs = try SiteConfig.cidrs(&entry, "source_cidr", file: file)
+        asns = try entry.strings("asn").map { (text, line) throws(ConfigError) in
+            let digits = text.hasPrefix("AS") || text.hasPrefix("as") ? String(text.dropFirst(2)) : text
+            guard let number = UInt32(digits) else {
+                throw ConfigError(
+                    file: file, line: line, problem: "asn: '\(text)' is not an AS number (such as 64500 or AS64500)")
+            }
+            return number
+        }
         if let pattern = try entry.string("session_name") {
             do {
                 sessionName = try SessionNamePattern(pattern)
@@ -43,7 +54,8 @@ public struct Suppression: Sendable, CustomStringConvertible {
                 throw entry.error("session_name", "'\(pattern)' is not a valid regular expression: \(error)")
             }
         }
-        guard rule != nil || role != nil || principal != nil || !sourceCIDRs.isEmpty || sessionName != nil else {
+        guard rule != nil || role != nil || principal != nil || !sourceCIDRs.isEmpty || !asns.isEmpty || sessionName != nil
+        else {
             throw ConfigError(
                 file: file, line: entry.line,
                 problem:
@@ -92,8 +104,9 @@ public struct Suppression: Sendable, CustomStringConvertible {
 
     public func isExpired(at now: Date) -> Bool { now >= expires }
 
-    /// Whether the finding (of `rule`) is one this suppression expects.
-    func matches(_ finding: Finding, rule: String) -> Bool {
+    /// Whether the finding (of `rule`) is one this suppression expects; `asn` looks addresses up
+    /// (nil without an `asn_database`, when an `asn` matcher matches nothing).
+    func matches(_ finding: Finding, rule: String, asn: ASNLookup?) -> Bool {
         if let expected = self.rule, expected != rule { return false }
         if let role, !(finding.role.map(role.matches) ?? false) { return false }
         if let principal, !principal.matches(finding.principal) { return false }
@@ -102,6 +115,13 @@ public struct Suppression: Sendable, CustomStringConvertible {
             let addresses = finding.sourceIPs.compactMap(IPAddress.init)
             guard !addresses.isEmpty,
                 addresses.allSatisfy({ address in sourceCIDRs.contains { $0.contains(address) } })
+            else { return false }
+        }
+        if !asns.isEmpty {
+            guard let asn else { return false }
+            let outside = finding.sourceIPs.compactMap(IPAddress.init).filter(asn.isOutsideAWS)
+            guard !outside.isEmpty,
+                outside.allSatisfy({ asn.autonomousSystem(of: $0)?.number.map(asns.contains) ?? false })
             else { return false }
         }
         return true
@@ -114,6 +134,7 @@ public struct Suppression: Sendable, CustomStringConvertible {
         if let role { parts.append("role \(role.text)") }
         if let principal { parts.append("principal \(principal.text)") }
         if !sourceCIDRs.isEmpty { parts.append("source \(sourceCIDRs.map(\.description).joined(separator: ", "))") }
+        if !asns.isEmpty { parts.append("AS \(asns.map(String.init).joined(separator: ", "))") }
         if let sessionName { parts.append("session name /\(sessionName.pattern)/") }
         return "suppression \(number) (\(parts.joined(separator: ", ")); expires \(expiresText)): \(reason)"
     }

@@ -86,7 +86,8 @@ public final class DetectionEngine {
         self.detectors = active.map(\.1)
         self.disabled = disabled
         self.suppressions = try SuppressionFilter(
-            context.config.suppressions, rules: rules, config: context.config.source, now: context.now,
+            context.config.suppressions, rules: rules, config: context.config.source, asn: context.asnLookup,
+            now: context.now,
             warn: context.warn)
         self.folder = AlertFolder(rules: self.rules, context: context)
         self.emission = context.emission

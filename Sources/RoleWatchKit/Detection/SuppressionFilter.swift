@@ -10,6 +10,7 @@ import Foundation
 final class SuppressionFilter {
     private let suppressions: [Suppression]
     private let now: @Sendable () -> Date
+    private let asn: ASNLookup?
     private let warn: @Sendable (String) -> Void
     private var expiredSaid: Set<Int> = []
     /// Findings each suppression held back this run, in config order.
@@ -18,8 +19,8 @@ final class SuppressionFilter {
     private var byDay: [UTCDay: [String: Int]] = [:]
 
     init(
-        _ suppressions: [Suppression], rules: [Rule], config: String?, now: @escaping @Sendable () -> Date,
-        warn: @escaping @Sendable (String) -> Void
+        _ suppressions: [Suppression], rules: [Rule], config: String?, asn: ASNLookup?,
+        now: @escaping @Sendable () -> Date, warn: @escaping @Sendable (String) -> Void
     ) throws(ConfigError) {
         let ids = Set(rules.map(\.id))
         for suppression in suppressions {
@@ -30,8 +31,15 @@ final class SuppressionFilter {
                         "suppression \(suppression.number): no rule '\(rule)' in the rule set (rules: \(ids.sorted().joined(separator: ", ")))"
                 )
             }
+            if !suppression.asns.isEmpty, asn == nil {
+                throw ConfigError(
+                    file: config ?? "<config>", line: suppression.line,
+                    problem:
+                        "suppression \(suppression.number): asn needs an asn_database in the config to look addresses up")
+            }
         }
         self.suppressions = suppressions
+        self.asn = asn
         self.counts = Array(repeating: 0, count: suppressions.count)
         self.now = now
         self.warn = warn
@@ -46,7 +54,7 @@ final class SuppressionFilter {
     /// Whether `finding` (of rule `rule`) is held back; counted if so.
     func holdsBack(_ finding: Finding, rule: String) -> Bool {
         var clock: Date?
-        for (index, suppression) in suppressions.enumerated() where suppression.matches(finding, rule: rule) {
+        for (index, suppression) in suppressions.enumerated() where suppression.matches(finding, rule: rule, asn: asn) {
             let now = clock ?? now()
             clock = now
             if suppression.isExpired(at: now) {

@@ -63,6 +63,29 @@ import Testing
         #expect(warnings.all.count == 1)
     }
 
+    @Test func withAnASNDatabaseANetworkOutsideAWSIsItsAutonomousSystem() throws {
+        var config = SiteConfig.builtInDefault
+        config.asnDatabase = ASNFixture.database
+        let rule = try ExampleRunner.rule(for: FirstSeenNetworkDetector.self, parameters: "learning_period: 6h")
+        func alerts(_ odd: String) throws -> [Alert] {
+            let engine = try DetectionEngine(
+                rules: [rule], context: DetectionContext(config: config, awsRanges: ExampleSite.awsRanges))
+            let events = E.routine(hours: 0...7) + [E.assume(hour: 2, minute: 30, ip: "198.51.100.23")]
+                + [E.assume(hour: 8, ip: odd)]
+            for event in ExampleRunner.observed(DetectorExample("events", config: config, events: events)) {
+                engine.observe(event)
+            }
+            return engine.finish()
+        }
+        #expect(try alerts("198.51.100.200").isEmpty, "another address of the AS learned")
+        // The call is news for the third party's role and for its collector's (the outbound
+        // integration role), whose session made it.
+        let found = try alerts("203.0.113.9")
+        #expect(Set(found.compactMap(\.role)) == [ExampleSite.thirdPartyRole, ExampleSite.thirdPartyCollector])
+        #expect(found.first?.reasons.first?.contains("AS64500 Example Hosting") == true)
+        #expect(found.first?.reasons.last?.contains("AS64501 Example Residential ISP") == true)
+    }
+
     @Test func whatWasLearnedAndWhatWaitsIsCarriedAcrossRuns() throws {
         let rule = try ExampleRunner.rule(for: FirstSeenCallerDetector.self, parameters: "learning_period: 6h")
         func engine() throws -> DetectionEngine {
@@ -89,8 +112,17 @@ import Testing
         last.restore(saved)
         _ = last.finish()
         written += last.takeChanges().map(\.alert)
+        try saved.apply(try last.takeStateChanges())
         #expect(written.map(\.rule) == ["first-seen-caller"])
         #expect(written.first?.reasons.last == "known callers: \(ExampleSite.thirdPartyCollector)")
+        // What `rolewatch learned` shows of it: the role, its learning period, both callers.
+        let listing = LearnedListing(state: saved, rules: [rule], role: "arn:aws:iam::*:role/MetricsVendor*")
+        #expect(listing.roles.map(\.role) == [ExampleSite.thirdPartyRole])
+        #expect(listing.roles.first?.values.map(\.value) == [Self.other, ExampleSite.thirdPartyCollector])
+        #expect(listing.roles.first.map { $0.learningUntil == $0.since + .seconds(6 * 3600) } == true)
+        #expect(listing.text.contains("first-seen-caller  \(ExampleSite.thirdPartyRole)  followed since"))
+        #expect(listing.json.split(separator: "\n").count == 1)
+        #expect(LearnedListing(state: saved, rules: [rule], role: "arn:aws:iam::*:role/Nothing").roles.isEmpty)
     }
 }
 

@@ -105,6 +105,33 @@ import Testing
         #expect(!(try Self.run(rightName).alerts.map(\.rule).contains("session-multi-location")))
     }
 
+    @Test func anASNMatchesWhenEveryAddressOutsideAWSIsInIt() throws {
+        var home = try Self.config(
+            """
+              - rule: session-multi-location
+                asn: AS64501
+                reason: the on-call engineer's ISP
+                expires: 2026-12-31
+            """)
+        home.asnDatabase = ASNFixture.database
+        #expect(!(try Self.run(home).alerts.map(\.rule).contains("session-multi-location")), "home is AS64501")
+        var hosting = try Self.config(
+            """
+              - rule: session-multi-location
+                asn: 64500
+                reason: a scanner we pay for
+                expires: 2026-12-31
+            """)
+        hosting.asnDatabase = ASNFixture.database
+        #expect(try Self.run(hosting).alerts.map(\.rule).contains("session-multi-location"))
+        hosting.asnDatabase = nil
+        #expect {
+            try Self.run(hosting)
+        } throws: { error in
+            (error as? ConfigError)?.problem.contains("asn needs an asn_database") == true
+        }
+    }
+
     @Test func anExpiredSuppressionIsSaidOnceAndNoLongerApplies() throws {
         let config = try Self.config(
             """
@@ -159,6 +186,7 @@ import Testing
             ("  - source_cidr: 10.0.0.1/8\n    reason: x\n    expires: 2026-12-31\n", "host bits"),
             ("  - session_name: '(unclosed'\n    reason: x\n    expires: 2026-12-31\n", "not a valid regular expression"),
             ("  - role: AcmeIntegrationRole\n    reason: x\n    expires: 2026-12-31\n", "is not an ARN"),
+            ("  - asn: Example Hosting\n    reason: x\n    expires: 2026-12-31\n", "is not an AS number"),
         ])
     func aBadSuppressionIsRefusedWithItsLine(entry: String, problem: String) throws {
         #expect {

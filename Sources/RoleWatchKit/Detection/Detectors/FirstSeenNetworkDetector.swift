@@ -5,8 +5,10 @@ import Foundation
 /// from the attacker's own place, learned per role without an allow-list.
 ///
 /// A network is the source address masked to `location_prefix_ipv4`/`_ipv6` (/24 and /48 by
-/// default); AWS acting for the caller (`AWS Internal`, a service's host name) is none. The
-/// networks of `allowed_cidrs` (the role's or the site's) are always normal.
+/// default), or, with an `asn_database`, the autonomous system of an address outside AWS (an
+/// ISP's or a host's addresses change, its AS does not); AWS acting for the caller (`AWS
+/// Internal`, a service's host name) is none. Addresses in `allowed_cidrs` (the role's or the
+/// site's) are always normal.
 public final class FirstSeenNetworkDetector: FirstSeenDetector {
     public static let id = "first-seen-network"
     let learner: FirstSeenLearner
@@ -26,9 +28,16 @@ public final class FirstSeenNetworkDetector: FirstSeenDetector {
         let sessionRole = event.sessionRole == nil || late || !call.succeeded ? nil : call.userIdentity.sessionIssuerArn
         let session = sessionRole.map { context.integrationRoles == nil || context.isIntegrationRole($0) } ?? false
         guard assumption || session, case .ip(let address) = SourceAddress(call) else { return }
-        let network = address.network(
-            ipv4PrefixLength: context.config.locationPrefixV4, ipv6PrefixLength: context.config.locationPrefixV6
-        ).description
+        let network: String
+        if let lookup = context.asnLookup, lookup.isOutsideAWS(address),
+            let system = lookup.autonomousSystem(of: address), let number = system.number
+        {
+            network = "AS\(number)" + (system.organization.map { " \($0)" } ?? "")
+        } else {
+            network = address.network(
+                ipv4PrefixLength: context.config.locationPrefixV4, ipv6PrefixLength: context.config.locationPrefixV6
+            ).description
+        }
         func named(_ index: Int?) -> Bool {
             guard let role = context.role(index) else { return false }
             return (role.allowedCIDRs ?? context.config.allowedCIDRs).contains { $0.contains(address) }
