@@ -10,7 +10,7 @@ struct RoleWatchCommand: ParsableCommand {
         version: RoleWatchVersion.current,
         subcommands: [
             ScanCommand.self, TailCommand.self, ReportCommand.self, OutboxCommand.self, RulesCommand.self, RolesCommand.self, IPRangesCommand.self,
-            GenerateCommand.self,
+            GenerateCommand.self, AuditCommand.self,
         ]
     )
 

@@ -36,6 +36,8 @@ public struct SiteConfig: Sendable {
     /// never a third-party integration, ExternalId or not, and a role in one of them assumed
     /// from an account outside them is a signal of its own (unexpected-caller).
     public var organizationAccounts: Set<String> = []
+    /// Thresholds of `rolewatch audit` (`audit:`).
+    public var audit = AuditSettings()
 
     public init(
         source: String? = nil, awsIPRangesPath: String? = nil, allowedCIDRs: [CIDR] = [], roles: [WatchedRole] = [],
@@ -82,6 +84,7 @@ public struct SiteConfig: Sendable {
         config.maxTrackedKeys = try top.int("max_tracked_keys", default: 100_000, in: 100...100_000_000)
         config.duplicateWindow = try top.duration(
             "duplicate_window", default: .seconds(86_400), in: .zero...(.seconds(30 * 86_400)))
+        if var audit = try top.mapping("audit") { config.audit = try AuditSettings(&audit) }
         for var entry in try top.mappings("webhooks") { config.webhooks.append(try WebhookSpec.parse(&entry)) }
         for var entry in try top.mappings("roles") {
             config.roles.append(try WatchedRole(&entry, file: path))
