@@ -34,13 +34,17 @@ public struct DailyReport: Sendable {
     /// Second copies of cross-account calls, counted once.
     public let repeatedCopies: Int
     public let basis: ReportBasis
+    /// The IAM audit's section (`--audit`); nil when no export was given.
+    public let audit: AuditReport?
 
     /// - Parameters:
     ///   - previous: the day before (or the last earlier day with activity), for what changed.
     ///   - alerts: the alerts to list; the caller picks them (normally those whose `time` is on the day).
     ///   - awsRanges: marks addresses as AWS or not; without it they are marked unknown.
+    ///   - audit: the IAM audit to add as a section of its own.
     public init(
-        activity: DayActivity, previous: DayActivity?, alerts: [Alert], config: SiteConfig, awsRanges: AWSIPRanges?
+        activity: DayActivity, previous: DayActivity?, alerts: [Alert], config: SiteConfig, awsRanges: AWSIPRanges?,
+        audit: AuditReport? = nil
     ) {
         let marks = ReportMarks(config: config, awsRanges: awsRanges)
         day = activity.day
@@ -79,6 +83,7 @@ public struct DailyReport: Sendable {
         input = activity.input
         repeatedCopies = activity.repeatedCopies
         basis = ReportBasis(config: config, awsRanges: awsRanges)
+        self.audit = audit
     }
 
     public func alertCount(_ severity: Severity) -> Int { alerts.count(where: { $0.severity == severity }) }
