@@ -52,7 +52,14 @@ struct AuditCommand: ParsableCommand {
     func run() throws {
         let site: SiteConfig
         do {
-            site = try config.map { path throws(ConfigError) in try SiteConfig.load(path: path) } ?? SiteConfig()
+            if let config {
+                site = try SiteConfig.load(path: config)
+            } else {
+                Diagnostics.say(
+                    "note: no --config given: no outbound roles are known and every other account counts as a third party; name them in a site config (see README)"
+                )
+                site = SiteConfig()
+            }
         } catch {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.usage.code

@@ -66,7 +66,7 @@ public struct AuditResult: Sendable {
     public var summary: String {
         let severities = Severity.allCases.reversed().compactMap { severity -> String? in
             let count = alerts.count { $0.severity == severity }
-            return count > 0 ? "\(count) \(severity.rawValue)" : nil
+            return count > 0 ? "\(ReportText.count(count)) \(severity.rawValue)" : nil
         }
         return
             "audited \(ReportText.count(rolesAudited, "integration role")) of \(ReportText.count(rolesRead, "role")): "

@@ -11,12 +11,24 @@ struct IAMWildcard: Sendable, Hashable, CustomStringConvertible {
     let text: String
     let ignoresCase: Bool
     private let symbols: [UInt8]
+    /// How many symbols come before the first wildcard: two patterns that differ there have no
+    /// string in common, which settles most pairs (`s3:...` against `iam:...`) without the
+    /// dynamic programme.
+    private let literalPrefix: Int
 
     init(_ text: String, ignoringCase: Bool) {
         self.text = text
         self.ignoresCase = ignoringCase
         let bytes = Array(text.utf8)
         symbols = ignoringCase ? bytes.map(Self.lowered) : bytes
+        literalPrefix = symbols.firstIndex { $0 == Self.star || $0 == Self.question } ?? symbols.count
+    }
+
+    /// False when the literal prefixes disagree: then neither pattern can overlap or cover the other.
+    private func prefixesAgree(_ b: [UInt8], _ otherPrefix: Int) -> Bool {
+        let shared = Swift.min(literalPrefix, otherPrefix)
+        for index in 0..<shared where symbols[index] != b[index] { return false }
+        return true
     }
 
     static func action(_ text: String) -> IAMWildcard { IAMWildcard(text, ignoringCase: true) }
@@ -57,6 +69,7 @@ struct IAMWildcard: Sendable, Hashable, CustomStringConvertible {
     func overlaps(_ other: IAMWildcard) -> Bool {
         let a = symbols
         let b = ignoresCase != other.ignoresCase ? other.symbols.map(Self.lowered) : other.symbols
+        guard prefixesAgree(b, other.literalPrefix) else { return false }
         var memo = [Int8](repeating: -1, count: (a.count + 1) * (b.count + 1))
         func go(_ i: Int, _ j: Int) -> Bool {
             let slot = i * (b.count + 1) + j
@@ -85,6 +98,7 @@ struct IAMWildcard: Sendable, Hashable, CustomStringConvertible {
     func covers(_ other: IAMWildcard) -> Bool {
         let a = symbols
         let b = ignoresCase != other.ignoresCase ? other.symbols.map(Self.lowered) : other.symbols
+        guard prefixesAgree(b, other.literalPrefix) else { return false }
         var memo = [Int8](repeating: -1, count: (a.count + 1) * (b.count + 1))
         func go(_ i: Int, _ j: Int) -> Bool {
             let slot = i * (b.count + 1) + j

@@ -35,18 +35,48 @@ struct PolicyDocument: Sendable {
 
     /// JSON text, URL-encoded or not (`%7B%22Version%22...` as `GetRole` returns it).
     private static func parse(text: String) throws(PolicyError) -> Any {
-        var json = text
-        if !json.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") {
-            guard let decoded = json.removingPercentEncoding else {
+        var bytes = Array(text.utf8)
+        if bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) != UInt8(ascii: "{") {
+            guard let decoded = percentDecoded(bytes) else {
                 throw PolicyError("the policy document is a string that is neither JSON nor URL-encoded JSON")
             }
-            json = decoded
+            bytes = decoded
         }
         do {
-            return try JSONSerialization.jsonObject(with: Data(json.utf8))
+            return try JSONSerialization.jsonObject(with: Data(bytes))
         } catch {
             throw PolicyError("the policy document is not valid JSON")
         }
+    }
+
+    /// RFC 3986 percent-decoding (`+` stays `+`, as in what IAM returns); nil for a `%` without
+    /// two hex digits. Byte-wise: documents of a large export are decoded by the thousand.
+    static func percentDecoded(_ bytes: [UInt8]) -> [UInt8]? {
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) else {
+                    return nil
+                }
+                result.append(high << 4 | low)
+                index += 3
+            } else {
+                result.append(byte)
+                index += 1
+            }
+        }
+        return result
     }
 
     /// Conditions whose operator is not one IAM defines: what they require cannot be decided.

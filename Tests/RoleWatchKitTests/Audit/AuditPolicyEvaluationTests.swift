@@ -31,6 +31,31 @@ struct AuditPolicyEvaluationTests {
         #expect(IAMWildcard.action("iam:Pass?ole").covers(IAMWildcard.action("iam:PassRole")))
     }
 
+    /// Against brute force over every pattern of up to 3 symbols from `a`, `b`, `*`, `?` and
+    /// every string of up to 6 letters (enough to hold a common string of two such patterns):
+    /// `overlaps` is exact, `covers` never claims what is not so.
+    @Test func overlapsAndCoversAgreeWithBruteForce() {
+        func all(_ alphabet: [String], upTo length: Int) -> [String] {
+            var result = [""]
+            var last = [""]
+            for _ in 0..<length {
+                last = last.flatMap { prefix in alphabet.map { prefix + $0 } }
+                result += last
+            }
+            return result
+        }
+        let patterns = all(["a", "b", "*", "?"], upTo: 3).map { IAMWildcard($0, ignoringCase: false) }
+        let strings = all(["a", "b"], upTo: 6)
+        let matched = patterns.map { pattern in Set(strings.filter(pattern.matches)) }
+        for (i, a) in patterns.enumerated() {
+            for (j, b) in patterns.enumerated() {
+                let common = !matched[i].isDisjoint(with: matched[j])
+                #expect(a.overlaps(b) == common, "\(a) overlaps \(b)")
+                if a.covers(b) { #expect(matched[j].isSubset(of: matched[i]), "\(a) covers \(b)") }
+            }
+        }
+    }
+
     @Test func notActionGrantsEverythingItsListDoesNotCover() throws {
         let document = try PolicyDocument.parse(
             #"{"Statement": {"Effect": "Allow", "NotAction": ["iam:*", "s3:Get*"], "Resource": "*"}}"#)
@@ -74,6 +99,16 @@ struct AuditPolicyEvaluationTests {
         let document = try PolicyDocument.parse(encoded)
         #expect(document.assumeRoleGrants.count == 1)
         #expect(try PolicyDocument.parse(json).statements.count == 1)
+    }
+
+    @Test func percentDecodingIsRFC3986() {
+        let decode = { (text: String) in
+            PolicyDocument.percentDecoded(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(decode("%7B%22a%22%3A%22b+c%20d%C3%A9%22%7d") == #"{"a":"b+c dé"}"#)
+        #expect(decode("100%") == nil)
+        #expect(decode("%4") == nil)
+        #expect(decode("%zz") == nil)
     }
 
     @Test func malformedDocumentsSayWhy() {
