@@ -74,7 +74,7 @@ public struct IAMExport: Sendable {
                     problems.append(AuditProblem(file: file, role: nil, message: "managed policy \(name): \(error)"))
                 }
             }
-            policies[arn] = ManagedPolicy(arn: arn, name: name, document: document, file: file)
+            policies[arn] = ManagedPolicy(arn: arn, name: name, document: document)
         }
         for item in roleObjects {
             guard let object = item as? [String: Any], let arn = object["Arn"] as? String,
@@ -98,7 +98,6 @@ struct ManagedPolicy: Sendable {
     var arn: String
     var name: String
     var document: PolicyDocument?
-    var file: String
 
     /// AWS managed policies live in the reserved `aws` account: `arn:aws:iam::aws:policy/...`.
     static func isAWSManaged(_ arn: String) -> Bool {

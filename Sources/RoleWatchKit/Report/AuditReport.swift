@@ -25,9 +25,4 @@ public struct AuditReport: Sendable {
     }
 
     public func count(_ severity: Severity) -> Int { findings.count { $0.severity == severity } }
-
-    /// `the role's name` for tables: the last part of its ARN, which is unique within an account.
-    static func roleName(_ alert: Alert) -> String {
-        alert.role.flatMap { $0.split(separator: "/").last.map(String.init) } ?? alert.principal
-    }
 }

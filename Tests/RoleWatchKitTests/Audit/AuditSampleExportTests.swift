@@ -53,7 +53,7 @@ struct AuditSampleExportTests {
         #expect(first == ndjson(Self.files.reversed()))
         #expect(first == ndjson(Self.files))
         let committed = try String(contentsOfFile: Self.folder + "/expected-findings.ndjson", encoding: .utf8)
-        #expect(first == committed, "Samples/iam/expected-findings.ndjson is stale: see README (Auditing IAM exports)")
+        #expect(first == committed, "Samples/iam/expected-findings.ndjson is stale: regenerate it with `make samples`")
     }
 
     @Test func idsDependOnRuleRoleAndDetailNotOnTime() throws {
