@@ -101,6 +101,13 @@ public struct HTMLReport {
         out += card(
             "Session names", ReportText.count(report.sessionNames.rows.count),
             detail: newCount(report.newSessionNames.count))
+        if let audit = report.audit {
+            let badges = auditBadges(audit)
+            out += """
+                <div class="card"><div class="label">Audit findings</div><div class="value">\(audit.findings.count)</div>\
+                <div class="badges">\(badges.isEmpty ? "<span class=\"detail\">none</span>" : badges.joined())</div></div>
+                """
+        }
         return out + "</section>\n"
     }
 
@@ -156,10 +163,7 @@ public struct HTMLReport {
     /// first; nothing when no export was given.
     private func audit() -> String {
         guard let audit = report.audit else { return "" }
-        let badges = Severity.allCases.reversed().compactMap { severity -> String? in
-            let count = audit.count(severity)
-            return count > 0 ? "<span class=\"sev sev-\(severity.rawValue)\">\(count) \(severity.rawValue)</span>" : nil
-        }
+        let badges = auditBadges(audit)
         var out = "<section class=\"panel\"><h2>Integration role audit</h2>"
         out += "<p>Audited \(ReportText.count(audit.rolesAudited, "integration role")) of "
         out += "\(ReportText.count(audit.rolesRead, "role")) in "
@@ -190,6 +194,14 @@ public struct HTMLReport {
             out += "(the JSON report lists them all).</p>"
         }
         return out + "</section>\n"
+    }
+
+    /// `11 high`, `2 medium`: one badge per severity the audit found, most severe first.
+    private func auditBadges(_ audit: AuditReport) -> [String] {
+        Severity.allCases.reversed().compactMap { severity in
+            let count = audit.count(severity)
+            return count > 0 ? "<span class=\"sev sev-\(severity.rawValue)\">\(count) \(severity.rawValue)</span>" : nil
+        }
     }
 
     private func details(_ alert: Alert) -> String {

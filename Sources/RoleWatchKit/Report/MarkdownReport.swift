@@ -49,6 +49,14 @@ public struct MarkdownReport {
         out.append(
             "**\(ReportText.count(report.alerts.count, "alert"))**"
                 + (severities.isEmpty ? "." : ": " + severities.joined(separator: ", ") + "."))
+        if let audit = report.audit {
+            let found = Self.severities(of: audit)
+            out.append("")
+            out.append(
+                "**\(ReportText.count(audit.findings.count, "audit finding"))** on "
+                    + "\(ReportText.count(audit.rolesAudited, "integration role"))"
+                    + (found.isEmpty ? "." : ": " + found.joined(separator: ", ") + "."))
+        }
         out.append("")
         out.append(
             "\(ReportText.count(report.callers.rows.count, "caller")), "
@@ -119,10 +127,7 @@ public struct MarkdownReport {
     private func audit(_ out: inout [String]) {
         guard let audit = report.audit else { return }
         section("Integration role audit", &out)
-        let severities = Severity.allCases.reversed().compactMap { severity -> String? in
-            let count = audit.count(severity)
-            return count > 0 ? "\(count) \(severity.rawValue)" : nil
-        }
+        let severities = Self.severities(of: audit)
         out.append(
             "Audited \(ReportText.count(audit.rolesAudited, "integration role")) of \(ReportText.count(audit.rolesRead, "role")) in "
                 + audit.files.map { Self.escape($0) }.joined(separator: ", ") + " as of \(ISO8601.format(audit.now)): "
@@ -159,6 +164,14 @@ public struct MarkdownReport {
             out.append(
                 "And \(ReportText.count(audit.findings.count - Self.rowLimit)) more findings "
                     + "(the JSON report lists them all).")
+        }
+    }
+
+    /// `11 high`, `2 medium`: the audit's findings per severity, most severe first.
+    private static func severities(of audit: AuditReport) -> [String] {
+        Severity.allCases.reversed().compactMap { severity in
+            let count = audit.count(severity)
+            return count > 0 ? "\(count) \(severity.rawValue)" : nil
         }
     }
 

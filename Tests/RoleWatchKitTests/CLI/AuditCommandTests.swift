@@ -95,6 +95,7 @@ struct AuditCommandTests {
     @Test func theReportListsTheFindingsInMarkdown() throws {
         let result = try CommandTests.run(Self.report)
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\n**18 audit findings** on 10 integration roles: 11 high, 2 medium, 4 low, 1 info.\n"))
         let section = try #require(
             result.stdout.components(separatedBy: "## Integration role audit\n").dropFirst().first)
         let text = try #require(section.components(separatedBy: "\n## ").first)
@@ -137,6 +138,7 @@ struct AuditCommandTests {
         #expect(result.status == 0)
         #expect(result.stdout.contains("<section class=\"panel\"><h2>Integration role audit</h2>"))
         #expect(result.stdout.contains("<span class=\"sev sev-high\">11 high</span>"))
+        #expect(result.stdout.contains("<div class=\"label\">Audit findings</div><div class=\"value\">18</div>"))
         #expect(result.stdout.components(separatedBy: "<td class=\"mono\">audit-").count - 1 == 9 + 18)
         #expect(XMLCheck.parse(result.stdout.replacingOccurrences(of: "<!DOCTYPE html>", with: "")) == nil)
     }
