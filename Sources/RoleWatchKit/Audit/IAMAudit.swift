@@ -9,7 +9,8 @@
 /// Deterministic: the same exports, config and `now` give byte-identical output, whatever the
 /// order the files were given in.
 public enum IAMAudit {
-    /// Every check, in rule order. A test checks that each has firing and quiet examples.
+    /// Every check, in name order. A test checks that each file is listed and each rule has
+    /// firing and quiet examples.
     static let checks: [any AuditCheck] = [
         AWSManagedPolicyCheck(), BroadPermissionCheck(), ExternalIdCheck(), LongSessionDurationCheck(),
         OutboundTrustCheck(), TrustWholeAccountCheck(), UnusedRoleCheck(),

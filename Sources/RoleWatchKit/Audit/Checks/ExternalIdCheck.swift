@@ -51,11 +51,16 @@ struct ExternalIdCheck: AuditCheck {
                 return finding(.externalIdNotBinding, "\(who) can assume the role \(request): \(outcome.why)")
             }
             if withoutValue.truth == .unknown || withOtherValue.truth == .unknown {
-                let unknown = (allows + denies).flatMap(\.conditions).filter { $0.operator == nil }.map(\.operatorText)
+                let undecided = (allows + denies).flatMap(\.conditions).filter { entry in
+                    entry.operator == nil
+                        || (entry.isOn(ConditionKey.externalId)
+                            && (entry.evaluate(.absent) == .unknown || entry.evaluate(Self.probe) == .unknown))
+                }
                 return finding(
                     .undecidable,
-                    "cannot be decided statically: whether \(who) needs the ExternalId, because of the condition operator \(unknown.map { "'\($0)'" }.joined(separator: ", ")), which IAM does not define"
-                )
+                    "cannot be decided statically: whether \(who) needs the ExternalId, because of "
+                        + undecided.map(\.text).joined(separator: " and ")
+                        + " (an operator IAM does not define, or one that does not compare strings)")
             }
             if let pattern = allows.lazy.compactMap(Self.wildcardExternalId).first {
                 return finding(
@@ -177,5 +182,8 @@ struct ExternalIdCheck: AuditCheck {
             name: "StringLike without wildcards", fires: false, rule: .externalIdNotBinding,
             trust: AuditExample.trust(Self.vendor, condition: #"{"StringLike": {"sts:ExternalId": "c1f9a0d2"}}"#)),
         AuditExample(name: "StringEquals binds", fires: false, rule: .externalIdNotBinding),
+        AuditExample(
+            name: "a numeric comparison of the ExternalId", fires: true, rule: .undecidable,
+            trust: AuditExample.trust(Self.vendor, condition: #"{"NumericEquals": {"sts:ExternalId": "20251120"}}"#)),
     ]
 }
