@@ -5,14 +5,18 @@ import Foundation
 /// `aws iam get-role` (`{"Role": {...}}`).
 ///
 /// Several files are one export: a paginated `get-account-authorization-details` names managed
-/// policies on one page that roles on another attach. Files are read in path order, so the
-/// result does not depend on the order they were given in; a role that appears in two files
-/// is taken from the first.
+/// policies on one page that roles on another attach, and a `get-role` adds the
+/// `MaxSessionDuration` the former leaves out. Files are read in path order, so the result does
+/// not depend on the order they were given in; a role that appears in two files is taken from
+/// the first, with `MaxSessionDuration` and `RoleLastUsed` filled in from a later one when the
+/// first lacks them.
 public struct IAMExport: Sendable {
     /// Sorted by ARN.
     public private(set) var roles: [IAMRole] = []
     /// Managed policies by ARN, with their default version's document.
     var policies: [String: ManagedPolicy] = [:]
+    /// Where each role is in `roles`, by ARN, while files are added.
+    private var roleIndex: [String: Int] = [:]
     /// What could not be read; the rest of each file is still used.
     public private(set) var problems: [AuditProblem] = []
 
@@ -21,7 +25,6 @@ public struct IAMExport: Sendable {
     /// Reads every file; a file that cannot be read or parsed is a problem, not an error.
     public static func read(paths: [String]) -> IAMExport {
         var export = IAMExport()
-        var seen: Set<String> = []
         for path in Set(paths).sorted() {
             let data: Data
             do {
@@ -30,14 +33,15 @@ public struct IAMExport: Sendable {
                 export.problems.append(AuditProblem(file: path, role: nil, message: "cannot read the file"))
                 continue
             }
-            export.add(data, file: path, seen: &seen)
+            export.add(data, file: path)
         }
         export.roles.sort { $0.arn < $1.arn }
+        export.roleIndex = Dictionary(uniqueKeysWithValues: export.roles.enumerated().map { ($1.arn, $0) })
         return export
     }
 
     /// Adds one file's roles and policies.
-    mutating func add(_ data: Data, file: String, seen: inout Set<String>) {
+    mutating func add(_ data: Data, file: String) {
         guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             problems.append(
                 AuditProblem(
@@ -84,9 +88,19 @@ public struct IAMExport: Sendable {
                     AuditProblem(file: file, role: nil, message: "a role entry has no RoleName or no role Arn"))
                 continue
             }
-            guard seen.insert(arn).inserted else { continue }
+            let problem = { (message: String) in
+                self.problems.append(AuditProblem(file: file, role: name, message: message))
+            }
+            if let index = roleIndex[arn] {
+                var later = IAMRole(name: name, arn: arn, account: account, file: file)
+                later.readUse(object, problem: problem)
+                if roles[index].maxSessionDuration == nil { roles[index].maxSessionDuration = later.maxSessionDuration }
+                if roles[index].lastUsed == .notRecorded { roles[index].lastUsed = later.lastUsed }
+                continue
+            }
             var role = IAMRole(name: name, arn: arn, account: account, file: file)
-            role.read(object) { problems.append(AuditProblem(file: file, role: name, message: $0)) }
+            role.read(object, problem: problem)
+            roleIndex[arn] = roles.count
             roles.append(role)
         }
     }
@@ -175,6 +189,11 @@ public struct IAMRole: Sendable {
             }
             attachedPolicies.append((entry["PolicyName"] as? String ?? policyArn, policyArn))
         }
+        readUse(object, problem: problem)
+    }
+
+    /// `MaxSessionDuration` and `RoleLastUsed`: what a later file may add to a role.
+    mutating func readUse(_ object: [String: Any], problem: (String) -> Void) {
         maxSessionDuration = (object["MaxSessionDuration"] as? NSNumber)?.intValue
         if let used = object["RoleLastUsed"] as? [String: Any] {
             if let text = used["LastUsedDate"] as? String {

@@ -22,8 +22,7 @@ struct AuditExamplesTests {
     /// Runs one example as a one-role export.
     static func audit(_ example: AuditExample) throws -> AuditResult {
         var export = IAMExport()
-        var seen: Set<String> = []
-        export.add(Data(example.exportJSON.utf8), file: "example.json", seen: &seen)
+        export.add(Data(example.exportJSON.utf8), file: "example.json")
         let config = try example.config.map { try SiteConfig.parse($0, path: "example.yaml") } ?? SiteConfig()
         return IAMAudit.run(export, config: config, now: ISO8601.parse(AuditExample.now)!)
     }
