@@ -16,11 +16,13 @@ sample-report:
 	swift run rolewatch report Samples/AWSLogs --config Samples/rolewatch.yaml --date 2025-11-20 --format html --output .build/sample-report.html
 	if command -v chromium >/dev/null; then ./scripts/render-report-png.sh .build/sample-report.html docs/report-example.png --width 1100 --height 2400; fi
 
-# Regenerate Samples/ (archive and expected alerts) after changing the generator or a rule.
+# Regenerate Samples/ (archive and expected alerts, and the sample IAM exports' expected
+# findings) after changing the generator, a rule or an audit check.
 samples:
 	rm -rf Samples/AWSLogs
 	swift run rolewatch generate Samples
 	swift run rolewatch scan Samples/AWSLogs --config Samples/rolewatch.yaml --no-progress > Samples/expected-alerts.ndjson
+	swift run rolewatch audit Samples/iam/*.json --config Samples/iam/rolewatch.yaml --now 2025-11-20 > Samples/iam/expected-findings.ndjson
 
 # Re-embed rules/*.yaml into the binary after editing them.
 rules:

@@ -6,6 +6,7 @@
 #   Benchmarks/run.sh --scaling 200 2000                   # memory and throughput as the archive grows
 #   Benchmarks/run.sh --shapes                             # every archive shape, each against zcat
 #   Benchmarks/run.sh --sessions                           # 1x, 4x and 16x the sessions
+#   Benchmarks/run.sh --audit [ROLES]                      # rolewatch audit on a generated IAM export (5,000 roles)
 #
 # Builds RoleWatch in release mode, installs jq and DuckDB when missing, generates the archive with
 # `rolewatch generate` (kept in Benchmarks/.archives for the next run; it includes the sample day's
@@ -14,6 +15,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 swift build -c release --product rolewatch 2>&1 | tail -n 1
+
+if [ "${1:-}" = "--audit" ]; then
+  shift
+  roles=5000
+  if [[ "${1:-}" =~ ^[0-9]+$ ]]; then roles=$1; shift; fi
+  exec python3 Benchmarks/audit_timing.py --roles "$roles" --command "$(echo "Benchmarks/run.sh --audit $roles $*" | sed 's/ *$//')" "$@"
+fi
 
 if ! command -v jq >/dev/null; then
   echo "installing jq" >&2

@@ -9,7 +9,9 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Reads the day from the state database that tail or scan --state keep (--state), or, with paths, scans them first (the day and the day before should both be in them). Writes Markdown, a self-contained HTML page with charts, or JSON.
 
-            Exit status as for scan: 0 done; 1 an alert of the day is at or above --fail-on; 2 usage, config or state error; 3 some of the day's input was damaged (with paths: any of them, as for scan); 4 the report could not be written or posted.
+            With --audit FILE (repeatable), the report gains a section with the findings of rolewatch audit on those IAM exports, as of the end of the day.
+
+            Exit status as for scan: 0 done; 1 an alert of the day (or an audit finding) is at or above --fail-on; 2 usage, config or state error; 3 some of the day's input was damaged (with paths: any of them, as for scan; with --audit: an export that could not be read or decided); 4 the report could not be written or posted.
             """)
 
     @Argument(help: ArgumentHelp("Trail files or folders to scan instead of reading the state.", valueName: "path"))
@@ -30,6 +32,13 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Exit with status 1 when an alert of the day is at or above this severity.", valueName: "severity"))
     var failOn: Severity?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "IAM export (aws iam get-account-authorization-details or get-role JSON) to audit as a section of the report, as of the end of the day; repeatable.",
+            valueName: "file"))
+    var audit: [String] = []
+
     @OptionGroup var site: SiteOptions
     @OptionGroup var webhook: WebhookOptions
 
@@ -44,9 +53,11 @@ struct ReportCommand: ParsableCommand {
         let endpoints = try webhook.endpoints(config: config)
         let recorded = try paths.isEmpty
             ? fromState(day) : try fromScan(day, config: config, rules: rules, awsRanges: awsRanges)
+        let audited = audit.isEmpty ? nil : auditReport(day, config: config)
         let report = DailyReport(
             activity: recorded.activity ?? DayActivity(day: day), previous: recorded.previous,
-            alerts: recorded.alerts, config: config, awsRanges: awsRanges, warn: { Diagnostics.say("warning: \($0)") })
+            alerts: recorded.alerts, config: config, awsRanges: awsRanges, warn: { Diagnostics.say("warning: \($0)") },
+            audit: audited)
         let text = format.render(report)
         do {
             if let output {
@@ -63,10 +74,21 @@ struct ReportCommand: ParsableCommand {
         }
         try post(report, to: endpoints)
         Diagnostics.say("report for \(day): \(report.alerts.count) alerts, \(report.calls.calls.total) AssumeRole calls on watched roles")
-        if let failOn, let highest = recorded.alerts.map(\.severity).max(), highest >= failOn {
+        let severities = recorded.alerts.map(\.severity) + (audited?.findings.map(\.severity) ?? [])
+        if let failOn, let highest = severities.max(), highest >= failOn {
             throw ExitStatus.alertAtOrAboveFailOn.code
         }
-        if recorded.inputDamaged { throw ExitStatus.damagedInput.code }
+        if recorded.inputDamaged || audited?.problems.isEmpty == false { throw ExitStatus.damagedInput.code }
+    }
+
+    /// Audits the `--audit` exports as of the end of the day (so that a report of a past day
+    /// says what an audit said then about unused roles), saying each problem and the summary.
+    private func auditReport(_ day: UTCDay, config: SiteConfig) -> AuditReport {
+        let now = UTCDay(daysSinceEpoch: day.daysSinceEpoch + 1).start
+        let result = IAMAudit.run(paths: audit, config: config, now: now)
+        for problem in result.problems { Diagnostics.say("error: \(problem)") }
+        Diagnostics.say(result.summary)
+        return AuditReport(files: audit, result: result, now: now)
     }
 
     /// What a report is made from.

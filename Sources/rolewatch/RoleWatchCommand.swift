@@ -9,8 +9,8 @@ struct RoleWatchCommand: ParsableCommand {
         abstract: "Watch AWS CloudTrail for misuse of cross-account integration roles.",
         version: RoleWatchVersion.current,
         subcommands: [
-            ScanCommand.self, TailCommand.self, ReportCommand.self, OutboxCommand.self, RulesCommand.self, RolesCommand.self, LearnedCommand.self, IPRangesCommand.self,
-            GenerateCommand.self,
+            ScanCommand.self, TailCommand.self, ReportCommand.self, OutboxCommand.self, RulesCommand.self, RolesCommand.self,
+            LearnedCommand.self, IPRangesCommand.self, GenerateCommand.self, AuditCommand.self,
         ]
     )
 

@@ -43,6 +43,8 @@ public struct SiteConfig: Sendable {
     /// before any input is read. Alerts about addresses outside AWS name their autonomous system
     /// from it, and the daily report does for its addresses; nil: no AS is shown anywhere.
     public var asnDatabase: ASNDatabase?
+    /// Thresholds of `rolewatch audit` (`audit:`).
+    public var audit = AuditSettings()
 
     public init(
         source: String? = nil, awsIPRangesPath: String? = nil, allowedCIDRs: [CIDR] = [], roles: [WatchedRole] = [],
@@ -98,6 +100,7 @@ public struct SiteConfig: Sendable {
         config.maxTrackedKeys = try top.int("max_tracked_keys", default: 100_000, in: 100...100_000_000)
         config.duplicateWindow = try top.duration(
             "duplicate_window", default: .seconds(86_400), in: .zero...(.seconds(30 * 86_400)))
+        if var audit = try top.mapping("audit") { config.audit = try AuditSettings(&audit) }
         for var entry in try top.mappings("webhooks") { config.webhooks.append(try WebhookSpec.parse(&entry)) }
         for var entry in try top.mappings("roles") {
             config.roles.append(try WatchedRole(&entry, file: path))

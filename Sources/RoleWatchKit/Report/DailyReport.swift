@@ -39,6 +39,8 @@ public struct DailyReport: Sendable {
     /// The config's suppressions (in its order) with the findings each held back on the day, then
     /// those the day's counts name that the config no longer has; empty when there are neither.
     public let suppressions: [SuppressionEntry]
+    /// The IAM audit's section (`--audit`); nil when no export was given.
+    public let audit: AuditReport?
 
     /// - Parameters:
     ///   - previous: the day before (or the last earlier day with activity), for what changed.
@@ -46,9 +48,10 @@ public struct DailyReport: Sendable {
     ///   - awsRanges: marks addresses as AWS or not; without it they are marked unknown.
     ///   - now: the wall clock, for which suppressions have expired.
     ///   - warn: receives one line if the config's `asn_database` fails a lookup (a damaged file).
+    ///   - audit: the IAM audit to add as a section of its own.
     public init(
         activity: DayActivity, previous: DayActivity?, alerts: [Alert], config: SiteConfig, awsRanges: AWSIPRanges?,
-        now: Date = Date(), warn: @escaping @Sendable (String) -> Void = { _ in }
+        now: Date = Date(), warn: @escaping @Sendable (String) -> Void = { _ in }, audit: AuditReport? = nil
     ) {
         let marks = ReportMarks(config: config, awsRanges: awsRanges, warn: warn)
         day = activity.day
@@ -88,6 +91,7 @@ public struct DailyReport: Sendable {
         repeatedCopies = activity.repeatedCopies
         basis = ReportBasis(config: config, awsRanges: awsRanges)
         suppressions = SuppressionEntry.listing(config.suppressions, heldBack: activity.suppressed, now: now)
+        self.audit = audit
     }
 
     public func alertCount(_ severity: Severity) -> Int { alerts.count(where: { $0.severity == severity }) }

@@ -30,7 +30,8 @@ public struct HTMLReport {
             <main>
 
             """
-        out += header() + banners() + cards() + charts() + alerts() + changes() + tables() + suppressions() + inputAndBasis()
+        out += header() + banners() + cards() + charts() + alerts() + audit() + changes() + tables() + suppressions()
+            + inputAndBasis()
         out += "<footer>RoleWatch · AssumeRole calls on watched roles from AWS CloudTrail · times in UTC</footer>\n"
         out += "</main>\n</body>\n</html>\n"
         return out
@@ -101,6 +102,13 @@ public struct HTMLReport {
         out += card(
             "Session names", ReportText.count(report.sessionNames.rows.count),
             detail: newCount(report.newSessionNames.count))
+        if let audit = report.audit {
+            let badges = auditBadges(audit)
+            out += """
+                <div class="card"><div class="label">Audit findings</div><div class="value">\(audit.findings.count)</div>\
+                <div class="badges">\(badges.isEmpty ? "<span class=\"detail\">none</span>" : badges.joined())</div></div>
+                """
+        }
         return out + "</section>\n"
     }
 
@@ -150,6 +158,51 @@ public struct HTMLReport {
             for alert in alerts { out += details(alert) }
         }
         return out + "</section>\n"
+    }
+
+    /// The IAM audit (`--audit`): findings by rule, then one row per finding, the most severe
+    /// first; nothing when no export was given.
+    private func audit() -> String {
+        guard let audit = report.audit else { return "" }
+        let badges = auditBadges(audit)
+        var out = "<section class=\"panel\"><h2>Integration role audit</h2>"
+        out += "<p>Audited \(ReportText.count(audit.rolesAudited, "integration role")) of "
+        out += "\(ReportText.count(audit.rolesRead, "role")) in "
+        out += audit.files.map { mono($0) }.joined(separator: ", ") + " as of \(ISO8601.format(audit.now)): "
+        out += "<strong>\(ReportText.count(audit.findings.count, "finding"))</strong> \(badges.joined())</p>"
+        if !audit.problems.isEmpty {
+            out += "<div class=\"banner warn\"><strong>\(ReportText.count(audit.problems.count, "problem")) reading the exports:</strong> "
+            out += audit.problems.prefix(Self.rowLimit).map { e($0.description) }.joined(separator: "; ") + "</div>"
+        }
+        guard !audit.findings.isEmpty else { return out + "</section>\n" }
+        out += "<div class=\"table-wrap\"><table><thead><tr><th>Rule</th><th>Severity</th><th>Title</th>"
+        out += "<th class=\"num\">Findings</th></tr></thead><tbody>"
+        for rule in audit.byRule {
+            out += "<tr><td class=\"mono\">\(e(rule.rule))</td><td>\(badge(rule.severity))</td>"
+            out += "<td>\(e(rule.title))</td><td class=\"num\">\(ReportText.count(rule.alerts))</td></tr>"
+        }
+        out += "</tbody></table></div>"
+        out += "<div class=\"table-wrap\"><table><thead><tr><th>Severity</th><th>Role</th><th>Rule</th><th>Why</th>"
+        out += "</tr></thead><tbody>"
+        for finding in audit.findings.prefix(Self.rowLimit) {
+            out += "<tr><td>\(badge(finding.severity))</td><td>\(mono(finding.role ?? finding.principal))</td>"
+            out += "<td class=\"mono\">\(e(finding.rule))</td><td>"
+            out += finding.reasons.map { e($0) }.joined(separator: "<br/>") + "</td></tr>"
+        }
+        out += "</tbody></table></div>"
+        if audit.findings.count > Self.rowLimit {
+            out += "<p class=\"more\">And \(ReportText.count(audit.findings.count - Self.rowLimit)) more findings "
+            out += "(the JSON report lists them all).</p>"
+        }
+        return out + "</section>\n"
+    }
+
+    /// `11 high`, `2 medium`: one badge per severity the audit found, most severe first.
+    private func auditBadges(_ audit: AuditReport) -> [String] {
+        Severity.allCases.reversed().compactMap { severity in
+            let count = audit.count(severity)
+            return count > 0 ? "<span class=\"sev sev-\(severity.rawValue)\">\(count) \(severity.rawValue)</span>" : nil
+        }
     }
 
     private func details(_ alert: Alert) -> String {

@@ -95,6 +95,7 @@ public struct JSONReport {
             w.endObject()
         }
         w.endArray()
+        audit(&w)
         input(&w)
         basis(&w)
         w.endObject()
@@ -202,6 +203,50 @@ public struct JSONReport {
         w.key("list")
         w.beginArray()
         for alert in report.alerts { w.raw(alert.json()) }
+        w.endArray()
+        w.endObject()
+    }
+
+    /// `"audit"`: null without `--audit`; else the exports, the counts and every finding in the
+    /// alert schema, most severe first.
+    private func audit(_ w: inout JSONWriter) {
+        w.key("audit")
+        guard let audit = report.audit else {
+            w.null()
+            return
+        }
+        w.beginObject()
+        w.field("files", strings: audit.files)
+        w.field("now", ISO8601.format(audit.now))
+        w.key("rolesRead")
+        w.number(audit.rolesRead)
+        w.key("rolesAudited")
+        w.number(audit.rolesAudited)
+        w.field("problems", strings: audit.problems.map(\.description))
+        w.key("total")
+        w.number(audit.findings.count)
+        w.key("bySeverity")
+        w.beginObject()
+        for severity in Severity.allCases.reversed() {
+            w.key(severity.rawValue)
+            w.number(audit.count(severity))
+        }
+        w.endObject()
+        w.key("byRule")
+        w.beginArray()
+        for rule in audit.byRule {
+            w.beginObject()
+            w.field("rule", rule.rule)
+            w.field("title", rule.title)
+            w.field("severity", rule.severity.rawValue)
+            w.key("findings")
+            w.number(rule.alerts)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("list")
+        w.beginArray()
+        for finding in audit.findings { w.raw(finding.json()) }
         w.endArray()
         w.endObject()
     }

@@ -15,6 +15,7 @@ public struct MarkdownReport {
         var out: [String] = []
         headline(&out)
         alerts(&out)
+        audit(&out)
         hourly(&out)
         changes(&out)
         roles(&out)
@@ -49,6 +50,14 @@ public struct MarkdownReport {
         out.append(
             "**\(ReportText.count(report.alerts.count, "alert"))**"
                 + (severities.isEmpty ? "." : ": " + severities.joined(separator: ", ") + "."))
+        if let audit = report.audit {
+            let found = Self.severities(of: audit)
+            out.append("")
+            out.append(
+                "**\(ReportText.count(audit.findings.count, "audit finding"))** on "
+                    + "\(ReportText.count(audit.rolesAudited, "integration role"))"
+                    + (found.isEmpty ? "." : ": " + found.joined(separator: ", ") + "."))
+        }
         out.append("")
         out.append(
             "\(ReportText.count(report.callers.rows.count, "caller")), "
@@ -115,6 +124,59 @@ public struct MarkdownReport {
         }
         out.append("- **What to do:** \(Self.escape(alert.remediation))")
         out.append("- **Alert id:** \(Self.escape(alert.id))")
+    }
+
+    /// The IAM audit (`--audit`): its findings by rule, then one row per finding, the most
+    /// severe first; nothing when no export was given.
+    private func audit(_ out: inout [String]) {
+        guard let audit = report.audit else { return }
+        section("Integration role audit", &out)
+        let severities = Self.severities(of: audit)
+        out.append(
+            "Audited \(ReportText.count(audit.rolesAudited, "integration role")) of \(ReportText.count(audit.rolesRead, "role")) in "
+                + audit.files.map { Self.escape($0) }.joined(separator: ", ") + " as of \(ISO8601.format(audit.now)): "
+                + "**\(ReportText.count(audit.findings.count, "finding"))**"
+                + (severities.isEmpty ? "." : ": " + severities.joined(separator: ", ") + "."))
+        if !audit.problems.isEmpty {
+            out.append("")
+            out.append(
+                "> **\(ReportText.count(audit.problems.count, "problem")) reading the exports:** "
+                    + audit.problems.prefix(Self.rowLimit).map { Self.escape($0.description) }.joined(separator: "; "))
+        }
+        guard !audit.findings.isEmpty else { return }
+        out.append("")
+        out.append("| Rule | Severity | Title | Findings |")
+        out.append("|---|---|---|--:|")
+        for rule in audit.byRule {
+            out.append(
+                row([
+                    Self.escape(rule.rule), rule.severity.rawValue, Self.escape(rule.title), ReportText.count(rule.alerts),
+                ]))
+        }
+        out.append("")
+        out.append("| Severity | Role | Rule | Why |")
+        out.append("|---|---|---|---|")
+        for finding in audit.findings.prefix(Self.rowLimit) {
+            out.append(
+                row([
+                    finding.severity.rawValue, Self.escape(finding.role ?? finding.principal), Self.escape(finding.rule),
+                    finding.reasons.map(Self.escape).joined(separator: "<br>"),
+                ]))
+        }
+        if audit.findings.count > Self.rowLimit {
+            out.append("")
+            out.append(
+                "And \(ReportText.count(audit.findings.count - Self.rowLimit)) more findings "
+                    + "(the JSON report lists them all).")
+        }
+    }
+
+    /// `11 high`, `2 medium`: the audit's findings per severity, most severe first.
+    private static func severities(of audit: AuditReport) -> [String] {
+        Severity.allCases.reversed().compactMap { severity in
+            let count = audit.count(severity)
+            return count > 0 ? "\(count) \(severity.rawValue)" : nil
+        }
     }
 
     private func hourly(_ out: inout [String]) {
