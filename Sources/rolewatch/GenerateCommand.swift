@@ -23,7 +23,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "standard, small-files (1,000 accounts x 2 regions, files of 5-30 KB), many-sessions (see --customers), exports (one file per account) or organization (an organisation's own workloads, people, CI and third-party integrations besides the vendor's traffic, with planted.json naming the planted cases); with --size-mb.",
+            "standard, small-files (1,000 accounts x 2 regions, files of 5-30 KB), many-sessions (see --customers), exports (one file per account) organization (an organisation's own workloads, people, CI and third-party integrations besides the vendor's traffic, with planted.json naming the planted cases) or first-seen (the organisation's trails with cases only a learned normal can tell on the last two days, and decoys the first week saw: use --days 9); with --size-mb.",
             valueName: "shape"))
     var shape: ArchiveGenerator.Shape = .standard
 

@@ -29,6 +29,10 @@ public struct ArchiveGenerator {
         /// CI through OIDC, two third parties' integrations; with the cases a scan must catch
         /// without a site config planted, and `planted.json` naming every planted case.
         case organization
+        /// The organisation's trails over `--days` (9 to see it work), with cases only a learned
+        /// normal can tell planted on the last two days and decoys the first week has seen
+        /// (`FirstSeenStory`), and `planted.json`.
+        case firstSeen = "first-seen"
     }
 
     public struct Options: Sendable {
@@ -95,7 +99,7 @@ public struct ArchiveGenerator {
             self.eventsPerSlot = 9.5
             let perHour = Double(trails.count * 12) * 9.5 * 1_850
             self.hours = 3 + max(1, Int((Double(options.targetBytes ?? 500_000_000) / perHour).rounded()))
-        } else if options.targetBytes != nil || options.shape == .organization {
+        } else if options.targetBytes != nil || options.shape.hasOrganization {
             let target = options.targetBytes ?? 3_000_000
             let vendorRegions = ["us-east-1", "us-west-2", "eu-west-1"]
             var trails = vendorRegions.map { Trail(account: ExampleSite.vendorAccount, region: $0) }
@@ -106,7 +110,7 @@ public struct ArchiveGenerator {
             let slotsNeeded = max(1, target / (150 * 1024))
             self.hours = max(options.hours, slotsNeeded / trails.count / 12 + 1)
             let perSlot = Double(target) / 1_850 / Double(self.hours * 12 * trails.count)
-            if options.shape == .organization {
+            if options.shape.hasOrganization {
                 // A third of the bulk as the standard background, the rest the organisation's own
                 // sessions (about 280 records an hour at scale 1).
                 self.eventsPerSlot = perSlot / 3
@@ -143,10 +147,15 @@ public struct ArchiveGenerator {
         }
         var planted: [PlantedCase] = []
         if options.story {
-            for day in 0..<max(1, hours / 24) {
+            let days = max(1, hours / 24)
+            for day in 0..<days {
                 let start = options.start + .seconds(Int64(day) * 86_400)
-                var cases = SampleStory.plantedCases(on: start)
-                if options.shape == .organization { cases += OrganizationStory.cases(on: start) }
+                var cases: [PlantedCase.Scripted]
+                switch options.shape {
+                case .firstSeen: cases = FirstSeenStory.cases(on: start, index: day, days: days)
+                case .organization: cases = SampleStory.plantedCases(on: start) + OrganizationStory.cases(on: start)
+                default: cases = SampleStory.plantedCases(on: start)
+                }
                 for item in cases { schedule(item.events) }
                 planted += cases.map(\.planted)
             }
@@ -181,7 +190,7 @@ public struct ArchiveGenerator {
             }
         }
         try exports.finish(summary: &summary, random: &random)
-        if options.shape == .organization, options.story { try writePlanted(planted) }
+        if options.shape.hasOrganization, options.story { try writePlanted(planted) }
         if options.story && options.shape != .exports { try writeDigests(summary: &summary) }
         return summary
     }
@@ -422,4 +431,9 @@ public struct ArchiveGenerator {
         }
         return text
     }
+}
+
+extension ArchiveGenerator.Shape {
+    /// Shapes with the organisation's own traffic (`OrganizationStory`) and `planted.json`.
+    var hasOrganization: Bool { self == .organization || self == .firstSeen }
 }

@@ -52,12 +52,12 @@ enum OrganizationStory {
         "alice", "bashir", "chen.wei", "dana", "eitan", "fatima", "gustavo", "hana", "ines", "jonas", "kofi", "lena",
     ]
 
-    private static let sdkAgents = [
+    static let sdkAgents = [
         "aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/s3#1.58.2",
         "Boto3/1.34.144 md/Botocore#1.34.144 ua/2.0 os/linux#5.10.219 md/arch#x86_64 lang/python#3.12.4",
         "aws-sdk-java/2.26.20 Linux/5.10.220 OpenJDK_64-Bit_Server_VM/17.0.11+9-LTS Java/17.0.11 vendor/Amazon.com_Inc.",
     ]
-    private static let cliAgent = "aws-cli/2.17.13 md/awscrt#0.20.11 ua/2.0 os/macos#23.5.0 md/arch#arm64 lang/python#3.11.9"
+    static let cliAgent = "aws-cli/2.17.13 md/awscrt#0.20.11 ua/2.0 os/macos#23.5.0 md/arch#arm64 lang/python#3.11.9"
     private static let calls: [(source: String, name: String)] = [
         ("s3.amazonaws.com", "GetObject"), ("s3.amazonaws.com", "PutObject"), ("dynamodb.amazonaws.com", "Query"),
         ("sqs.amazonaws.com", "ReceiveMessage"), ("kms.amazonaws.com", "Decrypt"), ("ssm.amazonaws.com", "GetParameter"),
@@ -67,8 +67,8 @@ enum OrganizationStory {
     // MARK: Sessions the background issues, named so the planted cases can use them
 
     static func hourIndex(_ time: EventTime) -> Int64 { time.milliseconds / 3_600_000 }
-    private static func hex(_ parts: String...) -> String { StableHash.of(parts).hex }
-    private static func key(_ parts: String...) -> String { "ASIA" + StableHash.of(parts).hex.prefix(16).uppercased() }
+    static func hex(_ parts: String...) -> String { StableHash.of(parts).hex }
+    static func key(_ parts: String...) -> String { "ASIA" + StableHash.of(parts).hex.prefix(16).uppercased() }
 
     static func instanceID(_ account: String, _ n: Int) -> String { "i-0" + hex("instance", account, String(n)).prefix(16) }
     static func instanceRole(_ n: Int, account: String) -> String {
@@ -381,7 +381,7 @@ enum OrganizationStory {
             time: time, account: account)
     }
 
-    private static func vendorAssume(
+    static func vendorAssume(
         _ vendorRole: String, role: String, session: String, externalId: String, key: String, ip: String,
         time: EventTime, account: Account
     ) -> CloudTrailEvent {
@@ -394,7 +394,7 @@ enum OrganizationStory {
             ip: ip, time: time, account: account)
     }
 
-    private static func assume(
+    static func assume(
         by identity: UserIdentity, agent: String, role: String, session: String, externalId: String?, key: String,
         ip: String, time: EventTime, account: Account, name: String = "AssumeRole"
     ) -> CloudTrailEvent {
@@ -417,7 +417,7 @@ enum OrganizationStory {
         return event
     }
 
-    private static func use(
+    static func use(
         _ call: (source: String, name: String), role: String, session: String, key: String, created: EventTime,
         time: EventTime, ip: String, endpoint: String?, agent: String, account: Account
     ) -> CloudTrailEvent {

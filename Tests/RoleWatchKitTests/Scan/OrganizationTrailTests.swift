@@ -33,10 +33,12 @@ struct OrganizationTrailTests {
         return score
     }
 
-    static func generate(days: Int, bytes: Int) throws -> (TemporaryDirectory, [PlantedCase]) {
+    static func generate(days: Int, bytes: Int, shape: ArchiveGenerator.Shape = .organization) throws -> (
+        TemporaryDirectory, [PlantedCase]
+    ) {
         let directory = try TemporaryDirectory()
         var options = ArchiveGenerator.Options(directory: directory.path)
-        options.shape = .organization
+        options.shape = shape
         options.hours = days * 24
         options.targetBytes = bytes
         var generator = ArchiveGenerator(options)
