@@ -57,7 +57,7 @@ struct ReportCommand: ParsableCommand {
         let report = DailyReport(
             activity: recorded.activity ?? DayActivity(day: day), previous: recorded.previous,
             alerts: recorded.alerts, config: config, awsRanges: awsRanges, warn: { Diagnostics.say("warning: \($0)") },
-            audit: audited)
+            audit: audited, newThisDay: recorded.learned.map { LearnedListing(state: $0, rules: rules).new(on: day) } ?? [])
         let text = format.render(report)
         do {
             if let output {
@@ -96,6 +96,8 @@ struct ReportCommand: ParsableCommand {
         var activity: DayActivity?
         var previous: DayActivity?
         var alerts: [Alert]
+        /// The rules' saved state (from the state only), for what was learned on the day.
+        var learned: SavedEngineState? = nil
         /// Exit status 3. From the state, the day's input counts; from paths, the whole scan's
         /// summary, as `scan` has it: a path that cannot be read is counted there and nowhere else.
         var inputDamaged: Bool
@@ -112,7 +114,7 @@ struct ReportCommand: ParsableCommand {
             let activity = try store.activity(on: day)
             return Recorded(
                 activity: activity, previous: try store.activity(on: day.previous), alerts: try store.alerts(on: day),
-                inputDamaged: activity?.input.damaged == true)
+                learned: try store.loadEngineState(), inputDamaged: activity?.input.damaged == true)
         } catch {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.usage.code

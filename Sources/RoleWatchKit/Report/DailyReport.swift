@@ -39,6 +39,9 @@ public struct DailyReport: Sendable {
     /// The config's suppressions (in its order) with the findings each held back on the day, then
     /// those the day's counts name that the config no longer has; empty when there are neither.
     public let suppressions: [SuppressionEntry]
+    /// What the first-seen rules saw for the first time on the day (from the state), by rule and
+    /// role: during a role's learning period as much as after it.
+    public let newThisDay: [LearnedValue]
     /// The IAM audit's section (`--audit`); nil when no export was given.
     public let audit: AuditReport?
 
@@ -49,9 +52,11 @@ public struct DailyReport: Sendable {
     ///   - now: the wall clock, for which suppressions have expired.
     ///   - warn: receives one line if the config's `asn_database` fails a lookup (a damaged file).
     ///   - audit: the IAM audit to add as a section of its own.
+    ///   - newThisDay: the values the first-seen rules learned on the day (`LearnedListing.new(on:)`).
     public init(
         activity: DayActivity, previous: DayActivity?, alerts: [Alert], config: SiteConfig, awsRanges: AWSIPRanges?,
-        now: Date = Date(), warn: @escaping @Sendable (String) -> Void = { _ in }, audit: AuditReport? = nil
+        now: Date = Date(), warn: @escaping @Sendable (String) -> Void = { _ in }, audit: AuditReport? = nil,
+        newThisDay: [LearnedValue] = []
     ) {
         let marks = ReportMarks(config: config, awsRanges: awsRanges, warn: warn)
         day = activity.day
@@ -92,6 +97,7 @@ public struct DailyReport: Sendable {
         basis = ReportBasis(config: config, awsRanges: awsRanges)
         suppressions = SuppressionEntry.listing(config.suppressions, heldBack: activity.suppressed, now: now)
         self.audit = audit
+        self.newThisDay = newThisDay
     }
 
     public func alertCount(_ severity: Severity) -> Int { alerts.count(where: { $0.severity == severity }) }

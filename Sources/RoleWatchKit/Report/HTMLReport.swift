@@ -30,7 +30,7 @@ public struct HTMLReport {
             <main>
 
             """
-        out += header() + banners() + cards() + charts() + alerts() + audit() + changes() + tables() + suppressions()
+        out += header() + banners() + cards() + charts() + alerts() + audit() + changes() + tables() + learned() + suppressions()
             + inputAndBasis()
         out += "<footer>RoleWatch · AssumeRole calls on watched roles from AWS CloudTrail · times in UTC</footer>\n"
         out += "</main>\n</body>\n</html>\n"
@@ -342,6 +342,18 @@ public struct HTMLReport {
                 denied(name.calls),
             ] + newCell(name.isNew)
         }
+        return out + "</section>\n"
+    }
+
+    private func learned() -> String {
+        guard !report.newThisDay.isEmpty else { return "" }
+        var out = "<section class=\"panel\"><h2>New this day</h2><table><thead><tr><th>Rule</th><th>Role</th><th>New value</th><th>First seen</th></tr></thead><tbody>"
+        for value in report.newThisDay.prefix(200) {
+            out +=
+                "<tr><td>\(e(value.rule))</td><td>\(mono(value.role))</td><td>\(mono(value.value))</td><td>\(e(ReportText.time(value.firstSeen, on: report.day)))</td></tr>"
+        }
+        out += "</tbody></table>"
+        if report.newThisDay.count > 200 { out += "<p>and \(ReportText.count(report.newThisDay.count - 200)) more</p>" }
         return out + "</section>\n"
     }
 

@@ -81,6 +81,17 @@ public struct JSONReport {
         }
         changes(&w)
         alerts(&w)
+        w.key("newThisDay")
+        w.beginArray()
+        for value in report.newThisDay {
+            w.beginObject()
+            w.field("rule", value.rule)
+            w.field("role", value.role)
+            w.field("value", value.value)
+            w.field("firstSeen", ISO8601.format(value.firstSeen))
+            w.endObject()
+        }
+        w.endArray()
         w.key("suppressions")
         w.beginArray()
         for entry in report.suppressions {

@@ -23,6 +23,7 @@ public struct MarkdownReport {
         addresses(&out)
         networks(&out)
         sessionNames(&out)
+        learned(&out)
         suppressions(&out)
         inputAndBasis(&out)
         return out.joined(separator: "\n") + "\n"
@@ -325,6 +326,21 @@ public struct MarkdownReport {
                 ReportText.count(name.calls.total), ReportText.count(name.calls.denied),
             ] + newCell(name.isNew)
         }
+    }
+
+    /// What the first-seen rules saw for the first time on the day.
+    private func learned(_ out: inout [String]) {
+        guard !report.newThisDay.isEmpty else { return }
+        section("New this day", &out)
+        out.append("Values the first-seen rules saw for the first time (a role still learning raises no alert for them).")
+        out.append("")
+        out.append("| Rule | Role | New value | First seen |")
+        out.append("|---|---|---|---|")
+        for value in report.newThisDay.prefix(200) {
+            out.append(
+                "| \(value.rule) | \(Self.escape(value.role)) | \(Self.escape(value.value)) | \(ReportText.time(value.firstSeen, on: report.day)) |")
+        }
+        if report.newThisDay.count > 200 { out += ["", "and \(ReportText.count(report.newThisDay.count - 200)) more"] }
     }
 
     private func suppressions(_ out: inout [String]) {

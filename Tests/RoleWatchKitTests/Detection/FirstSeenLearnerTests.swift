@@ -123,6 +123,17 @@ import Testing
         #expect(listing.text.contains("first-seen-caller  \(ExampleSite.thirdPartyRole)  followed since"))
         #expect(listing.json.split(separator: "\n").count == 1)
         #expect(LearnedListing(state: saved, rules: [rule], role: "arn:aws:iam::*:role/Nothing").roles.isEmpty)
+        // The daily report's "New this day": the values first seen that day, the learning role's too.
+        let day = UTCDay(E.assume(hour: 0).eventTime!)
+        let new = listing.new(on: day)
+        #expect(new.map(\.value) == [ExampleSite.thirdPartyCollector, Self.other])
+        #expect(listing.new(on: day.previous).isEmpty)
+        let report = DailyReport(
+            activity: DayActivity(day: day), previous: nil, alerts: [], config: .builtInDefault, awsRanges: nil,
+            newThisDay: new)
+        #expect(MarkdownReport(report).render().contains("| first-seen-caller | \(ExampleSite.thirdPartyRole) | \(Self.other) |"))
+        #expect(HTMLReport(report).render().contains("<h2>New this day</h2>"))
+        #expect(JSONReport(report).render().contains(#""newThisDay":[{"rule":"first-seen-caller""#))
     }
 }
 

@@ -51,6 +51,16 @@ public struct LearnedListing: Sendable {
         self.undecodable = undecodable
     }
 
+    /// The values first seen on `day` (UTC), as the daily report lists them: by rule, role and time.
+    public func new(on day: UTCDay) -> [LearnedValue] {
+        let next = UTCDay(daysSinceEpoch: day.daysSinceEpoch + 1).start
+        return roles.flatMap { role in
+            role.values.filter { $0.first >= day.start && $0.first < next }.map {
+                LearnedValue(rule: role.rule, role: role.role, value: $0.value, firstSeen: $0.first)
+            }
+        }.sorted { ($0.rule, $0.role, $0.firstSeen.milliseconds, $0.value) < ($1.rule, $1.role, $1.firstSeen.milliseconds, $1.value) }
+    }
+
     /// One block per rule and role, its values one per line.
     public var text: String {
         var lines: [String] = []
@@ -88,4 +98,12 @@ public struct LearnedListing: Sendable {
             return w.text + "\n"
         }.joined()
     }
+}
+
+/// A value a first-seen rule learned, with when it was first seen (the daily report's "New this day").
+public struct LearnedValue: Sendable, Equatable {
+    public var rule: String
+    public var role: String
+    public var value: String
+    public var firstSeen: EventTime
 }
