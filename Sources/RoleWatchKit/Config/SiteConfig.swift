@@ -162,6 +162,13 @@ public struct WatchedRole: Sendable {
     public var requireExternalId: Bool
     /// Overrides the site-wide `allowed_cidrs` for this role when set.
     public var allowedCIDRs: [CIDR]?
+    /// Every AssumeRole on the role must pass a session policy (`policy` or `policyArns`), so
+    /// that each of the vendor's services gets only what it needs of the customer's grant
+    /// (`require_session_policy`; the missing-session-policy rule).
+    public var requireSessionPolicy = false
+    /// The AWS regions the role's sessions may work in and it may be assumed through (`regions`;
+    /// the region-drift rule); empty: any.
+    public var regions: [String] = []
 
     public init(
         arn: String, assumedBy: [String] = [], sessionNames: [SessionNamePattern] = [], requireExternalId: Bool = false,
@@ -202,6 +209,17 @@ public struct WatchedRole: Sendable {
         }
         self.sessionNames = names
         self.requireExternalId = try entry.bool("require_external_id", default: false)
+        self.requireSessionPolicy = try entry.bool("require_session_policy", default: false)
+        self.regions = try entry.strings("regions").map { (text, line) throws(ConfigError) in
+            guard Self.isRegionName(text) else {
+                throw ConfigError(
+                    file: file, line: line,
+                    problem:
+                        "regions: '\(text)' is not an AWS region name (such as us-east-1, eu-central-1 or us-gov-west-1)"
+                )
+            }
+            return text
+        }
         self.allowedCIDRs =
             entry.keys.contains("allowed_cidrs") ? try SiteConfig.cidrs(&entry, "allowed_cidrs", file: file) : nil
     }
@@ -212,6 +230,18 @@ public struct WatchedRole: Sendable {
         assumedBy.contains { pattern in
             [identity.sessionIssuerArn, identity.arn, identity.invokedBy].contains { $0.map(pattern.matches) ?? false }
         }
+    }
+
+    /// A region name as AWS writes it in `awsRegion`: lowercase words joined by dashes, a
+    /// two-letter area first and a number last (`us-east-1`, `ap-southeast-2`, `us-gov-west-1`,
+    /// `us-isob-east-1`). A typo such as `us-east1` or `US-EAST-1` would never match an event,
+    /// so it is refused rather than silently making every call drift.
+    static func isRegionName(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts.count <= 5, let first = parts.first, let last = parts.last else { return false }
+        func lowercase(_ part: Substring) -> Bool { !part.isEmpty && part.utf8.allSatisfy { $0 >= 0x61 && $0 <= 0x7a } }
+        return first.count == 2 && lowercase(first) && parts.dropFirst().dropLast().allSatisfy(lowercase)
+            && !last.isEmpty && last.count <= 2 && last.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
     /// `name.amazonaws.com` (wildcards allowed), as trust policies name AWS services.
