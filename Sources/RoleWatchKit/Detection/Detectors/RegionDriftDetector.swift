@@ -40,30 +40,55 @@ public final class RegionDriftDetector: Detector {
     }
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
-        guard let (role, roleArn) = event.watchedRole(in: context), !role.regions.isEmpty else { return }
         let call = event.event
-        guard let region = call.awsRegion, !region.isEmpty, !role.regions.contains(region) else { return }
+        guard let region = call.awsRegion, !region.isEmpty else { return }
         let source = call.eventSource ?? ""
         if parameters.globalServices.contains(source) { return }
         if parameters.stsGlobalEndpoint, source == "sts.amazonaws.com", region == "us-east-1" { return }
-        let allowed = role.regions.joined(separator: ", ")
-        let assumes = event.targetRole != nil
-        let reason =
-            assumes
-            ? "\(roleArn) assumed through STS in \(region), outside its regions (\(allowed))"
-            : "\(roleArn)'s session called \(source) \(call.eventName ?? "") in \(region), outside its regions (\(allowed))"
-        var finding =
-            assumes
-            ? event.assumptionFinding(roleArn: roleArn, reasons: [reason])
-            : event.sourceFinding(role: roleArn, reasons: [reason])
-        finding.key = roleArn + " " + region
-        findings.append(finding)
+        // An AssumeRole by one watched role's session on another is both: the session works in
+        // the region, and the target is assumed through it. Each role is judged by its own list.
+        if let role = context.role(event.targetRole), let roleArn = call.requestParameters.roleArn,
+            !role.regions.isEmpty, !role.regions.contains(region)
+        {
+            var finding = event.assumptionFinding(
+                roleArn: roleArn,
+                reasons: [
+                    "\(roleArn) assumed through STS in \(region), outside its regions (\(role.regions.joined(separator: ", ")))"
+                ])
+            finding.key = roleArn + " " + region
+            findings.append(finding)
+        }
+        if let role = context.role(event.sessionRole), let roleArn = call.userIdentity.sessionIssuerArn,
+            !role.regions.isEmpty, !role.regions.contains(region)
+        {
+            var finding = event.sourceFinding(
+                role: roleArn,
+                reasons: [
+                    "\(roleArn)'s session called \(source) \(call.eventName ?? "") in \(region), outside its regions (\(role.regions.joined(separator: ", ")))"
+                ])
+            finding.key = roleArn + " " + region
+            if event.targetRole != nil {
+                // `sourceFinding` names the session an AssumeRole issued; this one is about the caller's.
+                (finding.sessionName, finding.accessKeyId, finding.callerAccessKeyId) =
+                    (call.callerSessionName, call.userIdentity.accessKeyId, nil)
+            }
+            findings.append(finding)
+        }
     }
 
     public static let examples: DetectorExamples = {
         let customer = ExampleSite.customerRole("444455556666")
         let config = ExampleSite.config(customerRole: "regions: [us-east-1, eu-west-1]")
         let euOnly = ExampleSite.config(customerRole: "regions: [eu-west-1]")
+        let outboundInUSEast: SiteConfig = {
+            do {
+                return try SiteConfig.parse(
+                    "roles:\n  - arn: \(ExampleSite.outboundRole)\n    regions: [us-east-1]\n"
+                        + "  - arn: \(customer)\n", path: "outbound-regions.yaml")
+            } catch {
+                preconditionFailure("the example config with outbound regions is invalid: \(error)")
+            }
+        }()
         func assume(region: String) -> CloudTrailEvent {
             var event = ExampleEvent.assumeRole(by: .outbound(), role: customer, session: "vendor-scan-1a2b3c4d")
             event.awsRegion = region
@@ -86,6 +111,9 @@ public final class RegionDriftDetector: Detector {
                 DetectorExample(
                     "the role is assumed through STS in sa-east-1", config: config,
                     events: [assume(region: "sa-east-1")]),
+                DetectorExample(
+                    "the outbound role's session, kept to us-east-1, assumes a customer role through eu-west-1",
+                    config: outboundInUSEast, events: [assume(region: "eu-west-1")]),
                 DetectorExample(
                     "a role kept to eu-west-1 reads S3 in us-east-1", config: euOnly,
                     events: [use("GetObject", source: "s3.amazonaws.com", region: "us-east-1")]),
