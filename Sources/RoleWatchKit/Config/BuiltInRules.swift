@@ -54,6 +54,30 @@ enum BuiltInRules {
             """#
         ),
         (
+            "external-id-reuse.yaml",
+            #"""
+            id: external-id-reuse
+            detector: external-id-reuse
+            severity: high
+            title: One ExternalId presented to roles in several customer accounts
+            description: >
+              The same ExternalId was presented, successfully or not, to watched roles in several AWS
+              accounts within the window. Each customer should have its own ExternalId: a shared one
+              lets any customer make the vendor act on another's account (the confused deputy), and a
+              customer's value tried on other customers' roles is someone replaying it. The alert names
+              the ExternalId by a salted hash (#0123456789ab), never by its value, and its evidence has
+              the value redacted.
+            remediation: >
+              Give every customer a unique, vendor-generated ExternalId and rotate the shared one with
+              each customer listed in accounts. If the calls were refused, find who holds the value and
+              why they tried it on other customers' roles.
+            parameters:
+              window: 7d          # in event time: accounts that presented the value within this long count together
+              min_accounts: 2     # distinct accounts that make a finding
+            fold_window: 24h
+            """#
+        ),
+        (
             "first-seen-caller.yaml",
             #"""
             id: first-seen-caller
@@ -217,6 +241,24 @@ enum BuiltInRules {
             """#
         ),
         (
+            "missing-session-policy.yaml",
+            #"""
+            id: missing-session-policy
+            detector: missing-session-policy
+            severity: medium
+            title: Role that requires a session policy assumed without one
+            description: >
+              A role marked require_session_policy was assumed without a session policy (neither policy
+              nor policyArns in the AssumeRole request): the session holds everything the customer
+              granted the role, rather than the part one of the vendor's services needs.
+            remediation: >
+              Find the service or person that made the call (principal, sessionName) and have it pass the
+              session policy of its microservice; if it was a person, find out why the role was used by
+              hand.
+            fold_window: 24h
+            """#
+        ),
+        (
             "non-aws-ip.yaml",
             #"""
             id: non-aws-ip
@@ -253,6 +295,31 @@ enum BuiltInRules {
             fold_window: 1h
             parameters:
               random_min_length: 12
+            """#
+        ),
+        (
+            "region-drift.yaml",
+            #"""
+            id: region-drift
+            detector: region-drift
+            severity: medium
+            title: Integration role used outside its regions
+            description: >
+              A role with regions in the site config was assumed through STS in another region, or one
+              of its sessions called AWS in another region (awsRegion). A vendor that gives each region
+              its own outbound role knows where its sessions work; one working elsewhere was taken
+              somewhere the vendor does not run. Calls of global services (logged in us-east-1 whatever
+              the caller's region) are not judged, nor are STS calls logged in us-east-1, where the
+              global endpoint sts.amazonaws.com logs.
+            remediation: >
+              If the backend now runs in that region, add it to the role's regions. Otherwise treat the
+              session as compromised: revoke the role's active sessions and review what it did there.
+            parameters:
+              # global_services: [iam.amazonaws.com, ...]  # eventSources not judged; default: IAM,
+              #   Organizations, Route 53, CloudFront, Global Accelerator, Shield, WAF Classic, Support,
+              #   Health, Account, Budgets, Cost Explorer
+              sts_global_endpoint: true   # STS calls logged in us-east-1 may be the global endpoint: not judged
+            fold_window: 24h
             """#
         ),
         (

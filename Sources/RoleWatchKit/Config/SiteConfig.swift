@@ -12,8 +12,15 @@ public struct SiteConfig: Sendable {
     /// Path of an `ip-ranges.json` in AWS's published format; nil: the ranges the binary carries,
     /// or the newer copy `rolewatch ip-ranges update` keeps (`AWSIPRanges.inUse`).
     public var awsIPRangesPath: String?
-    /// Where the backend calls STS from (`allowed_cidrs`); empty turns the unlisted-IP rule off.
-    public var allowedCIDRs: [CIDR]
+    /// Where the backend calls STS from (`allowed_cidrs` and `allowed_cidrs_file`), as it stands
+    /// now: `tail` reloads the files when they change (`reloadAllowLists`).
+    public var allowList: EgressAllowList
+    /// The prefixes of `allowList` now; empty turns the unlisted-IP rule off. Setting it replaces
+    /// the list (and drops its files) in this copy only.
+    public var allowedCIDRs: [CIDR] {
+        get { allowList.cidrs }
+        set { allowList = EgressAllowList(newValue) }
+    }
     public var roles: [WatchedRole]
     /// A network location, for the session-multi-location rule, is the address masked to this
     /// many bits: /24 for IPv4 and /48 for IPv6 unless the config says otherwise.
@@ -53,7 +60,7 @@ public struct SiteConfig: Sendable {
     ) {
         self.source = source
         self.awsIPRangesPath = awsIPRangesPath
-        self.allowedCIDRs = allowedCIDRs
+        self.allowList = EgressAllowList(allowedCIDRs)
         self.roles = roles
         self.locationPrefixV4 = locationPrefixV4
         self.locationPrefixV6 = locationPrefixV6
@@ -92,7 +99,9 @@ public struct SiteConfig: Sendable {
                 throw top.error("asn_database", error.description)
             }
         }
-        config.allowedCIDRs = try cidrs(&top, "allowed_cidrs", file: path)
+        config.allowList = try EgressAllowList.load(
+            written: try cidrs(&top, "allowed_cidrs", file: path),
+            files: try VendorIPList.entries(&top, folder: folder))
         config.locationPrefixV4 = try top.int("location_prefix_ipv4", default: 24, in: 8...32)
         config.locationPrefixV6 = try top.int("location_prefix_ipv6", default: 48, in: 16...128)
         config.allowedLateness = try top.duration(
@@ -103,7 +112,7 @@ public struct SiteConfig: Sendable {
         if var audit = try top.mapping("audit") { config.audit = try AuditSettings(&audit) }
         for var entry in try top.mappings("webhooks") { config.webhooks.append(try WebhookSpec.parse(&entry)) }
         for var entry in try top.mappings("roles") {
-            config.roles.append(try WatchedRole(&entry, file: path))
+            config.roles.append(try WatchedRole(&entry, file: path, folder: folder))
             try entry.finish()
         }
         for (text, line) in try top.strings("organization_accounts") {
@@ -124,6 +133,14 @@ public struct SiteConfig: Sendable {
         }
         try top.finish()
         return config
+    }
+
+    /// Takes in the `allowed_cidrs_file`s (site-wide and per role) that changed since they were
+    /// last read; `say` gets what changed, and a warning for a file that no longer parses (its
+    /// last good list stays). `tail` calls this on the engine's thread between files.
+    public func reloadAllowLists(say: (String) -> Void) {
+        allowList.reload(say: say)
+        for role in roles { role.allowList?.reload(say: say) }
     }
 
     /// Parses a list of CIDRs, refusing any that cannot be read and any with host bits set
@@ -160,8 +177,21 @@ public struct WatchedRole: Sendable {
     /// The backend's session naming scheme; empty means "use the built-in heuristics".
     public var sessionNames: [SessionNamePattern]
     public var requireExternalId: Bool
-    /// Overrides the site-wide `allowed_cidrs` for this role when set.
-    public var allowedCIDRs: [CIDR]?
+    /// Overrides the site-wide allow-list for this role when set (the role's own `allowed_cidrs`
+    /// and `allowed_cidrs_file`).
+    public var allowList: EgressAllowList?
+    /// The prefixes of the role's own allow-list now, if it has one.
+    public var allowedCIDRs: [CIDR]? {
+        get { allowList?.cidrs }
+        set { allowList = newValue.map(EgressAllowList.init) }
+    }
+    /// Every AssumeRole on the role must pass a session policy (`policy` or `policyArns`), so
+    /// that each of the vendor's services gets only what it needs of the customer's grant
+    /// (`require_session_policy`; the missing-session-policy rule).
+    public var requireSessionPolicy = false
+    /// The AWS regions the role's sessions may work in and it may be assumed through (`regions`;
+    /// the region-drift rule); empty: any.
+    public var regions: [String] = []
 
     public init(
         arn: String, assumedBy: [String] = [], sessionNames: [SessionNamePattern] = [], requireExternalId: Bool = false,
@@ -171,10 +201,10 @@ public struct WatchedRole: Sendable {
         self.assumedBy = assumedBy.map(ARNPattern.init)
         self.sessionNames = sessionNames
         self.requireExternalId = requireExternalId
-        self.allowedCIDRs = allowedCIDRs
+        self.allowList = allowedCIDRs.map(EgressAllowList.init)
     }
 
-    init(_ entry: inout YAMLMapping, file: String) throws(ConfigError) {
+    init(_ entry: inout YAMLMapping, file: String, folder: String) throws(ConfigError) {
         let arn = try entry.requiredString("arn")
         guard arn.hasPrefix("arn:") else {
             throw entry.error("arn", "'\(arn)' is not an ARN (expected arn:aws:iam::<account>:role/<name>)")
@@ -202,8 +232,22 @@ public struct WatchedRole: Sendable {
         }
         self.sessionNames = names
         self.requireExternalId = try entry.bool("require_external_id", default: false)
-        self.allowedCIDRs =
-            entry.keys.contains("allowed_cidrs") ? try SiteConfig.cidrs(&entry, "allowed_cidrs", file: file) : nil
+        self.requireSessionPolicy = try entry.bool("require_session_policy", default: false)
+        self.regions = try entry.strings("regions").map { (text, line) throws(ConfigError) in
+            guard Self.isRegionName(text) else {
+                throw ConfigError(
+                    file: file, line: line,
+                    problem:
+                        "regions: '\(text)' is not an AWS region name (such as us-east-1, eu-central-1 or us-gov-west-1)"
+                )
+            }
+            return text
+        }
+        let written = try SiteConfig.cidrs(&entry, "allowed_cidrs", file: file)
+        let files = try VendorIPList.entries(&entry, folder: folder)
+        self.allowList =
+            entry.keys.contains("allowed_cidrs") || !files.isEmpty
+            ? try EgressAllowList.load(written: written, files: files) : nil
     }
 
     /// True when the caller is in `assumed_by`: its ARN, its session issuer's ARN, or the AWS
@@ -212,6 +256,18 @@ public struct WatchedRole: Sendable {
         assumedBy.contains { pattern in
             [identity.sessionIssuerArn, identity.arn, identity.invokedBy].contains { $0.map(pattern.matches) ?? false }
         }
+    }
+
+    /// A region name as AWS writes it in `awsRegion`: lowercase words joined by dashes, a
+    /// two-letter area first and a number last (`us-east-1`, `ap-southeast-2`, `us-gov-west-1`,
+    /// `us-isob-east-1`). A typo such as `us-east1` or `US-EAST-1` would never match an event,
+    /// so it is refused rather than silently making every call drift.
+    static func isRegionName(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts.count <= 5, let first = parts.first, let last = parts.last else { return false }
+        func lowercase(_ part: Substring) -> Bool { !part.isEmpty && part.utf8.allSatisfy { $0 >= 0x61 && $0 <= 0x7a } }
+        return first.count == 2 && lowercase(first) && parts.dropFirst().dropLast().allSatisfy(lowercase)
+            && !last.isEmpty && last.count <= 2 && last.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
     /// `name.amazonaws.com` (wildcards allowed), as trust policies name AWS services.

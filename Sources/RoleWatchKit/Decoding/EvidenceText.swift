@@ -177,3 +177,34 @@ public enum EvidenceText {
         }
     }
 }
+
+extension EvidenceText {
+    /// `text` (an evidence line made by `make`, so without whitespace between tokens) with the
+    /// string value of every `"key":` replaced by `"<redacted>"`: for a value a rule must not
+    /// repeat although it is no credential (the ExternalId, when the alert is about one being
+    /// shared between customers).
+    static func redacting(key: String, in text: String) -> String {
+        let marker = Array("\"\(key)\":\"".utf8)
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            guard bytes[i] == marker[0], bytes.count - i >= marker.count,
+                bytes[i..<i + marker.count].elementsEqual(marker)
+            else {
+                out.append(bytes[i])
+                i += 1
+                continue
+            }
+            out += marker.dropLast()
+            var end = i + marker.count
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+                end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1
+            }
+            out += redacted
+            i = end + 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

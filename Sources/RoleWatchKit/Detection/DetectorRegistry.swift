@@ -5,6 +5,7 @@ public enum DetectorRegistry {
         [
             AssumeBurstDetector.self,
             AssumeDeniedSprayDetector.self,
+            ExternalIdReuseDetector.self,
             FirstSeenCallerDetector.self,
             FirstSeenNetworkDetector.self,
             FirstSeenNoExternalIdDetector.self,
@@ -13,8 +14,10 @@ public enum DetectorRegistry {
             FirstSeenUserAgentDetector.self,
             HumanOperatorDetector.self,
             MissingExternalIdDetector.self,
+            MissingSessionPolicyDetector.self,
             NonAWSIPDetector.self,
             OddSessionNameDetector.self,
+            RegionDriftDetector.self,
             SessionMultiLocationDetector.self,
             UnexpectedCallerDetector.self,
             UnlistedIPDetector.self,

@@ -36,6 +36,9 @@ public final class TrailFollower {
     private let journal: StateJournal
     private let say: @Sendable (String) -> Void
     private let watchList: WatchList
+    /// Shares its allow-lists with the engine's rules: reloading them here changes what the
+    /// rules read.
+    private let config: SiteConfig
     private let reader = TrailFileReader()
     private var summary = ScanSummary()
     private var activity = ActivityRecorder(undatedFileDay: { .today })
@@ -56,6 +59,7 @@ public final class TrailFollower {
         self.options = options
         self.journal = journal
         self.say = say
+        self.config = config
         self.watchList = WatchList(config: config, awsRanges: awsRanges)
         self.engine = try journal.restoredEngine(
             rules: rules, config: config, awsRanges: awsRanges, progress: .follow(quiet: options.backfillQuiet))
@@ -69,6 +73,8 @@ public final class TrailFollower {
         try journal.recover()
         consider(watcher.initialScan())
         while !shouldStop() {
+            // On this thread, between files: no rule is reading the lists while they change.
+            config.reloadAllowLists(say: say)
             try readDueFiles(shouldStop: shouldStop)
             if shouldStop() { break }
             let now = ContinuousClock.now

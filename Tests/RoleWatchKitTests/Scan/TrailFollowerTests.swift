@@ -17,16 +17,19 @@ struct TrailFollowerTests {
         return try Gzip.compress(Array(ScanRun.recordsFile([event]).utf8))
     }
 
-    /// Follows `directory`/logs until the state lists every path in `files` as read, or `seconds` pass.
+    /// Follows `directory`/logs until the state lists every path in `files` as read, or `seconds` pass;
+    /// `between` runs on every check of whether to stop (between files and on every wake-up), with the
+    /// paths read so far.
     static func follow(
-        _ directory: TemporaryDirectory, until files: [String], seconds: Double = 30
+        _ directory: TemporaryDirectory, until files: [String], seconds: Double = 30,
+        config: SiteConfig = ExampleSite.config, between: ([String]) throws -> Void = { _ in }
     ) throws -> (summary: ScanSummary, read: [String], messages: Messages) {
         let messages = Messages()
         let journal = try StateJournal(
             store: try StateStore(path: directory.path + "/state.sqlite"),
             outputPath: directory.path + "/alerts.ndjson", say: { messages.say($0) })
         let follower = try TrailFollower(
-            config: ExampleSite.config, rules: try RuleSet.builtIn(), awsRanges: ExampleSite.awsRanges,
+            config: config, rules: try RuleSet.builtIn(), awsRanges: ExampleSite.awsRanges,
             options: TailOptions(settle: .seconds(1)), journal: journal, say: { messages.say($0) })
         let watcher = try DirectoryWatcher(root: directory.path + "/logs", mode: .polling(interval: .milliseconds(50)))
         let alarm = try WakePipe()
@@ -34,7 +37,12 @@ struct TrailFollowerTests {
         alarm.wake(after: seconds)
         let deadline = ContinuousClock.now.advanced(by: .seconds(seconds))
         let read = { files.filter { (try? journal.store.processedFile(path: $0)) != nil } }
-        let summary = try follower.run(watcher: watcher) { read().count == files.count || .now >= deadline }
+        var failure: (any Error)?
+        let summary = try follower.run(watcher: watcher) {
+            do { try between(read()) } catch { failure = error }
+            return failure != nil || read().count == files.count || .now >= deadline
+        }
+        if let failure { throw failure }
         return (summary, read(), messages)
     }
 

@@ -50,6 +50,18 @@ public enum ExampleSite {
         }
     }()
 
+    /// The example site with more keys on the customer roles' entry (`regions: [eu-west-1]`…),
+    /// for the rules those keys turn on.
+    public static func config(customerRole extra: String) -> SiteConfig {
+        let yaml = configYAML.replacingOccurrences(
+            of: "    require_external_id: true\n", with: "    require_external_id: true\n    \(extra)\n")
+        do {
+            return try SiteConfig.parse(yaml, path: "example-site.yaml")
+        } catch {
+            preconditionFailure("the example site config with '\(extra)' is invalid: \(error)")
+        }
+    }
+
     static let configYAML = """
         allowed_cidrs: [3.95.112.0/24, 2600:1f18:45d5:d300::/56]
         roles:

@@ -1,0 +1,261 @@
+import Crypto
+import Foundation
+
+/// Fires when one ExternalId is presented, successfully or not, to watched roles in
+/// `min_accounts` or more AWS accounts within `window`.
+///
+/// The ExternalId is what lets a customer's role tell the vendor acting for that customer from
+/// the vendor acting for someone else (the confused-deputy problem); AWS's guidance is one
+/// unique ExternalId per customer. The same one at several customers means either the vendor
+/// hands out a shared value, so any customer can make the vendor act on another's account, or
+/// someone is replaying one customer's value against other customers' roles.
+///
+/// The ExternalId never appears in an alert or a log: it is named by `ExternalIdReuseDetector.tag`
+/// (12 hex digits of a salted SHA-256), and the evidence records have it redacted.
+///
+/// Order: each call is judged once the settled horizon has passed it, in event-time order (ties
+/// by event id), against the accounts that presented the same value in the `window` before it;
+/// the call that brings the count to `min_accounts` or beyond is a finding. So the findings do
+/// not depend on the order files arrive in, and a batch scan learns from its own start.
+///
+/// Bounded: `max_tracked_keys` ExternalIds (those idle longest go first, with one warning), at
+/// most `maxAccountsPerValue` accounts each, and every account forgotten `window` after it last
+/// presented the value. Each ExternalId is one entry of the rule's state, the calls still
+/// waiting for the horizon one more (`pendingKey`).
+public final class ExternalIdReuseDetector: Detector {
+    public static let id = "external-id-reuse"
+
+    struct Parameters {
+        var window: Duration
+        var minAccounts: Int
+    }
+
+    /// Where one ExternalId was last presented in one account.
+    struct Sighting: Codable, Equatable {
+        var role: String
+        var last: EventTime
+    }
+
+    /// One AssumeRole call waiting for the horizon, with what a finding about it would say.
+    struct Observation: Codable {
+        var tag: String
+        var account: String
+        var role: String
+        var time: EventTime
+        var eventID: String
+        var principal: String
+        var sessionName: String?
+        var accessKeyId: String?
+        var callerAccessKeyId: String?
+        var sourceIP: String?
+        /// The record, its ExternalId redacted.
+        var raw: String
+
+        static func ordered(_ a: Self, _ b: Self) -> Bool {
+            a.time != b.time ? a.time < b.time : a.eventID != b.eventID ? a.eventID < b.eventID : a.tag < b.tag
+        }
+    }
+
+    /// More accounts than this sharing one value is already a finding on every call; the oldest
+    /// are dropped first so one value cannot grow without bound.
+    static let maxAccountsPerValue = 1_000
+    static let pendingKey = "~pending"
+
+    private let context: DetectionContext
+    private let parameters: Parameters
+    /// ExternalId tag → account → where and when it was last presented there.
+    private var values: [String: [String: Sighting]] = [:]
+    private var pending: [Observation] = []
+    /// When each value's latest sighting leaves the window behind the settled horizon.
+    private var expiry = TimerQueue<String>()
+    private var unsaved: Set<String> = []
+    private var pendingChanged = false
+    private var warnedCap = false
+
+    public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
+        self.context = context
+        parameters = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
+            Parameters(
+                window: try p.duration(
+                    "window", default: .seconds(7 * 86_400), in: .seconds(60)...(.seconds(90 * 86_400))),
+                minAccounts: try p.int("min_accounts", default: 2, in: 2...1_000))
+        }
+    }
+
+    /// How alerts and logs name an ExternalId: the first 12 hex digits of SHA-256 over a fixed
+    /// salt and the value. Stable across runs and machines, so two alerts about one value share
+    /// it, while the value itself (which a customer's trust policy checks) is never written.
+    public static func tag(_ externalId: String) -> String {
+        let digest = SHA256.hash(data: Data(("rolewatch external-id v1\u{0}" + externalId).utf8))
+        return digest.prefix(6).map { String($0, radix: 16).leftPadded(2) }.joined()
+    }
+
+    public var heldEvents: Int { pending.count }
+
+    public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
+        let call = event.event
+        guard !late, event.targetRole != nil, call.eventName == "AssumeRole", call.userIdentity.type != "AWSService",
+            let externalId = call.requestParameters.externalId, !externalId.isEmpty,
+            let role = call.requestParameters.roleArn, let account = ARN.account(role)
+        else { return }
+        pending.append(
+            Observation(
+                tag: Self.tag(externalId), account: account, role: role, time: event.time, eventID: event.eventID,
+                principal: call.callerARN, sessionName: call.requestParameters.roleSessionName,
+                accessKeyId: call.responseElements.credentialsAccessKeyId,
+                callerAccessKeyId: call.userIdentity.accessKeyId,
+                sourceIP: call.sourceIPAddress, raw: EvidenceText.redacting(key: "externalId", in: event.raw)))
+        pendingChanged = true
+    }
+
+    public func advance(to horizon: Horizon, into findings: inout [Finding]) {
+        if !pending.isEmpty {
+            let due = pending.filter { $0.time <= horizon.settled }.sorted(by: Observation.ordered)
+            if !due.isEmpty {
+                pending.removeAll { $0.time <= horizon.settled }
+                pendingChanged = true
+                for observation in due where context.isIntegrationRole(observation.role) {
+                    judge(observation, into: &findings)
+                }
+            }
+        }
+        for tag in expiry.takeDue(through: horizon.settled) {
+            values[tag] = nil
+            unsaved.insert(tag)
+        }
+    }
+
+    private func judge(_ observation: Observation, into findings: inout [Finding]) {
+        let time = observation.time
+        if values[observation.tag] == nil, values.count >= context.config.maxTrackedKeys { dropIdlest() }
+        var accounts = (values[observation.tag] ?? [:]).filter { time <= $0.value.last + parameters.window }
+        let others = accounts.filter { $0.key != observation.account }.sorted { $0.key < $1.key }
+        if others.count + 1 >= parameters.minAccounts {
+            let listed = others.prefix(10).map { "\($0.key) (\(ARN.roleName($0.value.role) ?? $0.value.role))" }
+            let more = others.count > 10 ? " and \(others.count - 10) more" : ""
+            findings.append(
+                Finding(
+                    time: time, principal: observation.principal, key: "external-id " + observation.tag,
+                    role: observation.role, sessionName: observation.sessionName, accessKeyId: observation.accessKeyId,
+                    callerAccessKeyId: observation.callerAccessKeyId,
+                    sourceIPs: observation.sourceIP.map { [$0] } ?? [],
+                    accounts: [observation.account] + others.map(\.key),
+                    events: [EvidenceEvent(eventID: observation.eventID, time: time, raw: observation.raw)],
+                    reasons: [
+                        "ExternalId #\(observation.tag) (a hash; the value is not shown) presented to \(observation.role) after roles in \(others.count) other account\(others.count == 1 ? "" : "s") within \(DurationText.format(parameters.window)): \(listed.joined(separator: ", "))\(more)"
+                    ]))
+        }
+        let held = accounts[observation.account]
+        accounts[observation.account] = Sighting(
+            role: held.map { $0.last > time ? $0.role : observation.role } ?? observation.role,
+            last: max(held?.last ?? time, time))
+        if accounts.count > Self.maxAccountsPerValue {
+            let oldest = accounts.sorted { ($0.value.last, $0.key) < ($1.value.last, $1.key) }
+            for (account, _) in oldest.prefix(accounts.count - Self.maxAccountsPerValue) { accounts[account] = nil }
+        }
+        values[observation.tag] = accounts
+        if let latest = accounts.values.map(\.last).max() {
+            expiry.schedule(observation.tag, at: latest + parameters.window + .milliseconds(1))
+        }
+        unsaved.insert(observation.tag)
+    }
+
+    private func dropIdlest() {
+        if !warnedCap {
+            warnedCap = true
+            context.warn(
+                "\(Self.id): following \(values.count) ExternalIds (max_tracked_keys); forgetting those idle longest")
+        }
+        func latest(_ accounts: [String: Sighting]) -> EventTime { accounts.values.map(\.last).max() ?? .end }
+        for (tag, _) in values.sorted(by: { (latest($0.value), $0.key) < (latest($1.value), $1.key) })
+            .prefix(max(1, values.count / 10))
+        {
+            values[tag] = nil
+            expiry.cancel(tag)
+            unsaved.insert(tag)
+        }
+    }
+
+    public func takeStateChanges() throws -> StateEntries {
+        let keys = unsaved.sorted() + (pendingChanged ? [Self.pendingKey] : [])
+        let changed = Dictionary(uniqueKeysWithValues: unsaved.map { ($0, values[$0]) })
+        let waiting = pendingChanged ? try JSONEncoder().encode(pending.sorted(by: Observation.ordered)) : nil
+        (unsaved, pendingChanged) = ([], false)
+        return StateEntries(keys: keys) { key in
+            if key == Self.pendingKey { return waiting }
+            guard let accounts = changed[key] ?? nil else { return nil }
+            return try JSONEncoder().encode(accounts)
+        }
+    }
+
+    public func restore(_ entries: [String: Data]) throws {
+        var values: [String: [String: Sighting]] = [:]
+        var pending: [Observation] = []
+        var expiry = TimerQueue<String>()
+        for (key, data) in entries {
+            if key == Self.pendingKey {
+                pending = try JSONDecoder().decode([Observation].self, from: data)
+            } else {
+                let accounts = try JSONDecoder().decode([String: Sighting].self, from: data)
+                values[key] = accounts
+                if let latest = accounts.values.map(\.last).max() {
+                    expiry.schedule(key, at: latest + parameters.window + .milliseconds(1))
+                }
+            }
+        }
+        (self.values, self.pending, self.expiry, unsaved, pendingChanged) = (values, pending, expiry, [], false)
+    }
+
+    public static let examples: DetectorExamples = {
+        func assume(_ account: String, externalId: String, minute: Int, error: String? = nil) -> CloudTrailEvent {
+            ExampleEvent.assumeRole(
+                by: .outbound(), role: ExampleSite.customerRole(account), session: "vendor-scan-1a2b3c4d",
+                externalId: externalId, minute: minute, error: error)
+        }
+        return DetectorExamples(
+            firing: [
+                DetectorExample(
+                    "one ExternalId used for two customers",
+                    events: [
+                        assume("444455556666", externalId: "acme-shared", minute: 0),
+                        assume("777788889999", externalId: "acme-shared", minute: 30),
+                        assume("444455556666", externalId: "acme-shared", minute: 60),
+                    ]),
+                DetectorExample(
+                    "a customer's ExternalId tried, and refused, on other customers' roles",
+                    events: [
+                        assume("444455556666", externalId: "acme-4444", minute: 0),
+                        assume("777788889999", externalId: "acme-4444", minute: 5, error: "AccessDenied"),
+                        assume("123412341234", externalId: "acme-4444", minute: 6, error: "AccessDenied"),
+                    ]),
+                DetectorExample(
+                    "three customers within a day, with min_accounts 3", parameters: "window: 1d\nmin_accounts: 3",
+                    events: [
+                        assume("444455556666", externalId: "acme-shared", minute: 0),
+                        assume("777788889999", externalId: "acme-shared", minute: 600),
+                        assume("123412341234", externalId: "acme-shared", minute: 1200),
+                    ]),
+            ],
+            quiet: [
+                DetectorExample(
+                    "each customer has its own ExternalId",
+                    events: [
+                        assume("444455556666", externalId: "acme-4444", minute: 0),
+                        assume("777788889999", externalId: "acme-7777", minute: 1),
+                        assume("444455556666", externalId: "acme-4444", minute: 60),
+                    ]),
+                DetectorExample(
+                    "the same value at two customers three days apart, with a one-day window", parameters: "window: 1d",
+                    events: [
+                        assume("444455556666", externalId: "acme-shared", minute: 0),
+                        assume("777788889999", externalId: "acme-shared", minute: 3 * 1440),
+                    ]),
+                DetectorExample(
+                    "two customers, with min_accounts 3", parameters: "min_accounts: 3",
+                    events: [
+                        assume("444455556666", externalId: "acme-shared", minute: 0),
+                        assume("777788889999", externalId: "acme-shared", minute: 10),
+                    ]),
+            ])
+    }()
+}
