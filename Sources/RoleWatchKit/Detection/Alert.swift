@@ -24,6 +24,10 @@ public struct Alert: Sendable {
     public var accessKeyId: String?
     /// For an alert about an AssumeRole call, the key of the caller that made it.
     public var callerAccessKeyId: String?
+    /// How the session got its credentials: the session (`accessKeyId`, else the caller's),
+    /// the one that asked for it, and so on up to the first caller known (`SessionLineage`).
+    /// Empty, and absent from the JSON, when the call that issued the key was not read.
+    public var lineage: [LineageLink] = []
     public var sourceIPs: [String]
     /// The autonomous system of the first of `sourceIPs` outside AWS's ranges, when the site
     /// config has an `asn_database` and it knows the address: number, organisation, and country
@@ -75,6 +79,20 @@ public struct Alert: Sendable {
         w.field("sessionName", sessionName)
         w.field("accessKeyId", accessKeyId)
         w.field("callerAccessKeyId", callerAccessKeyId)
+        if !lineage.isEmpty {
+            w.key("lineage")
+            w.beginArray()
+            for link in lineage {
+                w.beginObject()
+                w.field("principal", link.principal)
+                w.field("accessKeyId", link.accessKeyId)
+                w.field("account", link.account)
+                w.field("issuedBy", link.issuedBy)
+                w.field("issuedAt", link.issuedAt.map(ISO8601.format))
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.field("sourceIPs", strings: sourceIPs)
         if let asn {
             w.key("asn")
@@ -123,5 +141,13 @@ extension Alert {
         asn = (object["asn"] as? Int).flatMap { UInt32(exactly: $0) }
         asOrganization = object["asOrganization"] as? String
         country = object["country"] as? String
+        lineage = (object["lineage"] as? [[String: Any]] ?? []).compactMap { link in
+            (link["principal"] as? String).map { principal in
+                LineageLink(
+                    principal: principal, accessKeyId: link["accessKeyId"] as? String,
+                    account: link["account"] as? String, issuedBy: link["issuedBy"] as? String,
+                    issuedAt: (link["issuedAt"] as? String).flatMap(ISO8601.parse))
+            }
+        }
     }
 }

@@ -27,6 +27,10 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
     /// The first of `sourceIPs` outside AWS and its AS (`locate(with:)`); nil until located, and
     /// without an ASN database.
     var outsideAWS: OutsideAWSSource?
+    /// The lead session's lineage (`SessionLineage.chain`), set as the alert leaves the engine;
+    /// of two parts, the longer chain wins (ties: the first in a fixed order), so the stored
+    /// alert keeps the fullest chain any commit knew.
+    var lineage: [LineageLink]?
     var accounts: [String] = []
     /// The earliest events, one per part, at most `Alert.eventIDLimit`; only the first
     /// `Alert.evidenceLimit` keep their raw record (an event never moves up this list, so one
@@ -152,6 +156,7 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         if let theirs = other.lead, lead.map({ theirs.position < $0.position }) ?? true { lead = theirs }
         Self.union(into: &sourceIPs, other.sourceIPs)
         outsideAWS = OutsideAWSSource.first(outsideAWS, other.outsideAWS)
+        lineage = Self.fuller(lineage, other.lineage)
         Self.union(into: &accounts, other.accounts)
         Self.merge(into: &events, other.events)
         mergeReasons(other.reasons, strength: other.strength)
@@ -162,6 +167,13 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
     /// is looked up once per alert rather than once per finding.
     mutating func locate(with lookup: ASNLookup) {
         outsideAWS = lookup.firstOutsideAWS(sourceIPs)
+    }
+
+    private static func fuller(_ a: [LineageLink]?, _ b: [LineageLink]?) -> [LineageLink]? {
+        guard let a, let b else { return a ?? b }
+        if a.count != b.count { return a.count > b.count ? a : b }
+        let key = { (chain: [LineageLink]) in chain.map { "\($0.accessKeyId ?? "")|\($0.issuedBy ?? "")" } }
+        return key(b).lexicographicallyPrecedes(key(a)) ? b : a
     }
 
     /// Reasons of the strongest findings; between equally strong ones (or unranked ones), every
@@ -260,7 +272,7 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
             id: id, rule: identity.rule, severity: severity, title: title, time: time, firstSeen: first,
             lastSeen: lastSeen ?? first, count: count, principal: identity.principal,
             role: roles.count == 1 ? roles[0] : nil, sessionName: lead?.sessionName, accessKeyId: lead?.accessKeyId,
-            callerAccessKeyId: lead?.callerAccessKeyId,
+            callerAccessKeyId: lead?.callerAccessKeyId, lineage: lineage ?? [],
             sourceIPs: sourceIPs, asn: system?.number, asOrganization: system?.organization,
             country: system?.country, accounts: accounts, eventIDs: events.map(\.eventID),
             evidence: events.prefix(Alert.evidenceLimit).map(\.raw).filter { !$0.isEmpty }, reasons: reasons.map(\.text),

@@ -13,6 +13,7 @@ final class AlertFolder {
     private let maxOpen: Int
     private let warn: @Sendable (String) -> Void
     private let asnLookup: ASNLookup?
+    private let lineage: SessionLineage
     private var warnedCap = false
     private var open: [AlertIdentity: AlertAggregate] = [:]
     /// Alerts a batch scan had to write before the end (over `maxOpen`), by id hash, so that a
@@ -23,8 +24,9 @@ final class AlertFolder {
     /// Findings that belonged to an alert already written early (batch scans only).
     private(set) var findingsAfterWrite = 0
 
-    init(rules: [Rule], context: DetectionContext) {
+    init(rules: [Rule], context: DetectionContext, lineage: SessionLineage) {
         self.rules = rules
+        self.lineage = lineage
         self.emission = context.emission
         self.maxOpen = context.config.maxTrackedKeys
         self.warn = context.warn
@@ -32,6 +34,10 @@ final class AlertFolder {
     }
 
     func add(_ finding: Finding, rule: Int) {
+        if emission == .settled {
+            if let key = finding.accessKeyId { lineage.want(key) }
+            if let key = finding.callerAccessKeyId { lineage.want(key) }
+        }
         let identity = AlertIdentity(rule: rules[rule], finding: finding)
         if open[identity] != nil {
             open[identity]!.merge(finding)
@@ -47,14 +53,19 @@ final class AlertFolder {
     /// What changed since the last call, one part per alert (prompt emission).
     func takeChanges() -> [AlertAggregate] {
         defer { open.removeAll(keepingCapacity: true) }
-        return open.values.sorted(by: Self.ordered).map(located)
+        return open.values.sorted(by: Self.ordered).map(finished)
     }
 
-    /// `aggregate` with its first address outside AWS looked up, when there is an ASN database.
-    private func located(_ aggregate: AlertAggregate) -> AlertAggregate {
-        guard let asnLookup else { return aggregate }
+    /// `aggregate` as it leaves the engine: with its session's lineage, and its first address
+    /// outside AWS looked up when there is an ASN database.
+    private func finished(_ aggregate: AlertAggregate) -> AlertAggregate {
         var aggregate = aggregate
-        aggregate.locate(with: asnLookup)
+        if let lead = aggregate.lead {
+            let chain = lead.accessKeyId.map(lineage.chain) ?? []
+            let fromCaller = chain.isEmpty ? lead.callerAccessKeyId.map(lineage.chain) ?? [] : chain
+            if !fromCaller.isEmpty { aggregate.lineage = fromCaller }
+        }
+        if let asnLookup { aggregate.locate(with: asnLookup) }
         return aggregate
     }
 
@@ -64,7 +75,7 @@ final class AlertFolder {
     func due(atEnd: Bool) -> [Alert] {
         if atEnd {
             defer { open.removeAll() }
-            return open.values.map { located($0).alert }.sorted(by: Alert.ordered)
+            return open.values.map { finished($0).alert }.sorted(by: Alert.ordered)
         }
         guard emission == .settled, open.count > maxOpen else { return [] }
         if !warnedCap {
@@ -77,7 +88,7 @@ final class AlertFolder {
             open[aggregate.identity] = nil
             let hash = Self.hash(aggregate.identity)
             if writtenEarly.insert(hash).inserted { writtenEarlyOrder.append(hash) }
-            written.append(located(aggregate).alert)
+            written.append(finished(aggregate).alert)
         }
         if writtenEarlyOrder.count > maxOpen * 10 {
             let forgotten = writtenEarlyOrder.count - maxOpen * 10

@@ -32,6 +32,8 @@ public final class DetectionEngine {
     private let warn: @Sendable (String) -> Void
     private var progress: InputProgress
     private let seen: SeenEvents
+    /// Which call issued each session's key, for the lineage alerts carry.
+    private let lineage: SessionLineage
     /// Without a site config, the integration roles found in the trail, learned from every event
     /// before the rules see it.
     private let integrationRoles: IntegrationRoles?
@@ -89,7 +91,9 @@ public final class DetectionEngine {
             context.config.suppressions, rules: rules, config: context.config.source, asn: context.asnLookup,
             now: context.now,
             warn: context.warn)
-        self.folder = AlertFolder(rules: self.rules, context: context)
+        self.lineage = SessionLineage(
+            capacity: context.config.maxTrackedKeys, pins: context.emission == .settled, warn: context.warn)
+        self.folder = AlertFolder(rules: self.rules, context: context, lineage: lineage)
         self.emission = context.emission
         self.warn = context.warn
         let config = context.config
@@ -115,6 +119,7 @@ public final class DetectionEngine {
         case .first: copy = false
         }
         integrationRoles?.learn(event.event)
+        lineage.record(event)
         let late = event.time < progress.settled || event.futureTime
         if event.futureTime {
             futureEvents += 1
@@ -206,6 +211,9 @@ public final class DetectionEngine {
             detector.advance(to: horizon, into: &findings)
             collect(rule: index)
         }
+        // After the rules: what they report as the horizon passes a session's end still finds
+        // its issuance.
+        if !horizon.isEnd { lineage.expire(settled: horizon.settled) }
     }
 
     private func collect(rule: Int) {
