@@ -30,6 +30,13 @@ struct RulesCommand: ParsableCommand {
         for (rule, reason) in engine.disabled {
             print("\(rule.id.padding(24))\("off".padding(10))\(reason)")
         }
+        // The audit's findings are rules too (suppressions and `--fail-on` name them), though
+        // they judge IAM exports (`rolewatch audit`), not the trail.
+        print("")
+        print("rolewatch audit (IAM exports):")
+        for rule in AuditRule.allCases.sorted() {
+            print("\(rule.id.padding(32))\(rule.severity.rawValue.padding(10))\(rule.title)")
+        }
     }
 }
 

@@ -12,6 +12,8 @@ struct AuditExample: Sendable {
     var inline: [String] = []
     /// Attached managed policies: ARN and default version's document (nil: not in the export).
     var attached: [Attached] = []
+    /// The permissions boundary: ARN and default version's document (nil: not in the export).
+    var boundary: Attached? = nil
     var maxSessionDuration: Int? = 3600
     /// `RoleLastUsed.LastUsedDate`; nil: `RoleLastUsed` without a date (never used).
     var lastUsed: String? = "2025-11-19T08:00:00Z"
@@ -58,11 +60,15 @@ struct AuditExample: Sendable {
         }
         .joined(separator: ", ")
         role += "]"
+        if let boundary {
+            role +=
+                #", "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": "\#(boundary.arn)"}"#
+        }
         if let maxSessionDuration { role += #", "MaxSessionDuration": \#(maxSessionDuration)"# }
         role +=
             #", "RoleLastUsed": {"# + (lastUsed.map { #""LastUsedDate": "\#($0)", "Region": "us-east-1""# } ?? "")
             + "}}"
-        let policies = attached.compactMap { policy in
+        let policies = (attached + (boundary.map { [$0] } ?? [])).compactMap { policy in
             policy.document.map { document in
                 #"{"PolicyName": "\#(policy.arn.split(separator: "/").last ?? "")", "Arn": "\#(policy.arn)", "DefaultVersionId": "v1", "PolicyVersionList": [{"Document": \#(document), "VersionId": "v1", "IsDefaultVersion": true}]}"#
             }

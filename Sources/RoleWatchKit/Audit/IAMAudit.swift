@@ -151,6 +151,9 @@ struct RoleUnderAudit: Sendable {
     var permissions: [(source: String, statement: PolicyStatement)]
     /// Attached managed policies whose document the export does not hold or could not be read.
     var unreadablePolicies: [(name: String, arn: String)]
+    /// The permissions boundary, when the role has one: the default version's statements, or
+    /// nil when the export does not hold that policy's document.
+    var boundary: (arn: String, statements: [PolicyStatement]?)?
 
     var isIntegrationRole: Bool { !foreignGrants.isEmpty || isOutbound }
 
@@ -176,6 +179,7 @@ struct RoleUnderAudit: Sendable {
                 unreadablePolicies.append((name, arn))
             }
         }
+        boundary = role.boundaryArn.map { ($0, context.policies[$0]?.document?.statements) }
     }
 
     /// Conditions with an operator IAM does not define, in the trust and permission policies.

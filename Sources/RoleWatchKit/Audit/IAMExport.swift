@@ -132,6 +132,9 @@ public struct IAMRole: Sendable {
     var trust: PolicyDocument?
     var inlinePolicies: [(name: String, document: PolicyDocument)] = []
     var attachedPolicies: [(name: String, arn: String)] = []
+    /// `PermissionsBoundary.PermissionsBoundaryArn`: the managed policy that caps what the
+    /// permission policies can grant.
+    var boundaryArn: String?
     /// Seconds; nil when the export does not say (`get-account-authorization-details` does not).
     var maxSessionDuration: Int?
     var lastUsed: LastUse = .notRecorded
@@ -188,6 +191,13 @@ public struct IAMRole: Sendable {
                 continue
             }
             attachedPolicies.append((entry["PolicyName"] as? String ?? policyArn, policyArn))
+        }
+        if let boundary = object["PermissionsBoundary"] {
+            if let arn = (boundary as? [String: Any])?["PermissionsBoundaryArn"] as? String {
+                boundaryArn = arn
+            } else {
+                problem("PermissionsBoundary has no PermissionsBoundaryArn: the boundary is not taken into account")
+            }
         }
         readUse(object, problem: problem)
     }

@@ -204,6 +204,7 @@ struct CommandTests {
         let result = try Self.run(["rules", "--config", "Samples/rolewatch.yaml"])
         #expect(result.status == 0)
         for type in DetectorRegistry.all { #expect(result.stdout.contains(type.id)) }
+        for rule in AuditRule.allCases { #expect(result.stdout.contains("\(rule.id) "), "audit rules too") }
     }
 
     /// `rules` checks what `scan` and `tail` check, webhooks included: a config it passes must

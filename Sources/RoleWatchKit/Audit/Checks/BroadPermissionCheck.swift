@@ -10,7 +10,10 @@
 /// `arn:aws:iam::*:role/*`); a named bucket or role is not. An unconditional Deny that covers
 /// the action on those resources takes the grant away; a conditional Deny does not (it depends
 /// on the request). An Allow with conditions cannot be decided statically: `audit-undecidable`.
-/// Permission boundaries and SCPs are not in the export and are not taken into account.
+/// A permissions boundary (`PermissionsBoundary`) caps the grant: the action must be allowed
+/// on every resource by the boundary's default version too; a boundary the export does not
+/// hold makes the check undecidable. SCPs and resource policies are not in the export and are
+/// not taken into account.
 struct BroadPermissionCheck: AuditCheck {
     let rules: [AuditRule] = [.broadPermission]
 
@@ -34,48 +37,85 @@ struct BroadPermissionCheck: AuditCheck {
                     "cannot be decided statically: the export does not hold a readable default version of the managed policy \(policy.name) (\(policy.arn))"
             )
         }
-        let statements = subject.permissions
-        let denies = statements.filter { $0.statement.effect == .deny && $0.statement.conditions.isEmpty }
+        let boundary = subject.boundary.map { boundary in
+            (name: boundary.arn, statements: boundary.statements?.map { ("permissions boundary", $0) })
+        }
+        if let boundary, boundary.statements == nil {
+            findings.append(
+                AuditFinding(
+                    rule: .undecidable, role: subject.role, detail: boundary.name,
+                    reason:
+                        "cannot be decided statically: the role's permissions boundary \(boundary.name) caps what its policies grant, and the export does not hold its default version"
+                ))
+            return findings
+        }
         for (action, why, whole) in Self.reaching {
-            var granted: (source: String, statement: PolicyStatement, resource: EveryResource)?
-            var conditional: (source: String, statement: PolicyStatement)?
-            for (source, statement) in statements where statement.effect == .allow {
-                guard whole ? statement.grantsAll(of: action) : statement.grantsSome(of: action) else { continue }
-                guard let resource = Self.everyResource(statement) else { continue }
-                let taken = denies.contains { deny in
-                    deny.statement.grantsAll(of: action) && Self.covers(deny.statement, resource)
-                }
-                guard !taken else { continue }
-                if statement.conditions.isEmpty {
-                    granted = granted ?? (source, statement, resource)
-                } else {
-                    conditional = conditional ?? (source, statement)
+            var grant = Self.grant(of: action, whole: whole, in: subject.permissions)
+            // The boundary caps the grant: what it does not allow on every resource is not
+            // granted there, whatever the permission policies say.
+            if case .granted = grant, let statements = boundary?.statements {
+                switch Self.grant(of: action, whole: whole, in: statements) {
+                case .granted: break
+                case .conditional(let source, let statement): grant = .conditional(source, statement)
+                case .none: grant = .none
                 }
             }
-            if let granted {
+            switch grant {
+            case .granted(let source, let statement, let resource):
                 let on: String
-                switch granted.resource {
+                switch resource {
                 case .pattern(let pattern): on = "on \(pattern.text)"
                 case .notResource: on = "on every resource but those its NotResource names"
                 }
+                let within = boundary.map { " (within its permissions boundary \($0.name))" } ?? ""
                 findings.append(
                     AuditFinding(
                         rule: rule, role: subject.role, detail: action.text,
                         reason:
-                            "\(action.text) (\(why)) \(on): \(granted.source) \(granted.statement.label) allows \(granted.statement.actionText(for: action))"
+                            "\(action.text) (\(why)) \(on): \(source) \(statement.label) allows \(statement.actionText(for: action))\(within)"
                     ))
-                if action.text == "*" { break }
-            } else if let conditional {
+                if action.text == "*" { return findings }
+            case .conditional(let source, let statement):
                 findings.append(
                     AuditFinding(
                         rule: .undecidable, role: subject.role, detail: action.text,
                         reason:
-                            "cannot be decided statically: whether \(action.text) (\(why)) is allowed on every resource: \(conditional.source) \(conditional.statement.label) allows it only when "
-                            + conditional.statement.conditions.map(\.text).joined(separator: " and ")
+                            "cannot be decided statically: whether \(action.text) (\(why)) is allowed on every resource: \(source) \(statement.label) allows it only when "
+                            + statement.conditions.map(\.text).joined(separator: " and ")
                     ))
+            case .none: break
             }
         }
         return findings
+    }
+
+    /// Whether a set of statements allows an action on every resource.
+    enum Grant {
+        /// Unconditionally, by this statement, on these resources.
+        case granted(String, PolicyStatement, EveryResource)
+        /// Only under this statement's conditions (and by no statement unconditionally).
+        case conditional(String, PolicyStatement)
+        case none
+    }
+
+    /// How `statements` stand on `action` on every resource: an Allow that covers it (all of it
+    /// when `whole`) on every resource, not taken away by an unconditional Deny.
+    static func grant(
+        of action: IAMWildcard, whole: Bool, in statements: [(source: String, statement: PolicyStatement)]
+    ) -> Grant {
+        let denies = statements.filter { $0.statement.effect == .deny && $0.statement.conditions.isEmpty }
+        var conditional: Grant = .none
+        for (source, statement) in statements where statement.effect == .allow {
+            guard whole ? statement.grantsAll(of: action) : statement.grantsSome(of: action) else { continue }
+            guard let resource = everyResource(statement) else { continue }
+            let taken = denies.contains { deny in
+                deny.statement.grantsAll(of: action) && covers(deny.statement, resource)
+            }
+            guard !taken else { continue }
+            if statement.conditions.isEmpty { return .granted(source, statement, resource) }
+            if case .none = conditional { conditional = .conditional(source, statement) }
+        }
+        return conditional
     }
 
     /// How a statement's resources stand for every resource.
@@ -124,6 +164,22 @@ struct BroadPermissionCheck: AuditCheck {
     }
 
     let examples: [AuditExample] = [
+        AuditExample(
+            name: "every action, within a boundary that allows reading secrets", fires: true,
+            inline: [AuditExample.allow(#""*""#)],
+            boundary: .init(
+                arn: "arn:aws:iam::111122223333:policy/IntegrationBoundary",
+                document: AuditExample.allow(#""secretsmanager:GetSecretValue""#))),
+        AuditExample(
+            name: "every action, within a boundary of describe calls", fires: false,
+            inline: [AuditExample.allow(#""*""#)],
+            boundary: .init(
+                arn: "arn:aws:iam::111122223333:policy/IntegrationBoundary",
+                document: AuditExample.allow(#"["ec2:Describe*", "s3:List*"]"#))),
+        AuditExample(
+            name: "a permissions boundary not in the export", fires: true, rule: .undecidable,
+            inline: [AuditExample.allow(#""*""#)],
+            boundary: .init(arn: "arn:aws:iam::111122223333:policy/IntegrationBoundary", document: nil)),
         AuditExample(name: "every action", fires: true, inline: [AuditExample.allow(#""*""#)]),
         AuditExample(
             name: "s3:Get* on every bucket", fires: true,
