@@ -30,14 +30,44 @@ public struct LineageLink: Sendable, Hashable, Codable {
 /// ancestors, are pinned (`want`) and kept past their time, so an alert's lineage is the same
 /// whatever the order of the files.
 final class SessionLineage {
+    /// One issuance, its texts packed into one buffer: without a config every AssumeRole in the
+    /// trail is kept, and seven strings each (most too long to be stored inline) were 20 MB of
+    /// a 500 MB scan's peak; one buffer is one allocation.
     private struct Issuance {
-        var principal: String
-        var account: String?
-        var eventID: String
         var time: EventTime
-        var callerKey: String?
-        var callerPrincipal: String
-        var callerAccount: String?
+        /// `Field` order, each a 16-bit length and that many bytes of UTF-8.
+        private var packed: [UInt8]
+
+        enum Field: Int, CaseIterable {
+            case key, principal, account, eventID, callerKey, callerPrincipal, callerAccount
+        }
+
+        init(time: EventTime, _ fields: [Field: String]) {
+            self.time = time
+            packed = []
+            for field in Field.allCases {
+                let bytes = fields[field].map { Array($0.utf8.prefix(Self.fieldLimit)) } ?? []
+                packed.append(UInt8(bytes.count >> 8))
+                packed.append(UInt8(bytes.count & 0xff))
+                packed += bytes
+            }
+        }
+
+        /// Longer texts are cut: no ARN, key or event id comes near it.
+        private static let fieldLimit = 2048
+
+        subscript(field: Field) -> String? {
+            var offset = 0
+            for current in Field.allCases {
+                let count = Int(packed[offset]) << 8 | Int(packed[offset + 1])
+                offset += 2
+                if current == field {
+                    return count == 0 ? nil : String(decoding: packed[offset..<offset + count], as: UTF8.self)
+                }
+                offset += count
+            }
+            return nil
+        }
     }
 
     /// GetSessionToken's and GetFederationToken's longest duration; role sessions last at most 12 h.
@@ -49,12 +79,14 @@ final class SessionLineage {
     private let pins: Bool
     private let warn: @Sendable (String) -> Void
     private var warnedCap = false
-    private var live: [String: Issuance] = [:]
-    private var expiry = TimerQueue<String>()
+    /// By the hash of the issued key (`id`): 64 bits, so that among the at most `capacity` keys
+    /// kept a collision is as unlikely as it is harmless (one alert's lineage).
+    private var live: [UInt64: Issuance] = [:]
+    private var expiry = TimerQueue<UInt64>()
     /// Issuances past their time that an open alert's chain needs (batch scans only).
-    private var kept: [String: Issuance] = [:]
+    private var kept: [UInt64: Issuance] = [:]
     /// Keys an open alert's chain runs through (batch scans only), at most `capacity`.
-    private var wanted: Set<String> = []
+    private var wanted: Set<UInt64> = []
 
     /// - Parameter pins: keep what open alerts need past its time (a batch scan, which writes
     ///   alerts at the end); with prompt emission alerts leave while their sessions live.
@@ -64,28 +96,36 @@ final class SessionLineage {
         self.warn = warn
     }
 
+    private static func id(_ key: String) -> UInt64 { StableHash.of("issued", key).low64 }
+
+    private func issuance(_ id: UInt64) -> Issuance? { live[id] ?? kept[id] }
+
     /// Notes the key a successful `AssumeRole*` call issued.
     func record(_ event: ObservedEvent) {
         let call = event.event
         guard call.isAssumeRoleCall, call.succeeded, let key = call.responseElements.credentialsAccessKeyId,
             !key.isEmpty, let eventID = call.eventID
         else { return }
-        if let known = live[key] ?? kept[key], known.eventID <= eventID { return }
+        let id = Self.id(key)
+        if let known = issuance(id), let knownID = known[.eventID], knownID <= eventID { return }
         let role = call.requestParameters.roleArn
         let callerKey = call.userIdentity.accessKeyId.flatMap { $0.isEmpty ? nil : $0 }
         let issuance = Issuance(
-            principal: call.responseElements.assumedRoleUserArn ?? role ?? "unknown",
-            account: role.flatMap(ARN.account) ?? call.recipientAccountId, eventID: eventID, time: event.time,
-            callerKey: callerKey, callerPrincipal: call.callerARN,
-            callerAccount: call.userIdentity.accountId)
-        if kept[key] != nil {
-            kept[key] = issuance
+            time: event.time,
+            [
+                .key: key, .principal: call.responseElements.assumedRoleUserArn ?? role ?? "unknown",
+                .account: role.flatMap(ARN.account) ?? call.recipientAccountId ?? "", .eventID: eventID,
+                .callerKey: callerKey ?? "", .callerPrincipal: call.callerARN,
+                .callerAccount: call.userIdentity.accountId ?? "",
+            ])
+        if kept[id] != nil {
+            kept[id] = issuance
         } else {
-            if live[key] == nil, live.count >= capacity { dropOldest() }
-            live[key] = issuance
-            expiry.schedule(key, at: event.time + Self.retention)
+            if live[id] == nil, live.count >= capacity { dropOldest() }
+            live[id] = issuance
+            expiry.schedule(id, at: event.time + Self.retention)
         }
-        if wanted.contains(key), let callerKey { want(callerKey) }
+        if wanted.contains(id), let callerKey { want(callerKey) }
     }
 
     /// Pins the chain through `key` until the end of the scan: an open alert names it.
@@ -94,45 +134,44 @@ final class SessionLineage {
         var current: String? = key
         var depth = 0
         while let key = current, depth < Self.depthLimit, wanted.count < capacity {
+            let id = Self.id(key)
             // Already wanted: its ancestors known so far are too.
-            guard wanted.insert(key).inserted else { return }
-            current = (live[key] ?? kept[key])?.callerKey
+            guard wanted.insert(id).inserted else { return }
+            current = issuance(id)?[.callerKey]
             depth += 1
         }
     }
 
     /// Lets go of issuances kept `retention` before `settled`; those an open alert needs stay.
     func expire(settled: EventTime) {
-        for key in expiry.takeDue(through: settled) {
-            guard let issuance = live.removeValue(forKey: key) else { continue }
-            if wanted.contains(key) { kept[key] = issuance }
-        }
+        for id in expiry.takeDue(through: settled) { release(id) }
+    }
+
+    private func release(_ id: UInt64) {
+        guard let issuance = live.removeValue(forKey: id) else { return }
+        if wanted.contains(id) { kept[id] = issuance }
     }
 
     /// The chain from `key`'s session up to the first caller known; empty when the call that
     /// issued `key` was not seen.
     func chain(from key: String) -> [LineageLink] {
         var links: [LineageLink] = []
-        var current = key
-        var visited: Set<String> = []
-        while let issuance = live[current] ?? kept[current], visited.insert(current).inserted,
-            links.count < Self.depthLimit
-        {
+        var current = Self.id(key)
+        var visited: Set<UInt64> = []
+        while let issuance = issuance(current), visited.insert(current).inserted, links.count < Self.depthLimit {
             links.append(
                 LineageLink(
-                    principal: issuance.principal, accessKeyId: current, account: issuance.account,
-                    issuedBy: issuance.eventID, issuedAt: issuance.time))
-            guard let caller = issuance.callerKey else {
-                links.append(LineageLink(principal: issuance.callerPrincipal, account: issuance.callerAccount))
-                return links
-            }
-            guard live[caller] ?? kept[caller] != nil else {
+                    principal: issuance[.principal] ?? "unknown", accessKeyId: issuance[.key],
+                    account: issuance[.account], issuedBy: issuance[.eventID], issuedAt: issuance.time))
+            let caller = issuance[.callerKey]
+            guard let caller, self.issuance(Self.id(caller)) != nil else {
                 links.append(
                     LineageLink(
-                        principal: issuance.callerPrincipal, accessKeyId: caller, account: issuance.callerAccount))
+                        principal: issuance[.callerPrincipal] ?? "unknown", accessKeyId: caller,
+                        account: issuance[.callerAccount]))
                 return links
             }
-            current = caller
+            current = Self.id(caller)
         }
         return links
     }
@@ -144,8 +183,6 @@ final class SessionLineage {
                 "lineage: over \(capacity) issued sessions within 36 hours (max_tracked_keys); the oldest lose their lineage"
             )
         }
-        for key in expiry.takeEarliest(max(1, capacity / 100)) {
-            if let issuance = live.removeValue(forKey: key), wanted.contains(key) { kept[key] = issuance }
-        }
+        for id in expiry.takeEarliest(max(1, capacity / 100)) { release(id) }
     }
 }
