@@ -41,68 +41,114 @@ public struct IAMExport: Sendable {
     }
 
     /// Adds one file's roles and policies.
+    ///
+    /// The file is walked with the trail decoder's reader, and each role and policy is handed
+    /// to Foundation on its own: parsing a whole 30 MB export at once took eleven times its size
+    /// in memory; this way the audit holds the file and what it keeps of each role. A file that
+    /// stops being JSON partway keeps what came before, and says where it stopped.
     mutating func add(_ data: Data, file: String) {
-        guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        var found = false
+        let damage: RecordDecodingError? = data.withUnsafeBytes { bytes in
+            var reader = JSONReader(bytes)
+            do throws(RecordDecodingError) {
+                reader.skipWhitespace()
+                guard reader.current == UInt8(ascii: "{") else { return RecordDecodingError(offset: 0, reason: "") }
+                guard try reader.beginObject() else { return nil }
+                repeat {
+                    let key = try reader.readKey()
+                    switch key {
+                    case "RoleDetailList", "Policies":
+                        found = true
+                        let isRoles = "RoleDetailList" ~= key
+                        guard try reader.beginArray() else { continue }
+                        repeat {
+                            let item = try Self.value(&reader, in: bytes)
+                            if isRoles { addRole(item, file: file) } else { addPolicy(item, file: file) }
+                        } while try reader.nextElement()
+                    case "Role":
+                        found = true
+                        addRole(try Self.value(&reader, in: bytes), file: file)
+                    default:
+                        try reader.skipValue()
+                    }
+                } while try reader.nextMember()
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let damage, damage.reason.isEmpty || !found {
             problems.append(
                 AuditProblem(
                     file: file, role: nil,
                     message:
                         "not a JSON object (expected the output of aws iam get-account-authorization-details or get-role)"
-                ))
-            return
-        }
-        var roleObjects: [Any] = []
-        if let list = top["RoleDetailList"] { roleObjects += (list as? [Any]) ?? [] }
-        if let role = top["Role"] { roleObjects.append(role) }
-        let policyObjects = (top["Policies"] as? [Any]) ?? []
-        if top["RoleDetailList"] == nil && top["Role"] == nil && top["Policies"] == nil {
+                        + (damage.reason.isEmpty ? "" : ": \(damage)")))
+        } else if let damage {
+            problems.append(
+                AuditProblem(
+                    file: file, role: nil,
+                    message: "not valid JSON: \(damage); the roles and policies before it are audited"))
+        } else if !found {
             problems.append(
                 AuditProblem(file: file, role: nil, message: "no RoleDetailList, Role or Policies: not an IAM export"))
+        }
+    }
+
+    /// The next value, parsed by Foundation on its own (nil if Foundation refuses it).
+    private static func value(_ reader: inout JSONReader, in bytes: UnsafeRawBufferPointer) throws(RecordDecodingError)
+        -> Any?
+    {
+        reader.skipWhitespace()
+        let start = reader.offset
+        try reader.skipValue()
+        return try? JSONSerialization.jsonObject(
+            with: Data(bytes[start..<reader.offset]), options: [.fragmentsAllowed])
+    }
+
+    private mutating func addPolicy(_ item: Any?, file: String) {
+        guard let object = item as? [String: Any], let arn = object["Arn"] as? String else {
+            problems.append(AuditProblem(file: file, role: nil, message: "a Policies entry has no Arn"))
             return
         }
-        for item in policyObjects {
-            guard let object = item as? [String: Any], let arn = object["Arn"] as? String else {
-                problems.append(AuditProblem(file: file, role: nil, message: "a Policies entry has no Arn"))
-                continue
+        guard policies[arn] == nil else { return }
+        let name = object["PolicyName"] as? String ?? arn
+        var document: PolicyDocument?
+        let versions = (object["PolicyVersionList"] as? [Any] ?? []).compactMap { $0 as? [String: Any] }
+        if let version = versions.first(where: { ($0["IsDefaultVersion"] as? Bool) == true }),
+            let raw = version["Document"]
+        {
+            do {
+                document = try PolicyDocument.parse(raw)
+            } catch {
+                problems.append(AuditProblem(file: file, role: nil, message: "managed policy \(name): \(error)"))
             }
-            guard policies[arn] == nil else { continue }
-            let name = object["PolicyName"] as? String ?? arn
-            var document: PolicyDocument?
-            let versions = (object["PolicyVersionList"] as? [Any] ?? []).compactMap { $0 as? [String: Any] }
-            if let version = versions.first(where: { ($0["IsDefaultVersion"] as? Bool) == true }),
-                let raw = version["Document"]
-            {
-                do {
-                    document = try PolicyDocument.parse(raw)
-                } catch {
-                    problems.append(AuditProblem(file: file, role: nil, message: "managed policy \(name): \(error)"))
-                }
-            }
-            policies[arn] = ManagedPolicy(arn: arn, name: name, document: document)
         }
-        for item in roleObjects {
-            guard let object = item as? [String: Any], let arn = object["Arn"] as? String,
-                let name = object["RoleName"] as? String, let account = IAMRole.account(of: arn)
-            else {
-                problems.append(
-                    AuditProblem(file: file, role: nil, message: "a role entry has no RoleName or no role Arn"))
-                continue
-            }
-            let problem = { (message: String) in
-                self.problems.append(AuditProblem(file: file, role: name, message: message))
-            }
-            if let index = roleIndex[arn] {
-                var later = IAMRole(name: name, arn: arn, account: account, file: file)
-                later.readUse(object, problem: problem)
-                if roles[index].maxSessionDuration == nil { roles[index].maxSessionDuration = later.maxSessionDuration }
-                if roles[index].lastUsed == .notRecorded { roles[index].lastUsed = later.lastUsed }
-                continue
-            }
-            var role = IAMRole(name: name, arn: arn, account: account, file: file)
-            role.read(object, problem: problem)
-            roleIndex[arn] = roles.count
-            roles.append(role)
+        policies[arn] = ManagedPolicy(arn: arn, name: name, document: document)
+    }
+
+    private mutating func addRole(_ item: Any?, file: String) {
+        guard let object = item as? [String: Any], let arn = object["Arn"] as? String,
+            let name = object["RoleName"] as? String, let account = IAMRole.account(of: arn)
+        else {
+            problems.append(
+                AuditProblem(file: file, role: nil, message: "a role entry has no RoleName or no role Arn"))
+            return
         }
+        let problem = { (message: String) in
+            self.problems.append(AuditProblem(file: file, role: name, message: message))
+        }
+        if let index = roleIndex[arn] {
+            var later = IAMRole(name: name, arn: arn, account: account, file: file)
+            later.readUse(object, problem: problem)
+            if roles[index].maxSessionDuration == nil { roles[index].maxSessionDuration = later.maxSessionDuration }
+            if roles[index].lastUsed == .notRecorded { roles[index].lastUsed = later.lastUsed }
+            return
+        }
+        var role = IAMRole(name: name, arn: arn, account: account, file: file)
+        role.read(object, problem: problem)
+        roleIndex[arn] = roles.count
+        roles.append(role)
     }
 }
 

@@ -103,6 +103,41 @@ struct JSONReader {
         }
     }
 
+    // MARK: Arrays
+
+    /// Enters the next value if it is an array with elements, leaving the reader before its
+    /// first element. Returns false, with the value consumed, for an empty array and for any
+    /// value that is not an array.
+    mutating func beginArray() throws(RecordDecodingError) -> Bool {
+        skipWhitespace()
+        guard current == ASCII.openBracket else {
+            try skipValue()
+            return false
+        }
+        try openContainer()
+        skipWhitespace()
+        guard current == ASCII.closeBracket else { return true }
+        closeContainer()
+        return false
+    }
+
+    /// After an element: true when another element follows, false when the array has closed.
+    mutating func nextElement() throws(RecordDecodingError) -> Bool {
+        skipWhitespace()
+        switch current {
+        case ASCII.comma:
+            offset += 1
+            skipWhitespace()
+            guard current != ASCII.closeBracket else { throw unexpected("trailing comma in array") }
+            return true
+        case ASCII.closeBracket:
+            closeContainer()
+            return false
+        default:
+            throw unexpected("expected ',' or ']' after array element")
+        }
+    }
+
     // MARK: Values the caller keeps
 
     /// The next value if it is a string; nil, with the value skipped, for `null` or any other type.

@@ -30,9 +30,30 @@ struct AuditBadInputTests {
         #expect(
             result.problems.map(\.description) == [
                 directory.path
-                    + "/broken.json: not a JSON object (expected the output of aws iam get-account-authorization-details or get-role)"
+                    + "/broken.json: not valid JSON: unexpected end of input at byte 20; the roles and policies before it are audited"
             ])
         #expect(result.rolesAudited == 1)
+        #expect(result.alerts.contains { $0.rule == "audit-trust-whole-account" })
+    }
+
+    @Test func aFileDamagedPartwayKeepsTheRolesBeforeTheDamage() throws {
+        let good = Self.role("Vendor", trust: Self.foreignTrust)
+        let (result, directory) = try Self.audit([
+            "cut.json": #"{"RoleDetailList": [\#(good), {"RoleName": "Cut", "Arn": "arn:aws:iam::1"#,
+            "array.json": "[1, 2]",
+        ])
+        defer { directory.remove() }
+        let problems = result.problems.map(\.description)
+        #expect(problems.count == 2, "\(problems)")
+        #expect(
+            problems.contains(
+                directory.path
+                    + "/array.json: not a JSON object (expected the output of aws iam get-account-authorization-details or get-role)"
+            ))
+        #expect(
+            problems.contains { $0.hasPrefix(directory.path + "/cut.json: not valid JSON: unterminated string at byte ") },
+            "\(problems)")
+        #expect(result.rolesAudited == 1, "the role before the damage")
         #expect(result.alerts.contains { $0.rule == "audit-trust-whole-account" })
     }
 
