@@ -96,7 +96,7 @@ struct ReportCommand: ParsableCommand {
         var activity: DayActivity?
         var previous: DayActivity?
         var alerts: [Alert]
-        /// The rules' saved state (from the state only), for what was learned on the day.
+        /// The rules' state (saved, or as the scan of the paths left it), for what was learned on the day.
         var learned: SavedEngineState? = nil
         /// Exit status 3. From the state, the day's input counts; from paths, the whole scan's
         /// summary, as `scan` has it: a path that cannot be read is counted there and nowhere else.
@@ -138,7 +138,8 @@ struct ReportCommand: ParsableCommand {
             let days = scan.recordedActivity()
             return Recorded(
                 activity: days.first { $0.day == day }, previous: days.first { $0.day == day.previous },
-                alerts: sink.alerts.filter { UTCDay($0.time) == day }, inputDamaged: summary.inputDamaged)
+                alerts: sink.alerts.filter { UTCDay($0.time) == day }, learned: try scan.learnedState(),
+                inputDamaged: summary.inputDamaged)
         } catch let code as ExitCode {
             throw code
         } catch {

@@ -281,6 +281,17 @@ public struct SavedEngineState: Sendable {
         self.rules = rules
     }
 
+    /// Applies what the engine's state gained, as the state database does: the saved state a
+    /// restarted run would load.
+    public mutating func apply(_ changes: EngineStateChanges) throws {
+        core = changes.core
+        for rule in changes.cleared { rules[rule] = nil }
+        for (rule, entries) in changes.rules {
+            try entries.forEach { rules[rule, default: [:]][$0.key] = $0.data }
+        }
+        rules = rules.filter { !$0.value.isEmpty }
+    }
+
     struct Core: Codable {
         var progress: InputProgress.Saved
         /// Without a site config, the integration roles found so far (absent in older states).

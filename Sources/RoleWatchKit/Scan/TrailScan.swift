@@ -272,6 +272,14 @@ public final class TrailScan {
 
     /// What the scan gathered for the daily report, one `DayActivity` per day (with
     /// `ScanOptions.reportDay`; empty otherwise).
+    /// The rules' state as the scan left it, as a state database would hold it: what the
+    /// first-seen rules learned, for `report PATH…`'s "New this day". Call once, after `run()`.
+    public func learnedState() throws -> SavedEngineState {
+        var state = SavedEngineState(core: nil)
+        try state.apply(engine.takeStateChanges())
+        return state
+    }
+
     public func recordedActivity() -> [DayActivity] {
         guard case .sink = output, var activity else { return [] }
         var days: [UTCDay: DayActivity] = [:]

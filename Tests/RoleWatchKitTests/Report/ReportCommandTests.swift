@@ -48,6 +48,12 @@ struct ReportCommandTests {
         #expect(fromState.status == 0, "\(fromState.stderr)")
         #expect(try Self.jsonAlertIDs(fromState.stdout) == Self.jsonAlertIDs(fromPaths.stdout))
         #expect(try Self.jsonAlertIDs(fromState.stdout).count == CommandTests.sampleAlertCount)
+        let newThisDay = { (text: String) throws -> [[String: String]] in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            return try #require(object["newThisDay"] as? [[String: String]])
+        }
+        #expect(try !newThisDay(fromPaths.stdout).isEmpty, "what the first-seen rules saw first on the day")
+        #expect(try newThisDay(fromState.stdout) == newThisDay(fromPaths.stdout))
     }
 
     @Test func exitStatusesAreThoseOfScan() throws {
