@@ -62,6 +62,9 @@ public final class DetectionEngine {
     public init(rules: [Rule], context: DetectionContext) throws(ConfigError) {
         var context = context
         context.detectorsRunning = Set(rules.map(\.detector))
+        if context.detectorsRunning.contains(FirstSeenSessionNameDetector.id) {
+            context.learnedSessionShapes = LearnedSessionShapes()
+        }
         if context.config.watchesEveryRole, context.integrationRoles == nil {
             context.integrationRoles = IntegrationRoles(
                 organizationAccounts: context.config.organizationAccounts, warn: context.warn)

@@ -161,6 +161,9 @@ public struct DetectionContext: Sendable {
     /// The detectors of the rule set being run (set by `DetectionEngine`), for a rule that leaves
     /// a case to another when that one runs.
     public var detectorsRunning: Set<String> = []
+    /// When `first-seen-session-name` runs (set by `DetectionEngine`): the session-name shapes it
+    /// learned, which replace `odd-session-name`'s heuristics once a role's learning is over.
+    public var learnedSessionShapes: LearnedSessionShapes?
     /// Without a site config, the integration roles the trail shows (set by `DetectionEngine`);
     /// nil when a config names the roles, which are then all integration roles.
     public var integrationRoles: IntegrationRoles?

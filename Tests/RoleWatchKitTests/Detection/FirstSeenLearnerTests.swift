@@ -135,6 +135,38 @@ import Testing
         #expect(HTMLReport(report).render().contains("<h2>New this day</h2>"))
         #expect(JSONReport(report).render().contains(#""newThisDay":[{"rule":"first-seen-caller""#))
     }
+
+    /// odd-session-name's heuristics stand in for a normal nobody described: once the role's
+    /// shapes are learned, first-seen-session-name judges its names and the heuristics keep quiet.
+    @Test(arguments: [false, true])
+    func learnedShapesReplaceTheSessionNameHeuristics(reversed: Bool) throws {
+        let rules = [
+            try ExampleRunner.rule(for: FirstSeenSessionNameDetector.self, parameters: "learning_period: 6h"),
+            try ExampleRunner.rule(for: OddSessionNameDetector.self, parameters: nil),
+        ]
+        func alerts(_ events: [CloudTrailEvent]) throws -> [Alert] {
+            let engine = try DetectionEngine(
+                rules: rules, context: DetectionContext(config: .builtInDefault, awsRanges: ExampleSite.awsRanges))
+            let example = DetectorExample("events", config: .builtInDefault, events: events)
+            let observed = ExampleRunner.observed(example)
+            for event in reversed ? observed.reversed() : observed { engine.observe(event) }
+            return engine.finish()
+        }
+        func rulesFiring(_ events: [CloudTrailEvent]) throws -> [String] { try alerts(events).map(\.rule).sorted() }
+        // While the role learns, an SDK default name is odd by the heuristics alone.
+        let learning = E.routine(hours: 0...7) + [E.assume(hour: 2, minute: 30, session: "botocore-session-1764000000")]
+        #expect(try rulesFiring(learning) == ["odd-session-name"])
+        // After it, the learned shapes judge: a new shape fires there, and only there.
+        let learned = E.routine(hours: 0...9) + [E.assume(hour: 8, minute: 30, session: "botocore-session-1764000000")]
+        #expect(try rulesFiring(learned) == ["first-seen-session-name"])
+        // A shape the role has always used is its normal, an SDK default or not.
+        let lazy = (0...9).map { E.assume(hour: $0, session: "botocore-session-17640000\($0)0") }
+        let named = try alerts(lazy + [E.assume(hour: 8, minute: 30, session: "botocore-session-1764000085")])
+        #expect(Set(named.map(\.rule)) == ["odd-session-name"])
+        #expect(
+            named.compactMap(\.sessionName).sorted() == (0...5).map { "botocore-session-17640000\($0)0" },
+            "only the names of the learning period, by the heuristics")
+    }
 }
 
 /// Warnings an engine gave, from any thread.

@@ -6,7 +6,9 @@ import Foundation
 /// attacker's tools name theirs otherwise.
 ///
 /// A shape keeps a name's words and replaces its ids by their kind and length
-/// (`SessionNameTemplate`). Names a site config's `session_names` match are always normal.
+/// (`SessionNameTemplate`). Names a site config's `session_names` match are always normal. Once
+/// a role's shapes are learned, `odd-session-name`'s heuristics leave its names to this rule
+/// (`LearnedSessionShapes`).
 public final class FirstSeenSessionNameDetector: FirstSeenDetector {
     public static let id = "first-seen-session-name"
     let learner: FirstSeenLearner
@@ -15,6 +17,7 @@ public final class FirstSeenSessionNameDetector: FirstSeenDetector {
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
         learner = try FirstSeenLearner(rule: rule, context: context)
+        context.learnedSessionShapes?.learner = learner
     }
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {

@@ -8,11 +8,21 @@
 /// site config only integration roles found in the trail count (`IntegrationRoles`): the names
 /// people and tools give their own sessions elsewhere follow no scheme anyone promised; and a
 /// random-looking name is left alone there, since a third party's code may choose one each time.
+///
+/// The heuristics stand in for a normal nobody described: once `first-seen-session-name` has
+/// learned a role's shapes (its learning period is over), that rule judges the role's names and
+/// the heuristics stay quiet on it. Which is the case for a name is known for sure only when the
+/// settled horizon has passed it (the learning starts at the role's first call, which may come
+/// in a later file), so in a batch scan a heuristic finding waits for it.
 public final class OddSessionNameDetector: Detector {
     public static let id = "odd-session-name"
     private let context: DetectionContext
     private var awaiting = AwaitingIntegration()
     private let randomMinLength: Int
+    /// Heuristic findings waiting for the settled horizon to say whether the role's shapes were
+    /// learned by then (only while `first-seen-session-name` runs), at most `awaitingShapesLimit`.
+    private var awaitingShapes: [Finding] = []
+    private static let awaitingShapesLimit = 10_000
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
@@ -27,41 +37,75 @@ public final class OddSessionNameDetector: Detector {
             let roleArn = call.requestParameters.roleArn,
             let name = call.requestParameters.roleSessionName
         else { return }
-        guard let reason = oddity(of: name, for: role) else { return }
+        guard let (reason, heuristic) = oddity(of: name, for: role) else { return }
         let finding = event.assumptionFinding(roleArn: roleArn, key: roleArn + "\u{0}" + name, reasons: [reason])
-        if context.isIntegrationRole(roleArn) {
+        if heuristic, let shapes = context.learnedSessionShapes {
+            // Waits in a batch scan only: `tail` reports at once, and its learner has long known
+            // when a role's learning ended, which began a week of event time before.
+            guard late || context.emission == .prompt || awaitingShapes.count >= Self.awaitingShapesLimit else {
+                awaitingShapes.append(finding)
+                return
+            }
+            // Past the horizon (or over the bound): what is known now decides.
+            guard !shapes.learned(roleArn, by: finding.time) else { return }
+        }
+        report(finding, role: roleArn, into: &findings)
+    }
+
+    private func report(_ finding: Finding, role: String, into findings: inout [Finding]) {
+        if context.isIntegrationRole(role) {
             findings.append(finding)
         } else {
-            awaiting.hold(finding, role: roleArn)
+            awaiting.hold(finding, role: role)
         }
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
+        if let shapes = context.learnedSessionShapes, !awaitingShapes.isEmpty {
+            var waiting: [Finding] = []
+            for finding in awaitingShapes {
+                guard finding.time <= horizon.settled else {
+                    waiting.append(finding)
+                    continue
+                }
+                guard let role = finding.role, !shapes.learned(role, by: finding.time) else { continue }
+                report(finding, role: role, into: &findings)
+            }
+            awaitingShapes = waiting
+        }
         guard let roles = context.integrationRoles else { return }
         awaiting.release(from: roles, settled: horizon.settled, into: &findings)
     }
+
+    public var heldEvents: Int { awaitingShapes.count }
 
     /// AWS's limit on `RoleSessionName`; a longer one is evidence in itself (the record was not
     /// written by AWS as documented, or is crafted), and is not matched against anything.
     static let awsMaxLength = 64
 
-    private func oddity(of name: String, for role: WatchedRole) -> String? {
+    /// Why `name` is odd for `role`, and whether a heuristic says so (rather than the role's
+    /// `session_names` or AWS's limit); nil when it is not.
+    private func oddity(of name: String, for role: WatchedRole) -> (reason: String, heuristic: Bool)? {
         let length = name.unicodeScalars.count
         if length > Self.awsMaxLength {
-            return
-                "session name is \(length) characters, more than the \(Self.awsMaxLength) AWS allows ('\(String(name.unicodeScalars.prefix(Self.awsMaxLength)))…')"
+            return (
+                "session name is \(length) characters, more than the \(Self.awsMaxLength) AWS allows ('\(String(name.unicodeScalars.prefix(Self.awsMaxLength)))…')",
+                false
+            )
         }
         if !role.sessionNames.isEmpty {
             guard !role.sessionNames.contains(where: { $0.matches(name) }) else { return nil }
-            return
-                "session name '\(name)' matches none of the role's session_names (\(role.sessionNames.map(\.pattern).joined(separator: ", ")))"
+            return (
+                "session name '\(name)' matches none of the role's session_names (\(role.sessionNames.map(\.pattern).joined(separator: ", ")))",
+                false
+            )
         }
-        if SessionNameShape.isEmail(name) { return "session name '\(name)' is an e-mail address" }
-        if let sdk = SessionNameShape.sdkDefault(name) { return "session name '\(name)' is an SDK default (\(sdk))" }
+        if SessionNameShape.isEmail(name) { return ("session name '\(name)' is an e-mail address", true) }
+        if let sdk = SessionNameShape.sdkDefault(name) { return ("session name '\(name)' is an SDK default (\(sdk))", true) }
         // A role found in the trail is a third party's, whose code may name sessions at random
         // every time: only a name no program chose on purpose counts there.
         if context.integrationRoles == nil, SessionNameShape.looksRandom(name, minLength: randomMinLength) {
-            return "session name '\(name)' looks random"
+            return ("session name '\(name)' looks random", true)
         }
         return nil
     }
