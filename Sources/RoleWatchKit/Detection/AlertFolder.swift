@@ -34,10 +34,8 @@ final class AlertFolder {
     }
 
     func add(_ finding: Finding, rule: Int) {
-        if emission == .settled {
-            if let key = finding.accessKeyId { lineage.want(key) }
-            if let key = finding.callerAccessKeyId { lineage.want(key) }
-        }
+        if let key = finding.accessKeyId { lineage.want(key) }
+        if let key = finding.callerAccessKeyId { lineage.want(key) }
         let identity = AlertIdentity(rule: rules[rule], finding: finding)
         if open[identity] != nil {
             open[identity]!.merge(finding)
@@ -52,7 +50,10 @@ final class AlertFolder {
 
     /// What changed since the last call, one part per alert (prompt emission).
     func takeChanges() -> [AlertAggregate] {
-        defer { open.removeAll(keepingCapacity: true) }
+        defer {
+            open.removeAll(keepingCapacity: true)
+            lineage.releasePins()
+        }
         return open.values.sorted(by: Self.ordered).map(finished)
     }
 

@@ -95,7 +95,7 @@ public final class DetectionEngine {
             now: context.now,
             warn: context.warn)
         self.lineage = SessionLineage(
-            capacity: context.config.maxTrackedKeys, pins: context.emission == .settled, warn: context.warn)
+            capacity: context.config.maxTrackedKeys, keepsChanges: context.emission == .prompt, warn: context.warn)
         self.folder = AlertFolder(rules: self.rules, context: context, lineage: lineage)
         self.emission = context.emission
         self.warn = context.warn
@@ -238,6 +238,8 @@ public final class DetectionEngine {
             let entries = try detector.takeStateChanges()
             if !entries.isEmpty { rules[rule.id] = entries }
         }
+        let issuances = lineage.takeStateChanges()
+        if !issuances.isEmpty { rules[SessionLineage.stateKey] = issuances }
         defer { cleared = [] }
         return EngineStateChanges(core: core, cleared: cleared.sorted(), rules: rules)
     }
@@ -259,7 +261,13 @@ public final class DetectionEngine {
                 warn("state: the engine's saved state does not decode (\(error)); input progress starts afresh")
             }
         }
-        cleared = Set(state.rules.keys).subtracting(rules.map(\.id))
+        cleared = Set(state.rules.keys).subtracting(rules.map(\.id) + [SessionLineage.stateKey])
+        if let issuances = state.rules[SessionLineage.stateKey] {
+            let undecodable = lineage.restore(issuances)
+            if undecodable > 0 {
+                warn("state: \(undecodable) saved session issuances do not decode; those sessions' alerts lose their lineage")
+            }
+        }
         for (rule, detector) in zip(rules, detectors) {
             guard let entries = state.rules[rule.id] else { continue }
             do {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One step of a session's lineage (`Alert.lineage`): a session, who it was issued to, in
 /// which account, and the call that issued it.
 public struct LineageLink: Sendable, Hashable, Codable {
@@ -20,15 +22,17 @@ public struct LineageLink: Sendable, Hashable, Codable {
 /// session → customer's integration role session), up to the first caller known.
 ///
 /// The two copies of a cross-account call (the caller's account and the role owner's) issue one
-/// key; the one with the smaller event id stands for both, so the chain does not depend on
-/// which copy came first.
+/// key; the one with the smaller event id stands for both, and of calls that issued one key
+/// (never in AWS's trails; in synthetic ones) the earliest, so the chain does not depend on
+/// which came first.
 ///
 /// Bounded: an issuance is kept `retention` of event time (the longest an STS credential lives,
 /// so a rule that reports a session when its lifetime ends still finds it) and at most
-/// `capacity` of them, the oldest dropped first with one warning. A batch scan writes its alerts
-/// at the end, long after most issuances have gone: the keys an open alert names, and their
-/// ancestors, are pinned (`want`) and kept past their time, so an alert's lineage is the same
-/// whatever the order of the files.
+/// `capacity` of them, the oldest dropped first with one warning. An alert leaves the engine
+/// later than its findings (a batch scan writes its alerts at the end; a run with state at its
+/// next commit), when its issuances may have gone: the keys an open alert names, and their
+/// ancestors, are pinned (`want`) and kept past their time until it leaves, so an alert's
+/// lineage is the same whatever the order of the files.
 final class SessionLineage {
     /// One issuance, its texts packed into one buffer: without a config every AssumeRole in the
     /// trail is kept, and seven strings each (most too long to be stored inline) were 20 MB of
@@ -40,6 +44,26 @@ final class SessionLineage {
 
         enum Field: Int, CaseIterable {
             case key, principal, account, eventID, callerKey, callerPrincipal, callerAccount
+        }
+
+        /// As `data` wrote it, if it is that: the saved state is read from disk.
+        init?(data: Data) {
+            guard data.count >= 8 + 2 * Field.allCases.count else { return nil }
+            time = EventTime(milliseconds: data.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) })
+            packed = Array(data.dropFirst(8))
+            var offset = 0
+            for _ in Field.allCases {
+                guard offset + 2 <= packed.count else { return nil }
+                offset += 2 + (Int(packed[offset]) << 8 | Int(packed[offset + 1]))
+            }
+            guard offset == packed.count else { return nil }
+        }
+
+        /// The time (big-endian milliseconds) and the packed texts: a row of the saved state.
+        var data: Data {
+            var bytes = (0..<8).map { UInt8(truncatingIfNeeded: time.milliseconds >> (56 - 8 * $0)) }
+            bytes += packed
+            return Data(bytes)
         }
 
         init(time: EventTime, _ fields: [Field: String]) {
@@ -76,23 +100,28 @@ final class SessionLineage {
     static let depthLimit = 8
 
     private let capacity: Int
-    private let pins: Bool
     private let warn: @Sendable (String) -> Void
     private var warnedCap = false
     /// By the hash of the issued key (`id`): 64 bits, so that among the at most `capacity` keys
     /// kept a collision is as unlikely as it is harmless (one alert's lineage).
     private var live: [UInt64: Issuance] = [:]
     private var expiry = TimerQueue<UInt64>()
-    /// Issuances past their time that an open alert's chain needs (batch scans only).
+    /// Issuances past their time that an open alert's chain needs.
     private var kept: [UInt64: Issuance] = [:]
-    /// Keys an open alert's chain runs through (batch scans only), at most `capacity`.
+    /// Keys an open alert's chain runs through, at most `capacity`.
     private var wanted: Set<UInt64> = []
+    /// Issued keys added or let go since the state was last taken (prompt emission only: the
+    /// runs that keep state, so that an alert after a restart still finds its lineage).
+    private var unsaved: Set<String> = []
+    private let keepsChanges: Bool
 
-    /// - Parameter pins: keep what open alerts need past its time (a batch scan, which writes
-    ///   alerts at the end); with prompt emission alerts leave while their sessions live.
-    init(capacity: Int, pins: Bool, warn: @escaping @Sendable (String) -> Void) {
+    /// The entry of the engine's saved state the issuances are kept under, beside the rules'.
+    static let stateKey = "~lineage"
+
+    /// - Parameter keepsChanges: note what changed for the state (`takeStateChanges`).
+    init(capacity: Int, keepsChanges: Bool, warn: @escaping @Sendable (String) -> Void) {
         self.capacity = capacity
-        self.pins = pins
+        self.keepsChanges = keepsChanges
         self.warn = warn
     }
 
@@ -107,7 +136,10 @@ final class SessionLineage {
             !key.isEmpty, let eventID = call.eventID
         else { return }
         let id = Self.id(key)
-        if let known = issuance(id), let knownID = known[.eventID], knownID <= eventID { return }
+        // The earliest call stands (its copies share its time: the smaller event id).
+        if let known = issuance(id), let knownID = known[.eventID],
+            (known.time, knownID) <= (event.time, eventID)
+        { return }
         let role = call.requestParameters.roleArn
         let callerKey = call.userIdentity.accessKeyId.flatMap { $0.isEmpty ? nil : $0 }
         let issuance = Issuance(
@@ -125,12 +157,12 @@ final class SessionLineage {
             live[id] = issuance
             expiry.schedule(id, at: event.time + Self.retention)
         }
+        if keepsChanges { unsaved.insert(key) }
         if wanted.contains(id), let callerKey { want(callerKey) }
     }
 
-    /// Pins the chain through `key` until the end of the scan: an open alert names it.
+    /// Pins the chain through `key` until `releasePins()`: an open alert names it.
     func want(_ key: String) {
-        guard pins else { return }
         var current: String? = key
         var depth = 0
         while let key = current, depth < Self.depthLimit, wanted.count < capacity {
@@ -142,6 +174,13 @@ final class SessionLineage {
         }
     }
 
+    /// The open alerts have left the engine (with prompt emission, at each commit): what they
+    /// pinned goes the way of the rest.
+    func releasePins() {
+        wanted = []
+        kept = [:]
+    }
+
     /// Lets go of issuances kept `retention` before `settled`; those an open alert needs stay.
     func expire(settled: EventTime) {
         for id in expiry.takeDue(through: settled) { release(id) }
@@ -150,6 +189,28 @@ final class SessionLineage {
     private func release(_ id: UInt64) {
         guard let issuance = live.removeValue(forKey: id) else { return }
         if wanted.contains(id) { kept[id] = issuance }
+        if keepsChanges, let key = issuance[.key] { unsaved.insert(key) }
+    }
+
+    /// The issuances added or let go since the last call, one row per issued key (none: gone).
+    func takeStateChanges() -> StateEntries {
+        defer { unsaved = [] }
+        return StateEntries(keys: unsaved.sorted()) { [live] key in live[Self.id(key)]?.data }
+    }
+
+    /// Takes back saved issuances; a row that does not decode is dropped, and counted.
+    func restore(_ entries: [String: Data]) -> Int {
+        var undecodable = 0
+        for (key, data) in entries {
+            guard let issuance = Issuance(data: data), issuance[.key] == key else {
+                undecodable += 1
+                continue
+            }
+            let id = Self.id(key)
+            live[id] = issuance
+            expiry.schedule(id, at: issuance.time + Self.retention)
+        }
+        return undecodable
     }
 
     /// The chain from `key`'s session up to the first caller known; empty when the call that

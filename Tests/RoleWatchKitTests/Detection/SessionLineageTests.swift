@@ -98,7 +98,7 @@ import Testing
 
     @Test func overItsCapacityTheOldestIssuancesGoWithOneWarning() throws {
         let warnings = Warnings()
-        let lineage = SessionLineage(capacity: 100, pins: false, warn: { warnings.add($0) })
+        let lineage = SessionLineage(capacity: 100, keepsChanges: false, warn: { warnings.add($0) })
         var example = DetectorExample(
             "many sessions",
             events: (0..<150).map { minute in
