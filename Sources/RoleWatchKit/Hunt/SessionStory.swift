@@ -107,7 +107,7 @@ public struct SessionStory: Sendable {
 
     mutating func addIssuance(_ record: HuntRecord) {
         if var issuance {
-            issuance.eventIDs.append(record.eventID)
+            issuance.eventIDs = (issuance.eventIDs + [record.eventID]).sorted()
             // The caller's copy (its own account's trail) tells how the call was made.
             if record.recipientAccountId == record.callerAccount {
                 issuance = Self.issuance(record, ids: issuance.eventIDs)
