@@ -137,7 +137,7 @@ public struct SessionStory: Sendable {
         principal = principal ?? record.callerArn
         role = role ?? record.sessionIssuerArn
         account = account ?? record.sessionIssuerArn.flatMap(ARN.account) ?? record.callerAccount
-        if let shared = record.sharedEventID, !shared.isEmpty {
+        if let shared = record.sharedEventID, !shared.isEmpty, sharedCalls.count < limits.sharedCalls {
             var hash = StableHash()
             hash.add(shared)
             guard sharedCalls.insert(hash.low64).inserted else { return }
@@ -195,6 +195,9 @@ public struct StoryLimits: Sendable {
     public var resources = 500
     /// Distinct values per count (actions, addresses, user agents…).
     public var values = 100
+    /// Cross-account calls per session whose second copy is recognised (8 bytes each); past
+    /// it, both copies of a further cross-account call count as calls.
+    public var sharedCalls = 100_000
 
     public init() {}
 }

@@ -149,3 +149,23 @@ struct HuntSampleTests {
         #expect(result.summary.reading.records == 854)
     }
 }
+
+/// The hunt's reports show log text as the text it is: a caller picks its own session name.
+struct HuntReportTests {
+    @Test func logTextIsEscapedAndTheHTMLIsWellFormed() throws {
+        var story = SessionStory(accessKeyId: "ASIAHOSTILE0000001", limits: StoryLimits())
+        story.principal = "arn:aws:sts::444455556666:assumed-role/R/<script>alert(1)</script>"
+        story.account = "444455556666"
+        story.userAgents.add("curl/8 | `x` & <b>")
+        story.calls = 1
+        let result = HuntResult(stories: [story], summary: HuntSummary())
+        let report = HuntReport(query: HuntQuery(accessKeys: ["ASIAHOSTILE0000001"]), result: result)
+        let html = report.html()
+        #expect(!html.contains("<script>"))
+        #expect(html.contains("&lt;script&gt;"))
+        #expect(XMLCheck.parse(html) == nil)
+        let markdown = report.markdown()
+        #expect(!markdown.contains("<script>"))
+        #expect(markdown.contains("curl/8 \\| \\`x\\` &amp; \\<b\\>"))
+    }
+}
