@@ -7,11 +7,11 @@ struct HuntCommand: ParsableCommand {
         commandName: "hunt",
         abstract: "Tell the story of every session issued to, or descending from, a principal, key or address.",
         discussion: """
-            Reads every record of the files or folders (two passes, all cores): finds the sessions issued to or used by what --principal, --access-key and --source-ip name within --from/--to, then every session they issued, and writes per session how it was issued, every call made with it (counts by service and action, reads and writes, errors, regions, addresses, user agents, resources touched, event ids), the alerts of --alerts files that concern it, and the sessions it issued.
+            Reads every record of the files or folders (two passes, all cores): finds the sessions issued to or used by what --principal, --access-key and --source-ip name within --from/--to, then every session they issued, and writes per session how it was issued, every call made with it (counts by service and action, reads and writes, errors, regions, addresses, user agents, resources touched, event ids), the alerts of --alerts files and of the --state database that concern it, and the sessions it issued.
 
             ndjson (default) writes one object per session; markdown and html a report grouped per customer account (the account of each session's role), or with --split-by account one file per account in the --output folder.
 
-            Exit status: 0 done (also when nothing matched); 2 usage error; 3 done but some input was damaged (the rest was used); 4 the output could not be written.
+            Exit status: 0 done (also when nothing matched); 2 usage or state error; 3 done but some input was damaged (the rest was used); 4 the output could not be written.
             """
     )
 
@@ -69,6 +69,13 @@ struct HuntCommand: ParsableCommand {
             valueName: "file"))
     var alerts: [String] = []
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "State database of scan --state or tail: its alerts of the days the sessions span are attached too.",
+            valueName: "path"))
+    var state: String?
+
     @Option(name: .long, help: "Reading threads; the default is the number of cores.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -110,11 +117,26 @@ struct HuntCommand: ParsableCommand {
             principals: principal.map(ARNPattern.init), accessKeys: Set(accessKey),
             sourceRanges: sourceIp.compactMap(CIDR.init), from: from.flatMap(Self.time), to: to.flatMap(Self.time))
         let known = try loadAlerts()
+        var store: StateStore?
+        if let state {
+            do {
+                store = try StateStore(readingOnly: state)
+            } catch {
+                Diagnostics.say("error: \(error)")
+                throw ExitStatus.usage.code
+            }
+        }
         let hunt = SessionHunt(
             query: query,
             options: HuntOptions(paths: paths, threads: threads, maxEdges: maxEdges, maxSessions: maxSessions),
-            alerts: known, say: { Diagnostics.say($0) })
-        let result = hunt.run()
+            alerts: known, state: store, say: { Diagnostics.say($0) })
+        let result: HuntResult
+        do {
+            result = try hunt.run()
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
         if result.stories.isEmpty { Diagnostics.say("note: no session matched \(query.description)") }
         do {
             try write(HuntReport(query: query, result: result), result: result)

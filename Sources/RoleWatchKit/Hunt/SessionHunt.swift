@@ -70,20 +70,26 @@ public final class SessionHunt {
     private let query: HuntQuery
     private let options: HuntOptions
     private let alerts: [Alert]
+    private let state: StateStore?
     private let say: @Sendable (String) -> Void
 
     /// - Parameters:
     ///   - alerts: alerts written earlier (`scan`, `tail`), attached to the sessions they concern.
+    ///   - state: a state database (`scan --state`, `tail`) whose alerts of the days the found
+    ///     sessions span are attached as well.
     ///   - say: receives diagnostics, one line each (standard error in the CLI).
-    public init(query: HuntQuery, options: HuntOptions, alerts: [Alert] = [], say: @escaping @Sendable (String) -> Void)
-    {
+    public init(
+        query: HuntQuery, options: HuntOptions, alerts: [Alert] = [], state: StateStore? = nil,
+        say: @escaping @Sendable (String) -> Void
+    ) {
         self.query = query
         self.options = options
         self.alerts = alerts
+        self.state = state
         self.say = say
     }
 
-    public func run() -> HuntResult {
+    public func run() throws -> HuntResult {
         let started = ContinuousClock.now
         var summary = HuntSummary()
         let discovery = TrailFiles.discover(options.paths, threads: options.threads)
@@ -139,7 +145,7 @@ public final class SessionHunt {
                 })
         }
         for key in stories.keys { stories[key]!.rootReasons = graph.roots[AccessKeyHash(key)] ?? [] }
-        attachAlerts(to: &stories)
+        attachAlerts(try alerts + storedAlerts(spanning: stories.values), to: &stories)
         let ordered = Self.treeOrder(stories)
         summary.roots = ordered.filter { !$0.rootReasons.isEmpty }.count
         summary.sessions = ordered.count
@@ -192,13 +198,14 @@ public final class SessionHunt {
     /// An alert concerns the session whose key it names (`accessKeyId`, else
     /// `callerAccessKeyId`); one that names no key (`assume-burst`, `assume-denied-spray`
     /// describe a caller's many calls) concerns the sessions that made the records it lists.
-    private func attachAlerts(to stories: inout [String: SessionStory]) {
+    private func attachAlerts(_ alerts: [Alert], to stories: inout [String: SessionStory]) {
         guard !alerts.isEmpty else { return }
         var byEventID: [String: [String]] = [:]
         for (key, story) in stories {
             for id in story.eventIDs { byEventID[id, default: []].append(key) }
         }
-        for alert in alerts {
+        var seen = Set<String>()
+        for alert in alerts where seen.insert(alert.id).inserted {
             let keys: Set<String>
             if let key = alert.accessKeyId ?? alert.callerAccessKeyId {
                 keys = stories[key] == nil ? [] : [key]
@@ -208,6 +215,21 @@ public final class SessionHunt {
             for key in keys { stories[key]!.alerts.append(alert) }
         }
         for key in stories.keys { stories[key]!.alerts.sort(by: Alert.ordered) }
+    }
+
+    /// The state's alerts of every day from a session's issuance or first call to its last
+    /// call: an alert's `time` is that of an event of the session.
+    private func storedAlerts(spanning stories: some Collection<SessionStory>) throws -> [Alert] {
+        guard let state = self.state else { return [] }
+        var days = Set<UTCDay>()
+        for story in stories {
+            let times = [story.issuance?.time, story.first, story.last].compactMap { $0 }
+            guard let start = times.min(), let end = times.max() else { continue }
+            for day in UTCDay(start).daysSinceEpoch...UTCDay(end).daysSinceEpoch {
+                days.insert(UTCDay(daysSinceEpoch: day))
+            }
+        }
+        return try days.sorted().flatMap { try state.alerts(on: $0) }
     }
 
     /// Roots and sessions whose parent is not in the hunt first, then each one's children depth

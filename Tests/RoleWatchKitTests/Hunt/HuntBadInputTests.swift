@@ -21,7 +21,7 @@ struct HuntBadInputTests {
         let (directory, damaged) = try Self.damagedSample()
         defer { directory.remove() }
         let said = Said()
-        let result = SessionHunt(
+        let result = try SessionHunt(
             query: HuntQuery(accessKeys: [HuntSampleTests.homeKey]),
             options: HuntOptions(paths: [directory.path + "/AWSLogs"], threads: 2), say: { said.add($0) }
         ).run()

@@ -21,9 +21,11 @@ struct HuntIncidentTests {
         return (directory.path, try! JSONDecoder().decode(IncidentTruth.self, from: data))
     }()
 
-    static func hunt(_ query: HuntQuery) -> HuntResult {
-        SessionHunt(query: query, options: HuntOptions(paths: [archive.path + "/AWSLogs"], threads: 2), say: { _ in })
-            .run()
+    static func hunt(_ query: HuntQuery) throws -> HuntResult {
+        try SessionHunt(
+            query: query, options: HuntOptions(paths: [archive.path + "/AWSLogs"], threads: 2), say: { _ in }
+        )
+        .run()
     }
 
     /// Every session of the truth, told exactly, and no other.
@@ -51,7 +53,7 @@ struct HuntIncidentTests {
 
     @Test func fromTheStolenKey() throws {
         let truth = Self.archive.truth
-        let result = Self.hunt(HuntQuery(accessKeys: [truth.stolenAccessKeyId]))
+        let result = try Self.hunt(HuntQuery(accessKeys: [truth.stolenAccessKeyId]))
         Self.expectTheIncident(result)
         let stolen = try #require(result.stories.first)
         #expect(stolen.accessKeyId == truth.stolenAccessKeyId)
@@ -73,14 +75,14 @@ struct HuntIncidentTests {
         }
     }
 
-    @Test func fromTheAttackersAddress() {
-        let result = Self.hunt(HuntQuery(sourceRanges: [CIDR(Self.archive.truth.attackerAddress + "/32")!]))
+    @Test func fromTheAttackersAddress() throws {
+        let result = try Self.hunt(HuntQuery(sourceRanges: [CIDR(Self.archive.truth.attackerAddress + "/32")!]))
         Self.expectTheIncident(result)
         #expect(result.stories.allSatisfy { $0.rootReasons == .sourceIP })
     }
 
-    @Test func fromTheStolenSessionsName() {
-        let result = Self.hunt(
+    @Test func fromTheStolenSessionsName() throws {
+        let result = try Self.hunt(
             HuntQuery(principals: [
                 ARNPattern("arn:aws:sts::*:assumed-role/IntegrationOutbound/acme-backend-i-0d15ea5e*")
             ]))

@@ -15,7 +15,7 @@ struct HuntRealRecordsTests {
             print("skipped: \(path) is absent (the project machines' shared data)")
             return nil
         }
-        return SessionHunt(query: HuntQuery(accessKeys: [key]), options: HuntOptions(paths: [path]), say: { _ in })
+        return try SessionHunt(query: HuntQuery(accessKeys: [key]), options: HuntOptions(paths: [path]), say: { _ in })
             .run()
     }
 

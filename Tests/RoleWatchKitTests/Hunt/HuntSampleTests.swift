@@ -22,8 +22,8 @@ struct HuntSampleTests {
         return scripted.map(\.event).filter { trails.contains($0.recipientAccountId ?? "") }
     }()
 
-    static func hunt(_ query: HuntQuery, alerts: [Alert] = [], threads: Int = 2) -> HuntResult {
-        SessionHunt(
+    static func hunt(_ query: HuntQuery, alerts: [Alert] = [], threads: Int = 2) throws -> HuntResult {
+        try SessionHunt(
             query: query, options: HuntOptions(paths: [samplePath], threads: threads), alerts: alerts, say: { _ in }
         )
         .run()
@@ -65,7 +65,7 @@ struct HuntSampleTests {
         let alertsText = try String(
             contentsOf: SourceTree.root.appendingPathComponent("Samples/expected-alerts.ndjson"), encoding: .utf8)
         let alerts = alertsText.split(separator: "\n").compactMap { Alert(json: String($0)) }
-        let result = Self.hunt(HuntQuery(accessKeys: [Self.homeKey]), alerts: alerts)
+        let result = try Self.hunt(HuntQuery(accessKeys: [Self.homeKey]), alerts: alerts)
         #expect(result.stories.map(\.accessKeyId) == [Self.homeKey])
         Self.expectExactRecords(result)
         let story = try #require(result.stories.first)
@@ -83,8 +83,28 @@ struct HuntSampleTests {
         #expect(story.alerts.count == 2)
     }
 
-    @Test func everySessionUsedFromTheHomeAddressAndWhatItIssued() {
-        let result = Self.hunt(HuntQuery(sourceRanges: [CIDR(ExampleSite.homeIP)!]))
+    @Test func theAlertsOfAStateDatabaseAreAttached() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = directory.path + "/state.sqlite"
+        do {
+            let journal = try StateJournal(
+                store: try StateStore(path: state), outputPath: directory.path + "/alerts.ndjson", say: { _ in })
+            _ = try TrailScan(
+                config: try SampleArchive.config(), rules: try RuleSet.builtIn(), awsRanges: try SampleArchive.ranges(),
+                options: ScanOptions(paths: [Self.samplePath], threads: 2), journal: journal, say: { _ in }
+            ).run()
+        }
+        let result = try SessionHunt(
+            query: HuntQuery(accessKeys: [Self.homeKey]), options: HuntOptions(paths: [Self.samplePath]),
+            state: try StateStore(readingOnly: state), say: { _ in }
+        ).run()
+        let story = try #require(result.stories.first)
+        #expect(story.alerts.map(\.rule).sorted() == ["non-aws-ip", "session-multi-location"])
+    }
+
+    @Test func everySessionUsedFromTheHomeAddressAndWhatItIssued() throws {
+        let result = try Self.hunt(HuntQuery(sourceRanges: [CIDR(ExampleSite.homeIP)!]))
         let roots = Set(
             Self.events.filter { $0.sourceIPAddress == ExampleSite.homeIP }.compactMap(\.userIdentity.accessKeyId))
         #expect(roots == [Self.homeKey, "ASIASSOUSER00000001"])
@@ -104,16 +124,16 @@ struct HuntSampleTests {
         #expect(Array(keys[(position + 1)...(position + 2)]) == administrator.children)
     }
 
-    @Test func theWindowKeepsOnlyTheSessionsMatchedInIt() {
+    @Test func theWindowKeepsOnlyTheSessionsMatchedInIt() throws {
         let query = HuntQuery(
             sourceRanges: [CIDR(ExampleSite.homeIP)!], from: ISO8601.parse("2025-11-20T09:30:00Z"),
             to: ISO8601.parse("2025-11-20T10:00:00Z"))
-        #expect(Self.hunt(query).stories.map(\.accessKeyId) == [Self.homeKey])
+        #expect(try Self.hunt(query).stories.map(\.accessKeyId) == [Self.homeKey])
     }
 
-    @Test func anOutboundSessionAndTheCustomerSessionsItIssued() {
+    @Test func anOutboundSessionAndTheCustomerSessionsItIssued() throws {
         let outbound = SampleStory.outboundKey(hour: 9)
-        let result = Self.hunt(HuntQuery(accessKeys: [outbound]), threads: 1)
+        let result = try Self.hunt(HuntQuery(accessKeys: [outbound]), threads: 1)
         let expected = Self.expectedClosure([outbound])
         #expect(expected.count == 5)
         #expect(Set(result.stories.map(\.accessKeyId)) == expected)
@@ -133,16 +153,16 @@ struct HuntSampleTests {
         }
     }
 
-    @Test func aPrincipalGlobFindsSessionsIssuedToTheRole() {
-        let result = Self.hunt(HuntQuery(principals: [ARNPattern("arn:aws:iam::111122223333:role/Sandbox")]))
+    @Test func aPrincipalGlobFindsSessionsIssuedToTheRole() throws {
+        let result = try Self.hunt(HuntQuery(principals: [ARNPattern("arn:aws:iam::111122223333:role/Sandbox")]))
         #expect(result.stories.count == 1)
         #expect(result.stories.first?.rootReasons == .principal)
         #expect(result.stories.first?.issuance?.by.hasSuffix("/alice@acme.example") == true)
         Self.expectExactRecords(result)
     }
 
-    @Test func aPrincipalThatMatchesNothingGivesNoStory() {
-        let result = Self.hunt(HuntQuery(principals: [ARNPattern("arn:aws:iam::999999999999:role/Nobody")]))
+    @Test func aPrincipalThatMatchesNothingGivesNoStory() throws {
+        let result = try Self.hunt(HuntQuery(principals: [ARNPattern("arn:aws:iam::999999999999:role/Nobody")]))
         #expect(result.stories.isEmpty)
         #expect(result.summary.roots == 0)
         #expect(!result.summary.inputDamaged)
