@@ -70,12 +70,19 @@ struct SessionGraph {
 struct PassOneFindings: Sendable {
     var edges: [SessionGraph.Edge] = []
     var roots: [AccessKeyHash: RootReasons] = [:]
+    /// Every key the file's records were made with or issued, when asked for (`LiveHunt`
+    /// looks back for the records of a key that becomes live after its file was read).
+    var keys: Set<AccessKeyHash>?
 
     /// Reads what the hunt's first pass needs of one event: whether it issued a key with a key
     /// (an edge), and whether it makes its caller's key or the issued key a root.
     mutating func add(_ event: CloudTrailEvent, query: HuntQuery) {
         let caller = event.userIdentity.accessKeyId.flatMap { $0.isEmpty ? nil : $0 }
         let issued = event.issuedAccessKeyId
+        if keys != nil {
+            if let caller { keys!.insert(AccessKeyHash(caller)) }
+            if let issued { keys!.insert(AccessKeyHash(issued)) }
+        }
         if let issued, let caller, issued != caller {
             edges.append(SessionGraph.Edge(parent: AccessKeyHash(caller), child: AccessKeyHash(issued)))
         }

@@ -153,15 +153,17 @@ public final class SessionHunt {
         return HuntResult(stories: ordered, summary: summary)
     }
 
-    private struct PassOneResult: Sendable {
+    struct PassOneResult: Sendable {
         var report: FileReport
         var findings: PassOneFindings
     }
 
-    private static func passOne(_ path: String, reader: TrailFileReader, maxRecordBytes: Int, query: HuntQuery)
-        -> PassOneResult
-    {
+    static func passOne(
+        _ path: String, reader: TrailFileReader, maxRecordBytes: Int, query: HuntQuery, collectingKeys: Bool = false
+    ) -> PassOneResult {
         var findings = PassOneFindings()
+        if collectingKeys { findings.keys = [] }
+        let plausibleUntil = EventTime.now + InputProgress.clockSkew
         let report = HuntFileRead(path: path, reader: reader, maxRecordBytes: maxRecordBytes).run {
             bytes, offset, report in
             let event: CloudTrailEvent
@@ -179,11 +181,16 @@ public final class SessionHunt {
                 return
             }
             findings.add(event, query: query)
+            // The file's newest plausible time: what moves a live hunt's clock (a record dated
+            // ahead of the clock, by damage or skew, must not close every session).
+            if let time = event.eventTime, time <= plausibleUntil, report.newest.map({ time > $0 }) ?? true {
+                report.newest = time
+            }
         }
         return PassOneResult(report: report, findings: findings)
     }
 
-    private static func passTwo(
+    static func passTwo(
         _ path: String, reader: TrailFileReader, maxRecordBytes: Int, closure: Set<AccessKeyHash>
     ) -> [HuntRecord] {
         var found: [HuntRecord] = []
