@@ -108,17 +108,24 @@ public final class LiveHunt {
 
     @discardableResult
     private func follow(_ key: AccessKeyHash, reasons: RootReasons) -> Bool {
-        if !reasons.isEmpty { rootReasons[key, default: []].formUnion(reasons) }
-        guard !liveKeys.contains(key) else { return false }
-        guard liveKeys.count < maxSessions else {
+        let added: Bool
+        if liveKeys.contains(key) {
+            added = false
+        } else if liveKeys.count < maxSessions {
+            liveKeys.insert(key)
+            added = true
+        } else {
             if !warnedFull {
                 warnedFull = true
                 say("warning: tail --hunt follows \(maxSessions) sessions already; further ones are not followed")
             }
             return false
         }
-        liveKeys.insert(key)
-        return true
+        if !reasons.isEmpty {
+            rootReasons[key, default: []].formUnion(reasons)
+            live[key]?.rootReasons.formUnion(reasons)
+        }
+        return added
     }
 
     /// The live session's place in `live`, its story made on its first record (when the key's
