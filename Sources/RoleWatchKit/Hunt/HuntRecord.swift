@@ -31,7 +31,6 @@ struct HuntRecord: Sendable {
     /// `userIdentity.arn`, else its `principalId` or `invokedBy` (who the caller was).
     var callerName: String
     var callerArn: String?
-    var callerType: String?
     var callerAccount: String?
     var sessionIssuerArn: String?
     /// For a successful issuing call: the key it handed out, and how.
@@ -71,7 +70,6 @@ struct HuntRecord: Sendable {
         readOnly = object["readOnly"] as? Bool
         callerKey = identity["accessKeyId"] as? String
         callerArn = identity["arn"] as? String
-        callerType = identity["type"] as? String
         callerAccount = identity["accountId"] as? String
         callerName = callerArn ?? identity["principalId"] as? String ?? identity["invokedBy"] as? String ?? "unknown"
         let context = identity["sessionContext"] as? [String: Any]

@@ -15,11 +15,11 @@ public struct HuntReport: Sendable {
     /// Rows of each table in a session's section; the rest is counted under it.
     public static let rowLimit = 25
 
-    public init(query: HuntQuery, result: HuntResult, account: String? = nil) {
+    public init(query: HuntQuery, result: HuntResult) {
         self.query = query
         self.stories = result.stories
         self.summary = result.summary
-        self.account = account
+        self.account = nil
     }
 
     private init(query: HuntQuery, stories: [SessionStory], summary: HuntSummary, account: String?) {
