@@ -1,5 +1,5 @@
 # Everyday verbs; the README's two commands stay the source of truth.
-.PHONY: build test sample sample-report samples rules lint asn-fixture
+.PHONY: build test sample sample-report sample-hunt samples rules lint asn-fixture
 
 build:
 	swift build
@@ -15,6 +15,11 @@ sample:
 sample-report:
 	swift run rolewatch report Samples/AWSLogs --config Samples/rolewatch.yaml --date 2025-11-20 --format html --output .build/sample-report.html
 	if command -v chromium >/dev/null; then ./scripts/render-report-png.sh .build/sample-report.html docs/report-example.png --width 1100 --height 2400; fi
+
+# The README's walkthrough (Investigating): the sessions used from the sample day's home
+# address, one HTML report per affected account.
+sample-hunt:
+	swift run rolewatch hunt Samples/AWSLogs --source-ip 198.51.100.23 --alerts Samples/expected-alerts.ndjson --format html --split-by account --output .build/sample-hunt
 
 # Regenerate Samples/ (archive and expected alerts, and the sample IAM exports' expected
 # findings) after changing the generator, a rule or an audit check.

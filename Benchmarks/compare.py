@@ -109,6 +109,8 @@ def main():
                         help="one row per archive shape: zcat, RoleWatch on one and all cores, scan --state")
     parser.add_argument("--sessions", action="store_true",
                         help="the same shape with more and more sessions: time must grow linearly")
+    parser.add_argument("--hunt", action="store_true",
+                        help="rolewatch hunt (two passes over every record, all cores) against zcat")
     parser.add_argument("--runs", type=int, default=5, help="runs of each fast tool (median taken)")
     parser.add_argument("--slow-runs", type=int, default=3, help="runs of python, jq and duckdb")
     parser.add_argument("--only", default="", help="comma-separated tool names to run (default: all)")
@@ -119,6 +121,8 @@ def main():
     os.makedirs(scratch, exist_ok=True)
     if args.scaling:
         return scaling(args, scratch)
+    if args.hunt:
+        return hunt(args, scratch)
     if args.shapes or args.sessions:
         return shapes(args, scratch)
     chosen = tools(args.archives[0], scratch)
@@ -179,6 +183,48 @@ def main():
             checks.append((f"at least {bar}x faster than {name}: {ratio:.1f}x", ratio >= bar))
     peak = max(figures[n][1] for n in figures if n.startswith("rolewatch")) / 1024
     checks.append((f"peak RSS of rolewatch under 150 MB: {peak:.0f} MB", peak < 150))
+    return report(lines, checks, args.command)
+
+
+# What the hunt benchmark looks for: every session of the vendor's outbound role and all it issued
+# (a few hundred sessions a day, a few percent of the records): the second pass decodes them all.
+HUNT_PRINCIPAL = "arn:aws:iam::111122223333:role/IntegrationOutbound"
+
+
+def hunt(args, scratch):
+    """zcat and `rolewatch hunt --principal` on all cores, in one run: throughput as a ratio to
+    zcat, and peak RSS. Bars: at least 1.0x zcat, under 150 MB."""
+    archive = args.archives[0]
+    command = (f"{ROLEWATCH} hunt {shlex.quote(archive)}/AWSLogs --principal '{HUNT_PRINCIPAL}' "
+               f"> {scratch}/hunt.ndjson 2> {scratch}/summary-hunt.txt")
+    figures = {}
+    for name, line in (("zcat", tools(archive, scratch)["zcat"]), ("rolewatch hunt (all cores)", command)):
+        print(f"timing {name} ({args.runs} runs)...", file=sys.stderr)
+        figures[name] = measure(line, args.runs)
+    text = open(f"{scratch}/summary-hunt.txt").read()
+    match = re.search(r"hunted (\d+) files \(([\d.]+) MB, ([\d.]+) MB on disk\) in [\d.]+ s: (\d+) records, "
+                      r"(\d+) matching sessions, (\d+) sessions", text)
+    if not match:
+        sys.exit(f"cannot read the hunt's summary: {text}")
+    files, megabytes, compressed, records = int(match[1]), float(match[2]), float(match[3]), int(match[4])
+    floor = figures["zcat"][0]
+    lines = [
+        f"Archive: {files} files, {megabytes:.0f} MB of JSON, {compressed:.0f} MB gzipped, {records:,} records. "
+        f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs.",
+        "",
+        f"Hunted: `--principal {HUNT_PRINCIPAL}`: {match[5]} matching sessions, {match[6]} with their descendants.",
+        "",
+        "| tool | time (s) | MB/s gzipped | MB/s JSON | events/s | peak RSS (MB) | throughput vs zcat |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, (seconds, rss) in figures.items():
+        lines.append(
+            f"| {name} | {seconds:.2f} | {compressed / seconds:.0f} | {megabytes / seconds:.0f} | "
+            f"{records / seconds:,.0f} | {rss / 1024:.0f} | {floor / seconds:.2f}x |")
+    ratio = floor / figures["rolewatch hunt (all cores)"][0]
+    peak = figures["rolewatch hunt (all cores)"][1] / 1024
+    checks = [(f"hunt on all cores at least 1.0x zcat: {ratio:.2f}x", ratio >= 1.0),
+              (f"peak RSS of the hunt under 150 MB: {peak:.0f} MB", peak < 150)]
     return report(lines, checks, args.command)
 
 

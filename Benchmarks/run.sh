@@ -7,6 +7,7 @@
 #   Benchmarks/run.sh --shapes                             # every archive shape, each against zcat
 #   Benchmarks/run.sh --sessions                           # 1x, 4x and 16x the sessions
 #   Benchmarks/run.sh --audit [ROLES]                      # rolewatch audit on a generated IAM export (5,000 roles)
+#   Benchmarks/run.sh --hunt [SIZE_MB]                     # rolewatch hunt against zcat (default 2000 MB)
 #
 # Builds RoleWatch in release mode, installs jq and DuckDB when missing, generates the archive with
 # `rolewatch generate` (kept in Benchmarks/.archives for the next run; it includes the sample day's
@@ -21,15 +22,6 @@ if [ "${1:-}" = "--audit" ]; then
   roles=5000
   if [[ "${1:-}" =~ ^[0-9]+$ ]]; then roles=$1; shift; fi
   exec python3 Benchmarks/audit_timing.py --roles "$roles" --command "$(echo "Benchmarks/run.sh --audit $roles $*" | sed 's/ *$//')" "$@"
-fi
-
-if ! command -v jq >/dev/null; then
-  echo "installing jq" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq jq; else sudo apt-get install -y -qq jq; fi
-fi
-if ! python3 -c "import duckdb" 2>/dev/null; then
-  echo "installing duckdb (pip)" >&2
-  python3 -m pip install --quiet duckdb
 fi
 
 archive() {  # archive SIZE_MB -> path of a generated archive of about that size
@@ -51,6 +43,24 @@ shaped() {  # shaped SHAPE [CUSTOMERS] -> path of a generated archive of that sh
   fi
   echo "$dir"
 }
+
+# The hunt needs neither jq nor DuckDB.
+if [ "${1:-}" = "--hunt" ]; then
+  shift
+  size=2000
+  if [[ "${1:-}" =~ ^[0-9]+$ ]]; then size=$1; shift; fi
+  exec python3 Benchmarks/compare.py --hunt "$(archive "$size")" --runs 3 \
+    --command "$(echo "Benchmarks/run.sh --hunt $size $*" | sed 's/ *$//')" "$@"
+fi
+
+if ! command -v jq >/dev/null; then
+  echo "installing jq" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq jq; else sudo apt-get install -y -qq jq; fi
+fi
+if ! python3 -c "import duckdb" 2>/dev/null; then
+  echo "installing duckdb (pip)" >&2
+  python3 -m pip install --quiet duckdb
+fi
 
 if [ "${1:-}" = "--shapes" ]; then
   shift

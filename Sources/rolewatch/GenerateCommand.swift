@@ -23,7 +23,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "standard, small-files (1,000 accounts x 2 regions, files of 5-30 KB), many-sessions (see --customers), exports (one file per account) organization (an organisation's own workloads, people, CI and third-party integrations besides the vendor's traffic, with planted.json naming the planted cases) or first-seen (the organisation's trails with cases only a learned normal can tell on the last two days, and decoys the first week saw: use --days 9); with --size-mb.",
+            "standard, small-files (1,000 accounts x 2 regions, files of 5-30 KB), many-sessions (see --customers), exports (one file per account) organization (an organisation's own workloads, people, CI and third-party integrations besides the vendor's traffic, with planted.json naming the planted cases) first-seen (the organisation's trails with cases only a learned normal can tell on the last two days, and decoys the first week saw: use --days 9) or incident (20 customers' trails and a stolen outbound session that assumes every customer's role from outside AWS and reads objects and secrets, with incident.json, its ground truth, for rolewatch hunt); with --size-mb.",
             valueName: "shape"))
     var shape: ArchiveGenerator.Shape = .standard
 

@@ -10,7 +10,7 @@ struct RoleWatchCommand: ParsableCommand {
         version: RoleWatchVersion.current,
         subcommands: [
             ScanCommand.self, TailCommand.self, ReportCommand.self, OutboxCommand.self, RulesCommand.self, RolesCommand.self,
-            LearnedCommand.self, IPRangesCommand.self, GenerateCommand.self, AuditCommand.self,
+            LearnedCommand.self, IPRangesCommand.self, GenerateCommand.self, AuditCommand.self, HuntCommand.self,
         ]
     )
 

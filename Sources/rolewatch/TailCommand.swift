@@ -55,7 +55,20 @@ struct TailCommand: ParsableCommand {
 
     @OptionGroup var reading: ReadingOptions
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Principal ARN glob whose sessions, and all they issue, are followed: each one's story is appended to --hunt-output when it closes. Repeatable.",
+            valueName: "glob"))
+    var hunt: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("NDJSON file the --hunt stories are appended to.", valueName: "file"))
+    var huntOutput: String?
+
     func validate() throws {
+        guard hunt.isEmpty == (huntOutput == nil) else {
+            throw ValidationError("--hunt and --hunt-output go together")
+        }
         if let pollInterval, !(0.05...86_400).contains(pollInterval) {
             throw ValidationError("--poll-interval must be between 0.05 and 86400 seconds")
         }
@@ -95,16 +108,40 @@ struct TailCommand: ParsableCommand {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.usage.code
         }
+        let liveHunt = try startHunt(follower, grace: config.allowedLateness)
         if let descriptor = ShutdownSignal.descriptor { watcher.wakeWhenReadable(descriptor) }
         Diagnostics.say("following \(directory) (state \(state))")
         let summary: ScanSummary
         do {
             summary = try follower.run(watcher: watcher, shouldStop: { ShutdownSignal.requested })
+            try liveHunt?.finish()
         } catch {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.forRunFailure(error).code
         }
         Diagnostics.say("stopped: " + summary.line)
         for note in summary.notes { Diagnostics.say(note) }
+    }
+
+    /// With `--hunt`: a live hunt fed every file the follower reads, its stories appended to
+    /// `--hunt-output` as sessions close.
+    private func startHunt(_ follower: TrailFollower, grace: Duration) throws -> LiveHunt? {
+        guard !hunt.isEmpty, let huntOutput else { return nil }
+        let sink: NDJSONSink
+        do {
+            sink = try NDJSONSink(path: huntOutput, append: true)
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
+        let live = LiveHunt(
+            query: HuntQuery(principals: hunt.map(ARNPattern.init)), grace: grace,
+            maxRecordBytes: reading.maxRecordBytes,
+            write: { story in
+                try sink.emit(json: story.json())
+                try sink.flush()
+            }, say: { Diagnostics.say($0) })
+        follower.fileObserver = { try live.read($0) }
+        return live
     }
 }

@@ -33,6 +33,11 @@ public struct ArchiveGenerator {
         /// normal can tell planted on the last two days and decoys the first week has seen
         /// (`FirstSeenStory`), and `planted.json`.
         case firstSeen = "first-seen"
+        /// The standard trails with 20 customers' trails, the backend's normal sessions in each,
+        /// and on the first day a stolen outbound session that assumes every customer's role
+        /// from outside AWS and reads objects and secrets there (`IncidentStory`), with
+        /// `incident.json`, its ground truth.
+        case incident
     }
 
     public struct Options: Sendable {
@@ -86,7 +91,8 @@ public struct ArchiveGenerator {
     public init(_ options: Options) {
         self.options = options
         self.random = SplitMix64(seed: options.seed)
-        let extra = max(0, (options.customers ?? 2) - SampleStory.customers.count)
+        let customerCount = options.customers ?? (options.shape == .incident ? IncidentStory.customerCount : 2)
+        let extra = max(0, customerCount - SampleStory.customers.count)
         self.customers = SampleStory.customers + (0..<extra).map { "5" + String(10_000_000_000 + $0).suffix(11) }
         self.firstSlotTime = options.shape == .smallFiles ? options.start + .seconds(2 * 3600 + 55 * 60) : options.start
         if options.shape == .smallFiles {
@@ -105,6 +111,10 @@ public struct ArchiveGenerator {
             var trails = vendorRegions.map { Trail(account: ExampleSite.vendorAccount, region: $0) }
             trails += SampleStory.customers.map { Trail(account: $0, region: "us-east-1") }
             trails += ["210987654321", "309876543210"].map { Trail(account: $0, region: "eu-west-1") }
+            if options.shape == .incident {
+                // The customers beyond the sample's two, each with its trail: where the stolen sessions read.
+                trails += customers.dropFirst(SampleStory.customers.count).map { Trail(account: $0, region: "us-east-1") }
+            }
             self.trails = trails
             // About 150 KB per file, as a busy account writes, at about 1.85 KB per record.
             let slotsNeeded = max(1, target / (150 * 1024))
@@ -142,7 +152,8 @@ public struct ArchiveGenerator {
                 guard trailSet.contains(trail) else { continue }
                 let delay = item.delaySeconds ?? 60 + Int64(random.next() % 180)
                 let delivered = (item.event.eventTime ?? options.start) + .seconds(delay)
-                bySlot[trail, default: [:]][slotIndex(delivered), default: []].append(Delivered(event: item.event))
+                bySlot[trail, default: [:]][slotIndex(delivered), default: []].append(
+                    Delivered(event: item.event, detail: item.detail))
             }
         }
         var planted: [PlantedCase] = []
@@ -158,6 +169,11 @@ public struct ArchiveGenerator {
                 }
                 for item in cases { schedule(item.events) }
                 planted += cases.map(\.planted)
+            }
+            if options.shape == .incident {
+                let incident = IncidentStory.incident(on: options.start, customers: customers)
+                schedule(incident.events)
+                try writeJSON(incident.truth, name: "incident.json")
             }
         }
         // The vendor's traffic an hour at a time, two hours ahead of the files being written (the
@@ -196,7 +212,7 @@ public struct ArchiveGenerator {
     }
 
     private static func json(_ record: Delivered) -> String {
-        RecordWriter.json(record.event, additionalEventData: record.additionalEventData)
+        RecordWriter.json(record.event, additionalEventData: record.additionalEventData, detail: record.detail)
     }
 
     /// One gzipped NDJSON file per account, written in members of about 4 MB, each member's
@@ -250,6 +266,7 @@ public struct ArchiveGenerator {
     private struct Delivered {
         var event: CloudTrailEvent
         var additionalEventData: String? = nil
+        var detail: RecordDetail? = nil
     }
 
     private func slotIndex(_ time: EventTime) -> Int64 {
@@ -278,7 +295,7 @@ public struct ArchiveGenerator {
         var text = "{\"Records\":["
         for (index, record) in records.enumerated() {
             if index > 0 { text += "," }
-            text += RecordWriter.json(record.event, additionalEventData: record.additionalEventData)
+            text += RecordWriter.json(record.event, additionalEventData: record.additionalEventData, detail: record.detail)
         }
         text += "]}"
         let bytes = Array(text.utf8)
@@ -295,9 +312,15 @@ public struct ArchiveGenerator {
 
     /// `planted.json` beside `AWSLogs/`: every planted case, for scoring a scan of the archive.
     private func writePlanted(_ planted: [PlantedCase]) throws {
+        try writeJSON(planted, name: "planted.json")
+    }
+
+    /// `name` beside `AWSLogs/`: what a test scores a run against.
+    private func writeJSON(_ value: some Encodable, name: String) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(planted).write(to: URL(fileURLWithPath: options.directory + "/planted.json"))
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
+        try encoder.encode(value).write(to: URL(fileURLWithPath: options.directory + "/" + name))
     }
 
     /// One hourly digest file per trail, as CloudTrail writes beside the logs: a scan must skip them.

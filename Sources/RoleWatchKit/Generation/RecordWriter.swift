@@ -7,9 +7,13 @@ import Foundation
 /// Fields RoleWatch does not decode are filled with realistic values so the decoder is
 /// exercised on real shapes, not on a minimal subset.
 public enum RecordWriter {
-    /// - Parameter additionalEventData: text for a realistic `additionalEventData` field, used
-    ///   to reach the record sizes of a real trail (0.7–4 KB).
-    public static func json(_ event: CloudTrailEvent, additionalEventData: String? = nil) -> String {
+    /// - Parameters:
+    ///   - additionalEventData: text for a realistic `additionalEventData` field, used to reach
+    ///     the record sizes of a real trail (0.7–4 KB).
+    ///   - detail: the resources of a call the decoder does not read (`RecordDetail`).
+    public static func json(
+        _ event: CloudTrailEvent, additionalEventData: String? = nil, detail: RecordDetail? = nil
+    ) -> String {
         var w = JSONWriter()
         let id = event.eventID ?? "00000000-0000-0000-0000-000000000000"
         w.beginObject()
@@ -27,7 +31,13 @@ public enum RecordWriter {
             w.field("errorMessage", "User: \(event.callerARN) is not authorized to perform: \(event.eventSource ?? "")")
         }
         w.key("requestParameters")
-        writeRequest(event, to: &w)
+        if let detail, !event.isAssumeRoleCall {
+            w.beginObject()
+            for (name, value) in detail.requestParameters { w.field(name, value) }
+            w.endObject()
+        } else {
+            writeRequest(event, to: &w)
+        }
         w.key("responseElements")
         writeResponse(event, id: id, to: &w)
         if let additionalEventData {
@@ -42,7 +52,17 @@ public enum RecordWriter {
         w.field("eventID", event.eventID)
         w.key("readOnly")
         w.bool(event.eventName.map { $0.hasPrefix("Get") || $0.hasPrefix("List") || $0.hasPrefix("Describe") } ?? false)
-        if let roleArn = event.requestParameters.roleArn {
+        if let detail, !detail.resources.isEmpty {
+            w.key("resources")
+            w.beginArray()
+            for resource in detail.resources {
+                w.beginObject()
+                w.field("type", resource.type)
+                w.field("ARN", resource.arn)
+                w.endObject()
+            }
+            w.endArray()
+        } else if let roleArn = event.requestParameters.roleArn {
             w.key("resources")
             w.beginArray()
             w.beginObject()
@@ -54,11 +74,11 @@ public enum RecordWriter {
         }
         w.field("eventType", "AwsApiCall")
         w.key("managementEvent")
-        w.bool(true)
+        w.bool(!(detail?.dataEvent ?? false))
         w.field("recipientAccountId", event.recipientAccountId)
         if let shared = event.sharedEventID { w.field("sharedEventID", shared) }
         if let endpoint = event.vpcEndpointId { w.field("vpcEndpointId", endpoint) }
-        w.field("eventCategory", "Management")
+        w.field("eventCategory", detail?.dataEvent == true ? "Data" : "Management")
         w.key("tlsDetails")
         w.beginObject()
         w.field("tlsVersion", "TLSv1.3")
@@ -164,5 +184,25 @@ public enum RecordWriter {
         }
         w.endObject()
         w.endObject()
+    }
+}
+
+
+/// What a generated call touched, beyond the fields `CloudTrailEvent` holds: its request
+/// parameters (`bucketName` and `key`, `secretId`, an SSM parameter's `name`) and its
+/// `resources` list, as CloudTrail writes them for S3 data events and others. The incident
+/// shape's stolen sessions need them for the hunt to list what they read.
+public struct RecordDetail: Sendable {
+    public var requestParameters: [(String, String)] = []
+    public var resources: [(type: String, arn: String)] = []
+    /// An S3 object call: CloudTrail records it as a data event (`eventCategory: Data`).
+    public var dataEvent = false
+
+    public init(
+        requestParameters: [(String, String)] = [], resources: [(type: String, arn: String)] = [], dataEvent: Bool = false
+    ) {
+        self.requestParameters = requestParameters
+        self.resources = resources
+        self.dataEvent = dataEvent
     }
 }

@@ -6,6 +6,8 @@ enum SampleStory {
     struct Scripted {
         var event: CloudTrailEvent
         var delaySeconds: Int64? = nil
+        /// What the call touched, for the records that say more than `event` holds.
+        var detail: RecordDetail? = nil
     }
 
     static let customers = ["444455556666", "777788889999"]

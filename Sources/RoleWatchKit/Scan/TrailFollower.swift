@@ -48,6 +48,10 @@ public final class TrailFollower {
     /// the files after them.
     private var settling: Set<String> = []
 
+    /// Sees the path of every file read to its end (not one put back to settle), after the
+    /// rules: what `tail --hunt` reads again for its session stories.
+    public var fileObserver: ((String) throws -> Void)?
+
     /// A file written in place is tried once it has been left alone this long, unless its
     /// writer closed it (inotify says so) first.
     static let quietPeriod = Duration.milliseconds(500)
@@ -189,5 +193,6 @@ public final class TrailFollower {
         engine.fileRead(path: path, newest: report.newest, wall: Date().timeIntervalSince1970)
         engine.advance()
         uncommitted.add(report)
+        try fileObserver?(path)
     }
 }

@@ -1,0 +1,56 @@
+/// Reads one trail file record by record for a hunt pass, with damage handled as a scan does
+/// (`FileScan`): what precedes damage is used, the damage is noted with the file and offset,
+/// and the file counts as damaged.
+struct HuntFileRead {
+    let path: String
+    let reader: TrailFileReader
+    let maxRecordBytes: Int
+
+    /// Hands every complete record, with its offset in the decompressed stream, to `record`,
+    /// which may add to the report (bad records, messages).
+    func run(record: (UnsafeRawBufferPointer, Int, inout FileReport) -> Void) -> FileReport {
+        var report = FileReport(path: path)
+        var splitter = RecordSplitter(maxRecordBytes: maxRecordBytes)
+        func splitProblem(_ problem: SplitProblem) {
+            report.damaged = true
+            if problem.isAtEnd { report.incomplete = true }
+            if problem.recordsLost { report.badRecords += 1 }
+            report.note(problem.description)
+        }
+        do {
+            let outcome = try reader.read(path: path) { chunk in
+                splitter.feed(
+                    chunk,
+                    record: { bytes, offset in
+                        report.records += 1
+                        record(bytes, offset, &report)
+                    }, problem: splitProblem)
+            }
+            splitter.finish(problem: splitProblem)
+            report.compressedBytes = outcome.fileBytes
+            report.decompressedBytes = outcome.decompressedBytes
+        } catch let error as TrailFileError {
+            splitter.finish { problem in
+                if problem.recordsLost { report.badRecords += 1 }
+            }
+            report.damaged = true
+            if error.isAtEnd { report.incomplete = true }
+            report.note(error.description)
+        } catch {
+            report.damaged = true
+            report.note("cannot read: \(error)")
+        }
+        return report
+    }
+}
+
+extension FileReport {
+    /// Keeps a message, or counts it past `FileScan.messageLimit`, as a scan does.
+    mutating func note(_ message: String) {
+        if messages.count < FileScan.messageLimit {
+            messages.append(message)
+        } else {
+            suppressedMessages += 1
+        }
+    }
+}

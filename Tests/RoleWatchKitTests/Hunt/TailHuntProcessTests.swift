@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+
+@testable import RoleWatchKit
+
+/// `rolewatch tail --hunt`, run as a real process over a folder the sample day lands in: the
+/// stories of the customer role's sessions are written as the sessions close (the rest when tail
+/// stops), each once, and are those `rolewatch hunt` tells of the same files.
+struct TailHuntProcessTests {
+    @Test func storiesAreWrittenAsSessionsCloseAndMatchTheBatchHunt() throws {
+        let glob = "arn:aws:iam::444455556666:role/AcmeIntegrationRole"
+        let tail = try TailProcessTests.Tail()
+        let stories = tail.directory.path + "/stories.ndjson"
+        try tail.start(["--hunt", glob, "--hunt-output", stories])
+        #expect(tail.waitUntilFollowing())
+        for file in TailProcessTests.sampleFiles { try tail.land(file) }
+        #expect(tail.waitForFilesRead(TailProcessTests.sampleFiles.count))
+        let keys = { () -> [String] in
+            ((try? String(contentsOfFile: stories, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["accessKeyId"] as? String
+            }
+        }
+        // Written while tail runs: the sessions closed before the day's last files.
+        #expect(TailProcessTests.Tail.waitUntil(seconds: 30) { !keys().isEmpty })
+        let whileRunning = keys().count
+        tail.signal(SIGTERM)
+        let exit = tail.exitStatus()
+        #expect(exit.status == 0 && !exit.signalled, "\(tail.messages)")
+        let batch = try SessionHunt(
+            query: HuntQuery(principals: [ARNPattern(glob)]), options: HuntOptions(paths: [HuntSampleTests.samplePath]),
+            say: { _ in }
+        ).run()
+        #expect(whileRunning < batch.stories.count)
+        #expect(keys().sorted() == batch.stories.map(\.accessKeyId).sorted())
+    }
+}
