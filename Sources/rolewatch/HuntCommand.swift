@@ -47,7 +47,9 @@ struct HuntCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Start of the window (ISO 8601, or a date).", valueName: "time"))
     var from: String?
 
-    @Option(name: .long, help: ArgumentHelp("End of the window, inclusive (ISO 8601, or a date).", valueName: "time"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("End of the window, inclusive (ISO 8601, or a date: to its end).", valueName: "time"))
     var to: String?
 
     @Option(name: .long, help: "ndjson (one object per session), markdown or html.")
@@ -107,15 +109,18 @@ struct HuntCommand: ParsableCommand {
         }
     }
 
-    /// An ISO 8601 time, or a bare date meaning its midnight UTC.
-    static func time(_ text: String) -> EventTime? {
-        ISO8601.parse(text) ?? (text.count == 10 ? ISO8601.parse(text + "T00:00:00Z") : nil)
+    /// An ISO 8601 time, or a bare date meaning its midnight UTC; as the window's end, a bare
+    /// date means its last millisecond, so `--from 2025-11-20 --to 2025-11-20` is that day.
+    static func time(_ text: String, endOfDay: Bool = false) -> EventTime? {
+        if let time = ISO8601.parse(text) { return time }
+        guard text.count == 10, let midnight = ISO8601.parse(text + "T00:00:00Z") else { return nil }
+        return endOfDay ? midnight + .milliseconds(86_400_000 - 1) : midnight
     }
 
     func run() throws {
         let query = HuntQuery(
             principals: principal.map(ARNPattern.init), accessKeys: Set(accessKey),
-            sourceRanges: sourceIp.compactMap(CIDR.init), from: from.flatMap(Self.time), to: to.flatMap(Self.time))
+            sourceRanges: sourceIp.compactMap(CIDR.init), from: from.flatMap { Self.time($0) }, to: to.flatMap { Self.time($0, endOfDay: true) })
         let known = try loadAlerts()
         var store: StateStore?
         if let state {
