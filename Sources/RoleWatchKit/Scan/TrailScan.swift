@@ -270,8 +270,6 @@ public final class TrailScan {
         }
     }
 
-    /// What the scan gathered for the daily report, one `DayActivity` per day (with
-    /// `ScanOptions.reportDay`; empty otherwise).
     /// The rules' state as the scan left it, as a state database would hold it: what the
     /// first-seen rules learned, for `report PATH…`'s "New this day". Call once, after `run()`.
     public func learnedState() throws -> SavedEngineState {
@@ -280,6 +278,8 @@ public final class TrailScan {
         return state
     }
 
+    /// What the scan gathered for the daily report, one `DayActivity` per day (with
+    /// `ScanOptions.reportDay`; empty otherwise).
     public func recordedActivity() -> [DayActivity] {
         guard case .sink = output, var activity else { return [] }
         var days: [UTCDay: DayActivity] = [:]
