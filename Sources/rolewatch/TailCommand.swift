@@ -134,14 +134,22 @@ struct TailCommand: ParsableCommand {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.usage.code
         }
+        let alerts: StateStore
+        do {
+            alerts = try StateStore(readingOnly: state)
+        } catch {
+            Diagnostics.say("error: \(error)")
+            throw ExitStatus.usage.code
+        }
         let live = LiveHunt(
             query: HuntQuery(principals: hunt.map(ARNPattern.init)), grace: grace,
-            maxRecordBytes: reading.maxRecordBytes,
+            maxRecordBytes: reading.maxRecordBytes, alerts: alerts,
             write: { story in
                 try sink.emit(json: story.json())
                 try sink.flush()
             }, say: { Diagnostics.say($0) })
         follower.fileObserver = { try live.read($0) }
+        follower.commitObserver = { try live.writeClosed() }
         return live
     }
 }

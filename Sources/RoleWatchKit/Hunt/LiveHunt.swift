@@ -1,5 +1,5 @@
 /// `tail --hunt`: follows the sessions of matching principals as files arrive, and hands each
-/// session's story to `write` once the session has closed.
+/// session's story, with the alerts tail raised on it, to `write` once the session has closed.
 ///
 /// Each file tail has read is read again, twice (as a batch hunt reads an archive, but one file
 /// at a time): once for the issuance edges and the roots, then for the records of the live
@@ -34,11 +34,18 @@ public final class LiveHunt {
     /// Files read within `grace` of `newest`, with their newest time and every key they mention.
     private var recentFiles: [(path: String, newest: EventTime, keys: Set<AccessKeyHash>)] = []
 
-    /// - Parameter write: receives each closed session's story, in closing order.
+    /// Where tail keeps its alerts: a story takes those that concern it as it is written.
+    private let alerts: StateStore?
+
+    /// - Parameters:
+    ///   - alerts: the state database tail writes its alerts to (read-only here); nil: none.
+    ///   - write: receives each closed session's story, in closing order.
     public init(
         query: HuntQuery, grace: Duration, maxSessions: Int = 10_000, maxRecordBytes: Int = 8 << 20,
-        write: @escaping (SessionStory) throws -> Void, say: @escaping @Sendable (String) -> Void
+        alerts: StateStore? = nil, write: @escaping (SessionStory) throws -> Void,
+        say: @escaping @Sendable (String) -> Void
     ) {
+        self.alerts = alerts
         self.query = query
         self.grace = grace
         self.maxSessions = maxSessions
@@ -50,7 +57,7 @@ public final class LiveHunt {
     /// Sessions being followed.
     public var liveSessions: Int { liveKeys.count }
 
-    /// Takes in a file tail has read, then writes the stories of the sessions that closed.
+    /// Takes in a file tail has read (`writeClosed()` then writes the sessions that closed).
     /// Damage was reported by tail's own reading; what precedes it is used here too.
     public func read(_ path: String) throws {
         let found = SessionHunt.passOne(
@@ -78,7 +85,6 @@ public final class LiveHunt {
         if let now = newest { recentFiles.removeAll { $0.newest + grace < now } }
         guard !liveKeys.isEmpty else { return }
         add(SessionHunt.passTwo(path, reader: reader, maxRecordBytes: maxRecordBytes, closure: liveKeys), of: liveKeys)
-        try closeSessions()
     }
 
     /// Adds to the stories of `keys` the records found for them.
@@ -100,7 +106,7 @@ public final class LiveHunt {
     /// Writes every open session's story as it stands (tail is stopping).
     public func finish() throws {
         for hash in liveKeys.sorted() {
-            if let story = live[hash] { try write(story) }
+            if let story = live[hash] { try write(withAlerts(story)) }
         }
         live.removeAll()
         liveKeys.removeAll()
@@ -140,15 +146,27 @@ public final class LiveHunt {
         return hash
     }
 
-    private func closeSessions() throws {
+    /// Writes the stories of the sessions that have closed, each with the alerts raised on it.
+    /// tail calls it after each commit, so that those alerts are in the state by then.
+    public func writeClosed() throws {
         guard let now = newest else { return }
         let closed = live.filter { _, story in Self.closes(story).map { $0 + grace < now } ?? false }
         for (hash, story) in closed.sorted(by: { ($0.value.first ?? now, $0.key) < ($1.value.first ?? now, $1.key) }) {
-            try write(story)
+            try write(withAlerts(story))
             live[hash] = nil
             liveKeys.remove(hash)
             rootReasons[hash] = nil
         }
+    }
+
+    /// `story` with the alerts tail raised on it, as the batch hunt attaches them from a state:
+    /// a session closes `grace` after its credentials expire, by when the rules have reported
+    /// on it and tail has committed what they reported.
+    private func withAlerts(_ story: SessionStory) throws -> SessionStory {
+        guard alerts != nil else { return story }
+        var stories = [story.accessKeyId: story]
+        SessionHunt.attachAlerts(try SessionHunt.storedAlerts(in: alerts, spanning: [story]), to: &stories)
+        return stories[story.accessKeyId] ?? story
     }
 
     /// When the session's credentials stop working, as far as the records tell.

@@ -145,7 +145,7 @@ public final class SessionHunt {
                 })
         }
         for key in stories.keys { stories[key]!.rootReasons = graph.roots[AccessKeyHash(key)] ?? [] }
-        attachAlerts(try alerts + storedAlerts(spanning: stories.values), to: &stories)
+        Self.attachAlerts(try alerts + Self.storedAlerts(in: state, spanning: stories.values), to: &stories)
         let ordered = Self.treeOrder(stories)
         summary.roots = ordered.filter { !$0.rootReasons.isEmpty }.count
         summary.sessions = ordered.count
@@ -205,7 +205,7 @@ public final class SessionHunt {
     /// An alert concerns the session whose key it names (`accessKeyId`, else
     /// `callerAccessKeyId`); one that names no key (`assume-burst`, `assume-denied-spray`
     /// describe a caller's many calls) concerns the sessions that made the records it lists.
-    private func attachAlerts(_ alerts: [Alert], to stories: inout [String: SessionStory]) {
+    static func attachAlerts(_ alerts: [Alert], to stories: inout [String: SessionStory]) {
         guard !alerts.isEmpty else { return }
         var byEventID: [String: [String]] = [:]
         for (key, story) in stories {
@@ -226,8 +226,10 @@ public final class SessionHunt {
 
     /// The state's alerts of every day from a session's issuance or first call to its last
     /// call: an alert's `time` is that of an event of the session.
-    private func storedAlerts(spanning stories: some Collection<SessionStory>) throws -> [Alert] {
-        guard let state = self.state else { return [] }
+    static func storedAlerts(in state: StateStore?, spanning stories: some Collection<SessionStory>) throws
+        -> [Alert]
+    {
+        guard let state else { return [] }
         var days = Set<UTCDay>()
         for story in stories {
             let times = [story.issuance?.time, story.first, story.last].compactMap { $0 }

@@ -51,6 +51,8 @@ public final class TrailFollower {
     /// Sees the path of every file read to its end (not one put back to settle), after the
     /// rules: what `tail --hunt` reads again for its session stories.
     public var fileObserver: ((String) throws -> Void)?
+    /// Called after each commit: what the files read so far gave is in the state database.
+    public var commitObserver: (() throws -> Void)?
 
     /// A file written in place is tried once it has been left alone this long, unless its
     /// writer closed it (inotify says so) first.
@@ -149,6 +151,7 @@ public final class TrailFollower {
     private func commit() throws {
         let days = activity.take(heldBack: engine.takeSuppressedByDay())
         summary.count(try uncommitted.commit(to: journal, engine: engine, activity: days).map(\.severity))
+        try commitObserver?()
     }
 
     private func read(_ path: String) throws {

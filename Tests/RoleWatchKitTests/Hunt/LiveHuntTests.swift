@@ -19,6 +19,7 @@ struct LiveHuntTests {
         var writtenBeforeTheEnd = 0
         for (index, file) in files.enumerated() {
             try live.read(file)
+            try live.writeClosed()
             if index == files.count / 2 { writtenBeforeTheEnd = written.stories.count }
         }
         #expect(writtenBeforeTheEnd > 0, "no session closed by midday")
@@ -52,6 +53,7 @@ extension LiveHuntTests {
             write: { written.stories.append($0) }, say: { _ in })
         for file in TrailFiles.discover([HuntIncidentTests.archive.path + "/AWSLogs"]).files.map(\.path) {
             try live.read(file)
+            try live.writeClosed()
         }
         // The archive runs on for hours after the incident: every session has closed.
         #expect(live.liveSessions == 0)

@@ -5,7 +5,8 @@ import Testing
 
 /// `rolewatch tail --hunt`, run as a real process over a folder the sample day lands in: the
 /// stories of the customer role's sessions are written as the sessions close (the rest when tail
-/// stops), each once, and are those `rolewatch hunt` tells of the same files.
+/// stops), each once with the alerts tail raised on it, and are those `rolewatch hunt` tells of
+/// the same files.
 struct TailHuntProcessTests {
     @Test func storiesAreWrittenAsSessionsCloseAndMatchTheBatchHunt() throws {
         let glob = "arn:aws:iam::444455556666:role/AcmeIntegrationRole"
@@ -32,5 +33,12 @@ struct TailHuntProcessTests {
         ).run()
         #expect(whileRunning < batch.stories.count)
         #expect(keys().sorted() == batch.stories.map(\.accessKeyId).sorted())
+        // Each story carries the alerts tail raised on its session: the stolen one's two.
+        let stolen = try #require(
+            try String(contentsOfFile: stories, encoding: .utf8).split(separator: "\n").compactMap { line in
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            }.first { $0["accessKeyId"] as? String == "ASIA556666000905SCAN" })
+        let rules = (stolen["alerts"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
+        #expect(Set(rules).isSuperset(of: ["session-multi-location", "non-aws-ip"]), "\(rules)")
     }
 }
