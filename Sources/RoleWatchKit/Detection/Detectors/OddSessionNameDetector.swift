@@ -20,8 +20,11 @@ public final class OddSessionNameDetector: Detector {
     private var awaiting = AwaitingIntegration()
     private let randomMinLength: Int
     /// Heuristic findings waiting for the settled horizon to say whether the role's shapes were
-    /// learned by then (only while `first-seen-session-name` runs), at most `awaitingShapesLimit`.
-    private var awaitingShapes: [Finding] = []
+    /// learned by then (only while `first-seen-session-name` runs), at most `awaitingShapesLimit`,
+    /// each under a number of its own, taken in time order as the horizon passes them.
+    private var awaitingShapes: [Int: Finding] = [:]
+    private var awaitingOrder = TimerQueue<Int>()
+    private var nextAwaiting = 0
     private static let awaitingShapesLimit = 10_000
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
@@ -43,7 +46,9 @@ public final class OddSessionNameDetector: Detector {
             // Waits in a batch scan only: `tail` reports at once, and its learner has long known
             // when a role's learning ended, which began a week of event time before.
             guard late || context.emission == .prompt || awaitingShapes.count >= Self.awaitingShapesLimit else {
-                awaitingShapes.append(finding)
+                awaitingShapes[nextAwaiting] = finding
+                awaitingOrder.schedule(nextAwaiting, at: finding.time)
+                nextAwaiting += 1
                 return
             }
             // Past the horizon (or over the bound): what is known now decides.
@@ -62,16 +67,12 @@ public final class OddSessionNameDetector: Detector {
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         if let shapes = context.learnedSessionShapes, !awaitingShapes.isEmpty {
-            var waiting: [Finding] = []
-            for finding in awaitingShapes {
-                guard finding.time <= horizon.settled else {
-                    waiting.append(finding)
-                    continue
-                }
-                guard let role = finding.role, !shapes.learned(role, by: finding.time) else { continue }
+            for id in awaitingOrder.takeDue(through: horizon.settled) {
+                guard let finding = awaitingShapes.removeValue(forKey: id), let role = finding.role,
+                    !shapes.learned(role, by: finding.time)
+                else { continue }
                 report(finding, role: role, into: &findings)
             }
-            awaitingShapes = waiting
         }
         guard let roles = context.integrationRoles else { return }
         awaiting.release(from: roles, settled: horizon.settled, into: &findings)
