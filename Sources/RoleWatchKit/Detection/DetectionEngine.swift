@@ -226,6 +226,10 @@ public final class DetectionEngine {
         findings.removeAll(keepingCapacity: true)
     }
 
+    /// How many of the rules' entries the next commit would write: a run with state commits
+    /// early when they pile up, so that what a commit holds stays bounded.
+    public var unsavedEntries: Int { detectors.reduce(0) { $0 + $1.unsavedEntries } }
+
     /// What the engine's state gained since the last call: its own part (the streams and
     /// horizon, small) and each stateful rule's changed entries, for the state database to apply,
     /// so a commit writes what changed rather than every session and caller followed. Alerts are

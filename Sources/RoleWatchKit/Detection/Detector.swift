@@ -43,6 +43,9 @@ public protocol Detector: AnyObject {
     /// input makes grow. Past `max_tracked_keys` of them, the engine moves the horizon on.
     var heldEvents: Int { get }
 
+    /// How many entries `takeStateChanges()` would give now: what the next commit writes.
+    var unsavedEntries: Int { get }
+
     /// The entries of its state that changed since the last call, each with its new form, or
     /// nil when the key is gone.
     func takeStateChanges() throws -> StateEntries
@@ -104,6 +107,7 @@ public struct StateEntries: @unchecked Sendable {
 extension Detector {
     public var disabledReason: String? { nil }
     public var heldEvents: Int { 0 }
+    public var unsavedEntries: Int { 0 }
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {}
     public func takeStateChanges() throws -> StateEntries { .none }
     public func restore(_ entries: [String: Data]) throws {}

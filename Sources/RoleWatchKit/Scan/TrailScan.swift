@@ -61,6 +61,9 @@ public final class TrailScan {
         case journal(StateJournal, UncommittedWork)
     }
 
+    /// A scan with state commits sooner when the rules hold this many changed entries: a commit
+    /// holds copies of them until it is written (a few hundred bytes each).
+    static let commitEntries = 25_000
     /// How often a scan with state commits what it read, at most (see `UncommittedWork.isDue`).
     static let commitInterval = Duration.seconds(2)
 
@@ -263,7 +266,7 @@ public final class TrailScan {
             for alert in early { try emit(alert) }
         case .journal(let journal, let work):
             work.add(report)
-            if work.isDue(every: Self.commitInterval) {
+            if work.isDue(every: Self.commitInterval) || engine.unsavedEntries >= Self.commitEntries {
                 try work.commitInBackground(to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? [])
             }
             summary.count(work.takeWritten().map(\.severity))

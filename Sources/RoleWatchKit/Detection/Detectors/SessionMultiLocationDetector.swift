@@ -116,7 +116,8 @@ public final class SessionMultiLocationDetector: Detector {
         guard let location = location(of: event.event, issuing: issuing) else { return }
         // One lookup of the session per event, the track changed in place.
         var slot = slotOf[key]
-        if slot == nil {
+        let new = slot == nil
+        if new {
             if slotOf.count >= context.config.maxTrackedKeys { evictOldest(into: &findings) }
             slot = add(
                 Track(
@@ -124,7 +125,11 @@ public final class SessionMultiLocationDetector: Detector {
                     accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: event.time),
                 key: key)
         }
-        let start = modify(slot!) { track -> EventTime in
+        let (start, changedTrack) = modify(slot!) { track -> (EventTime, Bool) in
+            let before = (track.start, track.person)
+            // A place's earliest event or an address added (`replaced`), or an earlier start or
+            // the person's mark: what a report or the saved track shows.
+            var replaced = false
             track.start = min(track.start, event.time)
             if let issuedToPerson { track.person = track.person == true || issuedToPerson }
             // The record's text is made only for an event kept: the first from a place. Without a
@@ -138,19 +143,24 @@ public final class SessionMultiLocationDetector: Detector {
                 track.locations[location] = EvidenceEvent(
                     eventID: event.eventID, time: event.time, raw: idOnly ? "" : event.raw, part: location)
                 if location.hasPrefix(Self.awsNetwork) { Self.boundAWSNetworks(&track.locations) }
+                replaced = true
             }
             if let address = event.event.sourceIPAddress, !track.addresses.contains(address) {
                 let index = track.addresses.firstIndex { $0 > address } ?? track.addresses.endIndex
                 if index < Self.addressLimit {
                     track.addresses.insert(address, at: index)
                     if track.addresses.count > Self.addressLimit { track.addresses.removeLast() }
+                    replaced = true
                 }
             }
-            return track.start
+            return (track.start, replaced || before != (track.start, track.person))
         }
         expiry.schedule(slot!, at: start + lifetime)
         // Only prompt emission empties these sets; a batch scan reports each session when it ends.
-        if context.emission == .prompt {
+        // A call that changed nothing (a later one from a place already known, nearly every
+        // call) has nothing to report or save: marking it made each commit rewrite every
+        // session used since the last, the table's whole working set.
+        if context.emission == .prompt, new || changedTrack {
             changed.insert(key)
             unsaved.insert(key)
         }
@@ -275,6 +285,8 @@ public final class SessionMultiLocationDetector: Detector {
             } else {
                 undecided.insert(key)
             }
+            // What it reported is part of the saved track.
+            if context.emission == .prompt { unsaved.insert(key) }
         }
         changed.removeAll()
         let ended = horizon.isEnd ? slotOf.keys.sorted().map { slotOf[$0]! } : expiry.takeDue(through: horizon.settled)
@@ -335,6 +347,8 @@ public final class SessionMultiLocationDetector: Detector {
                 countsParts: true, reasons: [reason], strength: [names.count]))
         return true
     }
+
+    public var unsavedEntries: Int { unsaved.count }
 
     public func takeStateChanges() throws -> StateEntries {
         defer { unsaved.removeAll() }
