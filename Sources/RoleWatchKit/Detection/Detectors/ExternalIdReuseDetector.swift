@@ -65,7 +65,7 @@ public final class ExternalIdReuseDetector: Detector {
     private let parameters: Parameters
     /// ExternalId tag → account → where and when it was last presented there.
     private var values: [String: [String: Sighting]] = [:]
-    private var pending: [Observation] = []
+    private var pending = SettleQueue<Observation>()
     /// When each value's latest sighting leaves the window behind the settled horizon.
     private var expiry = TimerQueue<String>()
     private var unsaved: Set<String> = []
@@ -98,25 +98,23 @@ public final class ExternalIdReuseDetector: Detector {
             let externalId = call.requestParameters.externalId, !externalId.isEmpty,
             let role = call.requestParameters.roleArn, let account = ARN.account(role)
         else { return }
-        pending.append(
+        pending.add(
             Observation(
                 tag: Self.tag(externalId), account: account, role: role, time: event.time, eventID: event.eventID,
                 principal: call.callerARN, sessionName: call.requestParameters.roleSessionName,
                 accessKeyId: call.responseElements.credentialsAccessKeyId,
                 callerAccessKeyId: call.userIdentity.accessKeyId,
-                sourceIP: call.sourceIPAddress, raw: EvidenceText.redacting(key: "externalId", in: event.raw)))
+                sourceIP: call.sourceIPAddress, raw: EvidenceText.redacting(key: "externalId", in: event.raw)),
+            at: event.time)
         pendingChanged = true
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        if !pending.isEmpty {
-            let due = pending.filter { $0.time <= horizon.settled }.sorted(by: Observation.ordered)
-            if !due.isEmpty {
-                pending.removeAll { $0.time <= horizon.settled }
-                pendingChanged = true
-                for observation in due where context.isIntegrationRole(observation.role) {
-                    judge(observation, into: &findings)
-                }
+        let due = pending.takeDue(through: horizon.settled).sorted(by: Observation.ordered)
+        if !due.isEmpty {
+            pendingChanged = true
+            for observation in due where context.isIntegrationRole(observation.role) {
+                judge(observation, into: &findings)
             }
         }
         for tag in expiry.takeDue(through: horizon.settled) {
@@ -179,7 +177,7 @@ public final class ExternalIdReuseDetector: Detector {
     public func takeStateChanges() throws -> StateEntries {
         let keys = unsaved.sorted() + (pendingChanged ? [Self.pendingKey] : [])
         let changed = Dictionary(uniqueKeysWithValues: unsaved.map { ($0, values[$0]) })
-        let waiting = pendingChanged ? try JSONEncoder().encode(pending.sorted(by: Observation.ordered)) : nil
+        let waiting = pendingChanged ? try JSONEncoder().encode(pending.all.sorted(by: Observation.ordered)) : nil
         (unsaved, pendingChanged) = ([], false)
         return StateEntries(keys: keys) { key in
             if key == Self.pendingKey { return waiting }
@@ -190,11 +188,13 @@ public final class ExternalIdReuseDetector: Detector {
 
     public func restore(_ entries: [String: Data]) throws {
         var values: [String: [String: Sighting]] = [:]
-        var pending: [Observation] = []
+        var pending = SettleQueue<Observation>()
         var expiry = TimerQueue<String>()
         for (key, data) in entries {
             if key == Self.pendingKey {
-                pending = try JSONDecoder().decode([Observation].self, from: data)
+                for observation in try JSONDecoder().decode([Observation].self, from: data) {
+                    pending.add(observation, at: observation.time)
+                }
             } else {
                 let accounts = try JSONDecoder().decode([String: Sighting].self, from: data)
                 values[key] = accounts

@@ -20,11 +20,8 @@ public final class OddSessionNameDetector: Detector {
     private var awaiting = AwaitingIntegration()
     private let randomMinLength: Int
     /// Heuristic findings waiting for the settled horizon to say whether the role's shapes were
-    /// learned by then (only while `first-seen-session-name` runs), at most `awaitingShapesLimit`,
-    /// each under a number of its own, taken in time order as the horizon passes them.
-    private var awaitingShapes: [Int: Finding] = [:]
-    private var awaitingOrder = TimerQueue<Int>()
-    private var nextAwaiting = 0
+    /// learned by then (only while `first-seen-session-name` runs), at most `awaitingShapesLimit`.
+    private var awaitingShapes = SettleQueue<Finding>()
     private static let awaitingShapesLimit = 10_000
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
@@ -46,9 +43,7 @@ public final class OddSessionNameDetector: Detector {
             // Waits in a batch scan only: `tail` reports at once, and its learner has long known
             // when a role's learning ended, which began a week of event time before.
             guard late || context.emission == .prompt || awaitingShapes.count >= Self.awaitingShapesLimit else {
-                awaitingShapes[nextAwaiting] = finding
-                awaitingOrder.schedule(nextAwaiting, at: finding.time)
-                nextAwaiting += 1
+                awaitingShapes.add(finding, at: finding.time)
                 return
             }
             // Past the horizon (or over the bound): what is known now decides.
@@ -67,10 +62,8 @@ public final class OddSessionNameDetector: Detector {
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         if let shapes = context.learnedSessionShapes, !awaitingShapes.isEmpty {
-            for id in awaitingOrder.takeDue(through: horizon.settled) {
-                guard let finding = awaitingShapes.removeValue(forKey: id), let role = finding.role,
-                    !shapes.learned(role, by: finding.time)
-                else { continue }
+            for finding in awaitingShapes.takeDue(through: horizon.settled) {
+                guard let role = finding.role, !shapes.learned(role, by: finding.time) else { continue }
                 report(finding, role: role, into: &findings)
             }
         }
