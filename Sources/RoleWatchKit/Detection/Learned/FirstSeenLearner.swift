@@ -109,10 +109,21 @@ final class FirstSeenLearner {
     /// with its events.
     private var pending: [PendingKey: [Pending]] = [:]
     private var pendingCount = 0
+    /// When each role and value's earliest waiting run is due: an advance takes only those the
+    /// horizon has passed, rather than looking at every value waiting.
+    private var dueAt = TimerQueue<PendingKey>()
 
-    struct PendingKey: Hashable {
+    struct PendingKey: Hashable, Comparable {
         var role: String
         var value: String
+
+        static func < (a: Self, b: Self) -> Bool { (a.role, a.value) < (b.role, b.value) }
+    }
+
+    /// Schedules `key` at its earliest waiting run (a new run, or an earlier sighting, can move it).
+    private func schedule(_ key: PendingKey) {
+        guard let earliest = pending[key]?.map(\.earliest.time).min() else { return dueAt.cancel(key) }
+        dueAt.schedule(key, at: earliest)
     }
 
     /// A run of one value's sightings with no gap of `forget_after`: its earliest is judged, the
@@ -178,11 +189,15 @@ final class FirstSeenLearner {
         else {
             pending[key, default: []].append(Pending(earliest: made(), latest: time))
             pendingCount += 1
+            schedule(key)
             return
         }
         pending[key]![index].latest = max(pending[key]![index].latest, time)
         let held = pending[key]![index].earliest
-        if (time, event.eventID) < (held.time, held.eventID) { pending[key]![index].earliest = made() }
+        if (time, event.eventID) < (held.time, held.eventID) {
+            pending[key]![index].earliest = made()
+            schedule(key)
+        }
     }
 
     private func observation(
@@ -203,10 +218,12 @@ final class FirstSeenLearner {
     ) {
         guard pendingCount > 0 else { return }
         var due: [Pending] = []
-        for (key, runs) in pending where runs.contains(where: { $0.earliest.time <= horizon.settled }) {
+        for key in dueAt.takeDue(through: horizon.settled) {
+            guard let runs = pending[key] else { continue }
             let (now, later) = (runs.filter { $0.earliest.time <= horizon.settled }, runs.filter { $0.earliest.time > horizon.settled })
             due += now
             pending[key] = later.isEmpty ? nil : later
+            schedule(key)
         }
         guard !due.isEmpty else { return }
         pendingCount -= due.count
@@ -312,6 +329,8 @@ final class FirstSeenLearner {
             }
         }
         (self.roles, self.pending, self.pendingCount, unsaved, pendingChanged) = (roles, pending, pendingCount, [], false)
+        dueAt = TimerQueue()
+        for key in pending.keys { schedule(key) }
     }
 }
 
