@@ -195,7 +195,11 @@ final class SessionLineage {
     /// The issuances added or let go since the last call, one row per issued key (none: gone).
     func takeStateChanges() -> StateEntries {
         defer { unsaved = [] }
-        return StateEntries(keys: unsaved.sorted()) { [live] key in live[Self.id(key)]?.data }
+        // Encoded now (a few hundred bytes each): holding on to `live` for the commit would copy
+        // the whole table at the next change.
+        let keys = unsaved.sorted()
+        let rows = Dictionary(uniqueKeysWithValues: keys.map { ($0, live[Self.id($0)]?.data) })
+        return StateEntries(keys: keys) { rows[$0] ?? nil }
     }
 
     /// Takes back saved issuances; a row that does not decode is dropped, and counted.
