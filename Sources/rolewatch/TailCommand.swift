@@ -58,17 +58,24 @@ struct TailCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Principal ARN glob whose sessions, and all they issue, are followed: each one's story is appended to --hunt-output when it closes. Repeatable.",
+            "Principal ARN glob whose sessions, and all they issue, are followed: each one's story is appended to --hunt-output (default: hunt.ndjson beside the state database) when it closes. Repeatable.",
             valueName: "glob"))
     var hunt: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("NDJSON file the --hunt stories are appended to.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "NDJSON file the --hunt stories are appended to (default: hunt.ndjson beside the state database).",
+            valueName: "file"))
     var huntOutput: String?
 
+    /// Where `--hunt` writes its stories: `--hunt-output`, else beside the state database.
+    private var huntStories: String {
+        huntOutput ?? URL(fileURLWithPath: state).deletingLastPathComponent().appendingPathComponent("hunt.ndjson").path
+    }
+
     func validate() throws {
-        guard hunt.isEmpty == (huntOutput == nil) else {
-            throw ValidationError("--hunt and --hunt-output go together")
-        }
+        guard !hunt.isEmpty || huntOutput == nil else { throw ValidationError("--hunt-output needs --hunt GLOB") }
         if let pollInterval, !(0.05...86_400).contains(pollInterval) {
             throw ValidationError("--poll-interval must be between 0.05 and 86400 seconds")
         }
@@ -126,10 +133,10 @@ struct TailCommand: ParsableCommand {
     /// With `--hunt`: a live hunt fed every file the follower reads, its stories appended to
     /// `--hunt-output` as sessions close.
     private func startHunt(_ follower: TrailFollower, grace: Duration) throws -> LiveHunt? {
-        guard !hunt.isEmpty, let huntOutput else { return nil }
+        guard !hunt.isEmpty else { return nil }
         let sink: NDJSONSink
         do {
-            sink = try NDJSONSink(path: huntOutput, append: true)
+            sink = try NDJSONSink(path: huntStories, append: true)
         } catch {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.usage.code
@@ -148,6 +155,7 @@ struct TailCommand: ParsableCommand {
                 try sink.emit(json: story.json())
                 try sink.flush()
             }, say: { Diagnostics.say($0) })
+        Diagnostics.say("hunting \(hunt.joined(separator: ", ")): session stories to \(huntStories)")
         follower.fileObserver = { try live.read($0) }
         follower.commitObserver = { try live.writeClosed() }
         return live

@@ -41,4 +41,20 @@ struct TailHuntProcessTests {
         let rules = (stolen["alerts"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
         #expect(Set(rules).isSuperset(of: ["session-multi-location", "non-aws-ip"]), "\(rules)")
     }
+
+    /// Without `--hunt-output`, the stories go beside the state database, and tail says where.
+    @Test func withoutAnOutputTheStoriesGoBesideTheState() throws {
+        let tail = try TailProcessTests.Tail()
+        try tail.start(["--hunt", "arn:aws:iam::444455556666:role/AcmeIntegrationRole"])
+        #expect(tail.waitUntilFollowing())
+        let stories = tail.directory.path + "/state/hunt.ndjson"
+        #expect(tail.messages.contains("session stories to \(stories)"), "\(tail.messages)")
+        try tail.land(TailProcessTests.sampleFiles[0])
+        #expect(tail.waitForFilesRead(1))
+        tail.signal(SIGTERM)
+        #expect(tail.exitStatus().status == 0, "\(tail.messages)")
+        #expect(FileManager.default.fileExists(atPath: stories))
+        let refused = try CommandTests.run(["tail", tail.logs, "--hunt-output", stories])
+        #expect(refused.status == 2 && refused.stderr.contains("--hunt-output needs --hunt GLOB"))
+    }
 }
