@@ -51,14 +51,61 @@ struct SessionNameTemplate: Hashable, Comparable {
     }
 
     private static func classify(_ run: String) -> Part {
-        let bytes = Array(run.utf8)
+        switch classify(Array(run.utf8)[...]) {
+        case .literal: .literal(run)
+        case let part: part
+        }
+    }
+
+    /// The kind of a run of ASCII letters and digits (`.literal`'s text is left empty).
+    private static func classify(_ bytes: ArraySlice<UInt8>) -> Part {
         let digits = bytes.filter { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }.count
         let isLowerHex = bytes.allSatisfy {
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
         }
         if isLowerHex, digits > 0, bytes.count >= 6 { return .hex(bytes.count) }
         if digits > 0, digits < bytes.count, bytes.count >= 12 { return .token(bytes.count) }
-        return .literal(run)
+        return .literal("")
+    }
+
+    /// `SessionNameTemplate(name).text`, worked out on the name's bytes when it is ASCII (as
+    /// session names nearly always are): `first-seen-session-name` asks it of every AssumeRole,
+    /// and walking a name by `Character` was most of that rule's cost.
+    static func text(of name: String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(name.utf8.count)
+        for byte in name.utf8 {
+            guard byte < 0x80 else { return SessionNameTemplate(name).text }
+            bytes.append(byte)
+        }
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count + 8)
+        var runStart: Int?
+        func flushRun(before end: Int) {
+            guard let start = runStart else { return }
+            runStart = nil
+            let run = bytes[start..<end]
+            switch classify(run) {
+            case .hex(let count): text += Array("<hex\(count)>".utf8)
+            case .token(let count): text += Array("<id\(count)>".utf8)
+            case .literal: text += run
+            }
+        }
+        for (index, byte) in bytes.enumerated() {
+            if Self.isLetterOrDigit(byte) {
+                if runStart == nil { runStart = index }
+            } else {
+                flushRun(before: index)
+                text.append(byte)
+            }
+        }
+        flushRun(before: bytes.count)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func isLetterOrDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+            || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
     }
 
     /// Whether the template has an id in it: a naming scheme rather than one fixed name.

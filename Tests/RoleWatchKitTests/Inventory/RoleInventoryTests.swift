@@ -20,9 +20,27 @@ import Testing
     func templatesKeepWordsAndGeneraliseIds(name: String, text: String, pattern: String) throws {
         let template = SessionNameTemplate(name)
         #expect(template.text == text)
+        #expect(SessionNameTemplate.text(of: name) == text, "the byte path gives the same text")
         #expect(template.pattern == pattern)
         #expect(try SessionNamePattern(template.pattern).matches(name), "the pattern matches the name it came from")
         #expect(template.isScheme == text.contains("<"))
+    }
+
+    /// The template's text worked out on bytes is the one worked out by characters, whatever
+    /// the name: ids, words, separators, runs at either end, non-ASCII names (which take the
+    /// character path) and names made at random.
+    @Test func theTemplatesTextIsTheSameByBytesAndByCharacters() {
+        var names = [
+            "", "-", "a", "42", "--x--", "abc123def456ghi", "ops7@vendor.example", "Zürich-1a2b3c4d", "é",
+            "ABCDEF123456", "abcdef", "abcde1", "123456789012", "x_1a2b3c4d_y", "a.b.c", "vendor scan 0a0a0a0a",
+        ]
+        var generator = SplitMix64(seed: 7)
+        let alphabet = Array("abcdefXYZ0123456789-_.@=,+ ")
+        for _ in 0..<2_000 {
+            let length = Int(generator.next() % 24)
+            names.append(String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }))
+        }
+        for name in names { #expect(SessionNameTemplate.text(of: name) == SessionNameTemplate(name).text, "\(name)") }
     }
 
     /// The organisation's own accounts listed, an ExternalId hop between two of them (a pipeline

@@ -24,7 +24,7 @@ public final class FirstSeenSessionNameDetector: FirstSeenDetector {
         guard Self.isLearnedAssumption(event, late: late), let name = event.event.requestParameters.roleSessionName
         else { return }
         let named = context.role(event.targetRole)?.sessionNames.contains { $0.matches(name) } ?? false
-        learner.observeAssumption(event, value: SessionNameTemplate(name).text, named: named)
+        learner.observeAssumption(event, value: SessionNameTemplate.text(of: name), named: named)
     }
 
     func reasons(_ observation: FirstSeenObservation, known: [String]) -> [String] {
