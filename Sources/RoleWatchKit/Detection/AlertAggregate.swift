@@ -89,6 +89,20 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         strength = finding.strength
     }
 
+    /// A part that adds only `lineage` to `aggregate`'s alert: no event, count or reason.
+    init(lineage: [LineageLink], of aggregate: AlertAggregate) {
+        identity = aggregate.identity
+        severity = aggregate.severity
+        title = aggregate.title
+        remediation = aggregate.remediation
+        parts = aggregate.parts == nil ? nil : []
+        self.lineage = lineage.isEmpty ? nil : lineage
+    }
+
+    /// Whether `chain` would replace this alert's lineage when merged (longer, or as long and
+    /// first in the fixed order).
+    func gains(_ chain: [LineageLink]) -> Bool { Self.fuller(lineage, chain) != lineage }
+
     /// Adds one finding, as `merge(AlertAggregate(finding, …))` would, without making the
     /// aggregate of its own: the engine's path for every finding of an alert already open.
     mutating func merge(_ finding: Finding) {

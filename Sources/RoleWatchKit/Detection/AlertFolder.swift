@@ -48,24 +48,51 @@ final class AlertFolder {
         open[identity] = AlertAggregate(finding, identity: identity, rule: rules[rule])
     }
 
-    /// What changed since the last call, one part per alert (prompt emission).
-    func takeChanges() -> [AlertAggregate] {
+    /// Alerts that left with prompt emission before the settled horizon passed their session's
+    /// time: an issuance of their chain (a parent's, the other copy of a cross-account call) may
+    /// still arrive, as it would have been there for a batch scan. At most `maxOpen`.
+    /// Kept slim: the part's lead and the lineage it carried, not its evidence.
+    private var unsettled: [(time: EventTime, lead: AlertAggregate.Lead, sent: AlertAggregate)] = []
+
+    /// What changed since the last call, one part per alert (prompt emission); and, for alerts
+    /// whose chain the horizon has since settled, a part with the fuller lineage it found, so
+    /// the stored alert ends with the batch scan's lineage whatever the order files came in.
+    func takeChanges(settled: EventTime) -> [AlertAggregate] {
         defer {
             open.removeAll(keepingCapacity: true)
             lineage.releasePins()
         }
-        return open.values.sorted(by: Self.ordered).map(finished)
+        let parts = open.values.sorted(by: Self.ordered).map(finished)
+        var settledParts: [AlertAggregate] = []
+        unsettled.removeAll { waiting in
+            guard waiting.time <= settled else { return false }
+            if let chain = chain(of: waiting.lead), waiting.sent.gains(chain) {
+                settledParts.append(AlertAggregate(lineage: chain, of: waiting.sent))
+            }
+            return true
+        }
+        for part in parts {
+            guard let lead = part.lead, lead.accessKeyId != nil || lead.callerAccessKeyId != nil,
+                lead.position.time > settled
+            else { continue }
+            if unsettled.count >= maxOpen { unsettled.removeFirst(unsettled.count / 10 + 1) }
+            unsettled.append((lead.position.time, lead, AlertAggregate(lineage: part.lineage ?? [], of: part)))
+        }
+        return parts + settledParts
+    }
+
+    /// The lineage of an alert's lead session (else of its caller's), if any is known.
+    private func chain(of lead: AlertAggregate.Lead) -> [LineageLink]? {
+        let chain = lead.accessKeyId.map(lineage.chain) ?? []
+        let fromCaller = chain.isEmpty ? lead.callerAccessKeyId.map(lineage.chain) ?? [] : chain
+        return fromCaller.isEmpty ? nil : fromCaller
     }
 
     /// `aggregate` as it leaves the engine: with its session's lineage, and its first address
     /// outside AWS looked up when there is an ASN database.
     private func finished(_ aggregate: AlertAggregate) -> AlertAggregate {
         var aggregate = aggregate
-        if let lead = aggregate.lead {
-            let chain = lead.accessKeyId.map(lineage.chain) ?? []
-            let fromCaller = chain.isEmpty ? lead.callerAccessKeyId.map(lineage.chain) ?? [] : chain
-            if !fromCaller.isEmpty { aggregate.lineage = fromCaller }
-        }
+        if let lead = aggregate.lead, let chain = chain(of: lead) { aggregate.lineage = chain }
         if let asnLookup { aggregate.locate(with: asnLookup) }
         return aggregate
     }

@@ -202,7 +202,7 @@ public final class DetectionEngine {
 
     /// What alerts gained since the last call, one part each (prompt emission): for the state
     /// database to merge into the stored alerts.
-    public func takeChanges() -> [AlertAggregate] { folder.takeChanges() }
+    public func takeChanges() -> [AlertAggregate] { folder.takeChanges(settled: progress.settled) }
 
     /// Event ids to remember, and the hour before which remembered ones may go (see `SeenEvents`).
     func takeSeenChanges() -> (added: [(hash: UInt64, hour: Int64)], droppedBefore: Int64?) { seen.takeChanges() }

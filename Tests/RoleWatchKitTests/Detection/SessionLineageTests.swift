@@ -112,4 +112,35 @@ import Testing
         #expect(lineage.chain(from: "ASIACUSTOMER0000149").count == 2)
         #expect(warnings.all.count == 1 && warnings.all[0].contains("max_tracked_keys"))
     }
+
+    /// With prompt emission (tail, `scan --state`) an alert leaves at the next commit, maybe before
+    /// its parent's issuance is read: once the horizon has passed the alert, a part with the
+    /// fuller chain follows, and the stored alert (its parts merged) ends with the batch lineage.
+    @Test func withPromptEmissionTheStoredAlertEndsWithTheBatchLineage() throws {
+        let engine = try DetectionEngine(
+            rules: try RuleSet.builtIn(),
+            context: DetectionContext(config: ExampleSite.config, awsRanges: ExampleSite.awsRanges, emission: .prompt))
+        var example = DetectorExample("lineage", events: Self.stolenSession)
+        example.config = ExampleSite.config
+        let observed = ExampleRunner.observed(example)
+        var parts: [AlertAggregate] = []
+        // The customer's session and its calls first; the outbound session's issuance after.
+        for event in observed.dropFirst() { engine.observe(event) }
+        engine.fileRead(path: "customer", newest: observed.last!.time)
+        engine.advance()
+        parts += engine.takeChanges()
+        let early = parts.first { $0.identity.rule == "session-multi-location" }
+        #expect(early?.alert.lineage.count == 2, "the outbound session's issuance is not read yet")
+        engine.observe(observed[0])
+        // Both streams move on a day: the horizon passes the alert.
+        for path in ["vendor", "customer"] { engine.fileRead(path: path, newest: observed.last!.time + .seconds(86_400)) }
+        engine.advance()
+        parts += engine.takeChanges()
+        var stored: [AlertIdentity: AlertAggregate] = [:]
+        for part in parts { stored[part.identity, default: part].merge(part) }
+        let final = try #require(stored.values.first { $0.identity.rule == "session-multi-location" })
+        let batch = try Self.multiLocation(try Self.alerts(Self.stolenSession))
+        #expect(final.alert.lineage == batch.lineage)
+        #expect(final.alert.lineage.count == 3)
+    }
 }
