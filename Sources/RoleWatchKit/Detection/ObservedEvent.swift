@@ -10,17 +10,40 @@ public struct ObservedEvent: Sendable {
     /// Index into `SiteConfig.roles` of the watched role whose session made this call.
     public var sessionRole: Int?
     /// The record as written, with secrets (session tokens) redacted: an alert's evidence.
-    public var raw: String { deferredRaw.raw }
+    public var raw: String { deferredRaw.text }
     private let evidence: Evidence
-    /// The record's evidence text, to be made later (`raw`) by a rule that holds on to the event
-    /// without keeping the decoded event (dozens of strings) alive.
-    struct DeferredRaw: Sendable {
+    /// The record's evidence text, to be made later (`text`) by a rule that holds on to the event
+    /// without keeping the decoded event (dozens of strings) alive, and shows few of those it
+    /// holds. A rule's saved state holds it as its text.
+    struct DeferredRaw: Sendable, Codable {
         fileprivate let evidence: Evidence
-        var raw: String {
-            switch evidence {
-            case .rendered(let text): text
-            case .record(let bytes): bytes.withUnsafeBytes { EvidenceText.make($0) }
-            }
+        /// A key whose values the text hides too (`redacting(_:)`), besides the secrets.
+        private var hidden: String?
+
+        fileprivate init(evidence: Evidence, hidden: String? = nil) {
+            self.evidence = evidence
+            self.hidden = hidden
+        }
+
+        var text: String {
+            let text =
+                switch evidence {
+                case .rendered(let text): text
+                case .record(let bytes): bytes.withUnsafeBytes { EvidenceText.make($0) }
+                }
+            return hidden.map { EvidenceText.redacting(key: $0, in: text) } ?? text
+        }
+
+        /// The same evidence with the values of `key` redacted as well (an ExternalId).
+        func redacting(_ key: String) -> DeferredRaw { DeferredRaw(evidence: evidence, hidden: key) }
+
+        init(from decoder: any Decoder) throws {
+            evidence = .rendered(try decoder.singleValueContainer().decode(String.self))
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(text)
         }
     }
     var deferredRaw: DeferredRaw { DeferredRaw(evidence: evidence) }

@@ -50,40 +50,7 @@ public final class ExternalIdReuseDetector: Detector {
         var sourceIP: String?
         /// The record, its ExternalId redacted: made when a finding shows it or the state keeps
         /// it, since nearly every call a vendor makes carries an ExternalId and few are findings.
-        var raw: String { text ?? source.map { EvidenceText.redacting(key: "externalId", in: $0.raw) } ?? "" }
-        private var text: String?
-        private var source: ObservedEvent.DeferredRaw?
-
-        private enum CodingKeys: String, CodingKey {
-            case tag, account, role, time, eventID, principal, sessionName, accessKeyId, callerAccessKeyId, sourceIP
-            case text = "raw"
-        }
-
-        init(
-            tag: String, account: String, role: String, time: EventTime, eventID: String, principal: String,
-            sessionName: String?, accessKeyId: String?, callerAccessKeyId: String?, sourceIP: String?,
-            source: ObservedEvent.DeferredRaw
-        ) {
-            (self.tag, self.account, self.role, self.time, self.eventID, self.principal) =
-                (tag, account, role, time, eventID, principal)
-            (self.sessionName, self.accessKeyId, self.callerAccessKeyId, self.sourceIP, self.source) =
-                (sessionName, accessKeyId, callerAccessKeyId, sourceIP, source)
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(tag, forKey: .tag)
-            try container.encode(account, forKey: .account)
-            try container.encode(role, forKey: .role)
-            try container.encode(time, forKey: .time)
-            try container.encode(eventID, forKey: .eventID)
-            try container.encode(principal, forKey: .principal)
-            try container.encodeIfPresent(sessionName, forKey: .sessionName)
-            try container.encodeIfPresent(accessKeyId, forKey: .accessKeyId)
-            try container.encodeIfPresent(callerAccessKeyId, forKey: .callerAccessKeyId)
-            try container.encodeIfPresent(sourceIP, forKey: .sourceIP)
-            try container.encode(raw, forKey: .text)
-        }
+        var raw: ObservedEvent.DeferredRaw
 
         static func ordered(_ a: Self, _ b: Self) -> Bool {
             a.time != b.time ? a.time < b.time : a.eventID != b.eventID ? a.eventID < b.eventID : a.tag < b.tag
@@ -138,7 +105,7 @@ public final class ExternalIdReuseDetector: Detector {
                 principal: call.callerARN, sessionName: call.requestParameters.roleSessionName,
                 accessKeyId: call.responseElements.credentialsAccessKeyId,
                 callerAccessKeyId: call.userIdentity.accessKeyId,
-                sourceIP: call.sourceIPAddress, source: event.deferredRaw),
+                sourceIP: call.sourceIPAddress, raw: event.deferredRaw.redacting("externalId")),
             at: event.time)
         pendingChanged = true
     }
@@ -173,7 +140,7 @@ public final class ExternalIdReuseDetector: Detector {
                     callerAccessKeyId: observation.callerAccessKeyId,
                     sourceIPs: observation.sourceIP.map { [$0] } ?? [],
                     accounts: [observation.account] + others.map(\.key),
-                    events: [EvidenceEvent(eventID: observation.eventID, time: time, raw: observation.raw)],
+                    events: [EvidenceEvent(eventID: observation.eventID, time: time, raw: observation.raw.text)],
                     reasons: [
                         "ExternalId #\(observation.tag) (a hash; the value is not shown) presented to \(observation.role) after roles in \(others.count) other account\(others.count == 1 ? "" : "s") within \(DurationText.format(parameters.window)): \(listed.joined(separator: ", "))\(more)"
                     ]))

@@ -32,45 +32,7 @@ struct FirstSeenObservation: Codable {
     var accounts: [String]
     /// The record's text, made when it is needed (a finding, a saved state): most observations
     /// are of roles that turn out to be no integration's, or of values already known.
-    var raw: String {
-        get { text ?? source?.raw ?? "" }
-        set { text = newValue }
-    }
-    private var text: String?
-    private var source: ObservedEvent.DeferredRaw?
-
-    private enum CodingKeys: String, CodingKey {
-        case role, value, named, time, eventID, principal, sessionName, accessKeyId, callerAccessKeyId, sourceIP
-        case accounts, text = "raw"
-    }
-
-    init(
-        role: String, value: String, named: Bool, time: EventTime, eventID: String, principal: String,
-        sessionName: String?, accessKeyId: String?, callerAccessKeyId: String?, sourceIP: String?, accounts: [String],
-        source: ObservedEvent.DeferredRaw
-    ) {
-        (self.role, self.value, self.named, self.time, self.eventID, self.principal) =
-            (role, value, named, time, eventID, principal)
-        (self.sessionName, self.accessKeyId, self.callerAccessKeyId, self.sourceIP, self.accounts) =
-            (sessionName, accessKeyId, callerAccessKeyId, sourceIP, accounts)
-        self.source = source
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(role, forKey: .role)
-        try container.encode(value, forKey: .value)
-        try container.encode(named, forKey: .named)
-        try container.encode(time, forKey: .time)
-        try container.encode(eventID, forKey: .eventID)
-        try container.encode(principal, forKey: .principal)
-        try container.encodeIfPresent(sessionName, forKey: .sessionName)
-        try container.encodeIfPresent(accessKeyId, forKey: .accessKeyId)
-        try container.encodeIfPresent(callerAccessKeyId, forKey: .callerAccessKeyId)
-        try container.encodeIfPresent(sourceIP, forKey: .sourceIP)
-        try container.encode(accounts, forKey: .accounts)
-        try container.encode(raw, forKey: .text)
-    }
+    var raw: ObservedEvent.DeferredRaw
 
     static func ordered(_ a: Self, _ b: Self) -> Bool {
         a.time != b.time ? a.time < b.time : a.eventID != b.eventID ? a.eventID < b.eventID : a.value < b.value
@@ -207,7 +169,7 @@ final class FirstSeenLearner {
         FirstSeenObservation(
             role: role, value: value, named: named, time: event.time, eventID: event.eventID, principal: principal,
             sessionName: sessionName, accessKeyId: accessKeyId, callerAccessKeyId: callerAccessKeyId,
-            sourceIP: event.event.sourceIPAddress, accounts: accounts, source: event.deferredRaw)
+            sourceIP: event.event.sourceIPAddress, accounts: accounts, raw: event.deferredRaw)
     }
 
     /// Judges, in event-time order, what the settled horizon has passed; `reasons` says what a
@@ -254,7 +216,7 @@ final class FirstSeenLearner {
                     role: observation.role, sessionName: observation.sessionName,
                     accessKeyId: observation.accessKeyId, callerAccessKeyId: observation.callerAccessKeyId,
                     sourceIPs: observation.sourceIP.map { [$0] } ?? [], accounts: observation.accounts,
-                    events: [EvidenceEvent(eventID: observation.eventID, time: time, raw: observation.raw)],
+                    events: [EvidenceEvent(eventID: observation.eventID, time: time, raw: observation.raw.text)],
                     reasons: reasons(observation, known)))
         }
         if isNew {
