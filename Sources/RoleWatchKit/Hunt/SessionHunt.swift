@@ -164,7 +164,7 @@ public final class SessionHunt {
         var findings = PassOneFindings()
         if collectingKeys { findings.keys = [] }
         let plausibleUntil = EventTime.now + InputProgress.clockSkew
-        let report = HuntFileRead(path: path, reader: reader, maxRecordBytes: maxRecordBytes).run {
+        let report = FileRecords(path: path, reader: reader, maxRecordBytes: maxRecordBytes).run {
             bytes, offset, report in
             let event: CloudTrailEvent
             do throws(RecordDecodingError) {
@@ -195,7 +195,7 @@ public final class SessionHunt {
     ) -> [HuntRecord] {
         var found: [HuntRecord] = []
         // Damage was reported by the first pass; the same records are read again around it.
-        _ = HuntFileRead(path: path, reader: reader, maxRecordBytes: maxRecordBytes).run { bytes, _, _ in
+        _ = FileRecords(path: path, reader: reader, maxRecordBytes: maxRecordBytes).run { bytes, _, _ in
             guard AccessKeyMentions.any(in: bytes, of: closure), let record = HuntRecord(json: bytes) else { return }
             found.append(record)
         }

@@ -28,44 +28,28 @@ struct FileScan {
     }
 
     func run(watchList: WatchList, deliver: (FileBatch) -> Void) -> FileReport {
-        var report = FileReport(path: path)
         let plausibleUntil = self.plausibleUntil
-        var splitter = RecordSplitter(maxRecordBytes: maxRecordBytes)
         var batch: [ObservedEvent] = []
         batch.reserveCapacity(Self.batchSize)
-
-        func note(_ message: String) {
-            if report.messages.count < Self.messageLimit {
-                report.messages.append(message)
-            } else {
-                report.suppressedMessages += 1
-            }
-        }
-        func splitProblem(_ problem: SplitProblem) {
-            report.damaged = true
-            if problem.isAtEnd { report.incomplete = true }
-            if problem.recordsLost { report.badRecords += 1 }
-            note(problem.description)
-        }
-        func record(_ bytes: UnsafeRawBufferPointer, _ offset: Int) {
-            report.records += 1
+        let report = FileRecords(path: path, reader: reader, maxRecordBytes: maxRecordBytes).run {
+            bytes, offset, report in
             let decoded: DecodedRecord
-            do {
+            do throws(RecordDecodingError) {
                 decoded = try CloudTrailDecoder.decode(bytes)
             } catch {
                 report.badRecords += 1
-                note("record at offset \(offset + error.offset): \(error.reason); record skipped")
+                report.note("record at offset \(offset + error.offset): \(error.reason); record skipped")
                 return
             }
             let event = decoded.event
             guard event.eventTime != nil else {
                 report.badRecords += 1
                 if event.eventName == nil && event.eventID == nil {
-                    note(
+                    report.note(
                         "record at offset \(offset) is not a CloudTrail event (no eventTime, eventName or eventID; expected {\"Records\":[...]} or one event per line); skipped"
                     )
                 } else {
-                    note(
+                    report.note(
                         "record at offset \(offset) (eventID \(event.eventID ?? "none")) has no valid eventTime; skipped"
                     )
                 }
@@ -100,26 +84,6 @@ struct FileScan {
                 deliver(FileBatch(events: batch))
                 batch.removeAll(keepingCapacity: true)
             }
-        }
-
-        do {
-            let outcome = try reader.read(path: path) { chunk in
-                splitter.feed(chunk, record: record, problem: splitProblem)
-            }
-            splitter.finish(problem: splitProblem)
-            report.compressedBytes = outcome.fileBytes
-            report.decompressedBytes = outcome.decompressedBytes
-        } catch let error as TrailFileError {
-            // Records before the damage were delivered; an unfinished one is reported as lost.
-            splitter.finish { problem in
-                if problem.recordsLost { report.badRecords += 1 }
-            }
-            report.damaged = true
-            if error.isAtEnd { report.incomplete = true }
-            note(error.description)
-        } catch {
-            report.damaged = true
-            note("cannot read: \(error)")
         }
         if !batch.isEmpty { deliver(FileBatch(events: batch)) }
         return report

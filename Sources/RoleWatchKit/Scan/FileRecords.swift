@@ -1,7 +1,7 @@
-/// Reads one trail file record by record for a hunt pass, with damage handled as a scan does
-/// (`FileScan`): what precedes damage is used, the damage is noted with the file and offset,
-/// and the file counts as damaged.
-struct HuntFileRead {
+/// Reads one trail file record by record, with damage handled the one way a scan and a hunt
+/// share: what precedes damage is used, the damage is noted with the file and offset, an
+/// unfinished record counts as lost, and the file counts as damaged.
+struct FileRecords {
     let path: String
     let reader: TrailFileReader
     let maxRecordBytes: Int
@@ -30,6 +30,7 @@ struct HuntFileRead {
             report.compressedBytes = outcome.fileBytes
             report.decompressedBytes = outcome.decompressedBytes
         } catch let error as TrailFileError {
+            // Records before the damage were handed over; an unfinished one is reported as lost.
             splitter.finish { problem in
                 if problem.recordsLost { report.badRecords += 1 }
             }
@@ -45,7 +46,7 @@ struct HuntFileRead {
 }
 
 extension FileReport {
-    /// Keeps a message, or counts it past `FileScan.messageLimit`, as a scan does.
+    /// Keeps a message, or counts it past `FileScan.messageLimit`.
     mutating func note(_ message: String) {
         if messages.count < FileScan.messageLimit {
             messages.append(message)
