@@ -74,25 +74,41 @@ public enum ARN {
     /// The last path component of the resource (`…:role/path/Name` → `Name`,
     /// `…:assumed-role/Name/session` → `session`).
     public static func lastComponent(_ arn: String) -> String? {
+        guard let range = lastComponentOffsets(arn) else { return nil }
         let bytes = arn.utf8
-        let slash = UInt8(ascii: "/")
-        // The resource: after the fifth colon (it may hold colons of its own), or after the last.
-        var start = bytes.startIndex
-        var colons = 0
-        var index = bytes.startIndex
-        while index != bytes.endIndex, colons < 5 {
-            if bytes[index] == UInt8(ascii: ":") {
-                colons += 1
-                start = bytes.index(after: index)
+        return String(arn[bytes.index(bytes.startIndex, offsetBy: range.lowerBound)..<bytes.index(bytes.startIndex, offsetBy: range.upperBound)])
+    }
+
+    /// Whether the last path component (`lastComponent`) starts with `prefix`, without making it.
+    static func lastComponent(_ arn: String, hasPrefix prefix: String) -> Bool {
+        guard let range = lastComponentOffsets(arn) else { return false }
+        return arn.utf8.dropFirst(range.lowerBound).prefix(range.count).starts(with: prefix.utf8)
+    }
+
+    /// Where `lastComponent` lies, in UTF-8 offsets, found on the bytes where they lie when the
+    /// string is contiguous (it is asked of every event's ARNs).
+    private static func lastComponentOffsets(_ arn: String) -> Range<Int>? {
+        func find<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Range<Int>? where Bytes.Index == Int {
+            let slash = UInt8(ascii: "/")
+            // The resource: after the fifth colon (it may hold colons of its own), or after the last.
+            var start = bytes.startIndex
+            var colons = 0
+            var index = bytes.startIndex
+            while index != bytes.endIndex, colons < 5 {
+                if bytes[index] == UInt8(ascii: ":") {
+                    colons += 1
+                    start = index + 1
+                }
+                index += 1
             }
-            index = bytes.index(after: index)
+            var end = bytes.endIndex
+            while end > start, bytes[end - 1] == slash { end -= 1 }
+            guard end > start else { return nil }
+            var from = end
+            while from > start, bytes[from - 1] != slash { from -= 1 }
+            return from..<end
         }
-        var end = bytes.endIndex
-        while end > start, bytes[bytes.index(before: end)] == slash { end = bytes.index(before: end) }
-        guard end > start else { return nil }
-        var from = end
-        while from > start, bytes[bytes.index(before: from)] != slash { from = bytes.index(before: from) }
-        return String(arn[from..<end])
+        return arn.utf8.withContiguousStorageIfAvailable(find) ?? find(Array(arn.utf8))
     }
 
     /// Whether the ARN is an assumed-role session's (`…:assumed-role/Role/session`).

@@ -10,12 +10,33 @@ extension StringProtocol {
     /// Whether `needle` occurs in this string, comparing bytes: what path and ARN checks on every
     /// file and event need, without Foundation's locale-aware search.
     func containsBytes(_ needle: String) -> Bool {
+        // On the bytes where they lie (native strings are contiguous): walking `utf8` views index
+        // by index cost more than the rest of the check on every event.
+        if let found = utf8.withContiguousStorageIfAvailable({ haystack in
+            needle.utf8.withContiguousStorageIfAvailable { needle in Self.search(haystack, needle) }
+        }), let found {
+            return found
+        }
         let (bytes, needle) = (utf8, needle.utf8)
         guard let first = needle.first else { return true }
         var index = bytes.startIndex
         while let found = bytes[index...].firstIndex(of: first) {
             if bytes[found...].starts(with: needle) { return true }
             index = bytes.index(after: found)
+        }
+        return false
+    }
+
+    private static func search(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = needle.first else { return true }
+        guard haystack.count >= needle.count, let base = haystack.baseAddress else { return false }
+        var offset = 0
+        let last = haystack.count - needle.count
+        while offset <= last {
+            guard let hit = memchr(base + offset, Int32(first), last - offset + 1) else { return false }
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + at, needle.baseAddress!, needle.count) == 0 { return true }
+            offset = at + 1
         }
         return false
     }

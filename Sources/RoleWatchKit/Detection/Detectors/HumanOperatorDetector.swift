@@ -181,22 +181,22 @@ enum HumanSignals {
             return withoutActuallyEscaping(reason) { signal($0) }
         }
         let identity = event.userIdentity
-        if let type = identity.type,
-            ["IAMUser", "Root", "IdentityCenterUser", "SAMLUser", "FederatedUser"].contains(type)
-        {
+        switch identity.type {
+        case let type? where type == "IAMUser" || type == "Root" || type == "IdentityCenterUser" || type == "SAMLUser"
+            || type == "FederatedUser":
             guard report("caller identity type is \(type)") else { return }
+        default: break
         }
         if event.eventName == "AssumeRoleWithSAML" { guard report("assumed through SAML federation") else { return } }
-        if let issuer = identity.sessionIssuerArn, let name = ARN.lastComponent(issuer),
-            name.hasPrefix("AWSReservedSSO_")
-        {
-            guard report("caller is an IAM Identity Center (SSO) session of \(name)") else { return }
+        if let issuer = identity.sessionIssuerArn, ARN.lastComponent(issuer, hasPrefix: "AWSReservedSSO_") {
+            guard report("caller is an IAM Identity Center (SSO) session of \(ARN.lastComponent(issuer) ?? "")") else { return }
         }
         if event.sessionCredentialFromConsole {
             guard report("credentials come from a console sign-in") else { return }
         }
         if identity.mfaAuthenticated { guard report("caller's session is MFA-authenticated") else { return } }
-        if !identitySays, let name = event.callerSessionName, SessionNameShape.isWorkloadID(name) { return }
+        let callerSessionName = event.callerSessionName
+        if !identitySays, let name = callerSessionName, SessionNameShape.isWorkloadID(name) { return }
         // The tool counts on the call that asks for a session, made by whoever will hold it; on a
         // session's later calls it says nothing its name and issuer do not: CI runs the CLI all day.
         if event.isAssumeRoleCall, let agent = event.userAgent {
@@ -210,17 +210,15 @@ enum HumanSignals {
                 guard signal({ "user agent is AWS CloudShell" }) else { return }
             }
         }
-        for (what, name) in [
-            ("caller's session name", event.callerSessionName),
-            ("requested session name", event.requestParameters.roleSessionName),
-        ] {
-            guard let name else { continue }
-            if SessionNameShape.isEmail(name) {
-                guard signal({ "\(what) '\(name)' is an e-mail address" }) else { return }
-            } else if SessionNameShape.isPersonName(name) {
-                guard signal({ "\(what) '\(name)' looks like a user name" }) else { return }
-            }
+        /// Whether to go on after looking at a session name.
+        func look(at name: String?, _ what: String) -> Bool {
+            guard let name else { return true }
+            if SessionNameShape.isEmail(name) { return signal({ "\(what) '\(name)' is an e-mail address" }) }
+            if SessionNameShape.isPersonName(name) { return signal({ "\(what) '\(name)' looks like a user name" }) }
+            return true
         }
+        guard look(at: callerSessionName, "caller's session name") else { return }
+        _ = look(at: event.requestParameters.roleSessionName, "requested session name")
     }
 
     /// Identities AWS itself records as workloads: web identity federation (OIDC) and AWS services.

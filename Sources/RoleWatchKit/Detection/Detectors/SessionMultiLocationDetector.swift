@@ -57,7 +57,11 @@ public final class SessionMultiLocationDetector: Detector {
     /// slots hold small integers: without a config every session of every role is followed, and
     /// hashing, comparing and copying their keys was most of this rule's cost.
     private var slotOf: [String: Int] = [:]
-    private var slots: [Track?] = []
+    private var slots: [Held?] = []
+    /// One copy of each role's ARN for all its sessions (up to `maxInternedRoles`), rather than
+    /// each session keeping the string its first event was decoded into.
+    private var roleNames: [String: String] = [:]
+    private static let maxInternedRoles = 10_000
     private var slotKeys: [String] = []
     private var freeSlots: [Int] = []
     /// When each slot's session's lifetime ends.
@@ -94,76 +98,105 @@ public final class SessionMultiLocationDetector: Detector {
             // The issuing call's address is where the credentials were handed out: the session's origin.
             record(
                 event, key: key, principal: call.responseElements.assumedRoleUserArn ?? role, role: role,
-                sessionName: call.requestParameters.roleSessionName,
+                sessionName: .given(call.requestParameters.roleSessionName),
                 // Asked only without a config, where the decoding thread has worked it out.
                 issuedToPerson: context.integrationRoles == nil ? false : event.byPerson, into: &findings)
         }
         if event.sessionRole != nil, let key = call.sessionKey, let role = call.userIdentity.sessionIssuerArn,
             !leftAlone(role)
         {
+            // The caller's session name is the principal's last part, worked out when shown.
+            let named = call.userIdentity.type == "AssumedRole" && call.userIdentity.arn != nil
             record(
-                event, key: key, principal: call.callerARN, role: role, sessionName: call.callerSessionName,
-                issuedToPerson: nil, into: &findings)
+                event, key: key, principal: call.callerARN, role: role,
+                sessionName: named ? .callers : .given(nil), issuedToPerson: nil, into: &findings)
         }
     }
 
     private func record(
         _ event: ObservedEvent, key: String, principal: @autoclosure () -> String, role: String,
-        sessionName: @autoclosure () -> String?,
-        issuedToPerson: Bool?, into findings: inout [Finding]
+        sessionName: SessionName, issuedToPerson: Bool?, into findings: inout [Finding]
     ) {
         let issuing = event.event.isAssumeRoleCall && event.targetRole != nil
-        guard let location = location(of: event.event, issuing: issuing) else { return }
+        guard let place = place(of: event.event, issuing: issuing) else { return }
+        // The record's text is made only for an event kept: the first from a place. Without a
+        // config, a call from inside AWS keeps its id and time only, unless it issued the
+        // session: that is where nearly every session of every role stays, and the text, most
+        // of a session's memory, would be shown only in the rare alert that also has a place
+        // elsewhere. (Whether the role is an integration role may be learnt later, so it
+        // cannot decide this without making the evidence depend on the order of the files.)
+        let idOnly = place.isAWSNetwork && !issuing
         // One lookup of the session per event, the track changed in place.
-        var slot = slotOf[key]
-        let new = slot == nil
-        if new {
+        let slot: Int
+        let changedTrack: Bool
+        if let known = slotOf[key] {
+            slot = known
+            changedTrack = modify(slot) { held in
+                if case .onePlace(var one) = held {
+                    if let changed = one.sameSpot(event, place: place, issuedToPerson: issuedToPerson, idOnly: idOnly) {
+                        held = .onePlace(one)
+                        return changed
+                    }
+                    held = .full(one.track(key: key))
+                }
+                guard case .full(var track) = held else { return false }
+                held = Held.vacant  // the track is changed out of the slot, not copied
+                defer { held = .full(track) }
+                return Self.add(event, place: place, issuedToPerson: issuedToPerson, idOnly: idOnly, to: &track)
+            }
+        } else {
             if slotOf.count >= context.config.maxTrackedKeys { evictOldest(into: &findings) }
             slot = add(
-                Track(
-                    principal: principal(), role: role, sessionName: sessionName(),
-                    accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: event.time),
+                .onePlace(
+                    OnePlaceTrack(
+                        event, place: place, principal: principal(), role: internedRole(role),
+                        sessionName: sessionName, person: issuedToPerson, idOnly: idOnly)),
                 key: key)
+            changedTrack = true
         }
-        let (start, changedTrack) = modify(slot!) { track -> (EventTime, Bool) in
-            let before = (track.start, track.person)
-            // A place's earliest event or an address added (`replaced`), or an earlier start or
-            // the person's mark: what a report or the saved track shows.
-            var replaced = false
-            track.start = min(track.start, event.time)
-            if let issuedToPerson { track.person = track.person == true || issuedToPerson }
-            // The record's text is made only for an event kept: the first from a place. Without a
-            // config, a call from inside AWS keeps its id and time only, unless it issued the
-            // session: that is where nearly every session of every role stays, and the text, most
-            // of a session's memory, would be shown only in the rare alert that also has a place
-            // elsewhere. (Whether the role is an integration role may be learnt later, so it
-            // cannot decide this without making the evidence depend on the order of the files.)
-            if track.locations[location].map({ Self.precedes(event, at: location, $0) }) ?? true {
-                let idOnly = location.hasPrefix(Self.awsNetwork) && !issuing
-                track.locations[location] = EvidenceEvent(
-                    eventID: event.eventID, time: event.time, raw: idOnly ? "" : event.raw, part: location)
-                if location.hasPrefix(Self.awsNetwork) { Self.boundAWSNetworks(&track.locations) }
-                replaced = true
-            }
-            if let address = event.event.sourceIPAddress, !track.addresses.contains(address) {
-                let index = track.addresses.firstIndex { $0 > address } ?? track.addresses.endIndex
-                if index < Self.addressLimit {
-                    track.addresses.insert(address, at: index)
-                    if track.addresses.count > Self.addressLimit { track.addresses.removeLast() }
-                    replaced = true
-                }
-            }
-            return (track.start, replaced || before != (track.start, track.person))
-        }
-        expiry.schedule(slot!, at: start + lifetime)
+        expiry.schedule(slot, at: slots[slot]!.start + lifetime)
         // Only prompt emission empties these sets; a batch scan reports each session when it ends.
         // A call that changed nothing (a later one from a place already known, nearly every
         // call) has nothing to report or save: marking it made each commit rewrite every
         // session used since the last, the table's whole working set.
-        if context.emission == .prompt, new || changedTrack {
+        if context.emission == .prompt, changedTrack {
             changed.insert(key)
             unsaved.insert(key)
         }
+    }
+
+    /// Adds an event to a session's full track; true when what a report or the saved track
+    /// shows changed (a place's earliest event or an address added, an earlier start, the
+    /// person's mark).
+    private static func add(
+        _ event: ObservedEvent, place: Place, issuedToPerson: Bool?, idOnly: Bool, to track: inout Track
+    ) -> Bool {
+        let before = (track.start, track.person)
+        var replaced = false
+        track.start = min(track.start, event.time)
+        if let issuedToPerson { track.person = track.person == true || issuedToPerson }
+        let location = place.name
+        if track.locations[location].map({ Self.precedes(event, at: location, $0) }) ?? true {
+            track.locations[location] = EvidenceEvent(
+                eventID: event.eventID, time: event.time, raw: idOnly ? "" : event.raw, part: location)
+            if place.isAWSNetwork { Self.boundAWSNetworks(&track.locations) }
+            replaced = true
+        }
+        if let address = event.event.sourceIPAddress, !track.addresses.contains(address) {
+            let index = track.addresses.firstIndex { $0 > address } ?? track.addresses.endIndex
+            if index < Self.addressLimit {
+                track.addresses.insert(address, at: index)
+                if track.addresses.count > Self.addressLimit { track.addresses.removeLast() }
+                replaced = true
+            }
+        }
+        return replaced || before != (track.start, track.person)
+    }
+
+    private func internedRole(_ role: String) -> String {
+        if let known = roleNames[role] { return known }
+        if roleNames.count < Self.maxInternedRoles { roleNames[role] = role }
+        return role
     }
 
     /// Whether `event` (from `location`) comes before `held` in `EvidenceEvent.ordered`, making
@@ -176,11 +209,11 @@ public final class SessionMultiLocationDetector: Detector {
     }
 
     /// Changes a track in place (no copy of its dictionaries).
-    private func modify<T>(_ slot: Int, _ body: (inout Track) -> T) -> T {
+    private func modify<T>(_ slot: Int, _ body: (inout Held) -> T) -> T {
         body(&slots[slot]!)
     }
 
-    private func add(_ track: Track, key: String) -> Int {
+    private func add(_ track: Held, key: String) -> Int {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
@@ -195,16 +228,19 @@ public final class SessionMultiLocationDetector: Detector {
     }
 
     /// Takes a session out of its slot: its key and track, or nil if the slot is empty.
-    private func remove(_ slot: Int) -> (key: String, track: Track)? {
-        guard let track = slots[slot] else { return nil }
+    private func remove(_ slot: Int) -> (key: String, track: Held)? {
+        guard let track = slots[slot].take() else { return nil }
         let key = slotKeys[slot]
-        (slots[slot], slotKeys[slot]) = (nil, "")
+        slotKeys[slot] = ""
         slotOf[key] = nil
         freeSlots.append(slot)
         expiry.cancel(slot)
         return (key, track)
     }
 
+    /// The entry of `Track.reported` that holds the addresses last reported (no location is
+    /// named so).
+    static let reportedAddresses = "addresses"
     /// Where every place inside AWS counts as one, without a site config (see the type's comment).
     static let insideAWS = "inside AWS"
     /// Without a site config, the mark of a network inside AWS: whether it is a place of its own
@@ -217,6 +253,7 @@ public final class SessionMultiLocationDetector: Detector {
     static let awsNetworkLimit = 4
 
     private static func boundAWSNetworks(_ locations: inout [String: EvidenceEvent]) {
+        guard locations.count > awsNetworkLimit else { return }
         let aws = locations.filter { $0.key.hasPrefix(awsNetwork) }
         guard aws.count > awsNetworkLimit else { return }
         for (location, _) in aws.sorted(by: { EvidenceEvent.ordered($0.value, $1.value) }).dropFirst(awsNetworkLimit) {
@@ -254,24 +291,22 @@ public final class SessionMultiLocationDetector: Detector {
     private func isOrdinary(_ role: String) -> Bool { !context.isIntegrationRole(role) }
 
     /// The call's network location; `issuing` when it is the AssumeRole that made the session.
-    private func location(of call: CloudTrailEvent, issuing: Bool) -> String? {
+    private func place(of call: CloudTrailEvent, issuing: Bool) -> Place? {
         let everyRole = context.integrationRoles != nil
         let ip: IPAddress
         switch SourceAddress(call) {
         case .ip(let address):
             ip = address
         case .awsService:
-            return everyRole && issuing && call.userIdentity.type == "AWSService" ? Self.insideAWS : nil
+            return everyRole && issuing && call.userIdentity.type == "AWSService" ? .insideAWS : nil
         case .unknown:
             return nil
         }
         let network = ip.network(
             ipv4PrefixLength: context.config.locationPrefixV4, ipv6PrefixLength: context.config.locationPrefixV6)
-        let place = call.vpcEndpointId.map { "\(network) via \($0)" } ?? network.description
-        if everyRole, call.vpcEndpointId != nil || context.awsRanges?.contains(ip) == true {
-            return Self.awsNetwork + place
-        }
-        return place
+        return .network(
+            network, endpoint: call.vpcEndpointId,
+            inAWS: everyRole && (call.vpcEndpointId != nil || context.awsRanges?.contains(ip) == true))
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
@@ -280,7 +315,7 @@ public final class SessionMultiLocationDetector: Detector {
                 undecided.remove(key)
                 continue
             }
-            if report(key: key, track: &slots[slot]!, settled: horizon.settled, into: &findings) {
+            if report(key: key, held: &slots[slot]!, settled: horizon.settled, into: &findings) {
                 undecided.remove(key)
             } else {
                 undecided.insert(key)
@@ -289,13 +324,41 @@ public final class SessionMultiLocationDetector: Detector {
             if context.emission == .prompt { unsaved.insert(key) }
         }
         changed.removeAll()
-        let ended = horizon.isEnd ? slotOf.keys.sorted().map { slotOf[$0]! } : expiry.takeDue(through: horizon.settled)
+        let ended: [Int]
+        if horizon.isEnd {
+            // In the order of their keys, those that may report; the rest (nearly all) in any order.
+            let (reporting, quiet) = slotOf.values.partitioned { mayReport(slots[$0]!) }
+            ended = reporting.sorted { slotKeys[$0] < slotKeys[$1] } + quiet
+        } else {
+            ended = expiry.takeDue(through: horizon.settled)
+        }
         for slot in ended {
             guard let (key, removed) = remove(slot) else { continue }
-            var track = removed
+            var held = removed
             if context.emission == .prompt { unsaved.insert(key) }
-            if context.emission == .settled { report(key: key, track: &track, settled: nil, into: &findings) }
+            if context.emission == .settled { report(key: key, held: &held, settled: nil, into: &findings) }
         }
+    }
+
+    /// Whether a report of the session could show anything: most sessions stay in one place,
+    /// and such a session is reported only when it is an instance's seen outside AWS (the test
+    /// `report` starts with, made without the track's full form).
+    private func mayReport(_ held: Held) -> Bool {
+        guard case .onePlace(let one) = held else { return true }
+        guard case .network(_, _, inAWS: false) = one.place, context.integrationRoles != nil,
+            isOrdinary(one.role)
+        else { return false }
+        return one.sessionName.map(SessionNameShape.isInstanceID) == true
+    }
+
+    /// `report` on a held session, in its full form only when it may report.
+    @discardableResult
+    private func report(key: String, held: inout Held, settled: EventTime?, into findings: inout [Finding]) -> Bool {
+        guard mayReport(held) else { return true }
+        var track = held.track(key: key)
+        held = Held.vacant
+        defer { held = .full(track) }
+        return report(key: key, track: &track, settled: settled, into: &findings)
     }
 
     /// Reports the session if it was seen in two places or more: the locations whose earliest
@@ -330,9 +393,14 @@ public final class SessionMultiLocationDetector: Detector {
         // When the condition first held: a second place, or an instance's session outside AWS.
         var heldAt = firsts[min(1, firsts.count - 1)].time
         if instanceOutside, let outside { heldAt = min(heldAt, outside.time) }
-        let fresh = firsts.filter { track.reported[$0.partKey] != $0.eventID }
+        var fresh = firsts.filter { track.reported[$0.partKey] != $0.eventID }
+        // An address added since the last report is news too (the alert's addresses are a union):
+        // its earliest event again, which the alert's fold already holds, carries it.
+        let addresses = track.addresses.joined(separator: " ")
+        if fresh.isEmpty, track.reported[Self.reportedAddresses] != addresses { fresh = [firsts[0]] }
         guard !fresh.isEmpty else { return true }
         for event in fresh { track.reported[event.partKey] = event.eventID }
+        track.reported[Self.reportedAddresses] = addresses
         let names = locations.keys.sorted()
         let reason =
             instanceOutside && locations.count == 1
@@ -358,7 +426,7 @@ public final class SessionMultiLocationDetector: Detector {
         // then copy whole.
         let keys = unsaved.sorted()
         let changed = Dictionary(uniqueKeysWithValues: keys.map { ($0, slotOf[$0].flatMap { slots[$0] }) })
-        return StateEntries(keys: keys) { changed[$0]??.compactRow }
+        return StateEntries(keys: keys) { key in changed[key]??.track(key: key).compactRow }
     }
 
     public func restore(_ entries: [String: Data]) throws {
@@ -367,7 +435,7 @@ public final class SessionMultiLocationDetector: Detector {
         unsaved = []
         expiry = TimerQueue()
         for (key, track) in restored.sorted(by: { $0.key < $1.key }) {
-            expiry.schedule(add(track, key: key), at: track.start + lifetime)
+            expiry.schedule(add(.full(track), key: key), at: track.start + lifetime)
         }
         changed = Set(restored.keys)
     }
@@ -385,8 +453,8 @@ public final class SessionMultiLocationDetector: Detector {
         // (among sessions that started in the same millisecond, the queue's order of slots).
         for slot in expiry.takeEarliest(max(1, slotOf.count / 10)) {
             guard let (key, removed) = remove(slot) else { continue }
-            var track = removed
-            report(key: key, track: &track, settled: nil, into: &findings)
+            var held = removed
+            report(key: key, held: &held, settled: nil, into: &findings)
             changed.remove(key)
             undecided.remove(key)
             if context.emission == .prompt { unsaved.insert(key) }
@@ -616,5 +684,188 @@ extension SessionMultiLocationDetector.Track {
         }
         person = try [nil, false, true][Int(min(2, max(0, reader.int())))]
         try reader.finish("session")
+    }
+}
+
+extension SessionMultiLocationDetector {
+    /// A network location, as a value: compared on every call, named only when shown or saved.
+    fileprivate enum Place: Equatable {
+        /// See `insideAWS`.
+        case insideAWS
+        /// A /24 or /48 (`location_prefix`), through a VPC endpoint or not; `inAWS` without a
+        /// site config, when the network is inside AWS (see `awsNetwork`).
+        case network(CIDR, endpoint: String?, inAWS: Bool)
+
+        var isAWSNetwork: Bool {
+            if case .network(_, _, inAWS: true) = self { true } else { false }
+        }
+
+        /// The location as alerts and saved tracks name it.
+        var name: String {
+            switch self {
+            case .insideAWS:
+                return SessionMultiLocationDetector.insideAWS
+            case .network(let network, let endpoint, let inAWS):
+                let place = endpoint.map { "\(network) via \($0)" } ?? network.description
+                return inAWS ? SessionMultiLocationDetector.awsNetwork + place : place
+            }
+        }
+    }
+
+    /// A session's name as the event that began following it gives it.
+    fileprivate enum SessionName {
+        /// The one asked for (an AssumeRole's), if any.
+        case given(String?)
+        /// The caller's (`CloudTrailEvent.callerSessionName`): its principal's last part when that
+        /// is an assumed-role ARN, worked out only when shown.
+        case callers
+    }
+
+    /// A session followed, in one of two forms.
+    fileprivate enum Held {
+        /// Seen in one place, from one address: nearly every session.
+        case onePlace(OnePlaceTrack)
+        case full(Track)
+
+        /// What a slot holds while its track is changed outside it (allocates nothing).
+        static let vacant = Held.full(
+            Track(principal: "", role: "", sessionName: nil, accessKeyId: nil, start: EventTime(milliseconds: 0)))
+
+        var start: EventTime {
+            switch self {
+            case .onePlace(let one): one.start
+            case .full(let track): track.start
+            }
+        }
+
+        func track(key: String) -> Track {
+            switch self {
+            case .onePlace(let one): one.track(key: key)
+            case .full(let track): track
+            }
+        }
+    }
+
+    /// A session seen in one place from one address, kept small: its texts in one buffer of its
+    /// own and its place as a value, with no table per session and no strings shared with the
+    /// decoded event. Without a site config every session of every role is followed, nearly all
+    /// stay where they began, and the full form (`Track`) cost more than the rest of the rules
+    /// together. `track(key:)` makes the full form, exactly as the same events would have built
+    /// it, when a second place or address shows up, or when the session is reported or saved.
+    fileprivate struct OnePlaceTrack {
+        private(set) var start: EventTime
+        let role: String
+        private(set) var person: Bool?
+        let place: Place
+        /// The earliest event's time and text ("" for an id-only event).
+        private var time: EventTime
+        private var raw: String
+        /// The principal, the session name, the earliest event's id and the address, one after
+        /// the other; `ends` says where each of the first three ends.
+        private var text: [UInt8]
+        private var ends: (principal: Int32, sessionName: Int32, eventID: Int32)
+        private let name: NameKind
+        private enum NameKind { case none, packed, callers }
+
+        init(
+            _ event: ObservedEvent, place: Place, principal: String, role: String, sessionName: SessionName,
+            person: Bool?, idOnly: Bool
+        ) {
+            (start, time, self.role, self.person, self.place) = (event.time, event.time, role, person, place)
+            raw = idOnly ? "" : event.raw
+            let given: String?
+            switch sessionName {
+            case .given(let text): (name, given) = (text == nil ? .none : .packed, text)
+            case .callers: (name, given) = (.callers, nil)
+            }
+            text = []
+            ends = (0, 0, 0)
+            pack(principal: principal, sessionName: given ?? "", eventID: event.eventID,
+                address: event.event.sourceIPAddress ?? "")
+        }
+
+        private mutating func pack(principal: String, sessionName: String, eventID: String, address: String) {
+            text.removeAll(keepingCapacity: true)
+            text.reserveCapacity(principal.utf8.count + sessionName.utf8.count + eventID.utf8.count + address.utf8.count)
+            text.append(contentsOf: principal.utf8)
+            ends.principal = Int32(text.count)
+            text.append(contentsOf: sessionName.utf8)
+            ends.sessionName = Int32(text.count)
+            text.append(contentsOf: eventID.utf8)
+            ends.eventID = Int32(text.count)
+            text.append(contentsOf: address.utf8)
+        }
+
+        private func string(_ range: Range<Int32>) -> String {
+            String(decoding: text[Int(range.lowerBound)..<Int(range.upperBound)], as: UTF8.self)
+        }
+        var principal: String { string(0..<ends.principal) }
+        var sessionName: String? {
+            switch name {
+            case .none: nil
+            case .packed: string(ends.principal..<ends.sessionName)
+            case .callers:
+                { ARN.isAssumedRole($0) ? ARN.lastComponent($0) : nil }(principal)
+            }
+        }
+        var eventID: String { string(ends.sessionName..<ends.eventID) }
+        /// nil: the event had no address.
+        var address: String? { text.count > ends.eventID ? string(ends.eventID..<Int32(text.count)) : nil }
+
+        /// Adds a later call of the session if it is from the same place and address, returning
+        /// whether what a report or the saved track shows changed (as `add(_:place:…to:)` does
+        /// for the full form); nil when it is not, and the session needs its full form.
+        mutating func sameSpot(_ event: ObservedEvent, place: Place, issuedToPerson: Bool?, idOnly: Bool) -> Bool? {
+            guard place == self.place else { return nil }
+            if let address = event.event.sourceIPAddress,
+                !address.utf8.elementsEqual(text[Int(ends.eventID)...])
+            {
+                return nil
+            }
+            let before = (start, person)
+            start = min(start, event.time)
+            if let issuedToPerson { person = person == true || issuedToPerson }
+            guard earlier(event) else { return before != (start, person) }
+            let (principal, sessionName, address) = (
+                self.principal, name == .packed ? string(ends.principal..<ends.sessionName) : "", self.address ?? ""
+            )
+            time = event.time
+            raw = idOnly ? "" : event.raw
+            pack(principal: principal, sessionName: sessionName, eventID: event.eventID, address: address)
+            return true
+        }
+
+        /// Whether `event` comes before the earliest event held (`precedes`), making texts only
+        /// to break a tie of time.
+        private func earlier(_ event: ObservedEvent) -> Bool {
+            if event.time != time { return event.time < time }
+            return SessionMultiLocationDetector.precedes(event, at: place.name, evidence)
+        }
+
+        private var evidence: EvidenceEvent {
+            EvidenceEvent(eventID: eventID, time: time, raw: raw, part: place.name)
+        }
+
+        /// The full form: what `Track` would hold after the same events.
+        func track(key: String) -> Track {
+            var track = Track(
+                principal: principal, role: role, sessionName: sessionName,
+                accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: start)
+            track.locations[place.name] = evidence
+            if let address { track.addresses = [address] }
+            track.person = person
+            return track
+        }
+    }
+}
+
+extension Sequence {
+    /// The elements that satisfy `belongs`, and the others, each in order.
+    fileprivate func partitioned(by belongs: (Element) -> Bool) -> ([Element], [Element]) {
+        var (yes, no): ([Element], [Element]) = ([], [])
+        for element in self {
+            if belongs(element) { yes.append(element) } else { no.append(element) }
+        }
+        return (yes, no)
     }
 }
