@@ -56,16 +56,17 @@ public final class SessionMultiLocationDetector: Detector {
     /// The sessions followed, each in a slot of its own, so that the queue of lifetimes and the
     /// slots hold small integers: without a config every session of every role is followed, and
     /// hashing, comparing and copying their keys was most of this rule's cost.
-    private var slotOf: [String: Int] = [:]
+    private var slotOf: [HashedKey: Int] = [:]
     private var slots: [Held?] = []
     /// One copy of each role's ARN for all its sessions (up to `maxInternedRoles`), rather than
     /// each session keeping the string its first event was decoded into.
     private var roleNames: [String: String] = [:]
     private static let maxInternedRoles = 10_000
-    private var slotKeys: [String] = []
+    private var slotKeys: [HashedKey] = []
+    private static let noKey = HashedKey("")
     private var freeSlots: [Int] = []
     /// When each slot's session's lifetime ends.
-    private var expiry = TimerQueue<Int>()
+    private var expiry = SlotTimerQueue()
     /// Sessions used since the last advance (prompt emission); every session after a restore.
     /// Internal rather than private so that tests can see it stays empty in a batch scan.
     private(set) var changed: Set<String> = []
@@ -129,7 +130,8 @@ public final class SessionMultiLocationDetector: Detector {
         // One lookup of the session per event, the track changed in place.
         let slot: Int
         let changedTrack: Bool
-        if let known = slotOf[key] {
+        let hashedKey = HashedKey(key)
+        if let known = slotOf[hashedKey] {
             slot = known
             changedTrack = modify(slot) { held in
                 if case .onePlace(var one) = held {
@@ -151,7 +153,7 @@ public final class SessionMultiLocationDetector: Detector {
                     OnePlaceTrack(
                         event, place: place, principal: principal(), role: internedRole(role),
                         sessionName: sessionName, person: issuedToPerson, idOnly: idOnly)),
-                key: key)
+                key: hashedKey)
             changedTrack = true
         }
         expiry.schedule(slot, at: slots[slot]!.start + lifetime)
@@ -213,7 +215,7 @@ public final class SessionMultiLocationDetector: Detector {
         body(&slots[slot]!)
     }
 
-    private func add(_ track: Held, key: String) -> Int {
+    private func add(_ track: Held, key: HashedKey) -> Int {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
@@ -231,11 +233,11 @@ public final class SessionMultiLocationDetector: Detector {
     private func remove(_ slot: Int) -> (key: String, track: Held)? {
         guard let track = slots[slot].take() else { return nil }
         let key = slotKeys[slot]
-        slotKeys[slot] = ""
+        slotKeys[slot] = Self.noKey
         slotOf[key] = nil
         freeSlots.append(slot)
         expiry.cancel(slot)
-        return (key, track)
+        return (key.text, track)
     }
 
     /// The entry of `Track.reported` that holds the addresses last reported (no location is
@@ -311,7 +313,7 @@ public final class SessionMultiLocationDetector: Detector {
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         for key in changed.union(undecided).sorted() {
-            guard let slot = slotOf[key] else {
+            guard let slot = slotOf[HashedKey(key)] else {
                 undecided.remove(key)
                 continue
             }
@@ -328,7 +330,7 @@ public final class SessionMultiLocationDetector: Detector {
         if horizon.isEnd {
             // In the order of their keys, those that may report; the rest (nearly all) in any order.
             let (reporting, quiet) = slotOf.values.partitioned { mayReport(slots[$0]!) }
-            ended = reporting.sorted { slotKeys[$0] < slotKeys[$1] } + quiet
+            ended = reporting.sorted { slotKeys[$0].text < slotKeys[$1].text } + quiet
         } else {
             ended = expiry.takeDue(through: horizon.settled)
         }
@@ -425,7 +427,7 @@ public final class SessionMultiLocationDetector: Detector {
         // contents shared until changed), not of the whole table, which the next event would
         // then copy whole.
         let keys = unsaved.sorted()
-        let changed = Dictionary(uniqueKeysWithValues: keys.map { ($0, slotOf[$0].flatMap { slots[$0] }) })
+        let changed = Dictionary(uniqueKeysWithValues: keys.map { ($0, slotOf[HashedKey($0)].flatMap { slots[$0] }) })
         return StateEntries(keys: keys) { key in changed[key]??.track(key: key).compactRow }
     }
 
@@ -433,9 +435,9 @@ public final class SessionMultiLocationDetector: Detector {
         let restored = try entries.mapValues(Track.init(row:))
         (slotOf, slots, slotKeys, freeSlots) = ([:], [], [], [])
         unsaved = []
-        expiry = TimerQueue()
+        expiry = SlotTimerQueue()
         for (key, track) in restored.sorted(by: { $0.key < $1.key }) {
-            expiry.schedule(add(.full(track), key: key), at: track.start + lifetime)
+            expiry.schedule(add(.full(track), key: HashedKey(key)), at: track.start + lifetime)
         }
         changed = Set(restored.keys)
     }
