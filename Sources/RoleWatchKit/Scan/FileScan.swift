@@ -33,15 +33,18 @@ struct FileScan {
         batch.reserveCapacity(Self.batchSize)
         let report = FileRecords(path: path, reader: reader, maxRecordBytes: maxRecordBytes).run {
             bytes, offset, report in
-            let decoded: DecodedRecord
+            // The event moved out of the decoded record, not copied (a retain and a release of
+            // each of its strings).
+            let event: CloudTrailEvent
+            let eventRange: Range<Int>
             do throws(RecordDecodingError) {
-                decoded = try CloudTrailDecoder.decode(bytes)
+                let decoded = try CloudTrailDecoder.decode(bytes)
+                (event, eventRange) = (decoded.event, decoded.eventRange)
             } catch {
                 report.badRecords += 1
                 report.note("record at offset \(offset + error.offset): \(error.reason); record skipped")
                 return
             }
-            let event = decoded.event
             guard event.eventTime != nil else {
                 report.badRecords += 1
                 if event.eventName == nil && event.eventID == nil {
@@ -73,10 +76,11 @@ struct FileScan {
             let classified = watchList.classify(event)
             guard classified != nil || !prefilter else { return }
             let (target, session) = classified ?? (nil, nil)
+            let needsRecord = watchList.needsRecord(event)
             var observed = ObservedEvent(
                 event: event, targetRole: target, sessionRole: session,
-                record: UnsafeRawBufferPointer(rebasing: bytes[decoded.eventRange]),
-                everyRoleWatched: watchList.watchesEveryRole, needsRecord: watchList.needsRecord(event))
+                record: UnsafeRawBufferPointer(rebasing: bytes[eventRange]),
+                everyRoleWatched: watchList.watchesEveryRole, needsRecord: needsRecord)
             observed.futureTime = future
             batch.append(observed)
             report.watchedEvents += 1
