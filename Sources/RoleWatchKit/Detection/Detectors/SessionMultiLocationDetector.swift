@@ -804,10 +804,13 @@ extension SessionMultiLocationDetector {
         var principal: String { string(0..<ends.principal) }
         var sessionName: String? {
             switch name {
-            case .none: nil
-            case .packed: string(ends.principal..<ends.sessionName)
+            case .none:
+                return nil
+            case .packed:
+                return string(ends.principal..<ends.sessionName)
             case .callers:
-                { ARN.isAssumedRole($0) ? ARN.lastComponent($0) : nil }(principal)
+                let principal = self.principal
+                return ARN.isAssumedRole(principal) ? ARN.lastComponent(principal) : nil
             }
         }
         var eventID: String { string(ends.sessionName..<ends.eventID) }
