@@ -229,12 +229,12 @@ public final class TrailScan {
             self.config, self.awsRanges, options.maxRecordBytes, options.prefilter, EventTime.now
         )
         let canonicalPaths = files.map { self.canonicalPaths[$0.path] }
-        for _ in 0..<options.threads {
+        for worker in 0..<options.threads {
             group.enter()
             Thread.detachNewThread {
                 let watchList = WatchList(config: config, awsRanges: awsRanges)
                 let reader = TrailFileReader()
-                while let index = handoff.takeFile() {
+                while let index = handoff.takeFile(helper: worker > 0) {
                     let scan = FileScan(
                         path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes, prefilter: prefilter,
                         now: now)
