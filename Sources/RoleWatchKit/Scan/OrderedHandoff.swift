@@ -65,8 +65,8 @@ final class OrderedHandoff: @unchecked Sendable {
     ///
     /// A `helper` (every worker but one) also waits while the queues are over half full: then the
     /// consumer is the limit, and a worker decoding further ahead only takes a core from it (on 2
-    /// cores without a site config, two workers and the engine's thread were 0.89x as fast as
-    /// one worker and the engine). With the queues below half, every worker decodes.
+    /// cores without a site config, one worker and the engine's thread took 0.89x the time of two
+    /// workers and the engine). With the queues below half, every worker decodes.
     func takeFile(helper: Bool = false) -> Int? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }

@@ -10,21 +10,13 @@ extension StringProtocol {
     /// Whether `needle` occurs in this string, comparing bytes: what path and ARN checks on every
     /// file and event need, without Foundation's locale-aware search.
     func containsBytes(_ needle: String) -> Bool {
-        // On the bytes where they lie (native strings are contiguous): walking `utf8` views index
-        // by index cost more than the rest of the check on every event.
-        if let found = utf8.withContiguousStorageIfAvailable({ haystack in
-            needle.utf8.withContiguousStorageIfAvailable { needle in Self.search(haystack, needle) }
-        }), let found {
-            return found
+        // On the bytes where they lie (native strings are contiguous; others are copied first):
+        // walking `utf8` views index by index cost more than the rest of the check on every event.
+        func search(in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+            needle.utf8.withContiguousStorageIfAvailable { Self.search(haystack, $0) }
+                ?? Array(needle.utf8).withUnsafeBufferPointer { Self.search(haystack, $0) }
         }
-        let (bytes, needle) = (utf8, needle.utf8)
-        guard let first = needle.first else { return true }
-        var index = bytes.startIndex
-        while let found = bytes[index...].firstIndex(of: first) {
-            if bytes[found...].starts(with: needle) { return true }
-            index = bytes.index(after: found)
-        }
-        return false
+        return utf8.withContiguousStorageIfAvailable(search) ?? Array(utf8).withUnsafeBufferPointer(search)
     }
 
     private static func search(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -759,9 +759,10 @@ extension SessionMultiLocationDetector {
         let role: String
         private(set) var person: Bool?
         let place: Place
-        /// The earliest event's time and text ("" for an id-only event).
+        /// The earliest event's time, and its text (nil for an id-only event), made when the
+        /// session is reported or saved.
         private var time: EventTime
-        private var raw: String
+        private var raw: ObservedEvent.DeferredRaw?
         /// The principal, the session name, the earliest event's id and the address, one after
         /// the other; `ends` says where each of the first three ends.
         private var text: [UInt8]
@@ -774,7 +775,7 @@ extension SessionMultiLocationDetector {
             person: Bool?, idOnly: Bool
         ) {
             (start, time, self.role, self.person, self.place) = (event.time, event.time, role, person, place)
-            raw = idOnly ? "" : event.raw
+            raw = idOnly ? nil : event.deferredRaw
             let given: String?
             switch sessionName {
             case .given(let text): (name, given) = (text == nil ? .none : .packed, text)
@@ -835,7 +836,7 @@ extension SessionMultiLocationDetector {
                 self.principal, name == .packed ? string(ends.principal..<ends.sessionName) : "", self.address ?? ""
             )
             time = event.time
-            raw = idOnly ? "" : event.raw
+            raw = idOnly ? nil : event.deferredRaw
             pack(principal: principal, sessionName: sessionName, eventID: event.eventID, address: address)
             return true
         }
@@ -848,7 +849,7 @@ extension SessionMultiLocationDetector {
         }
 
         private var evidence: EvidenceEvent {
-            EvidenceEvent(eventID: eventID, time: time, raw: raw, part: place.name)
+            EvidenceEvent(eventID: eventID, time: time, raw: raw?.text ?? "", part: place.name)
         }
 
         /// The full form: what `Track` would hold after the same events.
