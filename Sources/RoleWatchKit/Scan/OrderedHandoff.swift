@@ -16,8 +16,11 @@
 ///
 /// Why these bounds: a bound in events keeps big files from piling up, while many files ahead
 /// keep workers busy on an archive of small files (a bound of a few files made them wait for
-/// the consumer after every file). Workers and the consumer wait on conditions of their own,
-/// each woken only when what it waits for may have come, not on every change.
+/// the consumer after every file). Workers and the consumer wait on conditions of their own.
+/// Waiting workers are woken when the queues have drained to a quarter (or the consumer is about
+/// to wait, or reaches a file whose worker waits), not each time the consumer takes a batch:
+/// woken on every batch, they re-checked and slept again, about 12 context switches per file
+/// (40,000 on a 3,283-file archive), on the cores the engine needs.
 final class OrderedHandoff: @unchecked Sendable {
     enum Item {
         case batch(FileBatch)
@@ -41,6 +44,8 @@ final class OrderedHandoff: @unchecked Sendable {
     private var cancelled = false
     private var consumerWaiting = false
     private var workersWaiting = 0
+    /// Files whose worker waits in `put`: the consumer wakes it as soon as it reaches the file.
+    private var filesWaitingToPut: Set<Int> = []
 
     init(fileCount: Int, maxAhead: Int, maxQueued: Int, maxQueuedEvents: Int) {
         self.fileCount = fileCount
@@ -87,7 +92,9 @@ final class OrderedHandoff: @unchecked Sendable {
         while !cancelled,
             file == current ? queues[file, default: []].count >= maxQueued : queuedEvents >= maxQueuedEvents
         {
+            filesWaitingToPut.insert(file)
             waitAsWorker()
+            filesWaitingToPut.remove(file)
         }
         queues[file, default: []].append(batch)
         queuedEvents += batch.events.count
@@ -110,15 +117,21 @@ final class OrderedHandoff: @unchecked Sendable {
             // Taken in place: a copy of the queue would be copied again on write.
             if queues[current]?.isEmpty == false, let batch = queues[current]?.removeFirst() {
                 queuedEvents -= batch.events.count
-                wakeWorkers()
+                if filesWaitingToPut.contains(current), queues[current]!.count <= maxQueued / 2 {
+                    wakeWorkers()
+                } else {
+                    wakeWorkersIfDrained()
+                }
                 return .batch(batch)
             }
             if let report = reports.removeValue(forKey: current) {
                 queues[current] = nil
                 current += 1
-                wakeWorkers()
+                if filesWaitingToPut.contains(current) { wakeWorkers() } else { wakeWorkersIfDrained() }
                 return .done(report)
             }
+            // Whatever the workers wait for, the consumer cannot go on without them.
+            wakeWorkers()
             consumerWaiting = true
             pthread_cond_wait(consumerCanGo, mutex)
             consumerWaiting = false
@@ -145,5 +158,12 @@ final class OrderedHandoff: @unchecked Sendable {
 
     private func wakeWorkers() {
         if workersWaiting > 0 { pthread_cond_broadcast(workersCanGo) }
+    }
+
+    /// Wakes waiting workers once the queues are down to a quarter, in files ahead and in events:
+    /// below every bound a worker waits on (`takeFile`'s for helpers included), so each woken
+    /// worker decodes a stretch of files rather than one.
+    private func wakeWorkersIfDrained() {
+        if nextToTake - current <= maxAhead / 4, queuedEvents <= maxQueuedEvents / 4 { wakeWorkers() }
     }
 }
