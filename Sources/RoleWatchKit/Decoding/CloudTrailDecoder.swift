@@ -52,6 +52,27 @@ public enum CloudTrailDecoder {
     public static func decode(_ record: UnsafeRawBufferPointer) throws(RecordDecodingError) -> DecodedRecord {
         var reader = JSONReader(record)
         reader.skipWhitespace()
+        let decoded = try decodeObject(&reader)
+        reader.skipWhitespace()
+        guard reader.isAtEnd else { throw reader.unexpected("unexpected data after the record") }
+        return decoded
+    }
+
+    /// Decodes the JSON object that `bytes` starts with, whatever follows it, and gives its length.
+    ///
+    /// For a record still inside the stream it was cut from: decoding finds the object's end
+    /// itself, so the stream need not be scanned for it first. Throws where `decode` would, and
+    /// also when `bytes` ends before the object does.
+    public static func decodeLeading(_ bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> (
+        record: DecodedRecord, length: Int
+    ) {
+        var reader = JSONReader(bytes)
+        let decoded = try decodeObject(&reader)
+        return (decoded, reader.offset)
+    }
+
+    /// Decodes the object at the reader's position, leaving the reader just past it.
+    private static func decodeObject(_ reader: inout JSONReader) throws(RecordDecodingError) -> DecodedRecord {
         guard reader.current == UInt8(ascii: "{") else { throw reader.unexpected("expected a JSON object") }
         let start = reader.offset
         // The top level is decoded as a CloudTrail record and, at the same time, read as a possible
@@ -76,9 +97,6 @@ public enum CloudTrailDecoder {
             } while try reader.nextMember()
         }
         let recordRange = start..<reader.offset
-        reader.skipWhitespace()
-        guard reader.isAtEnd else { throw reader.unexpected("unexpected data after the record") }
-
         if isCloudTrailEnvelope, let detailRange {
             return try detail.takeDecodedRecord(range: detailRange)
         }

@@ -83,16 +83,32 @@ public struct RecordSplitter: Sendable {
         self.maxRecordBytes = maxRecordBytes
     }
 
+    /// Consumes the next chunk of the stream (any size, any boundary), finding every record's end itself.
+    public mutating func feed(
+        _ chunk: UnsafeRawBufferPointer,
+        record: (_ bytes: UnsafeRawBufferPointer, _ offset: Int) throws -> Void,
+        problem: (SplitProblem) throws -> Void
+    ) rethrows {
+        try feed(chunk, record: record, element: { _, _ in nil }, problem: problem)
+    }
+
     /// Consumes the next chunk of the stream (any size, any boundary).
     ///
     /// - Parameters:
     ///   - record: called with each complete record's bytes (valid only during the call) and the offset of its
     ///     first byte in the stream, in stream order.
     ///   - problem: called with each problem, in stream order.
+    ///   - element: called where an element of a `Records` array starts, with the bytes from its `{` to the
+    ///     end of the chunk (at most `maxRecordBytes`) and its offset in the stream. If it recognises a whole,
+    ///     valid record there, it takes it and returns its length, and the splitter goes on after it;
+    ///     nil, and the splitter finds the record's end itself and hands it to `record`. Why: a decoder
+    ///     finds the end of what it decodes, so for the common case (a record whole in the chunk) the
+    ///     splitter's own pass over every byte (a sixth of a reading thread's time) is saved.
     /// If a callback throws, the error is passed on and the splitter must be `reset()` before further use.
     public mutating func feed(
         _ chunk: UnsafeRawBufferPointer,
         record: (_ bytes: UnsafeRawBufferPointer, _ offset: Int) throws -> Void,
+        element: (_ available: UnsafeRawBufferPointer, _ offset: Int) throws -> Int?,
         problem: (SplitProblem) throws -> Void
     ) rethrows {
         guard let start = chunk.baseAddress, !chunk.isEmpty else { return }
@@ -126,6 +142,13 @@ public struct RecordSplitter: Sendable {
                 } else if byte == JSONNesting.openBrace {
                     if separator == .afterElement {
                         try problem(.missingComma(offset: chunkOffset + i, wrapperOffset: wrapperStart))
+                    }
+                    let available = UnsafeRawBufferPointer(start: bytes + i, count: min(count - i, maxRecordBytes))
+                    if let length = try element(available, chunkOffset + i) {
+                        precondition(length > 0 && length <= available.count, "element callback returned a bad length")
+                        separator = .afterElement
+                        i += length
+                        continue
                     }
                     beginRecord(at: chunkOffset + i, isElement: true)
                 } else if byte == JSONNesting.closeBracket {

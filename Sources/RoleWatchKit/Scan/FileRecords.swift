@@ -9,6 +9,41 @@ struct FileRecords {
     /// Hands every complete record, with its offset in the decompressed stream, to `record`,
     /// which may add to the report (bad records, messages).
     func run(record: (UnsafeRawBufferPointer, Int, inout FileReport) -> Void) -> FileReport {
+        run(record: record, element: { _, _, _ in nil })
+    }
+
+    /// Hands every record decoded (or why it could not be), with its bytes (the ranges in the
+    /// decoded record are within them) and its offset in the decompressed stream, to `decoded`.
+    ///
+    /// A `Records` element whole in the chunk at hand is decoded straight from the chunk, the
+    /// decoder finding its end (see `RecordSplitter.feed`); one cut by a chunk boundary, or one
+    /// that does not decode there, is cut by the splitter and decoded again from its exact bytes,
+    /// so a bad record is reported as if it had always been cut first.
+    func run(
+        decoded: (consuming Result<DecodedRecord, RecordDecodingError>, UnsafeRawBufferPointer, Int, inout FileReport)
+            -> Void
+    ) -> FileReport {
+        run(
+            record: { bytes, offset, report in
+                let result: Result<DecodedRecord, RecordDecodingError>
+                do throws(RecordDecodingError) {
+                    result = .success(try CloudTrailDecoder.decode(bytes))
+                } catch {
+                    result = .failure(error)
+                }
+                decoded(result, bytes, offset, &report)
+            },
+            element: { available, offset, report in
+                guard let (record, length) = try? CloudTrailDecoder.decodeLeading(available) else { return nil }
+                decoded(.success(record), UnsafeRawBufferPointer(rebasing: available[..<length]), offset, &report)
+                return length
+            })
+    }
+
+    private func run(
+        record: (UnsafeRawBufferPointer, Int, inout FileReport) -> Void,
+        element: (UnsafeRawBufferPointer, Int, inout FileReport) -> Int?
+    ) -> FileReport {
         var report = FileReport(path: path)
         var splitter = RecordSplitter(maxRecordBytes: maxRecordBytes)
         func splitProblem(_ problem: SplitProblem) {
@@ -24,7 +59,13 @@ struct FileRecords {
                     record: { bytes, offset in
                         report.records += 1
                         record(bytes, offset, &report)
-                    }, problem: splitProblem)
+                    },
+                    element: { available, offset in
+                        guard let length = element(available, offset, &report) else { return nil }
+                        report.records += 1
+                        return length
+                    },
+                    problem: splitProblem)
             }
             splitter.finish(problem: splitProblem)
             report.compressedBytes = outcome.fileBytes

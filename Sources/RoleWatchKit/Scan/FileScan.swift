@@ -32,15 +32,15 @@ struct FileScan {
         var batch: [ObservedEvent] = []
         batch.reserveCapacity(Self.batchSize)
         let report = FileRecords(path: path, reader: reader, maxRecordBytes: maxRecordBytes).run {
-            bytes, offset, report in
+            decoded, bytes, offset, report in
             // The event moved out of the decoded record, not copied (a retain and a release of
             // each of its strings).
             let event: CloudTrailEvent
             let eventRange: Range<Int>
-            do throws(RecordDecodingError) {
-                let decoded = try CloudTrailDecoder.decode(bytes)
+            switch consume decoded {
+            case .success(let decoded):
                 (event, eventRange) = (decoded.event, decoded.eventRange)
-            } catch {
+            case .failure(let error):
                 report.badRecords += 1
                 report.note("record at offset \(offset + error.offset): \(error.reason); record skipped")
                 return

@@ -69,6 +69,26 @@ struct CloudTrailDecoderTests {
         #expect(decoded.eventRange == 0..<Self.assumeRole.utf8.count)
     }
 
+    /// As a scan decodes a `Records` element straight from the chunk: the object's end is found by
+    /// decoding it, whatever follows; an object the bytes cut off is an error, never a record.
+    @Test func decodeLeadingStopsAtTheObjectsEnd() throws {
+        let record = Array(Self.assumeRole.utf8)
+        let stream = record + Array(#",{"eventName":"Next"}]}"#.utf8)
+        let (decoded, length) = try stream.withUnsafeBytes { bytes throws(RecordDecodingError) in
+            try CloudTrailDecoder.decodeLeading(bytes)
+        }
+        #expect(length == record.count)
+        #expect(decoded.event == Self.assumeRoleEvent)
+        #expect(decoded.eventRange == 0..<record.count)
+        for cut in [1, 2, record.count / 2, record.count - 1] {
+            let prefix = Array(record[..<cut])
+            let result = prefix.withUnsafeBytes { bytes in
+                Result { () throws(RecordDecodingError) in try CloudTrailDecoder.decodeLeading(bytes) }
+            }
+            #expect(throws: RecordDecodingError.self, "cut at \(cut)") { try result.get() }
+        }
+    }
+
     @Test func neverKeepsTheSessionToken() throws {
         let decoded = try decodeCloudTrailRecord(Self.assumeRole).get()
         var dumped = ""

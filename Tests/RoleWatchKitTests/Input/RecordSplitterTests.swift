@@ -3,8 +3,22 @@ import Testing
 @testable import RoleWatchKit
 
 /// Splits `input` fed in chunks of the given sizes (cycled; the rest in one chunk if none), then finishes.
+///
+/// Split twice: once by the splitter alone, and once with an `element` callback that decodes each
+/// `Records` element from the chunk (as a scan does) and takes those it can; both must give the same
+/// records and problems, whatever the chunking.
 private func split(
     _ input: [UInt8], chunkSizes: [Int] = [], maxRecordBytes: Int = 8 << 20
+) -> (records: [SplitRecord], problems: [SplitProblem]) {
+    let alone = split(input, chunkSizes: chunkSizes, maxRecordBytes: maxRecordBytes, decodingElements: false)
+    let decoding = split(input, chunkSizes: chunkSizes, maxRecordBytes: maxRecordBytes, decodingElements: true)
+    #expect(decoding.records == alone.records, "records taken by the element callback differ")
+    #expect(decoding.problems == alone.problems, "problems with the element callback differ")
+    return alone
+}
+
+private func split(
+    _ input: [UInt8], chunkSizes: [Int], maxRecordBytes: Int, decodingElements: Bool
 ) -> (records: [SplitRecord], problems: [SplitProblem]) {
     var splitter = RecordSplitter(maxRecordBytes: maxRecordBytes)
     var records: [SplitRecord] = []
@@ -18,6 +32,14 @@ private func split(
             splitter.feed(
                 UnsafeRawBufferPointer(rebasing: bytes[start..<end]),
                 record: { records.append(SplitRecord(text: String(decoding: $0, as: UTF8.self), offset: $1)) },
+                element: { available, offset in
+                    guard decodingElements, let (_, length) = try? CloudTrailDecoder.decodeLeading(available) else {
+                        return nil
+                    }
+                    let text = String(decoding: UnsafeRawBufferPointer(rebasing: available[..<length]), as: UTF8.self)
+                    records.append(SplitRecord(text: text, offset: offset))
+                    return length
+                },
                 problem: { problems.append($0) })
             start = end
             turn += 1
