@@ -53,7 +53,12 @@ let package = Package(
             dependencies: [
                 "RoleWatchKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // jemalloc (Debian's libjemalloc-dev) replaces glibc's malloc in the tool: reading
+            // threads allocate each event's strings and the engine's thread frees them, which glibc
+            // serves from locked per-thread arenas (a fifth of a reading thread in `_int_malloc`);
+            // with jemalloc a scan takes about 0.77x the time, and varies far less.
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
         .testTarget(
             name: "RoleWatchKitTests",
