@@ -248,6 +248,65 @@ private struct TemporaryFile {
     }
 }
 
+/// A document is read by RoleWatch's own JSON reader when it has AWS's shape and by `JSONDecoder`
+/// otherwise (an unknown key is enough): both must give the same ranges, or the same error.
+@Suite struct AWSIPRangesReaderTests {
+    /// What a test can see of a set of ranges: its fields and the match for each address given.
+    private static func outcome(_ json: String, probes: [IPAddress]) -> [String] {
+        do {
+            let ranges = try AWSIPRanges(data: Data(json.utf8), source: "t.json")
+            let fields = "\(ranges.syncToken) \(ranges.createDate) \(ranges.ipv4EntryCount) \(ranges.ipv6EntryCount) "
+                + "\(ranges.prefixCount)"
+            return [fields] + probes.map { probe in "\(probe): " + (ranges.lookup(probe).map { "\($0)" } ?? "none") }
+        } catch {
+            return ["error: \(error)"]
+        }
+    }
+
+    /// `json` (an object) as read, and with an unknown key that sends it to `JSONDecoder`.
+    private static func expectSameReading(_ json: String, probes: [IPAddress], sourceLocation: SourceLocation = #_sourceLocation) {
+        let forced = json.replacingOccurrences(of: "{", with: #"{"comment":0,"#, options: [], range: json.range(of: "{"))
+        let (own, decoder) = (outcome(json, probes: probes), outcome(forced, probes: probes))
+        // The first difference only: a snapshot has thousands of probes.
+        let first = zip(own, decoder).first { $0 != $1 }
+        #expect(first == nil && own.count == decoder.count, "own reader \(first?.0 ?? "\(own.count) lines"), JSONDecoder \(first?.1 ?? "\(decoder.count) lines")", sourceLocation: sourceLocation)
+    }
+
+    @Test func theBuiltInSnapshotReadsTheSameEitherWay() throws {
+        let compressed = try #require(Data(base64Encoded: AWSIPRanges.builtInGzipBase64, options: .ignoreUnknownCharacters))
+        let json = String(decoding: try Gunzip.inflate(Array(compressed), limit: 64 << 20), as: UTF8.self)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        var probes: [IPAddress] = []
+        for (list, key) in [("prefixes", "ip_prefix"), ("ipv6_prefixes", "ipv6_prefix")] {
+            for entry in try #require(document[list] as? [[String: Any]]) {
+                let text = try #require(entry[key] as? String)
+                probes.append(try address(String(text[..<text.firstIndex(of: "/")!])))
+            }
+        }
+        #expect(probes.count > 1000)
+        Self.expectSameReading(json, probes: probes)
+    }
+
+    @Test(arguments: [
+        #"{"syncToken":"1","createDate":"2024-01-01-00-00-00","prefixes":[{"ip_prefix":"3.80.0.0/12","region":"us-east-\u0031","service":"EC2","network_border_group":null}],"ipv6_prefixes":null}"#,
+        #"{"syncToken":"1","createDate":"2024-01-01-00-00-00","prefixes":[],"ipv6_prefixes":[{"ipv6_prefix":"2600:1f18::/33","region":"r","service":"S3"}]}"#,
+        #"{"syncToken":"1","syncToken":"2","createDate":"d","prefixes":[{"ip_prefix":"3.80.0.0/12","region":"r","service":"EC2"}]}"#,
+        #"{"syncToken":"1","createDate":"d","prefixes":[{"ip_prefix":"3.80.0.0/12","region":"r","service":"EC2","service":"S3"}]}"#,
+        #"{"syncToken":null,"createDate":"d","prefixes":[{"ip_prefix":"3.80.0.0/12","region":"r","service":"EC2"}]}"#,
+        #"{"syncToken":"1","createDate":"d","prefixes":[{"ip_prefix":"3.80.0.0/12","service":"EC2"}]}"#,
+        #"{"syncToken":"1","createDate":"d","prefixes":[null]}"#,
+        #"{"syncToken":"1","createDate":"d","prefixes":[{"ip_prefix":5,"region":"r","service":"EC2"}]}"#,
+        #"{"syncToken":"1","createDate":"d","prefixes":[{"ip_prefix":"3.80.0.0/12","region":"r","service":"EC2"}]} x"#,
+        #"{"syncToken":"1","createDate":"d","prefixes":[{"ip_prefix":"3.80.0.0/12","region":"r","service":"EC2"},]}"#,
+        #"{"syncToken":"1","createDate":"d","prefixes":[{"ip_prefix":"2600:1f18::/33","region":"r","service":"EC2"}]}"#,
+        #"{"syncToken":"1","createDate":"d"}"#,
+    ])
+    func oddDocumentsReadTheSameEitherWay(json: String) throws {
+        let probes = try ["3.81.2.3", "2600:1f18::1", "192.0.2.1"].map { try address($0) }
+        Self.expectSameReading(json, probes: probes)
+    }
+}
+
 /// The address `text` names; fails the test when it is not one.
 private func address(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> IPAddress {
     try #require(IPAddress(text), sourceLocation: sourceLocation)
