@@ -48,8 +48,10 @@ public struct AWSIPRanges: Sendable {
     /// host bits set is masked, as `CIDR` does. A document without any prefix is an error:
     /// it would make every address look foreign.
     public init(data: Data, source: String) throws(AWSIPRangesError) {
-        var document: Document! = data.withUnsafeBytes { Document.read($0) }
-        if document == nil {
+        let document: Document
+        if let read = data.withUnsafeBytes({ Document.read($0) }) {
+            document = read
+        } else {
             do {
                 document = try JSONDecoder().decode(Document.self, from: data)
             } catch {
