@@ -170,22 +170,19 @@ public struct AWSIPRanges: Sendable {
         /// built-in snapshot at every start, ahead of every scan; this reader takes a few.
         static func read(_ bytes: UnsafeRawBufferPointer) -> Document? {
             var reader = JSONReader(bytes)
-            var fields: [String: String?] = [:]
-            var lists: [String: [Entry]?] = [:]
+            // nil: not seen yet; `.some(nil)`: null.
+            var syncToken, createDate: String??
+            var prefixes, ipv6Prefixes: [Entry]??
             do throws(RecordDecodingError) {
                 reader.skipWhitespace()
                 guard reader.current == UInt8(ascii: "{"), try reader.beginObject() else { return nil }
                 repeat {
-                    let key = try reader.readKey().string
-                    switch key {
-                    case "syncToken", "createDate":
-                        guard fields[key] == nil, let value = try readStringOrNull(&reader) else { return nil }
-                        fields[key] = value
-                    case "prefixes", "ipv6_prefixes":
-                        guard lists[key] == nil, let list = try readEntries(&reader) else { return nil }
-                        lists[key] = list
-                    default:
-                        return nil
+                    switch try reader.readKey() {
+                    case "syncToken" where syncToken == nil: syncToken = try readStringOrNull(&reader)
+                    case "createDate" where createDate == nil: createDate = try readStringOrNull(&reader)
+                    case "prefixes" where prefixes == nil: prefixes = try readEntries(&reader)
+                    case "ipv6_prefixes" where ipv6Prefixes == nil: ipv6Prefixes = try readEntries(&reader)
+                    default: return nil
                     }
                 } while try reader.nextMember()
                 reader.skipWhitespace()
@@ -194,47 +191,43 @@ public struct AWSIPRanges: Sendable {
                 return nil
             }
             return Document(
-                syncToken: fields["syncToken"] ?? nil, createDate: fields["createDate"] ?? nil,
-                prefixes: lists["prefixes"] ?? nil, ipv6Prefixes: lists["ipv6_prefixes"] ?? nil)
+                syncToken: syncToken ?? nil, createDate: createDate ?? nil, prefixes: prefixes ?? nil,
+                ipv6Prefixes: ipv6Prefixes ?? nil)
         }
 
-        /// `.some(nil)` for null, `.some(text)` for a string, nil (not read) for anything else.
-        private static func readStringOrNull(_ reader: inout JSONReader) throws(RecordDecodingError) -> String?? {
+        /// A string, or nil for null; throws for anything else (not AWS's shape).
+        private static func readStringOrNull(_ reader: inout JSONReader) throws(RecordDecodingError) -> String? {
             reader.skipWhitespace()
-            if reader.current == UInt8(ascii: "n") {
-                guard try !reader.readIsNotNull() else { return nil }
-                return .some(nil)
+            guard reader.current == UInt8(ascii: "\"") || reader.current == UInt8(ascii: "n") else {
+                throw reader.unexpected("expected a string or null")
             }
-            guard reader.current == UInt8(ascii: "\"") else { return nil }
-            return .some(try reader.readString(field: "string"))
+            return try reader.readString(field: "string")
         }
 
-        /// `.some(nil)` for null, the entries of a list, nil (not read) for anything else.
-        private static func readEntries(_ reader: inout JSONReader) throws(RecordDecodingError) -> [Entry]?? {
+        /// A list of entries, or nil for null; throws for anything else (not AWS's shape).
+        private static func readEntries(_ reader: inout JSONReader) throws(RecordDecodingError) -> [Entry]? {
             reader.skipWhitespace()
             if reader.current == UInt8(ascii: "n") {
-                guard try !reader.readIsNotNull() else { return nil }
-                return .some(nil)
+                guard try !reader.readIsNotNull() else { throw reader.unexpected("expected null") }
+                return nil
             }
-            guard reader.current == UInt8(ascii: "[") else { return nil }
+            guard reader.current == UInt8(ascii: "[") else { throw reader.unexpected("expected a list") }
             var entries: [Entry] = []
-            guard try reader.beginArray() else { return .some(entries) }
+            guard try reader.beginArray() else { return entries }
             repeat {
                 reader.skipWhitespace()
-                guard reader.current == UInt8(ascii: "{") else { return nil }
+                guard reader.current == UInt8(ascii: "{") else { throw reader.unexpected("expected an object") }
                 var ipPrefix, ipv6Prefix, region, service, networkBorderGroup: String??
                 if try reader.beginObject() {
                     repeat {
-                        let key = try reader.readKey()
-                        let value = try readStringOrNull(&reader)
-                        guard value != nil else { return nil }
-                        switch key {
-                        case "ip_prefix" where ipPrefix == nil: ipPrefix = value
-                        case "ipv6_prefix" where ipv6Prefix == nil: ipv6Prefix = value
-                        case "region" where region == nil: region = value
-                        case "service" where service == nil: service = value
-                        case "network_border_group" where networkBorderGroup == nil: networkBorderGroup = value
-                        default: return nil
+                        switch try reader.readKey() {
+                        case "ip_prefix" where ipPrefix == nil: ipPrefix = try readStringOrNull(&reader)
+                        case "ipv6_prefix" where ipv6Prefix == nil: ipv6Prefix = try readStringOrNull(&reader)
+                        case "region" where region == nil: region = try readStringOrNull(&reader)
+                        case "service" where service == nil: service = try readStringOrNull(&reader)
+                        case "network_border_group" where networkBorderGroup == nil:
+                            networkBorderGroup = try readStringOrNull(&reader)
+                        default: throw reader.unexpected("a key AWS does not write, or one written twice")
                         }
                     } while try reader.nextMember()
                 }
@@ -243,7 +236,7 @@ public struct AWSIPRanges: Sendable {
                         ipPrefix: ipPrefix ?? nil, ipv6Prefix: ipv6Prefix ?? nil, region: region ?? nil,
                         service: service ?? nil, networkBorderGroup: networkBorderGroup ?? nil))
             } while try reader.nextElement()
-            return .some(entries)
+            return entries
         }
     }
 
