@@ -165,11 +165,12 @@ public final class SessionHunt {
         if collectingKeys { findings.keys = [] }
         let plausibleUntil = EventTime.now + InputProgress.clockSkew
         let report = FileRecords(path: path, reader: reader, maxRecordBytes: maxRecordBytes).run {
-            bytes, offset, report in
+            decoded, _, offset, report in
             let event: CloudTrailEvent
-            do throws(RecordDecodingError) {
-                event = try CloudTrailDecoder.decode(bytes).event
-            } catch {
+            switch consume decoded {
+            case .success(let decoded):
+                event = decoded.event
+            case .failure(let error):
                 report.badRecords += 1
                 report.note("record at offset \(offset + error.offset): \(error.reason); record skipped")
                 return

@@ -25,12 +25,7 @@ struct FileRecords {
     ) -> FileReport {
         run(
             record: { bytes, offset, report in
-                let result: Result<DecodedRecord, RecordDecodingError>
-                do throws(RecordDecodingError) {
-                    result = .success(try CloudTrailDecoder.decode(bytes))
-                } catch {
-                    result = .failure(error)
-                }
+                let result = Result { () throws(RecordDecodingError) in try CloudTrailDecoder.decode(bytes) }
                 decoded(result, bytes, offset, &report)
             },
             element: { available, offset, report in
