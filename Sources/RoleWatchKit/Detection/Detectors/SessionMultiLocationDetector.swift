@@ -28,6 +28,13 @@ import Foundation
 /// added or an earlier event from one arrives: the alert's fold keeps each location once, by its
 /// earliest event, so the alert ends the same whatever order the events came in. A batch scan
 /// reports a session once its lifetime is over.
+///
+/// A session's lifetime: when the trail holds the AssumeRole that issued it, until its
+/// credentials expire (the call's `durationSeconds`, 1 hour when it names none, plus
+/// `expiryGrace`): AWS refuses a call signed with expired credentials, so nothing later can be
+/// that session's. Otherwise, `max_session_lifetime` from its first event (12 hours, the longest
+/// an STS session lives). A vendor's sessions in its customers' accounts are chained, so one hour
+/// long: following each for twelve held twelve times the sessions, in memory and in the state.
 public final class SessionMultiLocationDetector: Detector {
     public static let id = "session-multi-location"
 
@@ -47,9 +54,14 @@ public final class SessionMultiLocationDetector: Detector {
         /// issuing call is not seen: without a config, such a session is left alone like their own,
         /// though its calls (a script's, say) show no sign of one.
         var person: Bool? = nil
+        /// When the session's credentials stop working, if an issuing call said (`expiry(of:)`).
+        var expires: EventTime? = nil
     }
 
     private static let addressLimit = 32
+    /// Past the expiry an issuing call names: for the clocks of STS and of the services called,
+    /// which stamp events, to differ.
+    static let expiryGrace = Duration.seconds(15 * 60)
 
     private let context: DetectionContext
     private let lifetime: Duration
@@ -78,6 +90,8 @@ public final class SessionMultiLocationDetector: Detector {
     private var warnedCap = false
     /// How many sessions are followed, for tests of the cap.
     var sessionsTracked: Int { slotOf.count }
+    /// Whether the session of `key` is followed, for tests of its lifetime.
+    func tracks(_ key: String) -> Bool { slotOf[HashedKey(key)] != nil }
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
@@ -101,7 +115,8 @@ public final class SessionMultiLocationDetector: Detector {
                 event, key: key, principal: call.responseElements.assumedRoleUserArn ?? role, role: role,
                 sessionName: .given(call.requestParameters.roleSessionName),
                 // Asked only without a config, where the decoding thread has worked it out.
-                issuedToPerson: context.integrationRoles == nil ? false : event.byPerson, into: &findings)
+                issuedToPerson: context.integrationRoles == nil ? false : event.byPerson,
+                expires: Self.expiry(of: event), into: &findings)
         }
         if event.sessionRole != nil, let key = call.sessionKey, let role = call.userIdentity.sessionIssuerArn,
             !leftAlone(role)
@@ -110,13 +125,30 @@ public final class SessionMultiLocationDetector: Detector {
             let named = call.userIdentity.type == "AssumedRole" && call.userIdentity.arn != nil
             record(
                 event, key: key, principal: call.callerARN, role: role,
-                sessionName: named ? .callers : .given(nil), issuedToPerson: nil, into: &findings)
+                sessionName: named ? .callers : .given(nil), issuedToPerson: nil, expires: nil, into: &findings)
         }
+    }
+
+    /// When the credentials an issuing call handed out stop working, with `expiryGrace`: its
+    /// `durationSeconds`, or AWS's default of one hour when it names none. Nil for a call by an
+    /// AWS service that names none (an instance's, a function's or a task's credentials, which
+    /// last as long as the service makes them), and for a duration STS would have refused.
+    static func expiry(of event: ObservedEvent) -> EventTime? {
+        let call = event.event
+        let seconds: Int
+        if let asked = call.requestParameters.durationSeconds {
+            guard (900...43_200).contains(asked) else { return nil }
+            seconds = asked
+        } else {
+            guard call.userIdentity.type != "AWSService" else { return nil }
+            seconds = 3600
+        }
+        return event.time + .seconds(seconds) + expiryGrace
     }
 
     private func record(
         _ event: ObservedEvent, key: String, principal: @autoclosure () -> String, role: String,
-        sessionName: SessionName, issuedToPerson: Bool?, into findings: inout [Finding]
+        sessionName: SessionName, issuedToPerson: Bool?, expires: EventTime?, into findings: inout [Finding]
     ) {
         let issuing = event.event.isAssumeRoleCall && event.targetRole != nil
         guard let place = place(of: event.event, issuing: issuing) else { return }
@@ -129,7 +161,7 @@ public final class SessionMultiLocationDetector: Detector {
         let idOnly = place.isAWSNetwork && !issuing
         // One lookup of the session per event, the track changed in place.
         let slot: Int
-        let changedTrack: Bool
+        var changedTrack: Bool
         let hashedKey = HashedKey(key)
         if let known = slotOf[hashedKey] {
             slot = known
@@ -156,7 +188,8 @@ public final class SessionMultiLocationDetector: Detector {
                 key: hashedKey)
             changedTrack = true
         }
-        expiry.schedule(slot, at: slots[slot]!.start + lifetime)
+        if let expires, modify(slot, { $0.expire(by: expires) }) { changedTrack = true }
+        expiry.schedule(slot, at: slots[slot]!.end(lifetime: lifetime))
         // Only prompt emission empties these sets; a batch scan reports each session when it ends.
         // A call that changed nothing (a later one from a place already known, nearly every
         // call) has nothing to report or save: marking it made each commit rewrite every
@@ -437,7 +470,8 @@ public final class SessionMultiLocationDetector: Detector {
         unsaved = []
         expiry = SlotTimerQueue()
         for (key, track) in restored.sorted(by: { $0.key < $1.key }) {
-            expiry.schedule(add(.full(track), key: HashedKey(key)), at: track.start + lifetime)
+            let slot = add(.full(track), key: HashedKey(key))
+            expiry.schedule(slot, at: slots[slot]!.end(lifetime: lifetime))
         }
         changed = Set(restored.keys)
     }
@@ -451,8 +485,8 @@ public final class SessionMultiLocationDetector: Detector {
                 "session-multi-location: tracking \(slotOf.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding"
             )
         }
-        // Every session is due at its start plus the lifetime: the queue's first are the oldest
-        // (among sessions that started in the same millisecond, the queue's order of slots).
+        // Every session is due at the end of its lifetime: the queue's first are those nearest it
+        // (among sessions due in the same millisecond, the queue's order of slots).
         for slot in expiry.takeEarliest(max(1, slotOf.count / 10)) {
             guard let (key, removed) = remove(slot) else { continue }
             var held = removed
@@ -659,7 +693,10 @@ extension SessionMultiLocationDetector.Track {
             row.string(part)
             row.string(eventID)
         }
-        row.int(person.map { $0 ? 2 : 1 } ?? 0)
+        // The person's mark, plus 3 when the expiry follows: a row cut just before it is then
+        // reported as cut, not read as a row saved before sessions had one.
+        row.int((person.map { $0 ? 2 : 1 } ?? 0) + (expires == nil ? 0 : 3))
+        if let expires { row.int(expires.milliseconds) }
         return row.data
     }
 
@@ -684,7 +721,9 @@ extension SessionMultiLocationDetector.Track {
             let part = try reader.string()
             reported[part] = try reader.string()
         }
-        person = try [nil, false, true][Int(min(2, max(0, reader.int())))]
+        let mark = try reader.int()
+        person = [nil, false, true][Int(min(2, max(0, mark % 3)))]
+        if mark >= 3 { expires = EventTime(milliseconds: try reader.int()) }
         try reader.finish("session")
     }
 }
@@ -740,6 +779,33 @@ extension SessionMultiLocationDetector {
             }
         }
 
+        /// When the session's lifetime ends: its credentials' expiry if known, and no later than
+        /// `lifetime` after its first event.
+        func end(lifetime: Duration) -> EventTime {
+            let bound = start + lifetime
+            switch self {
+            case .onePlace(let one): return min(bound, one.expires ?? bound)
+            case .full(let track): return min(bound, track.expires ?? bound)
+            }
+        }
+
+        /// Notes an expiry an issuing call named, the earliest of those seen (the two copies of a
+        /// cross-account call name one); true when it changed.
+        mutating func expire(by expires: EventTime) -> Bool {
+            switch self {
+            case .onePlace(var one):
+                guard expires < one.expires ?? .end else { return false }
+                one.expires = expires
+                self = .onePlace(one)
+            case .full(var track):
+                guard expires < track.expires ?? .end else { return false }
+                self = Held.vacant  // changed out of the slot, not copied
+                track.expires = expires
+                self = .full(track)
+            }
+            return true
+        }
+
         func track(key: String) -> Track {
             switch self {
             case .onePlace(let one): one.track(key: key)
@@ -758,6 +824,7 @@ extension SessionMultiLocationDetector {
         private(set) var start: EventTime
         let role: String
         private(set) var person: Bool?
+        var expires: EventTime?
         let place: Place
         /// The earliest event's time, and its text (nil for an id-only event), made when the
         /// session is reported or saved.
@@ -860,6 +927,7 @@ extension SessionMultiLocationDetector {
             track.locations[place.name] = evidence
             if let address { track.addresses = [address] }
             track.person = person
+            track.expires = expires
             return track
         }
     }
