@@ -37,6 +37,9 @@ public struct ObservedEvent: Sendable {
         /// The same evidence with the values of `key` redacted as well (an ExternalId).
         func redacting(_ key: String) -> DeferredRaw { DeferredRaw(evidence: evidence, hidden: key) }
 
+        /// Text already made (a saved state's).
+        init(text: String) { evidence = .rendered(text) }
+
         init(from decoder: any Decoder) throws {
             evidence = .rendered(try decoder.singleValueContainer().decode(String.self))
         }

@@ -12,7 +12,7 @@ import Foundation
 /// strings as a varint byte count and UTF-8, optionals as a 0/1 varint before the value.
 ///
 /// Rows: a session (`SessionMultiLocationDetector`), a caller's window and what its rule keeps
-/// beside it (`CallerWindows`).
+/// beside it (`CallerWindows`), a call waiting for the horizon (`ExternalIdReuseDetector`).
 struct CompactRowWriter {
     static let formatByte: UInt8 = 0x01
     private(set) var bytes: [UInt8] = [CompactRowWriter.formatByte]

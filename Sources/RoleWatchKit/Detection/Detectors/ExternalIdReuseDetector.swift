@@ -20,8 +20,10 @@ import Foundation
 ///
 /// Bounded: `max_tracked_keys` ExternalIds (those idle longest go first, with one warning), at
 /// most `maxAccountsPerValue` accounts each, and every account forgotten `window` after it last
-/// presented the value. Each ExternalId is one entry of the rule's state, the calls still
-/// waiting for the horizon one more (`pendingKey`).
+/// presented the value. Each ExternalId is one entry of the rule's state, and so is each call
+/// still waiting for the horizon (`pendingPrefix`): a commit writes the calls that came and
+/// deletes those judged, not every call still waiting (a vendor's last hours of calls, megabytes
+/// rewritten at every commit when they were one entry).
 public final class ExternalIdReuseDetector: Detector {
     public static let id = "external-id-reuse"
 
@@ -60,7 +62,9 @@ public final class ExternalIdReuseDetector: Detector {
     /// More accounts than this sharing one value is already a finding on every call; the oldest
     /// are dropped first so one value cannot grow without bound.
     static let maxAccountsPerValue = 1_000
+    /// Where states saved before each waiting call had an entry of its own kept them all.
     static let pendingKey = "~pending"
+    static let pendingPrefix = "~pending/"
 
     private let context: DetectionContext
     private let parameters: Parameters
@@ -70,7 +74,12 @@ public final class ExternalIdReuseDetector: Detector {
     /// When each value's latest sighting leaves the window behind the settled horizon.
     private var expiry = TimerQueue<String>()
     private var unsaved: Set<String> = []
-    private var pendingChanged = false
+    /// With prompt emission (the runs that keep state): the waiting calls no commit wrote yet,
+    /// and those written that were judged since.
+    private var pendingUnsaved: [String: Observation] = [:]
+    private var pendingJudged: Set<String> = []
+    /// A restored state kept its waiting calls in one entry (`pendingKey`), deleted at the next commit.
+    private var legacyPending = false
     private var warnedCap = false
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
@@ -93,21 +102,24 @@ public final class ExternalIdReuseDetector: Detector {
 
     public var heldEvents: Int { pending.count }
 
+    private static func pendingKey(of observation: Observation) -> String {
+        "\(pendingPrefix)\(observation.time.milliseconds)/\(observation.eventID)/\(observation.tag)"
+    }
+
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
         let call = event.event
         guard !late, event.targetRole != nil, call.eventName == "AssumeRole", call.userIdentity.type != "AWSService",
             let externalId = call.requestParameters.externalId, !externalId.isEmpty,
             let role = call.requestParameters.roleArn, let account = ARN.account(role)
         else { return }
-        pending.add(
-            Observation(
-                tag: Self.tag(externalId), account: account, role: role, time: event.time, eventID: event.eventID,
-                principal: call.callerARN, sessionName: call.requestParameters.roleSessionName,
-                accessKeyId: call.responseElements.credentialsAccessKeyId,
-                callerAccessKeyId: call.userIdentity.accessKeyId,
-                sourceIP: call.sourceIPAddress, raw: event.deferredRaw.redacting("externalId")),
-            at: event.time)
-        pendingChanged = true
+        let observation = Observation(
+            tag: Self.tag(externalId), account: account, role: role, time: event.time, eventID: event.eventID,
+            principal: call.callerARN, sessionName: call.requestParameters.roleSessionName,
+            accessKeyId: call.responseElements.credentialsAccessKeyId,
+            callerAccessKeyId: call.userIdentity.accessKeyId,
+            sourceIP: call.sourceIPAddress, raw: event.deferredRaw.redacting("externalId"))
+        if context.emission == .prompt { pendingUnsaved[Self.pendingKey(of: observation)] = observation }
+        pending.add(observation, at: event.time)
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
@@ -115,8 +127,11 @@ public final class ExternalIdReuseDetector: Detector {
         // is a dozen strings, and copying them was most of this rule's cost).
         var due = pending.takeDue(through: horizon.settled)
         due.sort { Observation.ordered($1, $0) }
-        if !due.isEmpty { pendingChanged = true }
         while let observation = due.popLast() {
+            if context.emission == .prompt {
+                let key = Self.pendingKey(of: observation)
+                if pendingUnsaved.removeValue(forKey: key) == nil { pendingJudged.insert(key) }
+            }
             if context.isIntegrationRole(observation.role) { judge(observation, into: &findings) }
         }
         for tag in expiry.takeDue(through: horizon.settled) {
@@ -177,12 +192,20 @@ public final class ExternalIdReuseDetector: Detector {
     }
 
     public func takeStateChanges() throws -> StateEntries {
-        let keys = unsaved.sorted() + (pendingChanged ? [Self.pendingKey] : [])
+        // Deletions first: the waiting calls judged (and the old form's entry), then what is new.
+        let keys =
+            unsaved.sorted() + (legacyPending ? [Self.pendingKey] : []) + pendingJudged.sorted()
+            + pendingUnsaved.keys.sorted()
         let changed = Dictionary(uniqueKeysWithValues: unsaved.map { ($0, values[$0]) })
-        let waiting = pendingChanged ? try JSONEncoder().encode(pending.all.sorted(by: Observation.ordered)) : nil
-        (unsaved, pendingChanged) = ([], false)
+        let waiting = pendingUnsaved
+        (unsaved, pendingUnsaved, pendingJudged, legacyPending) = ([], [:], [], false)
+        // Encoded when the commit writes them, which may be on another thread.
         return StateEntries(keys: keys) { key in
-            if key == Self.pendingKey { return waiting }
+            if let observation = waiting[key] {
+                var row = CompactRowWriter()
+                row.write(observation)
+                return row.data
+            }
             guard let accounts = changed[key] ?? nil else { return nil }
             return try JSONEncoder().encode(accounts)
         }
@@ -192,11 +215,21 @@ public final class ExternalIdReuseDetector: Detector {
         var values: [String: [String: Sighting]] = [:]
         var pending = SettleQueue<Observation>()
         var expiry = TimerQueue<String>()
+        var unwritten: [String: Observation] = [:]
+        var legacy = false
         for (key, data) in entries {
-            if key == Self.pendingKey {
+            if key.hasPrefix(Self.pendingPrefix) {
+                var row = try CompactRowReader(data)
+                let observation = try row.read(Observation.self)
+                try row.finish("waiting call")
+                pending.add(observation, at: observation.time)
+            } else if key == Self.pendingKey {
+                // The old form: each call gets its own entry at the next commit.
                 for observation in try JSONDecoder().decode([Observation].self, from: data) {
                     pending.add(observation, at: observation.time)
+                    unwritten[Self.pendingKey(of: observation)] = observation
                 }
+                legacy = true
             } else {
                 let accounts = try JSONDecoder().decode([String: Sighting].self, from: data)
                 values[key] = accounts
@@ -205,7 +238,8 @@ public final class ExternalIdReuseDetector: Detector {
                 }
             }
         }
-        (self.values, self.pending, self.expiry, unsaved, pendingChanged) = (values, pending, expiry, [], false)
+        (self.values, self.pending, self.expiry, unsaved) = (values, pending, expiry, [])
+        (pendingUnsaved, pendingJudged, legacyPending) = (unwritten, [], legacy)
     }
 
     public static let examples: DetectorExamples = {
@@ -260,4 +294,27 @@ public final class ExternalIdReuseDetector: Detector {
                     ]),
             ])
     }()
+}
+
+extension ExternalIdReuseDetector.Observation: CompactRowCodable {
+    func write(to row: inout CompactRowWriter) {
+        row.string(tag)
+        row.string(account)
+        row.string(role)
+        row.int(time.milliseconds)
+        row.string(eventID)
+        row.string(principal)
+        row.optional(sessionName)
+        row.optional(accessKeyId)
+        row.optional(callerAccessKeyId)
+        row.optional(sourceIP)
+        row.string(raw.text)
+    }
+
+    init(reading row: inout CompactRowReader) throws {
+        (tag, account, role) = (try row.string(), try row.string(), try row.string())
+        (time, eventID, principal) = (EventTime(milliseconds: try row.int()), try row.string(), try row.string())
+        (sessionName, accessKeyId, callerAccessKeyId) = (try row.optional(), try row.optional(), try row.optional())
+        (sourceIP, raw) = (try row.optional(), ObservedEvent.DeferredRaw(text: try row.string()))
+    }
 }
