@@ -74,12 +74,21 @@ public struct StateEntry: Sendable, Equatable {
 public struct StateEntries: @unchecked Sendable {
     /// The keys that changed, in the order they are written.
     public let keys: [String]
-    private let encode: (String) throws -> Data?
+    /// Encodes the entry of `keys[index]`.
+    private let encode: (_ index: Int) throws -> Data?
 
     /// Entries encoded by `encode` (nil: the key is gone) when read.
     init(keys: [String], encode: @escaping (String) throws -> Data?) {
         self.keys = keys
-        self.encode = encode
+        self.encode = { [keys] in try encode(keys[$0]) }
+    }
+
+    /// Entries in the order given, each value (nil: the key is gone) encoded by `encode` when
+    /// read: a list rather than a table, for the tens of thousands of sessions a commit may hold.
+    init<Value>(ordered entries: [(key: String, value: Value?)], encode: @escaping (Value) throws -> Data?) {
+        keys = entries.map(\.key)
+        let values = entries.map(\.value)
+        self.encode = { index in try values[index].flatMap(encode) }
     }
 
     /// Entries already encoded.
@@ -93,7 +102,7 @@ public struct StateEntries: @unchecked Sendable {
     public var isEmpty: Bool { keys.isEmpty }
 
     public func forEach(_ body: (StateEntry) throws -> Void) throws {
-        for key in keys { try body(StateEntry(key: key, data: try encode(key))) }
+        for (index, key) in keys.enumerated() { try body(StateEntry(key: key, data: try encode(index))) }
     }
 
     /// Every entry, encoded now.

@@ -39,6 +39,9 @@ final class SessionLineage {
     /// a 500 MB scan's peak; one buffer is one allocation.
     private struct Issuance {
         var time: EventTime
+        /// Whether the state database holds its row (prompt emission): an issuance let go before
+        /// any commit wrote it leaves nothing to delete.
+        var saved = false
         /// `Field` order, each a 16-bit length and that many bytes of UTF-8.
         private var packed: [UInt8]
 
@@ -169,6 +172,10 @@ final class SessionLineage {
             kept[id] = issuance
         } else {
             if live[id] == nil, live.count >= capacity { dropOldest() }
+            var issuance = issuance
+            // The row of an earlier issuance of this key, if written and not deleted since, stays
+            // until this one replaces it.
+            issuance.saved = live[id]?.saved ?? (keepsChanges && unsaved.contains(key))
             live[id] = issuance
             expiry.schedule(id, at: event.time + Self.retention)
         }
@@ -204,28 +211,35 @@ final class SessionLineage {
     private func release(_ id: UInt64) {
         guard let issuance = live.removeValue(forKey: id) else { return }
         if wanted.contains(id) { kept[id] = issuance }
-        if keepsChanges, let key = issuance[.key] { unsaved.insert(key) }
+        if keepsChanges, let key = issuance[.key] {
+            if issuance.saved { unsaved.insert(key) } else { unsaved.remove(key) }
+        }
     }
 
     /// The issuances added or let go since the last call, one row per issued key (none: gone).
     func takeStateChanges() -> StateEntries {
         defer { unsaved = [] }
-        // Encoded now (a few hundred bytes each): holding on to `live` for the commit would copy
-        // the whole table at the next change.
-        let keys = unsaved.sorted()
-        let rows = Dictionary(uniqueKeysWithValues: keys.map { ($0, live[Self.id($0)]?.data) })
-        return StateEntries(keys: keys) { rows[$0] ?? nil }
+        // Copies of the issuances (their texts' buffers shared, not copied), encoded when the
+        // commit writes them; holding on to `live` itself would copy the whole table at the next change.
+        let entries = unsaved.sorted().map { key -> (key: String, value: Issuance?) in
+            let id = Self.id(key)
+            guard live[id] != nil else { return (key, nil) }
+            live[id]!.saved = true
+            return (key, live[id])
+        }
+        return StateEntries(ordered: entries) { $0.data }
     }
 
     /// Takes back saved issuances; a row that does not decode is dropped, and counted.
     func restore(_ entries: [String: Data]) -> Int {
         var undecodable = 0
         for (key, data) in entries {
-            guard let issuance = Issuance(data: data), issuance[.key] == key else {
+            guard var issuance = Issuance(data: data), issuance[.key] == key else {
                 undecodable += 1
                 continue
             }
             let id = Self.id(key)
+            issuance.saved = true
             live[id] = issuance
             expiry.schedule(id, at: issuance.time + Self.retention)
         }

@@ -75,6 +75,10 @@ public final class SessionMultiLocationDetector: Detector {
     private var roleNames: [String: String] = [:]
     private static let maxInternedRoles = 10_000
     private var slotKeys: [HashedKey] = []
+    /// Whether the state database holds a row for the slot's session (prompt emission): one that
+    /// ends before any commit wrote it leaves nothing to delete. A vendor's hour-long sessions
+    /// mostly come and go between two commits.
+    private var slotSaved: [Bool] = []
     private static let noKey = HashedKey("")
     private var freeSlots: [Int] = []
     /// When each slot's session's lifetime ends.
@@ -185,7 +189,9 @@ public final class SessionMultiLocationDetector: Detector {
                     OnePlaceTrack(
                         event, place: place, principal: principal(), role: internedRole(role),
                         sessionName: sessionName, person: issuedToPerson, idOnly: idOnly)),
-                key: hashedKey)
+                key: hashedKey,
+                // A session of this key that ended since the last commit may have left its row.
+                saved: context.emission == .prompt && unsaved.contains(key))
             changedTrack = true
         }
         if let expires, modify(slot, { $0.expire(by: expires) }) { changedTrack = true }
@@ -248,21 +254,23 @@ public final class SessionMultiLocationDetector: Detector {
         body(&slots[slot]!)
     }
 
-    private func add(_ track: Held, key: HashedKey) -> Int {
+    private func add(_ track: Held, key: HashedKey, saved: Bool) -> Int {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
-            (slots[slot], slotKeys[slot]) = (track, key)
+            (slots[slot], slotKeys[slot], slotSaved[slot]) = (track, key, saved)
         } else {
             slot = slots.count
             slots.append(track)
             slotKeys.append(key)
+            slotSaved.append(saved)
         }
         slotOf[key] = slot
         return slot
     }
 
-    /// Takes a session out of its slot: its key and track, or nil if the slot is empty.
+    /// Takes a session out of its slot: its key and track, or nil if the slot is empty. With
+    /// prompt emission, its row is to be deleted at the next commit if one was written.
     private func remove(_ slot: Int) -> (key: String, track: Held)? {
         guard let track = slots[slot].take() else { return nil }
         let key = slotKeys[slot]
@@ -270,6 +278,9 @@ public final class SessionMultiLocationDetector: Detector {
         slotOf[key] = nil
         freeSlots.append(slot)
         expiry.cancel(slot)
+        if context.emission == .prompt {
+            if slotSaved[slot] { unsaved.insert(key.text) } else { unsaved.remove(key.text) }
+        }
         return (key.text, track)
     }
 
@@ -370,7 +381,6 @@ public final class SessionMultiLocationDetector: Detector {
         for slot in ended {
             guard let (key, removed) = remove(slot) else { continue }
             var held = removed
-            if context.emission == .prompt { unsaved.insert(key) }
             if context.emission == .settled { report(key: key, held: &held, settled: nil, into: &findings) }
         }
     }
@@ -459,18 +469,21 @@ public final class SessionMultiLocationDetector: Detector {
         // be on another thread while this one reads on. Copies of those tracks alone (their
         // contents shared until changed), not of the whole table, which the next event would
         // then copy whole.
-        let keys = unsaved.sorted()
-        let changed = Dictionary(uniqueKeysWithValues: keys.map { ($0, slotOf[HashedKey($0)].flatMap { slots[$0] }) })
-        return StateEntries(keys: keys) { key in changed[key]??.track(key: key).compactRow }
+        let entries = unsaved.sorted().map { key -> (key: String, value: (key: String, held: Held)?) in
+            guard let slot = slotOf[HashedKey(key)], let held = slots[slot] else { return (key, nil) }
+            slotSaved[slot] = true
+            return (key, (key, held))
+        }
+        return StateEntries(ordered: entries) { $0.held.track(key: $0.key).compactRow }
     }
 
     public func restore(_ entries: [String: Data]) throws {
         let restored = try entries.mapValues(Track.init(row:))
-        (slotOf, slots, slotKeys, freeSlots) = ([:], [], [], [])
+        (slotOf, slots, slotKeys, slotSaved, freeSlots) = ([:], [], [], [], [])
         unsaved = []
         expiry = SlotTimerQueue()
         for (key, track) in restored.sorted(by: { $0.key < $1.key }) {
-            let slot = add(.full(track), key: HashedKey(key))
+            let slot = add(.full(track), key: HashedKey(key), saved: true)
             expiry.schedule(slot, at: slots[slot]!.end(lifetime: lifetime))
         }
         changed = Set(restored.keys)
@@ -493,7 +506,6 @@ public final class SessionMultiLocationDetector: Detector {
             report(key: key, held: &held, settled: nil, into: &findings)
             changed.remove(key)
             undecided.remove(key)
-            if context.emission == .prompt { unsaved.insert(key) }
         }
     }
 
