@@ -68,8 +68,14 @@ public final class TrailFileReader {
     ///
     /// A chunk is valid only during the call and holds at most `chunkSize` bytes; chunk boundaries fall
     /// anywhere, even inside a record. An error thrown by `consume` stops reading and is passed on as it is.
-    public func read(path: String, consume: (UnsafeRawBufferPointer) throws -> Void) throws -> ReadOutcome {
+    ///
+    /// `opened` sees the file's descriptor once it is open, before anything is read (a scan with
+    /// state takes the file's identity from it, rather than opening the file a second time).
+    public func read(
+        path: String, opened: ((Int32) -> Void)? = nil, consume: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> ReadOutcome {
         let file = try InputFile(path: path, buffer: input)
+        opened?(file.descriptor)
         guard try file.refill(keeping: 0) > 0 else { throw TrailFileError.empty(path: path) }
         let head = file.buffered
         if head[0] == 0x1F, head.count == 1 || head[1] == 0x8B {
@@ -370,7 +376,7 @@ private struct MemberEdges<Input: InflaterInput> {
 /// An open file and the buffer its bytes are read into, closed and freed together.
 private final class InputFile {
     let path: String
-    private let descriptor: Int32
+    let descriptor: Int32
     private let buffer: UnsafeMutableRawBufferPointer
     /// Buffered bytes: the file's bytes `bytesRead - count ..< bytesRead` are at `buffer[0 ..< count]`.
     private(set) var count = 0

@@ -5,6 +5,8 @@ struct FileRecords {
     let path: String
     let reader: TrailFileReader
     let maxRecordBytes: Int
+    /// Sees the file's descriptor once it is open (`TrailFileReader.read(path:opened:consume:)`).
+    var opened: ((Int32) -> Void)? = nil
 
     /// Hands every complete record, with its offset in the decompressed stream, to `record`,
     /// which may add to the report (bad records, messages).
@@ -48,7 +50,7 @@ struct FileRecords {
             report.note(problem.description)
         }
         do {
-            let outcome = try reader.read(path: path) { chunk in
+            let outcome = try reader.read(path: path, opened: opened) { chunk in
                 splitter.feed(
                     chunk,
                     record: { bytes, offset in

@@ -189,12 +189,6 @@ public final class TrailScan {
         return summary
     }
 
-    /// A file's identity for the state, taken just before it is read; none for a file the state
-    /// does not record (no `--state`, or no `stat` before the scan).
-    private static func identity(of path: String, canonicalPath: String?) -> ProcessedFile? {
-        canonicalPath.flatMap { try? FileFingerprint.of(path: path, canonicalPath: $0) }
-    }
-
     /// Reads every file on the calling thread, handing its events straight to the engine.
     private func scanInOrder(_ files: [TrailFile], consume: (OrderedHandoff.Item) throws -> Void) throws {
         let watchList = WatchList(config: config, awsRanges: awsRanges)
@@ -203,14 +197,12 @@ public final class TrailScan {
         for file in files {
             let scan = FileScan(
                 path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter,
-                now: now)
-            let identity = Self.identity(of: file.path, canonicalPath: canonicalPaths[file.path])
+                now: now, identityPath: canonicalPaths[file.path])
             var failure: Error?
-            var report = scan.run(watchList: watchList) { batch in
+            let report = scan.run(watchList: watchList) { batch in
                 guard failure == nil else { return }
                 do { try consume(.batch(batch)) } catch { failure = error }
             }
-            report.identity = identity
             if let failure { throw failure }
             try consume(.done(report))
         }
@@ -237,10 +229,8 @@ public final class TrailScan {
                 while let index = handoff.takeFile(helper: worker > 0) {
                     let scan = FileScan(
                         path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes, prefilter: prefilter,
-                        now: now)
-                    let identity = Self.identity(of: files[index].path, canonicalPath: canonicalPaths[index])
-                    var report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
-                    report.identity = identity
+                        now: now, identityPath: canonicalPaths[index])
+                    let report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
                     handoff.finish(file: index, report: report)
                 }
                 group.leave()

@@ -90,6 +90,12 @@ public enum FileFingerprint {
         let descriptor = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard descriptor >= 0 else { throw Failure(code: errno) }
         defer { close(descriptor) }
+        return try of(descriptor: descriptor, path: path, canonicalPath: canonicalPath)
+    }
+
+    /// The identity of the file open as `descriptor` (read with `pread`: its offset is left as
+    /// it was), which is the one at `path`.
+    static func of(descriptor: Int32, path: String, canonicalPath: String?) throws(Failure) -> ProcessedFile {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw Failure(code: errno) }
         let resolved: String
