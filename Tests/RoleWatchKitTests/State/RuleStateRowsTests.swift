@@ -127,4 +127,33 @@ struct RuleStateRowsTests {
         #expect(warnings.all.count == 1)
         #expect(warnings.all.first?.contains("a duplicate of those events may count again") == true)
     }
+
+    /// A new state has 16 KiB pages, which a session's row of a couple of KB fills; a state made
+    /// with SQLite's default 4 KiB pages keeps them and is used as it is.
+    @Test func aNewStateHasLargePagesAndAnOlderOneKeepsItsOwn() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        func pageSize(_ path: String) throws -> Int {
+            let queue = try DatabaseQueue(path: path)
+            defer { try? queue.close() }
+            return try queue.read { try Int.fetchOne($0, sql: "PRAGMA page_size") ?? 0 }
+        }
+        let fresh = directory.path + "/fresh.sqlite"
+        _ = try StateStore(path: fresh)
+        #expect(try pageSize(fresh) == StateStore.pageSize)
+
+        let older = directory.path + "/older.sqlite"
+        let queue = try DatabaseQueue(path: older)
+        try StateStore.migrator.migrate(queue, upTo: "v2_delivery")
+        try queue.close()
+        let entry = StateEntries([StateEntry(key: "ASIA1", data: Data(#"{"a":1}"#.utf8))])
+        do {
+            let store = try StateStore(path: older)
+            _ = try store.commit(
+                files: [], engine: EngineStateChanges(core: Data("{}".utf8), rules: ["session-multi-location": entry]),
+                changes: [])
+        }
+        #expect(try pageSize(older) == 4096)
+        #expect(try StateStore(path: older).loadEngineState()?.rules["session-multi-location"]?["ASIA1"] != nil)
+    }
 }
