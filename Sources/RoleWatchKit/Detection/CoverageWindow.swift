@@ -65,9 +65,10 @@ struct CoverageWindow: Codable {
     /// changed rule applies at once.
     var window: Duration = .zero
     var foldWindow: Duration = .zero
-    /// Calls in processing order: time, then event id. Those before `head` are forgotten; they
-    /// are removed in bulk, so that forgetting stays cheap whatever the window holds.
-    private var calls: [Call] = []
+    /// Calls in processing order: time, then event id, each in a slot of its own (a call that
+    /// lands among earlier ones moves slot numbers, not calls). Those before `head` are
+    /// forgotten; they are removed in bulk, so that forgetting stays cheap whatever the window holds.
+    private var calls = SlottedList<Call>()
     private var head = 0
     /// Calls before this index have been judged (at the `act` horizon) and need judging again
     /// only if an earlier call arrives.
@@ -113,7 +114,7 @@ struct CoverageWindow: Codable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        calls = try c.decode([Call].self, forKey: .calls)
+        calls = SlottedList(try c.decode([Call].self, forKey: .calls))
         judged = try c.decode(Int.self, forKey: .judged)
         settledJudged = try c.decode(Int.self, forKey: .settledJudged)
         copies = try c.decode([Call].self, forKey: .copies)

@@ -734,7 +734,8 @@ extension SessionMultiLocationDetector.Track {
             reported[part] = try reader.string()
         }
         let mark = try reader.int()
-        person = [nil, false, true][Int(min(2, max(0, mark % 3)))]
+        guard (0...5).contains(mark) else { throw CompactRowReader.Damaged(description: "a bad person mark") }
+        person = [nil, false, true][Int(mark % 3)]
         if mark >= 3 { expires = EventTime(milliseconds: try reader.int()) }
         try reader.finish("session")
     }
