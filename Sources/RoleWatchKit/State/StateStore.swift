@@ -303,6 +303,10 @@ public final class StateStore {
     public func processedFiles(_ files: [FileFingerprint.Stat]) throws -> [ProcessedFile?] {
         let batch = 500
         return try read { db in
+            // A first run has read nothing: no need to look for 28,000 files one batch at a time.
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM file)") == true else {
+                return files.map { _ in nil }
+            }
             var byPath: [String: ProcessedFile] = [:]
             for start in stride(from: 0, to: files.count, by: batch) {
                 let paths = files[start..<min(files.count, start + batch)].map(\.path)
