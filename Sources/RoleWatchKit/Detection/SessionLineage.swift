@@ -174,8 +174,8 @@ final class SessionLineage {
             if live[id] == nil, live.count >= capacity { dropOldest() }
             var issuance = issuance
             // The row of an earlier issuance of this key, if written and not deleted since, stays
-            // until this one replaces it.
-            issuance.saved = live[id]?.saved ?? (keepsChanges && unsaved.contains(key))
+            // until this one replaces it. Only a run that keeps state asks (every AssumeRole passes here).
+            issuance.saved = keepsChanges && (live[id]?.saved ?? unsaved.contains(key))
             live[id] = issuance
             expiry.schedule(id, at: event.time + Self.retention)
         }

@@ -82,4 +82,26 @@ struct ExternalIdPendingRowsTests {
         #expect(findings.map(\.reasons) == expected.map(\.reasons))
         #expect(findings.map(\.time) == expected.map(\.time))
     }
+
+    /// A waiting call's row cut anywhere is reported once and the rule starts afresh; nothing is
+    /// read out of bounds, and the engine goes on.
+    @Test func everyTruncationOfAWaitingCallsRowIsReportedNotRead() throws {
+        let detector = try Self.detector()
+        var findings: [Finding] = []
+        detector.observe(Self.calls[0], late: false, into: &findings)
+        let (key, row) = try #require(try Self.entries(detector).first { $0.key.hasPrefix(ExternalIdReuseDetector.pendingPrefix) })
+        let data = try #require(row)
+        for length in 0..<data.count {
+            let warnings = Messages()
+            let engine = try DetectionEngine(
+                rules: [try #require(try RuleSet.builtIn().first { $0.id == ExternalIdReuseDetector.id })],
+                context: DetectionContext(
+                    config: ExampleSite.config, awsRanges: ExampleSite.awsRanges, emission: .prompt,
+                    warn: { warnings.say($0) }))
+            engine.restore(SavedEngineState(core: nil, rules: [ExternalIdReuseDetector.id: [key: data.prefix(length)]]))
+            #expect(warnings.all.count == 1, "truncated to \(length) bytes")
+            #expect(try engine.takeStateChanges().cleared == [ExternalIdReuseDetector.id])
+            for call in Self.calls { engine.observe(call) }
+        }
+    }
 }
