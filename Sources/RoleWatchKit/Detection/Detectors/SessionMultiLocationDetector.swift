@@ -370,6 +370,7 @@ public final class SessionMultiLocationDetector: Detector {
             if context.emission == .prompt { unsaved.insert(key) }
         }
         changed.removeAll()
+        if horizon.isEnd, context.emission == .settled { return endBatch(into: &findings) }
         let ended: [Int]
         if horizon.isEnd {
             // In the order of their keys, those that may report; the rest (nearly all) in any order.
@@ -383,6 +384,23 @@ public final class SessionMultiLocationDetector: Detector {
             var held = removed
             if context.emission == .settled { report(key: key, held: &held, settled: nil, into: &findings) }
         }
+    }
+
+    /// The end of a batch scan: every session still open is judged, in the order of their keys,
+    /// and the table is let go at once. Only the few sessions that report are sorted: sorting
+    /// every one that might (their keys' text) and taking each out of the table one by one were
+    /// most of a no-config scan's last, single-threaded, moment.
+    private func endBatch(into findings: inout [Finding]) {
+        var reports: [(key: String, findings: [Finding])] = []
+        for slot in slots.indices where slots[slot] != nil {
+            let key = slotKeys[slot].text
+            var found: [Finding] = []
+            modify(slot) { report(key: key, held: &$0, settled: nil, into: &found) }
+            if !found.isEmpty { reports.append((key, found)) }
+        }
+        for report in reports.sorted(by: { $0.key < $1.key }) { findings += report.findings }
+        (slotOf, slots, slotKeys, slotSaved, freeSlots) = ([:], [], [], [], [])
+        expiry = SlotTimerQueue()
     }
 
     /// Whether a report of the session could show anything: most sessions stay in one place,
