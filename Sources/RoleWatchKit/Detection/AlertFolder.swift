@@ -61,6 +61,12 @@ final class AlertFolder {
         defer {
             open.removeAll(keepingCapacity: true)
             lineage.releasePins()
+            // Those still waiting for the horizon look their chain up again then: it stays pinned
+            // till they do, however far the horizon moves before the next commit.
+            for waiting in unsettled {
+                if let key = waiting.lead.accessKeyId { lineage.want(key) }
+                if let key = waiting.lead.callerAccessKeyId { lineage.want(key) }
+            }
         }
         let parts = open.values.sorted(by: Self.ordered).map(finished)
         var settledParts: [AlertAggregate] = []

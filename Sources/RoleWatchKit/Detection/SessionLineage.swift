@@ -26,10 +26,14 @@ public struct LineageLink: Sendable, Hashable, Codable {
 /// (never in AWS's trails; in synthetic ones) the earliest, so the chain does not depend on
 /// which came first.
 ///
-/// Bounded: an issuance is kept `retention` of event time (the longest an STS credential lives,
-/// so a rule that reports a session when its lifetime ends still finds it) and at most
-/// `capacity` of them, the oldest dropped first with one warning. An alert leaves the engine
-/// later than its findings (a batch scan writes its alerts at the end; a run with state at its
+/// Bounded: an issuance is kept until `until(of:)`: an hour past the end its issuing call gave
+/// its credentials, and past the ends of the sessions issued from it (a chain is found from its
+/// last link up), else `retention` of event time (the longest an STS credential lives), so that
+/// a rule that reports a session when its lifetime ends still finds it; and at most `capacity`
+/// of them, the earliest to go dropped first with one warning. A vendor's sessions last an hour:
+/// keeping each issuance 36 hours held a day and a half of them where an hour's are open (the
+/// largest part of a many-sessions scan's memory at thousands of customers). An alert leaves
+/// the engine later than its findings (a batch scan writes its alerts at the end; a run with state at its
 /// next commit), when its issuances may have gone: the keys an open alert names, and their
 /// ancestors, are pinned (`want`) and kept past their time until it leaves, so an alert's
 /// lineage is the same whatever the order of the files.
@@ -39,6 +43,9 @@ final class SessionLineage {
     /// a 500 MB scan's peak; one buffer is one allocation.
     private struct Issuance {
         var time: EventTime
+        /// When it may go (`until(of:)`, or later for its descendants' sake); not saved: a restored
+        /// issuance is kept `retention`.
+        var until: EventTime
         /// Whether the state database holds its row (prompt emission): an issuance let go before
         /// any commit wrote it leaves nothing to delete.
         var saved = false
@@ -53,6 +60,7 @@ final class SessionLineage {
         init?(data: Data) {
             guard data.count >= 8 + 2 * Field.allCases.count else { return nil }
             time = EventTime(milliseconds: data.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) })
+            until = time + SessionLineage.retention
             packed = Array(data.dropFirst(8))
             var offset = 0
             for _ in Field.allCases {
@@ -72,10 +80,11 @@ final class SessionLineage {
         /// The texts in `Field` order, packed straight into one buffer: built through a
         /// dictionary and an array per field, it showed in profiles of the engine's thread.
         init(
-            time: EventTime, key: String, principal: String, account: String, eventID: String, callerKey: String,
-            callerPrincipal: String, callerAccount: String
+            time: EventTime, until: EventTime, key: String, principal: String, account: String, eventID: String,
+            callerKey: String, callerPrincipal: String, callerAccount: String
         ) {
             self.time = time
+            self.until = until
             var packed: [UInt8] = []
             packed.reserveCapacity(
                 Self.lengthBytes + key.utf8.count + principal.utf8.count + account.utf8.count + eventID.utf8.count
@@ -118,6 +127,16 @@ final class SessionLineage {
 
     /// GetSessionToken's and GetFederationToken's longest duration; role sessions last at most 12 h.
     static let retention = Duration.seconds(36 * 3600)
+    /// How long an issuance outlives its credentials: for the clocks that stamp events to differ,
+    /// and for a rule to report on the session's last calls.
+    static let afterExpiry = Duration.seconds(3600)
+
+    /// When an issuance may go, from its own call: `afterExpiry` past the expiry the call gave
+    /// (`SessionMultiLocationDetector.expiry(of:)`), else `retention` (an AWS service's delivery,
+    /// which names no duration).
+    static func until(of event: ObservedEvent) -> EventTime {
+        SessionMultiLocationDetector.expiry(of: event).map { $0 + afterExpiry } ?? event.time + retention
+    }
     /// How many links a chain follows at most (role chaining is rarely deeper than three).
     static let depthLimit = 8
 
@@ -128,8 +147,15 @@ final class SessionLineage {
     /// kept a collision is as unlikely as it is harmless (one alert's lineage).
     private var live: [UInt64: Issuance] = [:]
     private var expiry = TimerQueue<UInt64>()
-    /// Issuances past their time that an open alert's chain needs.
-    private var kept: [UInt64: Issuance] = [:]
+    /// For callers whose own issuance is not (yet) known: the latest `until` of the sessions
+    /// they issued, which their issuance takes when it comes, whatever the order of the files.
+    /// Swept of what the horizon passed when it doubles.
+    private var descendantsUntil: [UInt64: EventTime] = [:]
+    private var sweepAt = 1024
+    /// Issuances past their time kept because an open alert's chain needs them (`wanted`): they
+    /// stay among the live ones, so that a run with state saves them for its next run as a batch
+    /// scan would keep them to its end.
+    private var pastTime: Set<UInt64> = []
     /// Keys an open alert's chain runs through, at most `capacity`.
     private var wanted: Set<UInt64> = []
     /// Issued keys added or let go since the state was last taken (prompt emission only: the
@@ -149,7 +175,7 @@ final class SessionLineage {
 
     private static func id(_ key: String) -> UInt64 { StableHash.of("issued", key).low64 }
 
-    private func issuance(_ id: UInt64) -> Issuance? { live[id] ?? kept[id] }
+    private func issuance(_ id: UInt64) -> Issuance? { live[id] }
 
     /// Notes the key a successful `AssumeRole*` call issued.
     func record(_ event: ObservedEvent) {
@@ -164,25 +190,42 @@ final class SessionLineage {
         { return }
         let role = call.requestParameters.roleArn
         let callerKey = call.userIdentity.accessKeyId.flatMap { $0.isEmpty ? nil : $0 }
-        let issuance = Issuance(
-            time: event.time, key: key, principal: call.responseElements.assumedRoleUserArn ?? role ?? "unknown",
+        var until = max(Self.until(of: event), issuance(id)?.until ?? event.time)
+        if let descendants = descendantsUntil.removeValue(forKey: id) { until = max(until, descendants) }
+        var issuance = Issuance(
+            time: event.time, until: until, key: key, principal: call.responseElements.assumedRoleUserArn ?? role ?? "unknown",
             account: role.flatMap(ARN.account) ?? call.recipientAccountId ?? "", eventID: eventID,
             callerKey: callerKey ?? "", callerPrincipal: call.callerARN, callerAccount: call.userIdentity.accountId ?? "")
-        if kept[id] != nil {
-            kept[id] = issuance
-        } else {
-            if live[id] == nil, live.count >= capacity { dropOldest() }
-            var issuance = issuance
-            // The row of an earlier issuance of this key, if written and not deleted since, stays
-            // until this one replaces it. Only a run that keeps state asks (every AssumeRole passes here).
-            issuance.saved = keepsChanges && (live[id]?.saved ?? unsaved.contains(key))
-            live[id] = issuance
-            expiry.schedule(id, at: event.time + Self.retention)
-        }
+        if live[id] == nil, live.count >= capacity { dropOldest() }
+        // The row of an earlier issuance of this key, if written and not deleted since, stays
+        // until this one replaces it. Only a run that keeps state asks (every AssumeRole passes here).
+        issuance.saved = keepsChanges && (live[id]?.saved ?? unsaved.contains(key))
+        live[id] = issuance
+        if !pastTime.contains(id) { expiry.schedule(id, at: until) }
         if keepsChanges { unsaved.insert(key) }
+        if let callerKey { keepAncestors(of: callerKey, until: until) }
         if wanted.contains(id), let callerKey { want(callerKey) }
     }
 
+    /// Keeps the issuances of the chain above a session at least as long as the session's own:
+    /// its lineage runs through them.
+    private func keepAncestors(of callerKey: String, until: EventTime) {
+        var current: String? = callerKey
+        var depth = 0
+        while let key = current, depth < Self.depthLimit {
+            let id = Self.id(key)
+            if live[id] == nil {
+                // Not known (yet): its issuance, if it comes, takes this on.
+                if descendantsUntil[id].map({ $0 < until }) ?? true { descendantsUntil[id] = until }
+                return
+            }
+            guard live[id]!.until < until else { return }
+            live[id]!.until = until
+            if !pastTime.contains(id) { expiry.schedule(id, at: until) }
+            current = live[id]![.callerKey]
+            depth += 1
+        }
+    }
     /// Pins the chain through `key` until `releasePins()`: an open alert names it.
     func want(_ key: String) {
         var current: String? = key
@@ -197,20 +240,29 @@ final class SessionLineage {
     }
 
     /// The open alerts have left the engine (with prompt emission, at each commit): what they
-    /// pinned goes the way of the rest.
+    /// pinned goes the way of the rest, at the next `expire` unless pinned again by then.
     func releasePins() {
         wanted = []
-        kept = [:]
+        for id in pastTime { if let until = live[id]?.until { expiry.schedule(id, at: until) } }
+        pastTime = []
     }
 
-    /// Lets go of issuances kept `retention` before `settled`; those an open alert needs stay.
+    /// Lets go of issuances whose time `settled` passed; those an open alert needs stay.
     func expire(settled: EventTime) {
         for id in expiry.takeDue(through: settled) { release(id) }
+        if descendantsUntil.count >= sweepAt {
+            descendantsUntil = descendantsUntil.filter { $0.value > settled }
+            sweepAt = max(1024, 2 * descendantsUntil.count)
+        }
     }
 
     private func release(_ id: UInt64) {
-        guard let issuance = live.removeValue(forKey: id) else { return }
-        if wanted.contains(id) { kept[id] = issuance }
+        guard live[id] != nil else { return }
+        guard !wanted.contains(id) else {
+            pastTime.insert(id)
+            return
+        }
+        let issuance = live.removeValue(forKey: id)!
         if keepsChanges, let key = issuance[.key] {
             if issuance.saved { unsaved.insert(key) } else { unsaved.remove(key) }
         }
@@ -241,7 +293,7 @@ final class SessionLineage {
             let id = Self.id(key)
             issuance.saved = true
             live[id] = issuance
-            expiry.schedule(id, at: issuance.time + Self.retention)
+            expiry.schedule(id, at: issuance.until)
         }
         return undecodable
     }

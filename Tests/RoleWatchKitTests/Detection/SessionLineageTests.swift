@@ -79,8 +79,8 @@ import Testing
     }
 
     @Test func anAlertWrittenDaysLaterStillCarriesItsLineage() throws {
-        // Three more days of the backend's ordinary scans move the horizon far past the 36 hours
-        // an issuance is kept; the stolen session's alert, written at the end, keeps its chain.
+        // Three more days of the backend's ordinary scans move the horizon far past the time an
+        // issuance is kept; the stolen session's alert, written at the end, keeps its chain.
         let later = (1...72).map { hour in
             ExampleEvent.assumeRole(
                 by: .outbound(key: "ASIAOUTBOUND\(String(format: "%07d", hour))"), role: Self.customerRole,
@@ -111,6 +111,58 @@ import Testing
         #expect(lineage.chain(from: "ASIACUSTOMER0000000").isEmpty, "the oldest went")
         #expect(lineage.chain(from: "ASIACUSTOMER0000149").count == 2)
         #expect(warnings.all.count == 1 && warnings.all[0].contains("max_tracked_keys"))
+    }
+
+    /// `events` as the engine sees them, and an empty lineage.
+    private static func observed(_ events: [CloudTrailEvent]) -> ([ObservedEvent], SessionLineage) {
+        var example = DetectorExample("issuances", events: events)
+        example.config = ExampleSite.config
+        return (ExampleRunner.observed(example), SessionLineage(capacity: 100, keepsChanges: false, warn: { _ in }))
+    }
+
+    @Test func anIssuanceGoesAnHourAfterItsCredentialsExpire() {
+        // The outbound session, asked for at 10:00 without a duration, lasts an hour (and the
+        // 15 minutes of clock grace): its issuance is kept until 12:15.
+        let (observed, lineage) = Self.observed([Self.stolenSession[0]])
+        lineage.record(observed[0])
+        let issued = observed[0].time
+        lineage.expire(settled: issued + .seconds(2 * 3600 + 14 * 60))
+        #expect(lineage.chain(from: Self.outboundKey).count == 2)
+        lineage.expire(settled: issued + .seconds(2 * 3600 + 16 * 60))
+        #expect(lineage.chain(from: Self.outboundKey).isEmpty)
+    }
+
+    @Test func anIssuanceWithoutAnExpiryIsKeptTheLongestACredentialLives() {
+        var delivery = Self.stolenSession[0]
+        delivery.userIdentity = UserIdentity()
+        delivery.userIdentity.type = "AWSService"
+        delivery.userIdentity.invokedBy = "ec2.amazonaws.com"
+        delivery.requestParameters.durationSeconds = nil
+        let (observed, lineage) = Self.observed([delivery])
+        lineage.record(observed[0])
+        lineage.expire(settled: observed[0].time + .seconds(35 * 3600))
+        #expect(lineage.chain(from: Self.outboundKey).count == 2)
+        lineage.expire(settled: observed[0].time + .seconds(36 * 3600 + 1))
+        #expect(lineage.chain(from: Self.outboundKey).isEmpty)
+    }
+
+    /// A session issued late in its parent's life outlives the parent's credentials; its chain
+    /// keeps the parent's issuance as long as its own, whichever of the two was read first.
+    @Test(arguments: [[0, 1], [1, 0]])
+    func aChainKeepsItsAncestorsAsLongAsItsLastSession(order: [Int]) {
+        var events = Array(Self.stolenSession.prefix(2))
+        events[1].eventTime = events[0].eventTime! + .seconds(70 * 60)  // 11:10, until 13:25
+        let (observed, lineage) = Self.observed(events)
+        for index in order { lineage.record(observed[index]) }
+        let parentGone = observed[0].time + .seconds(2 * 3600 + 16 * 60)
+        lineage.expire(settled: parentGone)
+        #expect(lineage.chain(from: Self.outboundKey).count == 2, "kept for its child")
+        #expect(lineage.chain(from: Self.customerKey).map(\.accessKeyId) == [
+            Self.customerKey, Self.outboundKey, "ASIAINSTANCEE5F60718",
+        ])
+        lineage.expire(settled: observed[1].time + .seconds(2 * 3600 + 16 * 60))
+        #expect(lineage.chain(from: Self.customerKey).isEmpty)
+        #expect(lineage.chain(from: Self.outboundKey).isEmpty)
     }
 
     /// With prompt emission (tail, `scan --state`) an alert leaves at the next commit, maybe before
