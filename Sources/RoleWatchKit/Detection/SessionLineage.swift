@@ -295,6 +295,10 @@ final class SessionLineage {
             live[id] = issuance
             expiry.schedule(id, at: issuance.until)
         }
+        // What each session asks of the chain above it (`keepAncestors`), asked again: a parent
+        // whose issuance a later run reads keeps its restored children's time.
+        let children = live.values.compactMap { issuance in issuance[.callerKey].map { ($0, issuance.until) } }
+        for (callerKey, until) in children { keepAncestors(of: callerKey, until: until) }
         return undecodable
     }
 

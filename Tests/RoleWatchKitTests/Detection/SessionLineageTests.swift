@@ -165,6 +165,22 @@ import Testing
         #expect(lineage.chain(from: Self.outboundKey).isEmpty)
     }
 
+    /// A run with state saved the child's issuance; the parent's is read by the next run.
+    @Test func aRestoredSessionKeepsItsParentReadLater() throws {
+        var events = Array(Self.stolenSession.prefix(2))
+        events[1].eventTime = events[0].eventTime! + .seconds(70 * 60)
+        let (observed, _) = Self.observed(events)
+        let saving = SessionLineage(capacity: 100, keepsChanges: true, warn: { _ in })
+        saving.record(observed[1])
+        var rows: [String: Data] = [:]
+        for entry in try saving.takeStateChanges().all() { rows[entry.key] = entry.data }
+        let next = SessionLineage(capacity: 100, keepsChanges: true, warn: { _ in })
+        #expect(next.restore(rows) == 0)
+        next.record(observed[0])
+        next.expire(settled: observed[1].time + .seconds(2 * 3600))
+        #expect(next.chain(from: Self.customerKey).count == 3, "the parent's issuance is kept for its child")
+    }
+
     /// With prompt emission (tail, `scan --state`) an alert leaves at the next commit, maybe before
     /// its parent's issuance is read: once the horizon has passed the alert, a part with the
     /// fuller chain follows, and the stored alert (its parts merged) ends with the batch lineage.
