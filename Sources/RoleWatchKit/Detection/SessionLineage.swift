@@ -33,10 +33,10 @@ public struct LineageLink: Sendable, Hashable, Codable {
 /// of them, the earliest to go dropped first with one warning. A vendor's sessions last an hour:
 /// keeping each issuance 36 hours held a day and a half of them where an hour's are open (the
 /// largest part of a many-sessions scan's memory at thousands of customers). An alert leaves
-/// the engine later than its findings (a batch scan writes its alerts at the end; a run with state at its
-/// next commit), when its issuances may have gone: the keys an open alert names, and their
-/// ancestors, are pinned (`want`) and kept past their time until it leaves, so an alert's
-/// lineage is the same whatever the order of the files.
+/// the engine later than its findings (a batch scan writes its alerts at the end; a run with
+/// state at its next commit), when its issuances may have gone: the keys an open alert names,
+/// and their ancestors, are pinned (`want`) and kept past their time until it leaves, so an
+/// alert's lineage is the same whatever the order of the files.
 final class SessionLineage {
     /// One issuance, its texts packed into one buffer: without a config every AssumeRole in the
     /// trail is kept, and seven strings each (most too long to be stored inline) were 20 MB of
@@ -193,7 +193,8 @@ final class SessionLineage {
         var until = max(Self.until(of: event), issuance(id)?.until ?? event.time)
         if let descendants = descendantsUntil.removeValue(forKey: id) { until = max(until, descendants) }
         var issuance = Issuance(
-            time: event.time, until: until, key: key, principal: call.responseElements.assumedRoleUserArn ?? role ?? "unknown",
+            time: event.time, until: until, key: key,
+            principal: call.responseElements.assumedRoleUserArn ?? role ?? "unknown",
             account: role.flatMap(ARN.account) ?? call.recipientAccountId ?? "", eventID: eventID,
             callerKey: callerKey ?? "", callerPrincipal: call.callerARN, callerAccount: call.userIdentity.accountId ?? "")
         if live[id] == nil, live.count >= capacity { dropOldest() }
@@ -226,6 +227,7 @@ final class SessionLineage {
             depth += 1
         }
     }
+
     /// Pins the chain through `key` until `releasePins()`: an open alert names it.
     func want(_ key: String) {
         var current: String? = key

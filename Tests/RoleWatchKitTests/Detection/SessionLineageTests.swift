@@ -121,8 +121,8 @@ import Testing
     }
 
     @Test func anIssuanceGoesAnHourAfterItsCredentialsExpire() {
-        // The outbound session, asked for at 10:00 without a duration, lasts an hour (and the
-        // 15 minutes of clock grace): its issuance is kept until 12:15.
+        // The outbound session, asked for at 10:00 for an hour, lasts until 11:15 with the 15
+        // minutes of clock grace: its issuance is kept until 12:15.
         let (observed, lineage) = Self.observed([Self.stolenSession[0]])
         lineage.record(observed[0])
         let issued = observed[0].time
@@ -157,9 +157,8 @@ import Testing
         let parentGone = observed[0].time + .seconds(2 * 3600 + 16 * 60)
         lineage.expire(settled: parentGone)
         #expect(lineage.chain(from: Self.outboundKey).count == 2, "kept for its child")
-        #expect(lineage.chain(from: Self.customerKey).map(\.accessKeyId) == [
-            Self.customerKey, Self.outboundKey, "ASIAINSTANCEE5F60718",
-        ])
+        let chain = lineage.chain(from: Self.customerKey).map(\.accessKeyId)
+        #expect(chain == [Self.customerKey, Self.outboundKey, "ASIAINSTANCEE5F60718"])
         lineage.expire(settled: observed[1].time + .seconds(2 * 3600 + 16 * 60))
         #expect(lineage.chain(from: Self.customerKey).isEmpty)
         #expect(lineage.chain(from: Self.outboundKey).isEmpty)
