@@ -175,8 +175,6 @@ final class SessionLineage {
 
     private static func id(_ key: String) -> UInt64 { StableHash.of("issued", key).low64 }
 
-    private func issuance(_ id: UInt64) -> Issuance? { live[id] }
-
     /// Notes the key a successful `AssumeRole*` call issued.
     func record(_ event: ObservedEvent) {
         let call = event.event
@@ -184,23 +182,22 @@ final class SessionLineage {
             !key.isEmpty, let eventID = call.eventID
         else { return }
         let id = Self.id(key)
+        let known = live[id]
         // The earliest call stands (its copies share its time: the smaller event id).
-        if let known = issuance(id), let knownID = known[.eventID],
-            (known.time, knownID) <= (event.time, eventID)
-        { return }
+        if let known, let knownID = known[.eventID], (known.time, knownID) <= (event.time, eventID) { return }
         let role = call.requestParameters.roleArn
         let callerKey = call.userIdentity.accessKeyId.flatMap { $0.isEmpty ? nil : $0 }
-        var until = max(Self.until(of: event), issuance(id)?.until ?? event.time)
+        var until = max(Self.until(of: event), known?.until ?? event.time)
         if let descendants = descendantsUntil.removeValue(forKey: id) { until = max(until, descendants) }
         var issuance = Issuance(
             time: event.time, until: until, key: key,
             principal: call.responseElements.assumedRoleUserArn ?? role ?? "unknown",
             account: role.flatMap(ARN.account) ?? call.recipientAccountId ?? "", eventID: eventID,
             callerKey: callerKey ?? "", callerPrincipal: call.callerARN, callerAccount: call.userIdentity.accountId ?? "")
-        if live[id] == nil, live.count >= capacity { dropOldest() }
+        if known == nil, live.count >= capacity { dropOldest() }
         // The row of an earlier issuance of this key, if written and not deleted since, stays
         // until this one replaces it. Only a run that keeps state asks (every AssumeRole passes here).
-        issuance.saved = keepsChanges && (live[id]?.saved ?? unsaved.contains(key))
+        issuance.saved = keepsChanges && (known?.saved ?? unsaved.contains(key))
         live[id] = issuance
         if !pastTime.contains(id) { expiry.schedule(id, at: until) }
         if keepsChanges { unsaved.insert(key) }
@@ -236,7 +233,7 @@ final class SessionLineage {
             let id = Self.id(key)
             // Already wanted: its ancestors known so far are too.
             guard wanted.insert(id).inserted else { return }
-            current = issuance(id)?[.callerKey]
+            current = live[id]?[.callerKey]
             depth += 1
         }
     }
@@ -310,13 +307,13 @@ final class SessionLineage {
         var links: [LineageLink] = []
         var current = Self.id(key)
         var visited: Set<UInt64> = []
-        while let issuance = issuance(current), visited.insert(current).inserted, links.count < Self.depthLimit {
+        while let issuance = live[current], visited.insert(current).inserted, links.count < Self.depthLimit {
             links.append(
                 LineageLink(
                     principal: issuance[.principal] ?? "unknown", accessKeyId: issuance[.key],
                     account: issuance[.account], issuedBy: issuance[.eventID], issuedAt: issuance.time))
             let caller = issuance[.callerKey]
-            guard let caller, self.issuance(Self.id(caller)) != nil else {
+            guard let caller, live[Self.id(caller)] != nil else {
                 links.append(
                     LineageLink(
                         principal: issuance[.callerPrincipal] ?? "unknown", accessKeyId: caller,

@@ -371,14 +371,9 @@ public final class SessionMultiLocationDetector: Detector {
         }
         changed.removeAll()
         if horizon.isEnd, context.emission == .settled { return endBatch(into: &findings) }
-        let ended: [Int]
-        if horizon.isEnd {
-            // In the order of their keys, those that may report; the rest (nearly all) in any order.
-            let (reporting, quiet) = slotOf.values.partitioned { mayReport(slots[$0]!) }
-            ended = reporting.sorted { slotKeys[$0].text < slotKeys[$1].text } + quiet
-        } else {
-            ended = expiry.takeDue(through: horizon.settled)
-        }
+        // With prompt emission every session reported as it went: at the end, the order they
+        // leave in does not matter.
+        let ended = horizon.isEnd ? Array(slotOf.values) : expiry.takeDue(through: horizon.settled)
         for slot in ended {
             guard let (key, removed) = remove(slot) else { continue }
             var held = removed
@@ -395,10 +390,15 @@ public final class SessionMultiLocationDetector: Detector {
         for slot in slots.indices where slots[slot] != nil {
             let key = slotKeys[slot].text
             var found: [Finding] = []
-            modify(slot) { report(key: key, held: &$0, settled: nil, into: &found) }
+            modify(slot) { _ = report(key: key, held: &$0, settled: nil, into: &found) }
             if !found.isEmpty { reports.append((key, found)) }
         }
         for report in reports.sorted(by: { $0.key < $1.key }) { findings += report.findings }
+        emptyTable()
+    }
+
+    /// No session followed any more.
+    private func emptyTable() {
         (slotOf, slots, slotKeys, slotSaved, freeSlots) = ([:], [], [], [], [])
         expiry = SlotTimerQueue()
     }
@@ -497,9 +497,8 @@ public final class SessionMultiLocationDetector: Detector {
 
     public func restore(_ entries: [String: Data]) throws {
         let restored = try entries.mapValues(Track.init(row:))
-        (slotOf, slots, slotKeys, slotSaved, freeSlots) = ([:], [], [], [], [])
+        emptyTable()
         unsaved = []
-        expiry = SlotTimerQueue()
         for (key, track) in restored.sorted(by: { $0.key < $1.key }) {
             let slot = add(.full(track), key: HashedKey(key), saved: true)
             expiry.schedule(slot, at: slots[slot]!.end(lifetime: lifetime))
@@ -961,16 +960,5 @@ extension SessionMultiLocationDetector {
             track.expires = expires
             return track
         }
-    }
-}
-
-extension Sequence {
-    /// The elements that satisfy `belongs`, and the others, each in order.
-    fileprivate func partitioned(by belongs: (Element) -> Bool) -> ([Element], [Element]) {
-        var (yes, no): ([Element], [Element]) = ([], [])
-        for element in self {
-            if belongs(element) { yes.append(element) } else { no.append(element) }
-        }
-        return (yes, no)
     }
 }
