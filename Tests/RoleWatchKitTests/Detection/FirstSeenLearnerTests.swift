@@ -136,6 +136,92 @@ import Testing
         #expect(JSONReport(report).render().contains(#""newThisDay":[{"rule":"first-seen-caller""#))
     }
 
+    /// Each value waiting for the horizon is an entry of its own: a commit writes the values
+    /// that came or were judged, not every value still waiting (which was one entry, rewritten
+    /// whole at each commit while anything waited).
+    @Test func aCommitWritesTheWaitingValuesThatChanged() throws {
+        let detector = try Self.promptDetector()
+        func feed(_ events: [CloudTrailEvent]) {
+            var findings: [Finding] = []
+            let observed = ExampleRunner.observed(DetectorExample("calls", config: .builtInDefault, events: events))
+            for event in observed { detector.observe(event, late: false, into: &findings) }
+        }
+        feed([E.assume(hour: 0, caller: Self.other), E.assume(hour: 0, minute: 5)])
+        let first = try Self.entries(detector)
+        #expect(first.keys.filter(FirstSeenLearner.isWaitingEntry).count == 2)
+        #expect(first.values.allSatisfy { $0 != nil })
+        #expect(try Self.entries(detector).isEmpty, "nothing changed since")
+
+        feed([E.assume(hour: 0, minute: 10, caller: Self.other)])
+        let second = try Self.entries(detector)
+        #expect(second.count == 1 && second.keys.first?.hasSuffix("/" + Self.other) == true, "only the value seen again")
+
+        var findings: [Finding] = []
+        detector.advance(to: Horizon(E.assume(hour: 1).eventTime!), into: &findings)
+        let third = try Self.entries(detector)
+        let judged = third.filter { FirstSeenLearner.isWaitingEntry($0.key) }
+        #expect(judged.count == 2 && judged.values.allSatisfy { $0 == nil }, "both values judged: their entries go")
+        #expect(third[ExampleSite.thirdPartyRole] != nil, "the role's learned values are saved")
+    }
+
+    @Test func aValueJudgedBeforeAnyCommitIsNeverWritten() throws {
+        let detector = try Self.promptDetector()
+        var findings: [Finding] = []
+        let observed = ExampleRunner.observed(
+            DetectorExample("calls", config: .builtInDefault, events: [E.assume(hour: 0, caller: Self.other)]))
+        for event in observed { detector.observe(event, late: false, into: &findings) }
+        detector.advance(to: Horizon(E.assume(hour: 1).eventTime!), into: &findings)
+        #expect(try Self.entries(detector).keys.allSatisfy { !FirstSeenLearner.isWaitingEntry($0) })
+    }
+
+    /// A state saved when everything waiting was one entry is read, and the next commit deletes
+    /// that entry and writes each value as its own; what is judged afterwards is the same.
+    @Test func theWaitingValuesOfAnEarlierVersionBecomeEntries() throws {
+        let events = ExampleRunner.observed(
+            DetectorExample(
+                "a day", config: .builtInDefault,
+                events: E.routine(hours: 0...7) + [E.assume(hour: 8, caller: Self.other)]))
+        let (early, late) = (events.filter { $0.time < E.assume(hour: 8).eventTime! }, events.filter { $0.time >= E.assume(hour: 8).eventTime! })
+        let end = Horizon(E.assume(hour: 9).eventTime!)
+        var expected: [Finding] = []
+        let uninterrupted = try Self.promptDetector()
+        for event in events { uninterrupted.observe(event, late: false, into: &expected) }
+        uninterrupted.advance(to: end, into: &expected)
+        #expect(expected.count == 1)
+
+        let before = try Self.promptDetector()
+        var findings: [Finding] = []
+        for event in early { before.observe(event, late: false, into: &findings) }
+        before.advance(to: Horizon(E.assume(hour: 7).eventTime!), into: &findings)
+        for event in late { before.observe(event, late: false, into: &findings) }
+        var rows = try Self.entries(before).compactMapValues { $0 }
+        let waiting = rows.filter { FirstSeenLearner.isWaitingEntry($0.key) }
+        #expect(!waiting.isEmpty)
+        let runs = try waiting.values.flatMap { try JSONDecoder().decode([FirstSeenLearner.Pending].self, from: $0) }
+        rows = rows.filter { !FirstSeenLearner.isWaitingEntry($0.key) }
+        rows[FirstSeenLearner.pendingKey] = try JSONEncoder().encode(runs)
+
+        let after = try Self.promptDetector()
+        try after.restore(rows)
+        let rewritten = try Self.entries(after)
+        #expect(rewritten[FirstSeenLearner.pendingKey] == .some(nil), "the old entry is deleted")
+        #expect(Set(rewritten.filter { $0.value != nil }.keys) == Set(waiting.keys))
+        after.advance(to: end, into: &findings)
+        #expect(findings.map(\.reasons) == expected.map(\.reasons))
+        #expect(findings.map(\.time) == expected.map(\.time))
+    }
+
+    private static func promptDetector() throws -> FirstSeenCallerDetector {
+        try FirstSeenCallerDetector(
+            rule: try ExampleRunner.rule(for: FirstSeenCallerDetector.self, parameters: "learning_period: 6h"),
+            context: DetectionContext(
+                config: .builtInDefault, awsRanges: ExampleSite.awsRanges, emission: .prompt, warn: { _ in }))
+    }
+
+    private static func entries(_ detector: FirstSeenCallerDetector) throws -> [String: Data?] {
+        Dictionary(uniqueKeysWithValues: try detector.takeStateChanges().all().map { ($0.key, $0.data) })
+    }
+
     /// odd-session-name's heuristics stand in for a normal nobody described: once the role's
     /// shapes are learned, first-seen-session-name judges its names and the heuristics keep quiet.
     @Test(arguments: [false, true])

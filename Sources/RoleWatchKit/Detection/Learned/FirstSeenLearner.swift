@@ -54,7 +54,8 @@ struct FirstSeenObservation: Codable {
 ///
 /// Bounded: `max_values_per_role` values per role (the least recently seen are forgotten first,
 /// with one warning) and `max_tracked_keys` roles (the longest idle go first). Each role is one
-/// entry of the rule's state, and the observations still waiting one more (`pendingKey`).
+/// entry of the rule's state, and so is each value still waiting (`pendingPrefix`): a commit
+/// writes the values that changed, not everything that waits.
 final class FirstSeenLearner {
     struct Parameters {
         var learningPeriod: Duration
@@ -97,11 +98,26 @@ final class FirstSeenLearner {
     }
 
     private var unsaved: Set<String> = []
-    private var pendingChanged = false
+    /// Waiting values whose runs changed since the state was last taken.
+    private var pendingUnsaved: Set<PendingKey> = []
+    /// Waiting values the state database holds an entry for: one judged before any commit wrote
+    /// it leaves nothing to delete. Most values come and go between two commits.
+    private var pendingSaved: Set<PendingKey> = []
+    /// A restored state in the old form (one entry, `pendingKey`, for everything waiting), to be
+    /// deleted at the next commit, which writes each value's entry instead.
+    private var legacyPending = false
     private var warnedValueCap = false
     private var warnedRoleCap = false
 
+    /// The old form's one entry for every waiting value.
     static let pendingKey = "~pending"
+    /// Before the role and value of a waiting value's entry (role ARNs never start with `~`).
+    static let pendingPrefix = "~pending/"
+
+    private static func entryKey(_ key: PendingKey) -> String { "\(pendingPrefix)\(key.role)/\(key.value)" }
+
+    /// Whether a saved entry holds values waiting rather than a role's learned ones.
+    static func isWaitingEntry(_ key: String) -> Bool { key == pendingKey || key.hasPrefix(pendingPrefix) }
 
     init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.ruleID = rule.id
@@ -140,7 +156,7 @@ final class FirstSeenLearner {
         }
         let key = PendingKey(role: role, value: value)
         let forget = parameters.forgetAfter
-        pendingChanged = true
+        pendingUnsaved.insert(key)
         func made() -> FirstSeenObservation {
             observation(
                 event, role: role, value: value, named: named, principal: principal(), sessionName: sessionName(),
@@ -185,11 +201,11 @@ final class FirstSeenLearner {
             let (now, later) = (runs.filter { $0.earliest.time <= horizon.settled }, runs.filter { $0.earliest.time > horizon.settled })
             due += now
             pending[key] = later.isEmpty ? nil : later
+            if !now.isEmpty { pendingUnsaved.insert(key) }
             schedule(key)
         }
         guard !due.isEmpty else { return }
         pendingCount -= due.count
-        pendingChanged = true
         for waiting in due.sorted(by: { FirstSeenObservation.ordered($0.earliest, $1.earliest) })
         where context.isIntegrationRole(waiting.earliest.role) {
             judge(waiting.earliest, latest: waiting.latest, into: &findings, reasons: reasons)
@@ -260,19 +276,24 @@ final class FirstSeenLearner {
     }
 
     func takeStateChanges() throws -> StateEntries {
-        let keys = unsaved.sorted() + (pendingChanged ? [Self.pendingKey] : [])
+        // The old form's entry goes first, then what changed, encoded when the commit writes it
+        // (maybe on another thread): copies of those roles and runs alone.
+        let waiting = pendingUnsaved.filter { pending[$0] != nil || pendingSaved.contains($0) }.sorted()
+        for key in waiting {
+            if pending[key] != nil { pendingSaved.insert(key) } else { pendingSaved.remove(key) }
+        }
+        let keys = (legacyPending ? [Self.pendingKey] : []) + unsaved.sorted() + waiting.map(Self.entryKey)
         let roles = Dictionary(uniqueKeysWithValues: unsaved.map { ($0, self.roles[$0]) })
-        let pending =
-            pendingChanged
-            ? try JSONEncoder().encode(
-                self.pending.values.joined().sorted { FirstSeenObservation.ordered($0.earliest, $1.earliest) })
-            : nil
-        unsaved = []
-        pendingChanged = false
+        let runs = Dictionary(uniqueKeysWithValues: waiting.map { (Self.entryKey($0), pending[$0]) })
+        (unsaved, pendingUnsaved, legacyPending) = ([], [], false)
+        // One encoder for the commit's entries, which it encodes one after the other: making
+        // one per entry cost more than the encoding.
+        let encoder = JSONEncoder()
         return StateEntries(keys: keys) { key in
-            if key == Self.pendingKey { return pending }
+            // A waiting value's runs, or nil when all were judged: its entry is deleted.
+            if let waiting = runs[key] { return try waiting.map { try encoder.encode($0) } }
             guard let role = roles[key] ?? nil else { return nil }
-            return try JSONEncoder().encode(role)
+            return try encoder.encode(role)
         }
     }
 
@@ -280,8 +301,10 @@ final class FirstSeenLearner {
         var roles: [String: LearnedRole] = [:]
         var pending: [PendingKey: [Pending]] = [:]
         var pendingCount = 0
+        var legacy = false
         for (key, data) in entries {
-            if key == Self.pendingKey {
+            if Self.isWaitingEntry(key) {
+                legacy = legacy || key == Self.pendingKey
                 for waiting in try JSONDecoder().decode([Pending].self, from: data) {
                     pending[PendingKey(role: waiting.earliest.role, value: waiting.earliest.value), default: []].append(waiting)
                     pendingCount += 1
@@ -290,7 +313,10 @@ final class FirstSeenLearner {
                 roles[key] = try JSONDecoder().decode(LearnedRole.self, from: data)
             }
         }
-        (self.roles, self.pending, self.pendingCount, unsaved, pendingChanged) = (roles, pending, pendingCount, [], false)
+        (self.roles, self.pending, self.pendingCount, unsaved) = (roles, pending, pendingCount, [])
+        // The old form's values get entries of their own at the next commit.
+        (pendingUnsaved, legacyPending) = (legacy ? Set(pending.keys) : [], legacy)
+        pendingSaved = legacy ? [] : Set(pending.keys)
         dueAt = TimerQueue()
         for key in pending.keys { schedule(key) }
     }

@@ -32,7 +32,7 @@ public struct LearnedListing: Sendable {
                 (try? rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
                     try p.duration("learning_period", default: .seconds(7 * 86_400), in: .zero...(.seconds(365 * 86_400)))
                 }) ?? .seconds(7 * 86_400)
-            for (key, data) in entries.sorted(by: { $0.key < $1.key }) where key != FirstSeenLearner.pendingKey {
+            for (key, data) in entries.sorted(by: { $0.key < $1.key }) where !FirstSeenLearner.isWaitingEntry(key) {
                 guard pattern.map({ $0.matches(key) }) ?? true else { continue }
                 guard let learned = try? JSONDecoder().decode(LearnedRole.self, from: data) else {
                     undecodable.append("\(rule.id) \(key)")
