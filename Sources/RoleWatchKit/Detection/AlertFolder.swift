@@ -34,8 +34,7 @@ final class AlertFolder {
     }
 
     func add(_ finding: Finding, rule: Int) {
-        if let key = finding.accessKeyId { lineage.want(key) }
-        if let key = finding.callerAccessKeyId { lineage.want(key) }
+        pinChains(finding.accessKeyId, finding.callerAccessKeyId)
         let identity = AlertIdentity(rule: rules[rule], finding: finding)
         if open[identity] != nil {
             open[identity]!.merge(finding)
@@ -63,10 +62,7 @@ final class AlertFolder {
             lineage.releasePins()
             // Those still waiting for the horizon look their chain up again then: it stays pinned
             // till they do, however far the horizon moves before the next commit.
-            for waiting in unsettled {
-                if let key = waiting.lead.accessKeyId { lineage.want(key) }
-                if let key = waiting.lead.callerAccessKeyId { lineage.want(key) }
-            }
+            for waiting in unsettled { pinChains(waiting.lead.accessKeyId, waiting.lead.callerAccessKeyId) }
         }
         let parts = open.values.sorted(by: Self.ordered).map(finished)
         var settledParts: [AlertAggregate] = []
@@ -85,6 +81,12 @@ final class AlertFolder {
             unsettled.append((lead.position.time, lead, AlertAggregate(lineage: part.lineage ?? [], of: part)))
         }
         return parts + settledParts
+    }
+
+    /// Pins the chains an alert's lineage is looked up from (`chain(of:)`): its session's and its caller's.
+    private func pinChains(_ accessKeyId: String?, _ callerAccessKeyId: String?) {
+        if let key = accessKeyId { lineage.want(key) }
+        if let key = callerAccessKeyId { lineage.want(key) }
     }
 
     /// The lineage of an alert's lead session (else of its caller's), if any is known.

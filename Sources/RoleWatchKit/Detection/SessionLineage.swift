@@ -208,33 +208,36 @@ final class SessionLineage {
     /// Keeps the issuances of the chain above a session at least as long as the session's own:
     /// its lineage runs through them.
     private func keepAncestors(of callerKey: String, until: EventTime) {
-        var current: String? = callerKey
-        var depth = 0
-        while let key = current, depth < Self.depthLimit {
-            let id = Self.id(key)
-            if live[id] == nil {
+        climb(from: callerKey) { id in
+            guard live[id] != nil else {
                 // Not known (yet): its issuance, if it comes, takes this on.
                 if descendantsUntil[id].map({ $0 < until }) ?? true { descendantsUntil[id] = until }
-                return
+                return false
             }
-            guard live[id]!.until < until else { return }
+            guard live[id]!.until < until else { return false }
             live[id]!.until = until
             if !pastTime.contains(id) { expiry.schedule(id, at: until) }
-            current = live[id]![.callerKey]
-            depth += 1
+            return true
         }
     }
 
     /// Pins the chain through `key` until `releasePins()`: an open alert names it.
     func want(_ key: String) {
-        var current: String? = key
-        var depth = 0
-        while let key = current, depth < Self.depthLimit, wanted.count < capacity {
-            let id = Self.id(key)
+        climb(from: key) { id in
             // Already wanted: its ancestors known so far are too.
-            guard wanted.insert(id).inserted else { return }
+            wanted.count < capacity && wanted.insert(id).inserted
+        }
+    }
+
+    /// Walks the chain up from `key`, through the keys that issued each link, at most
+    /// `depthLimit` links: `step` sees each link's id and says whether to go on to its issuer.
+    private func climb(from key: String, _ step: (UInt64) -> Bool) {
+        var current: String? = key
+        for _ in 0..<Self.depthLimit {
+            guard let key = current else { return }
+            let id = Self.id(key)
+            guard step(id) else { return }
             current = live[id]?[.callerKey]
-            depth += 1
         }
     }
 

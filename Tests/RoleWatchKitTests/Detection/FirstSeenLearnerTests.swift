@@ -154,7 +154,8 @@ import Testing
 
         feed([E.assume(hour: 0, minute: 10, caller: Self.other)])
         let second = try Self.entries(detector)
-        #expect(second.count == 1 && second.keys.first?.hasSuffix("/" + Self.other) == true, "only the value seen again")
+        #expect(
+            second.count == 1 && second.keys.first?.hasSuffix("/" + Self.other) == true, "only the value seen again")
 
         var findings: [Finding] = []
         detector.advance(to: Horizon(E.assume(hour: 1).eventTime!), into: &findings)
@@ -174,6 +175,20 @@ import Testing
         #expect(try Self.entries(detector).keys.allSatisfy { !FirstSeenLearner.isWaitingEntry($0) })
     }
 
+    /// A batch scan never takes its state's changes: it keeps none, or every value it waited
+    /// for would stay listed to the end.
+    @Test func aBatchScanKeepsNoChangesOfWhatWaits() throws {
+        let detector = try FirstSeenCallerDetector(
+            rule: try ExampleRunner.rule(for: FirstSeenCallerDetector.self, parameters: "learning_period: 6h"),
+            context: DetectionContext(config: .builtInDefault, awsRanges: ExampleSite.awsRanges, warn: { _ in }))
+        var findings: [Finding] = []
+        let observed = ExampleRunner.observed(
+            DetectorExample("calls", config: .builtInDefault, events: [E.assume(hour: 0, caller: Self.other)]))
+        for event in observed { detector.observe(event, late: false, into: &findings) }
+        #expect(detector.heldEvents == 1, "the value waits for the horizon")
+        #expect(try Self.entries(detector).keys.allSatisfy { !FirstSeenLearner.isWaitingEntry($0) })
+    }
+
     /// A state saved when everything waiting was one entry is read, and the next commit deletes
     /// that entry and writes each value as its own; what is judged afterwards is the same.
     @Test func theWaitingValuesOfAnEarlierVersionBecomeEntries() throws {
@@ -181,7 +196,8 @@ import Testing
             DetectorExample(
                 "a day", config: .builtInDefault,
                 events: E.routine(hours: 0...7) + [E.assume(hour: 8, caller: Self.other)]))
-        let (early, late) = (events.filter { $0.time < E.assume(hour: 8).eventTime! }, events.filter { $0.time >= E.assume(hour: 8).eventTime! })
+        let eighth = E.assume(hour: 8).eventTime!
+        let (early, late) = (events.filter { $0.time < eighth }, events.filter { $0.time >= eighth })
         let end = Horizon(E.assume(hour: 9).eventTime!)
         var expected: [Finding] = []
         let uninterrupted = try Self.promptDetector()

@@ -98,8 +98,11 @@ final class FirstSeenLearner {
     }
 
     private var unsaved: Set<String> = []
-    /// Waiting values whose runs changed since the state was last taken.
+    /// Waiting values whose runs changed since the state was last taken; kept only by a run
+    /// that keeps state (prompt emission): a batch scan never takes them, and every value it
+    /// waits for would stay here.
     private var pendingUnsaved: Set<PendingKey> = []
+    private let keepsChanges: Bool
     /// Waiting values the state database holds an entry for: one judged before any commit wrote
     /// it leaves nothing to delete. Most values come and go between two commits.
     private var pendingSaved: Set<PendingKey> = []
@@ -122,6 +125,7 @@ final class FirstSeenLearner {
     init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.ruleID = rule.id
         self.context = context
+        self.keepsChanges = context.emission == .prompt
         self.parameters = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
             Parameters(
                 learningPeriod: try p.duration(
@@ -156,7 +160,7 @@ final class FirstSeenLearner {
         }
         let key = PendingKey(role: role, value: value)
         let forget = parameters.forgetAfter
-        pendingUnsaved.insert(key)
+        if keepsChanges { pendingUnsaved.insert(key) }
         func made() -> FirstSeenObservation {
             observation(
                 event, role: role, value: value, named: named, principal: principal(), sessionName: sessionName(),
@@ -201,7 +205,7 @@ final class FirstSeenLearner {
             let (now, later) = (runs.filter { $0.earliest.time <= horizon.settled }, runs.filter { $0.earliest.time > horizon.settled })
             due += now
             pending[key] = later.isEmpty ? nil : later
-            if !now.isEmpty { pendingUnsaved.insert(key) }
+            if keepsChanges, !now.isEmpty { pendingUnsaved.insert(key) }
             schedule(key)
         }
         guard !due.isEmpty else { return }
