@@ -189,6 +189,32 @@ import Testing
         #expect(try Self.entries(detector).keys.allSatisfy { !FirstSeenLearner.isWaitingEntry($0) })
     }
 
+    /// A waiting value's entry cut anywhere is reported once and the rule starts afresh; the
+    /// engine goes on with the events that follow.
+    @Test func everyTruncationOfAWaitingValuesEntryIsReportedNotRead() throws {
+        let detector = try Self.promptDetector()
+        var findings: [Finding] = []
+        let observed = ExampleRunner.observed(
+            DetectorExample("calls", config: .builtInDefault, events: [E.assume(hour: 0, caller: Self.other)]))
+        for event in observed { detector.observe(event, late: false, into: &findings) }
+        let (key, entry) = try #require(try Self.entries(detector).first { FirstSeenLearner.isWaitingEntry($0.key) })
+        let data = try #require(entry)
+        let rule = try ExampleRunner.rule(for: FirstSeenCallerDetector.self, parameters: "learning_period: 6h")
+        for length in 0..<data.count {
+            let warnings = Warnings()
+            let engine = try DetectionEngine(
+                rules: [rule],
+                context: DetectionContext(
+                    config: .builtInDefault, awsRanges: ExampleSite.awsRanges, emission: .prompt,
+                    warn: { warnings.add($0) }))
+            engine.restore(SavedEngineState(core: nil, rules: [rule.id: [key: data.prefix(length)]]))
+            #expect(warnings.all.count == 1, "truncated to \(length) bytes")
+            #expect(warnings.all.first?.contains(rule.id) == true)
+            #expect(try engine.takeStateChanges().cleared == [rule.id])
+            for event in observed { engine.observe(event) }
+        }
+    }
+
     /// A state saved when everything waiting was one entry is read, and the next commit deletes
     /// that entry and writes each value as its own; what is judged afterwards is the same.
     @Test func theWaitingValuesOfAnEarlierVersionBecomeEntries() throws {
