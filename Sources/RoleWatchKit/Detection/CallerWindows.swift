@@ -71,8 +71,9 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     /// Judges what the horizon allows and appends the findings; callers left with no calls and
     /// whose extra is `stale` are forgotten.
     mutating func advance(
-        to horizon: Horizon, baseline: Bool, condition: (CoverageWindow.Snapshot, Bool, Extra) -> [String]?,
-        prune: (inout Extra, EventTime) -> Void, stale: (Extra, EventTime) -> Bool, into findings: inout [Finding]
+        to horizon: Horizon, baseline: Bool, condition: (CoverageWindow.Snapshot, Bool, Extra) -> CoverageWindow.Heat?,
+        reasons: (CoverageWindow.Snapshot, CoverageWindow.Heat) -> [String], prune: (inout Extra, EventTime) -> Void,
+        stale: (Extra, EventTime) -> Bool, into findings: inout [Finding]
     ) {
         var due = Set(expiry.takeDue(through: horizon.settled))
         due.formUnion(dirty)
@@ -87,7 +88,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
             entry.window.advance(
                 act: horizon.act, settled: horizon.settled, baseline: baseline,
                 condition: { condition($0, $1, extra) },
-                report: { findings.append(finding(caller: caller, sessionName: sessionName, $0)) })
+                report: { findings.append(finding(caller: caller, sessionName: sessionName, $0, reasons: reasons)) })
             prune(&entry.extra, horizon.settled)
             heldCalls += entry.window.count - before
             if let oldest = entry.window.oldest {
@@ -103,7 +104,10 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         }
     }
 
-    private func finding(caller: String, sessionName: String?, _ report: CoverageWindow.Report) -> Finding {
+    private func finding(
+        caller: String, sessionName: String?, _ report: CoverageWindow.Report,
+        reasons: (CoverageWindow.Snapshot, CoverageWindow.Heat) -> [String]
+    ) -> Finding {
         switch report {
         case .covered(let call), .copy(let call):
             let isCopy = if case .copy = report { true } else { false }
@@ -111,10 +115,10 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
                 time: call.time, evidenceOnly: true, principal: caller, key: key, role: call.role,
                 sessionName: sessionName, sourceIPs: [call.sourceIP], accounts: [call.account],
                 events: [call.evidence], count: isCopy ? 0 : 1, reasons: [])
-        case .hot(let call, let snapshot, let reasons):
+        case .hot(let call, let snapshot, let heat):
             return Finding(
                 time: call.time, principal: caller, key: key, sessionName: sessionName, events: [], count: 0,
-                reasons: reasons, strength: snapshot.strength)
+                reasons: reasons(snapshot, heat), strength: snapshot.strength)
         }
     }
 

@@ -51,12 +51,24 @@ struct CoverageWindow: Codable {
         var strength: [Int] { [count, distinctRoles, distinctAccounts] }
     }
 
+    /// Why a window is anomalous, as a rule's condition finds it; the rule makes its reasons from
+    /// it only for a window reported. Most hot windows repeat a strength already reported, and
+    /// making their reasons' text was a tenth of a fanning-out caller's cost.
+    struct Heat {
+        /// Which of the rule's thresholds the window crosses (the rule numbers them).
+        var thresholds: UInt8
+        /// The caller's usual rate, when the window is over the rule's multiple of it: a reason
+        /// only a settled window can have, and one whose text more history may change.
+        var usual: Double?
+    }
+
     /// What `advance` reports.
     enum Report {
         /// A call newly covered, counted toward the alert of its fold window.
         case covered(Call)
-        /// A hot call's window, at a strength not reported for it before.
-        case hot(Call, Snapshot, reasons: [String])
+        /// A hot call's window, at a strength not reported for it before, or judged as settled
+        /// with a baseline's reason.
+        case hot(Call, Snapshot, Heat)
         /// An earlier copy of a call already counted: evidence only.
         case copy(Call)
     }
@@ -185,11 +197,11 @@ struct CoverageWindow: Codable {
     /// once more as settled), reports what became covered or hot, and forgets calls that can no
     /// longer be in the window of any call still to judge.
     ///
-    /// - Parameter condition: the reasons a window is anomalous, or nil; `settled` says whether
+    /// - Parameter condition: why a window is anomalous, or nil; `settled` says whether
     ///   non-monotone conditions (a baseline) may be consulted for this window.
     mutating func advance(
         act: EventTime, settled: EventTime, baseline: Bool,
-        condition: (Snapshot, _ settled: Bool) -> [String]?, report: (Report) -> Void
+        condition: (Snapshot, _ settled: Bool) -> Heat?, report: (Report) -> Void
     ) {
         for copy in copies { report(.copy(copy)) }
         copies.removeAll()
@@ -208,7 +220,7 @@ struct CoverageWindow: Codable {
     /// Judges the calls from `start` that are at or before `time`, going on from the window of
     /// the last judgement of the same kind; returns the index after the last one judged.
     private mutating func judge(
-        from start: Int, through time: EventTime, asSettled: Bool, condition: (Snapshot, Bool) -> [String]?,
+        from start: Int, through time: EventTime, asSettled: Bool, condition: (Snapshot, Bool) -> Heat?,
         report: (Report) -> Void
     ) -> Int {
         var end = start
@@ -221,7 +233,7 @@ struct CoverageWindow: Codable {
     }
 
     private mutating func judge(
-        _ range: Range<Int>, asSettled isSettled: Bool, tally: inout Tally?, condition: (Snapshot, Bool) -> [String]?,
+        _ range: Range<Int>, asSettled isSettled: Bool, tally: inout Tally?, condition: (Snapshot, Bool) -> Heat?,
         report: (Report) -> Void
     ) {
         var roles: [String: Int] = [:]
@@ -256,12 +268,16 @@ struct CoverageWindow: Codable {
             }
             let snapshot = Snapshot(
                 now: now, count: index - low + 1, distinctRoles: roles.count, distinctAccounts: accounts.count)
-            guard let reasons = condition(snapshot, isSettled) else { continue }
+            guard let heat = condition(snapshot, isSettled) else { continue }
             calls[index].hot = true
-            // A window judged as settled may add a baseline's reason at the same strength.
-            if isSettled || calls[index].reported.map({ $0.lexicographicallyPrecedes(snapshot.strength) }) ?? true {
+            // A window judged as settled may add a baseline's reason at the same strength. Without
+            // one, its reasons at that strength are those already reported (the thresholds' text
+            // follows from the strength): a report would change no alert.
+            if (isSettled && heat.usual != nil)
+                || calls[index].reported.map({ $0.lexicographicallyPrecedes(snapshot.strength) }) ?? true
+            {
                 calls[index].reported = snapshot.strength
-                report(.hot(calls[index], snapshot, reasons: reasons))
+                report(.hot(calls[index], snapshot, heat))
             }
             let bucket = AlertIdentity.windowStart(now, milliseconds: foldWindow)
             for covered in max(low, coverageScanned + 1)...index

@@ -36,18 +36,20 @@ public struct ActivityLedger: Sendable {
     public mutating func record(_ event: ObservedEvent) {
         guard DayActivity.counts(event) else { return }
         let day = UTCDay(event.time)
-        var entry = open.removeValue(forKey: day) ?? OpenDay(activity: DayActivity(day: day))
+        if open[day] == nil { open[day] = OpenDay(activity: DayActivity(day: day)) }
+        // The day is changed in place (the table's accessor lends it), one lookup of the id.
         if let shared = event.event.sharedEventID {
-            if entry.sharedEventIDs.contains(shared) {
-                entry.activity.repeatedCopies += 1
-                open[day] = entry
+            if open[day]!.sharedEventIDs.count >= Self.sharedEventLimit,
+                !open[day]!.sharedEventIDs.contains(shared)
+            {
+                open[day]!.sharedEventIDs.removeAll()
+            }
+            guard open[day]!.sharedEventIDs.insert(shared).inserted else {
+                open[day]!.activity.repeatedCopies += 1
                 return
             }
-            if entry.sharedEventIDs.count >= Self.sharedEventLimit { entry.sharedEventIDs.removeAll() }
-            entry.sharedEventIDs.insert(shared)
         }
-        entry.activity.record(event)
-        open[day] = entry
+        open[day]!.activity.record(event)
         if open.count > daysInMemory, let oldest = open.keys.min(), let leaving = open.removeValue(forKey: oldest) {
             completed.append(leaving.activity)
         }

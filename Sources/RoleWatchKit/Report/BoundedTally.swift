@@ -17,8 +17,9 @@ public struct BoundedTally<Value: TallyValue>: Codable, Sendable, Equatable {
 
     mutating func add(_ value: Value, for key: String) {
         let key = Self.bounded(key)
-        if let existing = counts[key] {
-            counts[key] = existing + value
+        // One lookup of the key (a long ARN, for most tallies) per call.
+        if let index = counts.index(forKey: key) {
+            counts.values[index] = counts.values[index] + value
         } else if counts.count < DayActivity.keyLimit {
             counts[key] = value
         } else {

@@ -156,7 +156,12 @@ public final class TrailScan {
                     // By index: the events are read in place rather than copied one by one.
                     for index in batch.events.indices { self.engine.observe(batch.events[index]) }
                 }
-                if self.activity != nil { for event in batch.events { self.activity!.record(event) } }
+                if self.activity != nil {
+                    // Only calls on a watched role are activity; asking first spares copying the others.
+                    for index in batch.events.indices where batch.events[index].targetRole != nil {
+                        self.activity!.record(batch.events[index])
+                    }
+                }
             case .done(let report):
                 try self.finished(report)
                 progress.update(summary: self.summary)

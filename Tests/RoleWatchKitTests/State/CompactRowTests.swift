@@ -136,7 +136,8 @@ struct CompactRowTests {
                 let now = observed.time
                 windows.advance(
                     to: Horizon(act: now, settled: now - .seconds(300)), baseline: true,
-                    condition: { snapshot, _, _ in snapshot.count > 1 ? ["busy"] : nil }, prune: { $0.forget(before: $1) },
+                    condition: { snapshot, _, _ in snapshot.count > 1 ? CoverageWindow.Heat(thresholds: 1) : nil },
+                    reasons: { _, _ in ["busy"] }, prune: { $0.forget(before: $1) },
                     stale: { _, _ in false }, into: &findings)
             }
         }
@@ -176,7 +177,8 @@ struct CompactRowTests {
         (baseline.bucket, baseline.period) = (.seconds(600), .seconds(7 * 86_400))
         // Another round of judging, so that calls differ in what was judged and reported.
         window.advance(
-            act: .end, settled: .end, baseline: false, condition: { snapshot, _ in snapshot.count > 1 ? ["more"] : nil }, report: { _ in })
+            act: .end, settled: .end, baseline: false, condition: { snapshot, _ in snapshot.count > 1 ? CoverageWindow.Heat(thresholds: 1) : nil },
+            report: { _ in })
         baseline.record(EventTime(milliseconds: 1_763_700_000_000))
         var row = CompactRowWriter()
         row.write(window)

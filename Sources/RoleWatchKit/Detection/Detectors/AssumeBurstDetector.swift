@@ -84,34 +84,49 @@ public final class AssumeBurstDetector: Detector {
         callers.advance(
             to: horizon, baseline: p.baselineMultiplier != nil,
             condition: { snapshot, settled, baseline in
-                var reasons: [String] = []
-                if p.maxCalls > 0, snapshot.count > p.maxCalls {
-                    reasons.append(
-                        "\(snapshot.count) AssumeRole calls on watched roles within \(span) (threshold \(p.maxCalls))")
-                }
-                if p.maxDistinctRoles > 0, snapshot.distinctRoles > p.maxDistinctRoles {
-                    reasons.append(
-                        "\(snapshot.distinctRoles) distinct watched roles within \(span) (threshold \(p.maxDistinctRoles))"
-                    )
-                }
+                var heat = CoverageWindow.Heat(thresholds: 0)
+                if p.maxCalls > 0, snapshot.count > p.maxCalls { heat.thresholds |= Self.calls }
+                if p.maxDistinctRoles > 0, snapshot.distinctRoles > p.maxDistinctRoles { heat.thresholds |= Self.roles }
                 if p.maxDistinctAccounts > 0, snapshot.distinctAccounts > p.maxDistinctAccounts {
-                    reasons.append(
-                        "\(snapshot.distinctAccounts) distinct accounts within \(span) (threshold \(p.maxDistinctAccounts))"
-                    )
+                    heat.thresholds |= Self.accounts
                 }
                 if settled, let multiplier = p.baselineMultiplier, snapshot.count >= p.baselineMinCalls,
                     let usual = baseline.usual(at: snapshot.now), Double(snapshot.count) > multiplier * max(usual, 1)
                 {
+                    heat.usual = usual
+                }
+                return heat.thresholds == 0 && heat.usual == nil ? nil : heat
+            },
+            reasons: { snapshot, heat in
+                var reasons: [String] = []
+                if heat.thresholds & Self.calls != 0 {
+                    reasons.append(
+                        "\(snapshot.count) AssumeRole calls on watched roles within \(span) (threshold \(p.maxCalls))")
+                }
+                if heat.thresholds & Self.roles != 0 {
+                    reasons.append(
+                        "\(snapshot.distinctRoles) distinct watched roles within \(span) (threshold \(p.maxDistinctRoles))"
+                    )
+                }
+                if heat.thresholds & Self.accounts != 0 {
+                    reasons.append(
+                        "\(snapshot.distinctAccounts) distinct accounts within \(span) (threshold \(p.maxDistinctAccounts))"
+                    )
+                }
+                if let usual = heat.usual, let multiplier = p.baselineMultiplier {
                     let usualText = (usual * 10).rounded() / 10
                     reasons.append(
                         "\(snapshot.count) calls within \(span), more than \(multiplier)x the caller's usual \(usualText)")
                 }
-                return reasons.isEmpty ? nil : reasons
+                return reasons
             },
             prune: { $0.forget(before: $1) },
             stale: { baseline, settled in p.baselineMultiplier == nil || baseline.isStale(at: settled) },
             into: &findings)
     }
+
+    /// The thresholds of a window's `CoverageWindow.Heat`.
+    private static let (calls, roles, accounts): (UInt8, UInt8, UInt8) = (1, 2, 4)
 
     public static let examples: DetectorExamples = {
         let outbound = ExampleEvent.Caller.outbound()

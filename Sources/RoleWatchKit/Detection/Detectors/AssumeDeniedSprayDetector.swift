@@ -60,8 +60,11 @@ public final class AssumeDeniedSprayDetector: Detector {
         callers.advance(
             to: horizon, baseline: false,
             condition: { snapshot, _, _ in
-                guard snapshot.count >= minDenied, snapshot.distinctRoles >= minDistinctRoles else { return nil }
-                return [
+                snapshot.count >= minDenied && snapshot.distinctRoles >= minDistinctRoles
+                    ? CoverageWindow.Heat(thresholds: 1) : nil
+            },
+            reasons: { snapshot, _ in
+                [
                     "\(snapshot.count) AssumeRole calls refused with AccessDenied across \(snapshot.distinctRoles) roles within \(span) (thresholds \(minDenied) calls, \(minDistinctRoles) roles)"
                 ]
             },
