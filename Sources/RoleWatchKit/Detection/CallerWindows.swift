@@ -7,18 +7,51 @@ import Foundation
 /// An advance touches only the callers that received calls since the last one and those whose
 /// oldest call the horizon has passed (a `TimerQueue`), so its cost follows the events, not the
 /// number of callers followed.
+///
+/// Saved, a caller's window is a row under the caller (`header`: the window's counts, its extra
+/// and a number of its own) and a row per call (`callKey`), so that a commit writes the calls
+/// that came, changed or left since the last: a caller fanning out to thousands of customers
+/// holds tens of thousands of calls with their records, and rewriting them all at every commit
+/// wrote megabytes, and kept a copy of the window while the next files changed it.
 struct CallerWindows<Extra: Codable & CompactRowCodable> {
-    private struct Entry: Codable {
+    private struct Entry {
         var window: CoverageWindow
         var extra: Extra
+        /// Names the rows of the window's calls; never reused within a state.
+        var id: Int
 
-        /// The compact form: a busy caller's window holds thousands of calls, each with its record.
-        var savedForm: Data {
+        /// The caller's row: the window without its calls, and the extra.
+        var header: Data {
             var row = CompactRowWriter()
-            row.write(window)
+            row.int(headerMark)
+            row.count(id)
+            window.writeHeader(to: &row)
             row.write(extra)
             return row.data
         }
+    }
+
+    /// How a caller's row of this form begins: an earlier version's single row (its window and
+    /// extra) begins with a count of calls, which is never negative.
+    private static var headerMark: Int64 { -1 }
+    /// How the rows of windows' calls begin; no caller's name does (an ARN or an id).
+    static var callPrefix: String { "~call/" }
+
+    /// The row of one call of the window numbered `id`.
+    private static func callKey(_ id: Int, _ call: CoverageWindow.Key) -> String {
+        "\(callPrefix)\(id)/\(call.time.milliseconds)/\(call.eventID)"
+    }
+
+    /// An earlier version's row of a caller: its window and extra.
+    /// A row a take returns: made already (a caller's) or to encode (a call's).
+    private enum Saved {
+        case row(Data)
+        case call(CoverageWindow.Call)
+    }
+
+    private struct LegacyEntry: Decodable {
+        var window: CoverageWindow
+        var extra: Extra
     }
 
     /// The rule's alert key (`burst`, `spray`) and the windows' sizes.
@@ -34,6 +67,9 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     /// the run keeps state.
     private var unsaved: Set<String> = []
     private let keepsChanges: Bool
+    /// Rows of calls of windows let go since the state was last taken, to delete.
+    private var released: [String] = []
+    private var nextID = 0
     private var warnedCap = false
 
     init(key: String, window: Duration, foldWindow: Duration, keepsChanges: Bool) {
@@ -57,7 +93,10 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         var index = callers.index(forKey: caller)
         if index == nil {
             if callers.count >= cap { evict(cap: cap, warn: warn) }
-            callers[caller] = Entry(window: CoverageWindow(window: window, foldWindow: foldWindow), extra: extra())
+            var entry = Entry(window: CoverageWindow(window: window, foldWindow: foldWindow), extra: extra(), id: nextID)
+            nextID += 1
+            entry.window.notesChanges = keepsChanges
+            callers[caller] = entry
             index = callers.index(forKey: caller)
         }
         let before = callers.values[index!].window.count
@@ -96,6 +135,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
                 callers[caller] = entry
             } else if stale(entry.extra, horizon.settled) {
                 expiry.cancel(caller)
+                release(&entry)
             } else {
                 callers[caller] = entry
                 // Baselines need looking at again once they may have gone stale.
@@ -140,6 +180,8 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         }
         for (caller, entry) in byAge.prefix(callers.count - target) {
             heldCalls -= entry.window.count
+            var entry = entry
+            release(&entry)
             callers[caller] = nil
             dirty.remove(caller)
             if keepsChanges { unsaved.insert(caller) }
@@ -147,40 +189,120 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         }
     }
 
-    /// The callers whose entry changed since the last call, each encoded when the commit writes
-    /// it, as it is now: copies of those entries (their contents shared until changed), so the
-    /// commit may be written on another thread while this one reads on.
-    mutating func takeStateChanges() -> StateEntries {
-        defer { unsaved.removeAll() }
-        let keys = unsaved.sorted()
-        let changed = Dictionary(uniqueKeysWithValues: keys.map { ($0, callers[$0]) })
-        return StateEntries(keys: keys) { changed[$0]??.savedForm }
+    /// Notes the rows of a window let go, to delete at the next take.
+    private mutating func release(_ entry: inout Entry) {
+        guard keepsChanges else { return }
+        released += entry.window.takeEverySaved().map { Self.callKey(entry.id, $0) }
     }
 
-    /// A caller's window and extra as saved (nil: forgotten).
-    func savedForm(of caller: String) -> Data? { callers[caller]?.savedForm }
+    /// What changed since the last call: the rows of the calls that left, then each changed
+    /// caller's row and its calls that came or changed. The callers' rows are made now (they
+    /// are small); the calls are copies (their texts shared), encoded when the commit writes
+    /// them, which may be on another thread while this one reads on.
+    mutating func takeStateChanges() -> StateEntries {
+        var entries: [(key: String, value: Saved?)] = released.map { ($0, nil) }
+        for caller in unsaved.sorted() {
+            guard let index = callers.index(forKey: caller) else {
+                entries.append((caller, nil))
+                continue
+            }
+            let id = callers.values[index].id
+            let (changed, removed) = callers.values[index].window.takeChanges()
+            entries += removed.map { (Self.callKey(id, $0), nil) }
+            entries.append((caller, .row(callers.values[index].header)))
+            entries += changed.map { (Self.callKey(id, $0.key), .call($0)) }
+        }
+        (unsaved, released) = ([], [])
+        return StateEntries(ordered: entries) { saved in
+            switch saved {
+            case .row(let data):
+                return data
+            case .call(let call):
+                var row = CompactRowWriter()
+                row.write(call)
+                return row.data
+            }
+        }
+    }
 
-    /// Takes back the saved entries (caller → entry, in either form); `update` sets what of each extra comes
-    /// from the rule. Windows are restored under the rule's current sizes, and every caller is
-    /// looked at again at the next advance (a window keeps which calls it reported, so nothing
-    /// is reported twice).
+    /// Every row of a caller's window as a commit would save it, none if it is forgotten.
+    func savedRows(of caller: String) -> [String: Data] {
+        guard let entry = callers[caller] else { return [:] }
+        var rows = [caller: entry.header]
+        for call in entry.window.keptCalls {
+            var row = CompactRowWriter()
+            row.write(call)
+            rows[Self.callKey(entry.id, call.key)] = row.data
+        }
+        return rows
+    }
+
+    /// Takes back the saved rows (callers' and calls', or a caller's single row of an earlier
+    /// version, compact or JSON, rewritten in this form at the next commit); `update` sets what
+    /// of each extra comes from the rule. Windows are restored under the rule's current sizes,
+    /// and every caller is looked at again at the next advance (a window keeps which calls it
+    /// reported, so nothing is reported twice).
     mutating func restore(_ entries: [String: Data], update: (inout Extra) -> Void = { _ in }) throws {
-        let decoder = JSONDecoder()
-        callers = try entries.mapValues { data in
+        var calls: [Int: [CoverageWindow.Call]] = [:]
+        var heads: [(caller: String, data: Data)] = []
+        for (key, data) in entries {
+            guard key.hasPrefix(Self.callPrefix) else {
+                heads.append((key, data))
+                continue
+            }
+            var row = try CompactRowReader(data)
+            let call = try row.read(CoverageWindow.Call.self)
+            try row.finish("call of a caller's window")
+            let id = Int(key.dropFirst(Self.callPrefix.count).prefix { $0 != "/" }) ?? -1
+            guard id >= 0, Self.callKey(id, call.key) == key else {
+                throw CompactRowReader.Damaged(description: "a call saved under another's key: \(key)")
+            }
+            calls[id, default: []].append(call)
+        }
+        var restored: [String: Entry] = [:]
+        var ids = Set<Int>()
+        var earlier: [String] = []
+        for (caller, data) in heads.sorted(by: { $0.caller < $1.caller }) {
             var entry: Entry
             if CompactRowReader.isCompact(data) {
                 var row = try CompactRowReader(data)
-                entry = Entry(window: try row.read(), extra: try row.read())
+                if try row.int() == Self.headerMark {
+                    let id = Int(clamping: try row.int())
+                    guard id >= 0 else { throw CompactRowReader.Damaged(description: "a window numbered \(id)") }
+                    let window = try CoverageWindow(header: &row, calls: calls.removeValue(forKey: id) ?? [])
+                    entry = Entry(window: window, extra: try row.read(), id: id)
+                    guard ids.insert(id).inserted else {
+                        throw CompactRowReader.Damaged(description: "two windows numbered \(id)")
+                    }
+                } else {
+                    row = try CompactRowReader(data)
+                    entry = Entry(window: try row.read(), extra: try row.read(), id: -1)
+                    earlier.append(caller)
+                }
                 try row.finish("caller's window")
             } else {
-                entry = try decoder.decode(Entry.self, from: data)  // an earlier version's JSON
+                let legacy = try JSONDecoder().decode(LegacyEntry.self, from: data)
+                entry = Entry(window: legacy.window, extra: legacy.extra, id: -1)
+                earlier.append(caller)
             }
             (entry.window.window, entry.window.foldWindow) = (window, foldWindow)
+            entry.window.notesChanges = keepsChanges
             update(&entry.extra)
-            return entry
+            restored[caller] = entry
         }
+        if let id = calls.keys.min() {
+            throw CompactRowReader.Damaged(description: "calls saved for window \(id), which is not saved")
+        }
+        nextID = (ids.max() ?? -1) + 1
+        // An earlier version's single row: the window numbered now, its calls saved at the next commit.
+        for caller in earlier {
+            (restored[caller]!.id, nextID) = (nextID, nextID + 1)
+            restored[caller]!.window.noteEveryCallAdded()
+        }
+        callers = restored
         dirty = Set(callers.keys)
-        unsaved = []
+        unsaved = keepsChanges ? Set(earlier) : []
+        released = []
         expiry = TimerQueue()
         heldCalls = callers.values.reduce(0) { $0 + $1.window.count }
     }

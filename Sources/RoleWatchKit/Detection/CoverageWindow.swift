@@ -28,6 +28,9 @@ struct CoverageWindow: Codable {
         /// The strongest window reported for this call as a hot one.
         var reported: [Int]?
 
+        /// Where the call stands in the window's order, and what names its saved row.
+        var key: Key { Key(time: time, eventID: eventID) }
+
         init(_ event: ObservedEvent, role: String) {
             let evidence = EvidenceEvent(event)
             time = event.time
@@ -37,6 +40,17 @@ struct CoverageWindow: Codable {
             account = ARN.account(role) ?? ""
             sourceIP = event.event.sourceIPAddress ?? ""
             self.evidence = evidence
+        }
+    }
+
+    /// A call's place in the processing order (time, then event id), unique in a window: two
+    /// records with one event id are one record (`SeenEvents`).
+    struct Key: Hashable {
+        var time: EventTime
+        var eventID: String
+
+        func precedes(_ other: Key) -> Bool {
+            time != other.time ? time < other.time : eventID < other.eventID
         }
     }
 
@@ -99,6 +113,41 @@ struct CoverageWindow: Codable {
     /// the next judgement counts afresh.
     private var settledTally: Tally?
     private var actTally: Tally?
+    /// Which calls changed since `takeChanges`, when the run keeps state (`notesChanges`): a
+    /// fanning-out caller's window holds tens of thousands of calls, and saving it whole at
+    /// every commit rewrote megabytes to record a few calls.
+    private var changes = Changes()
+
+    private struct Changes {
+        var noted = false
+        /// Calls added or changed since the last take.
+        var changed: Set<Key> = []
+        /// Calls added since the last take: forgotten before it, they leave nothing to delete.
+        var added: Set<Key> = []
+        /// Calls forgotten since the last take that a commit may have saved.
+        var removed: [Key] = []
+
+        /// `key` is worked out only when noting (reading a call's key copies the call).
+        mutating func change(_ key: @autoclosure () -> Key, added isNew: Bool = false) {
+            guard noted else { return }
+            let key = key()
+            changed.insert(key)
+            if isNew { added.insert(key) }
+        }
+
+        mutating func remove(_ key: @autoclosure () -> Key) {
+            guard noted else { return }
+            let key = key()
+            changed.remove(key)
+            if added.remove(key) == nil { removed.append(key) }
+        }
+    }
+
+    /// Whether the window notes which calls changed (`takeChanges`): only runs that keep state take them.
+    var notesChanges: Bool {
+        get { changes.noted }
+        set { changes.noted = newValue }
+    }
 
     private struct Tally {
         /// The window's first call and the call after its last.
@@ -144,6 +193,8 @@ struct CoverageWindow: Codable {
     var isEmpty: Bool { head == calls.count && copies.isEmpty }
     /// Calls kept.
     var count: Int { calls.count - head }
+    /// The calls kept, in processing order.
+    var keptCalls: Slice<SlottedList<Call>> { calls[head...] }
     /// The oldest call kept, for scheduling its expiry.
     var oldest: EventTime? { head < calls.count ? calls[head].time : nil }
 
@@ -173,6 +224,7 @@ struct CoverageWindow: Codable {
             var replacement = call
             (replacement.hot, replacement.reported) = (held.hot, held.reported)
             calls.remove(at: same)
+            changes.remove(held.key)
             (settledTally, actTally) = (nil, nil)
             let at = insertionIndex(call.time, call.eventID)
             insert(replacement, at: at)
@@ -191,6 +243,7 @@ struct CoverageWindow: Codable {
         if let end = settledTally?.end, index < end { settledTally = nil }
         if let end = actTally?.end, index < end { actTally = nil }
         calls.insert(call, at: index)
+        changes.change(call.key, added: true)
     }
 
     /// Judges the calls at or before `act` (and, with `baseline`, those at or before `settled`
@@ -269,7 +322,10 @@ struct CoverageWindow: Codable {
             let snapshot = Snapshot(
                 now: now, count: index - low + 1, distinctRoles: roles.count, distinctAccounts: accounts.count)
             guard let heat = condition(snapshot, isSettled) else { continue }
-            calls[index].hot = true
+            if !calls[index].hot {
+                calls[index].hot = true
+                changes.change(calls[index].key)
+            }
             // A window judged as settled may add a baseline's reason at the same strength. Without
             // one, its reasons at that strength are those already reported (the thresholds' text
             // follows from the strength): a report would change no alert.
@@ -277,6 +333,7 @@ struct CoverageWindow: Codable {
                 || calls[index].reported.map({ $0.lexicographicallyPrecedes(snapshot.strength) }) ?? true
             {
                 calls[index].reported = snapshot.strength
+                changes.change(calls[index].key)
                 report(.hot(calls[index], snapshot, heat))
             }
             let bucket = AlertIdentity.windowStart(now, milliseconds: foldWindow)
@@ -285,6 +342,7 @@ struct CoverageWindow: Codable {
                 && AlertIdentity.windowStart(calls[covered].time, milliseconds: foldWindow) == bucket
             {
                 calls[covered].covered = true
+                changes.change(calls[covered].key)
                 report(.covered(calls[covered]))
             }
             coverageScanned = index
@@ -295,6 +353,7 @@ struct CoverageWindow: Codable {
     private mutating func forget(before time: EventTime) {
         while head < min(judged, settledJudged), calls[head].time <= time {
             Self.decrement(&parts, calls[head].part)
+            changes.remove(calls[head].key)
             head += 1
         }
         if let low = settledTally?.low, low < head { settledTally = nil }
@@ -306,6 +365,30 @@ struct CoverageWindow: Codable {
         judged -= head
         settledJudged -= head
         head = 0
+    }
+
+    /// The calls added or changed since the last take, as they are now, and those forgotten
+    /// since that a commit may have saved.
+    mutating func takeChanges() -> (changed: [Call], removed: [Key]) {
+        defer { (changes.changed, changes.added, changes.removed) = ([], [], []) }
+        let changed = changes.changed.sorted { $0.precedes($1) }.map { key in
+            calls[insertionIndex(key.time, key.eventID) - 1]
+        }
+        return (changed, changes.removed)
+    }
+
+    /// Every call a commit may have saved, for a window let go: those kept but for the ones
+    /// added since the last take, and those forgotten since.
+    mutating func takeEverySaved() -> [Key] {
+        let kept = calls[head...].map(\.key).filter { !changes.added.contains($0) }
+        defer { (changes.changed, changes.added, changes.removed) = ([], [], []) }
+        return changes.removed + kept
+    }
+
+    /// Notes every call kept as added, so that the next take saves each (a window restored from
+    /// an earlier version's single row).
+    mutating func noteEveryCallAdded() {
+        for call in calls[head...] { changes.change(call.key, added: true) }
     }
 
     /// The first index whose call comes after (time, eventID) in processing order.
@@ -346,6 +429,38 @@ extension CoverageWindow: CompactRowCodable {
     init(reading row: inout CompactRowReader) throws {
         self.init(window: .zero, foldWindow: .zero)
         for _ in 0..<(try row.count(minimumBytes: 12)) { calls.append(try row.read()) }
+        (judged, settledJudged) = (Int(clamping: try row.int()), Int(clamping: try row.int()))
+        for _ in 0..<(try row.count(minimumBytes: 12)) { copies.append(try row.read()) }
+        parts = calls.reduce(into: [:]) { $0[$1.part, default: 0] += 1 }
+        guard (0...calls.count).contains(judged), (0...calls.count).contains(settledJudged) else {
+            throw CompactRowReader.Damaged(description: "judged calls out of range")
+        }
+    }
+}
+
+extension CoverageWindow {
+    /// The window as saved beside its calls, which are saved a row each: how many calls it
+    /// keeps and how many of them were judged, and the copies waiting to be reported.
+    func writeHeader(to row: inout CompactRowWriter) {
+        row.count(calls.count - head)
+        row.count(judged - head)
+        row.count(settledJudged - head)
+        row.count(copies.count)
+        for call in copies { row.write(call) }
+    }
+
+    /// A window from its header (`writeHeader`) and its calls' rows, in any order.
+    init(header row: inout CompactRowReader, calls saved: [Call]) throws {
+        self.init(window: .zero, foldWindow: .zero)
+        // A count of rows saved beside this one, not of bytes that follow: read as a number.
+        guard try row.int() == saved.count else {
+            throw CompactRowReader.Damaged(description: "a window's calls are not all saved")
+        }
+        let sorted = saved.sorted { $0.key.precedes($1.key) }
+        for (call, next) in zip(sorted, sorted.dropFirst()) where !call.key.precedes(next.key) {
+            throw CompactRowReader.Damaged(description: "a call saved twice")
+        }
+        calls = SlottedList(sorted)
         (judged, settledJudged) = (Int(clamping: try row.int()), Int(clamping: try row.int()))
         for _ in 0..<(try row.count(minimumBytes: 12)) { copies.append(try row.read()) }
         parts = calls.reduce(into: [:]) { $0[$1.part, default: 0] += 1 }

@@ -145,39 +145,59 @@ struct CompactRowTests {
         return (windows, try #require(outbound.identity.arn))
     }
 
-    @Test func aCallersWindowComesBackAsSavedInEitherForm() throws {
+    /// The window and extra a caller's rows hold, read back from them.
+    static func windowAndBaseline(_ rows: [String: Data], caller: String) throws -> (CoverageWindow, RateBaseline) {
+        var reader = try CompactRowReader(try #require(rows[caller]))
+        #expect(try reader.int() == -1, "a caller's row of the current form")
+        _ = try reader.count()
+        let calls = try rows.filter { $0.key != caller }.values.map { data in
+            var call = try CompactRowReader(data)
+            return try call.read(CoverageWindow.Call.self)
+        }
+        let window = try CoverageWindow(header: &reader, calls: calls)
+        return (window, try reader.read())
+    }
+
+    @Test func aCallersWindowComesBackAsSavedInEveryForm() throws {
         let (windows, caller) = try Self.savedCaller()
-        let row = try #require(windows.savedForm(of: caller))
-        #expect(CompactRowReader.isCompact(row))
+        let rows = windows.savedRows(of: caller)
+        #expect(rows.count > 2, "a row for the caller and one per call kept")
+        #expect(rows.values.allSatisfy(CompactRowReader.isCompact))
         var restored = CallerWindows<RateBaseline>(
             key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
-        try restored.restore([caller: row])
-        #expect(restored.savedForm(of: caller) == row)
+        try restored.restore(rows)
+        #expect(restored.savedRows(of: caller) == rows)
 
-        /// The form earlier versions saved: the entry as JSON.
+        // The forms earlier versions saved: the window and its extra in one row, compact or JSON.
         struct LegacyEntry: Encodable {
             var window: CoverageWindow
             var extra: RateBaseline
         }
-        var reader = try CompactRowReader(row)
-        let legacy = try JSONEncoder().encode(
-            LegacyEntry(window: try reader.read(), extra: try reader.read()))
-        var fromJSON = CallerWindows<RateBaseline>(
-            key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
-        try fromJSON.restore([caller: legacy])
-        #expect(fromJSON.savedForm(of: caller) == row)
+        let (window, baseline) = try Self.windowAndBaseline(rows, caller: caller)
+        var single = CompactRowWriter()
+        single.write(window)
+        single.write(baseline)
+        for legacy in [single.data, try JSONEncoder().encode(LegacyEntry(window: window, extra: baseline))] {
+            var fromLegacy = CallerWindows<RateBaseline>(
+                key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
+            try fromLegacy.restore([caller: legacy])
+            #expect(fromLegacy.savedRows(of: caller) == rows)
+            // Its next commit writes the rows of this form, the caller's replacing the single one.
+            let taken = try fromLegacy.takeStateChanges().all()
+            #expect(Dictionary(uniqueKeysWithValues: taken.map { ($0.key, $0.data) }) == rows)
+        }
     }
 
     /// The compact form holds all that the JSON form (the one earlier versions wrote) holds.
     @Test func aWindowAndABaselineReadBackFromTheCompactFormAreTheSameAsJSON() throws {
         let (windows, caller) = try Self.savedCaller()
-        var reader = try CompactRowReader(try #require(windows.savedForm(of: caller)))
-        var (window, baseline): (CoverageWindow, RateBaseline) = (try reader.read(), try reader.read())
+        var (window, baseline) = try Self.windowAndBaseline(windows.savedRows(of: caller), caller: caller)
         (window.window, window.foldWindow) = (.seconds(600), .seconds(3600))  // sizes come from the rule
         (baseline.bucket, baseline.period) = (.seconds(600), .seconds(7 * 86_400))
         // Another round of judging, so that calls differ in what was judged and reported.
         window.advance(
-            act: .end, settled: .end, baseline: false, condition: { snapshot, _ in snapshot.count > 1 ? CoverageWindow.Heat(thresholds: 1) : nil },
+            act: .end, settled: .end, baseline: false,
+            condition: { snapshot, _ in snapshot.count > 1 ? CoverageWindow.Heat(thresholds: 1) : nil },
             report: { _ in })
         baseline.record(EventTime(milliseconds: 1_763_700_000_000))
         var row = CompactRowWriter()
@@ -200,15 +220,97 @@ struct CompactRowTests {
         #expect(again.isAtEnd)
     }
 
-    @Test func everyTruncationOfACallersWindowIsRefused() throws {
+    @Test func everyTruncationOfACallersOrACallsRowIsRefused() throws {
         let (windows, caller) = try Self.savedCaller()
-        let row = try #require(windows.savedForm(of: caller))
-        for length in stride(from: 0, to: row.count, by: max(1, row.count / 400)) {
-            var restored = CallerWindows<RateBaseline>(
-                key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
-            #expect(throws: (any Error).self, "truncated to \(length) bytes") {
-                try restored.restore([caller: row.prefix(length)])
+        let rows = windows.savedRows(of: caller)
+        let call = try #require(rows.keys.filter { $0 != caller }.min())
+        for key in [caller, call] {
+            let row = try #require(rows[key])
+            for length in stride(from: 0, to: row.count, by: max(1, row.count / 400)) {
+                var restored = CallerWindows<RateBaseline>(
+                    key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
+                var damaged = rows
+                damaged[key] = row.prefix(length)
+                #expect(throws: (any Error).self, "\(key) truncated to \(length) bytes") {
+                    try restored.restore(damaged)
+                }
             }
         }
     }
+
+    @Test func callsSavedWithoutTheirWindowOrMissingFromItAreRefused() throws {
+        let (windows, caller) = try Self.savedCaller()
+        let rows = windows.savedRows(of: caller)
+        let call = try #require(rows.keys.filter { $0 != caller }.min())
+        for damaged in [rows.filter { $0.key != caller }, rows.filter { $0.key != call }] {
+            var restored = CallerWindows<RateBaseline>(
+                key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
+            #expect(throws: CompactRowReader.Damaged.self) { try restored.restore(damaged) }
+        }
+    }
+
+    /// A commit writes the caller's row and the calls that came, changed or left since the last,
+    /// not the whole window.
+    @Test func aCommitWritesTheCallsThatChangedNotTheWindow() throws {
+        let outbound = ExampleEvent.Caller.outbound()
+        let caller = try #require(outbound.identity.arn)
+        let watchList = WatchList(config: ExampleSite.config)
+        var windows = CallerWindows<CallerWindowsTestExtra>(
+            key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
+        func add(minute: Int) {
+            let event = ExampleEvent.assumeRole(
+                by: outbound, role: ExampleSite.customerRole("444455556666"),
+                session: "vendor-scan-" + String(minute, radix: 16).leftPadded(8), minute: minute)
+            let (target, session) = watchList.classify(event) ?? (nil, nil)
+            let observed = Array(RecordWriter.json(event).utf8).withUnsafeBytes {
+                ObservedEvent(event: event, targetRole: target, sessionRole: session, record: $0)
+            }
+            windows.add(
+                CoverageWindow.Call(observed, role: ExampleSite.customerRole("444455556666")), caller: caller, cap: 10,
+                extra: { CallerWindowsTestExtra() }, update: { _ in }, warn: { _ in })
+        }
+        var keepsNothing = false
+        func advance(settledMinute: Int) {
+            var findings: [Finding] = []
+            let settled = ExampleEvent.start + .seconds(Int64(settledMinute) * 60)
+            windows.advance(
+                to: Horizon(act: settled, settled: settled), baseline: false, condition: { _, _, _ in nil },
+                reasons: { _, _ in [] }, prune: { _, _ in }, stale: { _, _ in keepsNothing }, into: &findings)
+        }
+        func taken() throws -> (written: [String], deleted: [String]) {
+            let entries = try windows.takeStateChanges().all()
+            return (entries.filter { $0.data != nil }.map(\.key), entries.filter { $0.data == nil }.map(\.key))
+        }
+        for minute in 0..<30 { add(minute: minute) }
+        #expect(try taken().written.count == 31, "the caller's row and every call")
+        // More calls than the caller's row has bytes: they come back from their own rows.
+        var restored = CallerWindows<CallerWindowsTestExtra>(
+            key: "burst", window: .seconds(600), foldWindow: .seconds(3600), keepsChanges: true)
+        try restored.restore(windows.savedRows(of: caller))
+        #expect(restored.savedRows(of: caller) == windows.savedRows(of: caller))
+        add(minute: 30)
+        let one = try taken()
+        #expect(one.written.count == 2 && one.written.contains(caller) && one.deleted.isEmpty, "\(one)")
+        // The horizon moves on: the calls more than a window behind it are forgotten, their rows deleted.
+        advance(settledMinute: 35)
+        let forgotten = try taken()
+        #expect(forgotten.written == [caller] && forgotten.deleted.count == 26, "minutes 0 to 25: \(forgotten)")
+        // A call that comes and goes between two commits leaves no row to delete.
+        add(minute: 36)
+        advance(settledMinute: 50)
+        let gone = try taken()
+        #expect(gone.written == [caller] && gone.deleted.count == 5, "minutes 26 to 30, not 36: \(gone)")
+        // Once the window is empty and its rule keeps nothing, the caller's row goes too.
+        keepsNothing = true
+        advance(settledMinute: 70)
+        let last = try taken()
+        #expect(last.written.isEmpty && last.deleted == [caller])
+    }
+}
+
+/// What a rule keeps beside a caller's window, for tests: nothing.
+struct CallerWindowsTestExtra: Codable, CompactRowCodable {
+    init() {}
+    func write(to row: inout CompactRowWriter) {}
+    init(reading row: inout CompactRowReader) throws {}
 }
