@@ -261,7 +261,7 @@ public final class TrailScan {
             for alert in early { try emit(alert) }
         case .journal(let journal, let work):
             work.add(report)
-            if work.isDue(every: Self.commitInterval) || engine.unsavedEntries >= Self.commitEntries {
+            if work.isDue(every: Self.commitInterval, entries: engine.unsavedEntries, limit: Self.commitEntries) {
                 try work.commitInBackground(to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? [])
             }
             summary.count(work.takeWritten().map(\.severity))

@@ -17,12 +17,22 @@ final class UncommittedWork {
         files.append(file)
     }
 
-    /// Whether a commit is due, `interval` after the last one, and no sooner than nine times
-    /// as long as the last one took after it (here or, in the background, on the writer's
-    /// thread): a state that holds much (100k sessions open) is then written less often, so
-    /// that commits never take more than a tenth of the time.
-    func isDue(every interval: Duration) -> Bool {
-        ContinuousClock.now - committed >= max(interval, max(lastCommit, background.lastWrite) * 9)
+    /// Whether a commit is due: `interval` after the last one, or sooner when the rules hold
+    /// `entries` changed entries, at least `limit`; and never sooner than nine times as long as
+    /// the last one took after it (here or, in the background, on the writer's thread), so that
+    /// commits never take more than a tenth of the time. A state that holds much (100k sessions
+    /// open, a vendor's hour of sessions into 2,000 customers) is then written less often: the
+    /// changed-entries trigger alone kept the writer's thread busy for most of such a scan,
+    /// writing sessions that ended before the next commit deleted them.
+    func isDue(every interval: Duration, entries: Int = 0, limit: Int = .max) -> Bool {
+        Self.isDue(
+            since: ContinuousClock.now - committed, lastTook: max(lastCommit, background.lastWrite), every: interval,
+            entries: entries, limit: limit)
+    }
+
+    /// `isDue(every:entries:limit:)` when the last commit was `since` ago and took `lastTook`.
+    static func isDue(since: Duration, lastTook: Duration, every interval: Duration, entries: Int, limit: Int) -> Bool {
+        since >= lastTook * 9 && (since >= interval || entries >= limit)
     }
 
     /// Commits the files, what the alerts gained, the event ids seen, the engine's state and
