@@ -199,7 +199,9 @@ public final class ExternalIdReuseDetector: Detector {
         let changed = Dictionary(uniqueKeysWithValues: unsaved.map { ($0, values[$0]) })
         let waiting = pendingUnsaved
         (unsaved, pendingUnsaved, pendingJudged, legacyPending) = ([], [:], [], false)
-        // Encoded when the commit writes them, which may be on another thread.
+        // Encoded when the commit writes them, which may be on another thread; one encoder for
+        // all of them.
+        let encoder = JSONEncoder()
         return StateEntries(keys: keys) { key in
             if let observation = waiting[key] {
                 var row = CompactRowWriter()
@@ -207,7 +209,7 @@ public final class ExternalIdReuseDetector: Detector {
                 return row.data
             }
             guard let accounts = changed[key] ?? nil else { return nil }
-            return try JSONEncoder().encode(accounts)
+            return try encoder.encode(accounts)
         }
     }
 

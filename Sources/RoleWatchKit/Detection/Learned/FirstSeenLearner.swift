@@ -147,13 +147,14 @@ final class FirstSeenLearner {
     ) {
         let time = event.time
         // Known and seen within forget_after: nothing to judge, whatever the order.
-        if var learned = roles[role], var sighting = learned.values[value], sighting.first <= time,
+        // Found once and changed in place: a copy of the role taken out and put back copied its
+        // table of values for nearly every call (most come later than the last one seen).
+        if let r = roles.index(forKey: role), let v = roles.values[r].values.index(forKey: value),
+            case let sighting = roles.values[r].values.values[v], sighting.first <= time,
             time < sighting.last + parameters.forgetAfter
         {
             if time > sighting.last {
-                sighting.last = time
-                learned.values[value] = sighting
-                roles[role] = learned
+                roles.values[r].values.values[v].last = time
                 unsaved.insert(role)
             }
             return
@@ -222,7 +223,8 @@ final class FirstSeenLearner {
     ) {
         let time = observation.time
         if roles[observation.role] == nil, roles.count >= context.config.maxTrackedKeys { dropIdlestRoles() }
-        var learned = roles[observation.role] ?? LearnedRole(since: time, values: [:])
+        // Taken out and put back, so that its table of values is changed rather than copied.
+        var learned = roles.removeValue(forKey: observation.role) ?? LearnedRole(since: time, values: [:])
         learned.since = min(learned.since, time)
         let held = learned.values[observation.value]
         let isNew = held.map { time >= $0.last + parameters.forgetAfter } ?? true
