@@ -27,6 +27,21 @@ public struct BoundedTally<Value: TallyValue>: Codable, Sendable, Equatable {
         }
     }
 
+    /// Changes `key`'s value in place (`.zero` for a key not listed yet): an hourly tally holds
+    /// two arrays, which adding a value made and copied for every call.
+    mutating func add(to key: String, _ change: (inout Value) -> Void) {
+        let key = Self.bounded(key)
+        if let index = counts.index(forKey: key) {
+            change(&counts.values[index])
+        } else if counts.count < DayActivity.keyLimit {
+            var value = Value.zero
+            change(&value)
+            counts[key] = value
+        } else {
+            change(&unlisted)
+        }
+    }
+
     /// Adds `other`'s counts. When the limit is reached, `other`'s biggest keys (then the
     /// alphabetically first) get entries first, so the outcome does not depend on hash order.
     mutating func merge(_ other: BoundedTally<Value>) {

@@ -63,9 +63,7 @@ public struct DayActivity: Codable, Sendable, Equatable {
         }
         let call = event.event
         let outcome = CallCount(succeeded: call.succeeded)
-        var hourly = HourlyCalls()
-        hourly.add(outcome, hour: hour)
-        roles.add(hourly, for: call.requestParameters.roleArn ?? "")
+        roles.add(to: call.requestParameters.roleArn ?? "") { $0.add(outcome, hour: hour) }
         callers.add(outcome, for: call.callerARN)
         sourceAddresses.add(outcome, for: call.sourceIPAddress ?? "")
         sessionNames.add(outcome, for: call.requestParameters.roleSessionName ?? "")
