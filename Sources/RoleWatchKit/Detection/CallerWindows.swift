@@ -24,7 +24,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         var header: Data {
             var row = CompactRowWriter()
             row.int(headerMark)
-            row.count(id)
+            row.int(Int64(id))
             window.writeHeader(to: &row)
             row.write(extra)
             return row.data
@@ -42,13 +42,13 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         "\(callPrefix)\(id)/\(call.time.milliseconds)/\(call.eventID)"
     }
 
-    /// An earlier version's row of a caller: its window and extra.
     /// A row a take returns: made already (a caller's) or to encode (a call's).
     private enum Saved {
         case row(Data)
         case call(CoverageWindow.Call)
     }
 
+    /// An earlier version's row of a caller: its window and extra.
     private struct LegacyEntry: Decodable {
         var window: CoverageWindow
         var extra: Extra
