@@ -93,7 +93,8 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         var index = callers.index(forKey: caller)
         if index == nil {
             if callers.count >= cap { evict(cap: cap, warn: warn) }
-            var entry = Entry(window: CoverageWindow(window: window, foldWindow: foldWindow), extra: extra(), id: nextID)
+            var entry = Entry(
+                window: CoverageWindow(window: window, foldWindow: foldWindow), extra: extra(), id: nextID)
             nextID += 1
             entry.window.notesChanges = keepsChanges
             callers[caller] = entry
