@@ -219,9 +219,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
             case .row(let data):
                 return data
             case .call(let call):
-                var row = CompactRowWriter()
-                row.write(call)
-                return row.data
+                return call.compactRowData
             }
         }
     }
@@ -230,11 +228,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     func savedRows(of caller: String) -> [String: Data] {
         guard let entry = callers[caller] else { return [:] }
         var rows = [caller: entry.header]
-        for call in entry.window.keptCalls {
-            var row = CompactRowWriter()
-            row.write(call)
-            rows[Self.callKey(entry.id, call.key)] = row.data
-        }
+        for call in entry.window.keptCalls { rows[Self.callKey(entry.id, call.key)] = call.compactRowData }
         return rows
     }
 

@@ -420,15 +420,25 @@ extension CoverageWindow: CompactRowCodable {
     func write(to row: inout CompactRowWriter) {
         row.count(calls.count - head)
         for call in calls[head...] { row.write(call) }
+        writeJudged(to: &row)
+    }
+
+    init(reading row: inout CompactRowReader) throws {
+        self.init(window: .zero, foldWindow: .zero)
+        for _ in 0..<(try row.count(minimumBytes: 12)) { calls.append(try row.read()) }
+        try readJudged(from: &row)
+    }
+
+    /// What both forms save after the calls: how many were judged, and the copies waiting.
+    private func writeJudged(to row: inout CompactRowWriter) {
         row.count(judged - head)
         row.count(settledJudged - head)
         row.count(copies.count)
         for call in copies { row.write(call) }
     }
 
-    init(reading row: inout CompactRowReader) throws {
-        self.init(window: .zero, foldWindow: .zero)
-        for _ in 0..<(try row.count(minimumBytes: 12)) { calls.append(try row.read()) }
+    /// Reads `writeJudged`'s part once the calls are in place, and checks it against them.
+    private mutating func readJudged(from row: inout CompactRowReader) throws {
         (judged, settledJudged) = (Int(clamping: try row.int()), Int(clamping: try row.int()))
         for _ in 0..<(try row.count(minimumBytes: 12)) { copies.append(try row.read()) }
         parts = calls.reduce(into: [:]) { $0[$1.part, default: 0] += 1 }
@@ -443,10 +453,7 @@ extension CoverageWindow {
     /// keeps and how many of them were judged, and the copies waiting to be reported.
     func writeHeader(to row: inout CompactRowWriter) {
         row.count(calls.count - head)
-        row.count(judged - head)
-        row.count(settledJudged - head)
-        row.count(copies.count)
-        for call in copies { row.write(call) }
+        writeJudged(to: &row)
     }
 
     /// A window from its header (`writeHeader`) and its calls' rows, in any order.
@@ -461,12 +468,7 @@ extension CoverageWindow {
             throw CompactRowReader.Damaged(description: "a call saved twice")
         }
         calls = SlottedList(sorted)
-        (judged, settledJudged) = (Int(clamping: try row.int()), Int(clamping: try row.int()))
-        for _ in 0..<(try row.count(minimumBytes: 12)) { copies.append(try row.read()) }
-        parts = calls.reduce(into: [:]) { $0[$1.part, default: 0] += 1 }
-        guard (0...calls.count).contains(judged), (0...calls.count).contains(settledJudged) else {
-            throw CompactRowReader.Damaged(description: "judged calls out of range")
-        }
+        try readJudged(from: &row)
     }
 }
 

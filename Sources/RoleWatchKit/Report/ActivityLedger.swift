@@ -36,20 +36,20 @@ public struct ActivityLedger: Sendable {
     public mutating func record(_ event: ObservedEvent) {
         guard DayActivity.counts(event) else { return }
         let day = UTCDay(event.time)
-        if open[day] == nil { open[day] = OpenDay(activity: DayActivity(day: day)) }
-        // The day is changed in place (the table's accessor lends it), one lookup of the id.
+        var entry = open.removeValue(forKey: day) ?? OpenDay(activity: DayActivity(day: day))
+        // One lookup of the id; a full set starts over unless this is a copy it holds.
         if let shared = event.event.sharedEventID {
-            if open[day]!.sharedEventIDs.count >= Self.sharedEventLimit,
-                !open[day]!.sharedEventIDs.contains(shared)
-            {
-                open[day]!.sharedEventIDs.removeAll()
+            if entry.sharedEventIDs.count >= Self.sharedEventLimit, !entry.sharedEventIDs.contains(shared) {
+                entry.sharedEventIDs.removeAll()
             }
-            guard open[day]!.sharedEventIDs.insert(shared).inserted else {
-                open[day]!.activity.repeatedCopies += 1
+            guard entry.sharedEventIDs.insert(shared).inserted else {
+                entry.activity.repeatedCopies += 1
+                open[day] = entry
                 return
             }
         }
-        open[day]!.activity.record(event)
+        entry.activity.record(event)
+        open[day] = entry
         if open.count > daysInMemory, let oldest = open.keys.min(), let leaving = open.removeValue(forKey: oldest) {
             completed.append(leaving.activity)
         }

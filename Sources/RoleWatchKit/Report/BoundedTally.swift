@@ -16,19 +16,12 @@ public struct BoundedTally<Value: TallyValue>: Codable, Sendable, Equatable {
     public var total: Value { counts.values.reduce(unlisted, +) }
 
     mutating func add(_ value: Value, for key: String) {
-        let key = Self.bounded(key)
-        // One lookup of the key (a long ARN, for most tallies) per call.
-        if let index = counts.index(forKey: key) {
-            counts.values[index] = counts.values[index] + value
-        } else if counts.count < DayActivity.keyLimit {
-            counts[key] = value
-        } else {
-            unlisted = unlisted + value
-        }
+        add(to: key) { $0 = $0 + value }
     }
 
-    /// Changes `key`'s value in place (`.zero` for a key not listed yet): an hourly tally holds
-    /// two arrays, which adding a value made and copied for every call.
+    /// Changes `key`'s value in place (`.zero` for a key not listed yet), with one lookup of the
+    /// key (a long ARN, for most tallies): an hourly tally holds two arrays, which adding a
+    /// value made and copied for every call.
     mutating func add(to key: String, _ change: (inout Value) -> Void) {
         let key = Self.bounded(key)
         if let index = counts.index(forKey: key) {

@@ -51,6 +51,15 @@ protocol CompactRowCodable {
     init(reading row: inout CompactRowReader) throws
 }
 
+extension CompactRowCodable {
+    /// A row of this value alone.
+    var compactRowData: Data {
+        var row = CompactRowWriter()
+        row.write(self)
+        return row.data
+    }
+}
+
 /// Reads what `CompactRowWriter` wrote, checking every length against what is left: a row
 /// damaged on disk throws, it never reads out of bounds or allocates by a bogus count.
 struct CompactRowReader {

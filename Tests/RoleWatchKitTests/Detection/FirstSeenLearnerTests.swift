@@ -141,18 +141,13 @@ import Testing
     /// whole at each commit while anything waited).
     @Test func aCommitWritesTheWaitingValuesThatChanged() throws {
         let detector = try Self.promptDetector()
-        func feed(_ events: [CloudTrailEvent]) {
-            var findings: [Finding] = []
-            let observed = ExampleRunner.observed(DetectorExample("calls", config: .builtInDefault, events: events))
-            for event in observed { detector.observe(event, late: false, into: &findings) }
-        }
-        feed([E.assume(hour: 0, caller: Self.other), E.assume(hour: 0, minute: 5)])
+        Self.feed(detector, [E.assume(hour: 0, caller: Self.other), E.assume(hour: 0, minute: 5)])
         let first = try Self.entries(detector)
         #expect(first.keys.filter(FirstSeenLearner.isWaitingEntry).count == 2)
         #expect(first.values.allSatisfy { $0 != nil })
         #expect(try Self.entries(detector).isEmpty, "nothing changed since")
 
-        feed([E.assume(hour: 0, minute: 10, caller: Self.other)])
+        Self.feed(detector, [E.assume(hour: 0, minute: 10, caller: Self.other)])
         let second = try Self.entries(detector)
         #expect(
             second.count == 1 && second.keys.first?.hasSuffix("/" + Self.other) == true, "only the value seen again")
@@ -167,10 +162,8 @@ import Testing
 
     @Test func aValueJudgedBeforeAnyCommitIsNeverWritten() throws {
         let detector = try Self.promptDetector()
+        Self.feed(detector, [E.assume(hour: 0, caller: Self.other)])
         var findings: [Finding] = []
-        let observed = ExampleRunner.observed(
-            DetectorExample("calls", config: .builtInDefault, events: [E.assume(hour: 0, caller: Self.other)]))
-        for event in observed { detector.observe(event, late: false, into: &findings) }
         detector.advance(to: Horizon(E.assume(hour: 1).eventTime!), into: &findings)
         #expect(try Self.entries(detector).keys.allSatisfy { !FirstSeenLearner.isWaitingEntry($0) })
     }
@@ -181,10 +174,7 @@ import Testing
         let detector = try FirstSeenCallerDetector(
             rule: try ExampleRunner.rule(for: FirstSeenCallerDetector.self, parameters: "learning_period: 6h"),
             context: DetectionContext(config: .builtInDefault, awsRanges: ExampleSite.awsRanges, warn: { _ in }))
-        var findings: [Finding] = []
-        let observed = ExampleRunner.observed(
-            DetectorExample("calls", config: .builtInDefault, events: [E.assume(hour: 0, caller: Self.other)]))
-        for event in observed { detector.observe(event, late: false, into: &findings) }
+        Self.feed(detector, [E.assume(hour: 0, caller: Self.other)])
         #expect(detector.heldEvents == 1, "the value waits for the horizon")
         #expect(try Self.entries(detector).keys.allSatisfy { !FirstSeenLearner.isWaitingEntry($0) })
     }
@@ -193,9 +183,9 @@ import Testing
     /// engine goes on with the events that follow.
     @Test func everyTruncationOfAWaitingValuesEntryIsReportedNotRead() throws {
         let detector = try Self.promptDetector()
-        var findings: [Finding] = []
         let observed = ExampleRunner.observed(
             DetectorExample("calls", config: .builtInDefault, events: [E.assume(hour: 0, caller: Self.other)]))
+        var findings: [Finding] = []
         for event in observed { detector.observe(event, late: false, into: &findings) }
         let (key, entry) = try #require(try Self.entries(detector).first { FirstSeenLearner.isWaitingEntry($0.key) })
         let data = try #require(entry)
@@ -251,6 +241,14 @@ import Testing
         after.advance(to: end, into: &findings)
         #expect(findings.map(\.reasons) == expected.map(\.reasons))
         #expect(findings.map(\.time) == expected.map(\.time))
+    }
+
+    /// Gives a rule calls as a scan would, none of them late; what it finds is dropped.
+    private static func feed(_ detector: any Detector, _ events: [CloudTrailEvent]) {
+        var findings: [Finding] = []
+        for event in ExampleRunner.observed(DetectorExample("calls", config: .builtInDefault, events: events)) {
+            detector.observe(event, late: false, into: &findings)
+        }
     }
 
     private static func promptDetector() throws -> FirstSeenCallerDetector {

@@ -203,11 +203,7 @@ public final class ExternalIdReuseDetector: Detector {
         // all of them.
         let encoder = JSONEncoder()
         return StateEntries(keys: keys) { key in
-            if let observation = waiting[key] {
-                var row = CompactRowWriter()
-                row.write(observation)
-                return row.data
-            }
+            if let observation = waiting[key] { return observation.compactRowData }
             guard let accounts = changed[key] ?? nil else { return nil }
             return try encoder.encode(accounts)
         }
