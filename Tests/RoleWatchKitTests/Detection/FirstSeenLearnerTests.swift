@@ -205,6 +205,23 @@ import Testing
         }
     }
 
+    /// A waiting value's runs saved under another value's key are refused: the next commit
+    /// would write the value's own entry and leave that one behind, read again at every start.
+    @Test func aWaitingValueSavedUnderAnotherKeyIsRefused() throws {
+        let detector = try Self.promptDetector()
+        Self.feed(detector, [E.assume(hour: 0, caller: Self.other), E.assume(hour: 0, minute: 5)])
+        let waiting = try Self.entries(detector).filter { FirstSeenLearner.isWaitingEntry($0.key) }.sorted {
+            $0.key < $1.key
+        }
+        try #require(waiting.count == 2)
+        let restored = try Self.promptDetector()
+        #expect(throws: (any Error).self) {
+            try restored.restore([waiting[0].key: try #require(waiting[1].value)])
+        }
+        try restored.restore(waiting.reduce(into: [String: Data]()) { $0[$1.key] = $1.value })
+        #expect(restored.heldEvents == 2, "each under its own key is read")
+    }
+
     /// A state saved when everything waiting was one entry is read, and the next commit deletes
     /// that entry and writes each value as its own; what is judged afterwards is the same.
     @Test func theWaitingValuesOfAnEarlierVersionBecomeEntries() throws {

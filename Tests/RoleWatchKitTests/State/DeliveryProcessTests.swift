@@ -33,7 +33,7 @@ struct DeliveryProcessTests {
     static func expectBatchResult(_ tail: Tail, _ case: String) throws {
         let settled = Tail.waitUntil(seconds: 60) { (try? DeliveryTests.finalForms(tail.state)) == DeliveryArchive.expected }
         tail.signal(SIGTERM)
-        #expect(tail.exitStatus().status == 0)
+        #expect(tail.exitStatus().status == 0, "\(`case`): tail said: \(tail.messages.suffix(2_000))")
         let written = tail.outputIDs
         #expect(written.count == Set(written).count, "\(`case`): an alert was written twice")
         #expect(Set(written) == expectedIDs, "\(`case`): \(Set(written).symmetricDifference(expectedIDs).count) ids differ")
@@ -56,7 +56,7 @@ struct DeliveryProcessTests {
         _ = tail.exitStatus()
         try Self.land(Array(Self.byDelivery[half...]), in: tail)
         try tail.start(["--backfill-quiet", "1"])
-        #expect(tail.waitForFilesRead(Self.byDelivery.count))
+        #expect(tail.waitForFilesRead(Self.byDelivery.count), "the restarted tail said: \(tail.messages.suffix(2_000))")
         try Self.expectBatchResult(tail, "killed halfway")
     }
 

@@ -312,7 +312,13 @@ final class FirstSeenLearner {
             if Self.isWaitingEntry(key) {
                 legacy = legacy || key == Self.pendingKey
                 for waiting in try JSONDecoder().decode([Pending].self, from: data) {
-                    pending[PendingKey(role: waiting.earliest.role, value: waiting.earliest.value), default: []].append(waiting)
+                    let owner = PendingKey(role: waiting.earliest.role, value: waiting.earliest.value)
+                    // A value's runs are saved under its own key, which the next commit writes or
+                    // deletes: runs under another's would be left behind there, and counted twice.
+                    guard key == Self.pendingKey || key == Self.entryKey(owner) else {
+                        throw CompactRowReader.Damaged(description: "a waiting value saved under another's key: \(key)")
+                    }
+                    pending[owner, default: []].append(waiting)
                     pendingCount += 1
                 }
             } else {
