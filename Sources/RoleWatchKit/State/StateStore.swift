@@ -41,6 +41,15 @@ public final class StateStore {
     /// The page size of a new state database.
     static let pageSize = 16_384
 
+    /// How long a connection waits for a lock another connection holds before giving up.
+    ///
+    /// Why wait at all: WAL lets readers and the writer work side by side, but not every moment.
+    /// A reader (`report` or `learned` beside a running tail, say) that opens the database
+    /// just as a restarted tail opens it after a crash may be replaying the crashed process's
+    /// log, and SQLite then answers "database is locked" at once unless told to wait: the tail
+    /// stopped with a state error. Either side holds such a lock for milliseconds.
+    public static let lockWait: TimeInterval = 10
+
     /// RoleWatch's mark in the database header ("RWAT").
     static let applicationID: Int32 = 0x5257_4154
 
@@ -55,6 +64,7 @@ public final class StateStore {
         lock = nil
         var configuration = Configuration()
         configuration.readonly = true
+        configuration.busyMode = .timeout(Self.lockWait)
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
             try database.read { db in try Self.checkMarker(db, path: path) }
@@ -62,12 +72,13 @@ public final class StateStore {
         } catch let error as StateError {
             throw error
         } catch {
-            throw StateError(path: path, problem: "cannot open the state database: \(error)", damaged: true)
+            throw StateError(opening: path, error, waited: Self.lockWait)
         }
     }
 
-    /// Opens (creating if needed) the state database at `path`.
-    public init(path: String) throws(StateError) {
+    /// Opens (creating if needed) the state database at `path`, waiting up to `lockWait` seconds
+    /// for a lock another connection holds.
+    public init(path: String, lockWait: TimeInterval = StateStore.lockWait) throws(StateError) {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
@@ -102,12 +113,14 @@ public final class StateStore {
             if !lock.databaseWasCreated {
                 var look = Configuration()
                 look.readonly = true
+                look.busyMode = .timeout(lockWait)
                 let queue = try DatabaseQueue(path: path, configuration: look)
                 defer { try? queue.close() }
                 try queue.read { db in try Self.checkMarker(db, path: path) }
             }
             var configuration = Configuration()
             configuration.label = "rolewatch-state"
+            configuration.busyMode = .timeout(lockWait)
             configuration.prepareDatabase { db in
                 // A new database gets 16 KiB pages (an existing one keeps its own): a session's row
                 // (a couple of KB with its evidence) left half of a 4 KiB page empty, and a scan's
@@ -126,7 +139,7 @@ public final class StateStore {
         } catch let error as StateError {
             throw error
         } catch {
-            throw StateError(path: path, problem: "cannot open the state database: \(error)", damaged: true)
+            throw StateError(opening: path, error, waited: lockWait)
         }
     }
 
@@ -714,6 +727,20 @@ public struct StateError: Error, CustomStringConvertible {
         self.init(
             path: path, problem: "cannot \(reading ? "read" : "write") the state database: \(error)",
             damaged: code.map { damage.contains($0) } ?? false)
+    }
+
+    /// An error opening the state: damage, unless another connection held SQLite's lock for
+    /// all of `waited` seconds (nothing wrong with the state then: trying again is the advice).
+    init(opening path: String, _ error: Error, waited: TimeInterval) {
+        if let code = (error as? DatabaseError)?.resultCode, code == .SQLITE_BUSY || code == .SQLITE_LOCKED {
+            self.init(
+                path: path,
+                problem:
+                    "cannot open the state database: another connection kept it locked for \(String(format: "%g", waited)) s (\(error)); try again, and look for a process stuck holding it (fuser \(path))"
+            )
+        } else {
+            self.init(path: path, problem: "cannot open the state database: \(error)", damaged: true)
+        }
     }
 
     public var description: String {

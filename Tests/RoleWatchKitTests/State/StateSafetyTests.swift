@@ -81,6 +81,36 @@ struct StateSafetyTests {
         _ = store
     }
 
+    /// Another connection holding SQLite's lock for a moment (a reader replaying a crashed
+    /// tail's log as the tail restarts) makes opening the state wait, not fail: the restarted
+    /// tail used to stop with "database is locked" and exit status 2.
+    @Test func aLockHeldForAMomentIsWaitedFor() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/state.sqlite"
+        _ = try StateStore(path: path)  // made, and closed as it goes
+        var exclusive = Configuration()
+        exclusive.prepareDatabase { db in try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
+        let holder = try DatabaseQueue(path: path, configuration: exclusive)
+        // The first write in exclusive mode takes the lock and keeps it until the connection closes.
+        try holder.write { db in try db.execute(sql: "PRAGMA user_version = 0") }
+        #expect(throws: DatabaseError.self, "the lock is held") { _ = try DatabaseQueue(path: path) }
+        // Held past the wait: an error that says so, not advice to throw the state away.
+        let error = try #require(throws: StateError.self) { try StateStore(path: path, lockWait: 0.2) }
+        #expect(!error.damaged)
+        #expect(error.description.contains("another connection kept it locked for 0.2 s"), "\(error)")
+        #expect(!error.description.contains("move it aside"))
+        let released = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            usleep(300_000)
+            try? holder.close()
+            released.signal()
+        }
+        let store = try StateStore(path: path)
+        released.wait()
+        #expect(try store.processedFiles([]).isEmpty)
+    }
+
     /// A state made by a sample scan in `directory`, then changed behind RoleWatch's back by `sql`.
     static func sampleState(in directory: TemporaryDirectory, changedBy sql: String) throws -> String {
         let path = directory.path + "/state.sqlite"
