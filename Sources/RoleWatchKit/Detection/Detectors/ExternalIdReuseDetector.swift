@@ -81,6 +81,12 @@ public final class ExternalIdReuseDetector: Detector {
     /// A restored state kept its waiting calls in one entry (`pendingKey`), deleted at the next commit.
     private var legacyPending = false
     private var warnedCap = false
+    /// ExternalId → its tag, for the values seen lately: a vendor presents each customer's value
+    /// at every scan of that customer, and hashing it each time (SHA-256 and a dozen small
+    /// strings) was a twentieth of the engine's thread on a vendor's trail. Emptied when full;
+    /// in memory only, like the calls waiting for the horizon, and never written.
+    private var tags: [String: String] = [:]
+    private static let maxRememberedTags = 10_000
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
@@ -100,6 +106,15 @@ public final class ExternalIdReuseDetector: Detector {
         return digest.prefix(6).map { String($0, radix: 16).leftPadded(2) }.joined()
     }
 
+    /// `tag(_:)`, remembered (`tags`).
+    private func rememberedTag(_ externalId: String) -> String {
+        if let known = tags[externalId] { return known }
+        if tags.count >= Self.maxRememberedTags { tags.removeAll(keepingCapacity: true) }
+        let made = Self.tag(externalId)
+        tags[externalId] = made
+        return made
+    }
+
     public var heldEvents: Int { pending.count }
 
     private static func pendingKey(of observation: Observation) -> String {
@@ -113,7 +128,7 @@ public final class ExternalIdReuseDetector: Detector {
             let role = call.requestParameters.roleArn, let account = ARN.account(role)
         else { return }
         let observation = Observation(
-            tag: Self.tag(externalId), account: account, role: role, time: event.time, eventID: event.eventID,
+            tag: rememberedTag(externalId), account: account, role: role, time: event.time, eventID: event.eventID,
             principal: call.callerARN, sessionName: call.requestParameters.roleSessionName,
             accessKeyId: call.responseElements.credentialsAccessKeyId,
             callerAccessKeyId: call.userIdentity.accessKeyId,
