@@ -93,7 +93,12 @@ final class SessionLineage {
                 let count = min(text.utf8.count, Self.fieldLimit)
                 packed.append(UInt8(count >> 8))
                 packed.append(UInt8(count & 0xff))
-                packed.append(contentsOf: text.utf8.prefix(count))
+                // Whole, a text is copied in one go; a prefix of it went byte by byte, which showed.
+                if count == text.utf8.count {
+                    packed.append(contentsOf: text.utf8)
+                } else {
+                    packed.append(contentsOf: text.utf8.prefix(count))
+                }
             }
             add(key)
             add(principal)
