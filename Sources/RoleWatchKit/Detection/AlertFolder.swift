@@ -36,8 +36,9 @@ final class AlertFolder {
     func add(_ finding: Finding, rule: Int) {
         pinChains(finding.accessKeyId, finding.callerAccessKeyId)
         let identity = AlertIdentity(rule: rules[rule], finding: finding)
-        if open[identity] != nil {
-            open[identity]!.merge(finding)
+        // One lookup of the identity (its key is a long text), the alert merged into in place.
+        if let index = open.index(forKey: identity) {
+            open.values[index].merge(finding)
             return
         }
         if emission == .settled, !writtenEarly.isEmpty, writtenEarly.contains(Self.hash(identity)) {
