@@ -202,8 +202,13 @@ struct CoverageWindow: Codable {
     /// with the smaller event id stands for it, as in `AlertAggregate`, whichever came first.
     mutating func add(_ call: Call) {
         let index = insertionIndex(call.time, call.eventID)
-        guard parts[call.part] == nil else { return addCopy(call, near: index) }
-        parts[call.part] = 1
+        // One lookup of the part (a long text for a cross-account call): counted if new.
+        func counted(_ held: inout Int) -> Bool {
+            guard held == 0 else { return false }
+            held = 1
+            return true
+        }
+        guard counted(&parts[call.part, default: 0]) else { return addCopy(call, near: index) }
         insert(call, at: index)
         judged = min(judged, index)
         settledJudged = min(settledJudged, index)
@@ -411,7 +416,8 @@ struct CoverageWindow: Codable {
     }
 
     private static func decrement(_ counts: inout [String: Int], _ key: String) {
-        if let n = counts[key], n > 1 { counts[key] = n - 1 } else { counts[key] = nil }
+        guard let index = counts.index(forKey: key) else { return }
+        if counts.values[index] > 1 { counts.values[index] -= 1 } else { counts.remove(at: index) }
     }
 }
 
