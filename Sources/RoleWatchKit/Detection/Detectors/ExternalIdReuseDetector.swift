@@ -83,7 +83,7 @@ public final class ExternalIdReuseDetector: Detector {
     private var warnedCap = false
     /// ExternalId → its tag, for the values seen lately: a vendor presents each customer's value
     /// at every scan of that customer, and hashing it each time (SHA-256 and a dozen small
-    /// strings) was a twentieth of the engine's thread on a vendor's trail. Emptied when full;
+    /// strings) was about 4% of the engine's thread on a vendor's trail. Emptied when full;
     /// in memory only, like the calls waiting for the horizon, and never written.
     private var tags: [String: String] = [:]
     private static let maxRememberedTags = 10_000
