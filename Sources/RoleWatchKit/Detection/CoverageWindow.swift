@@ -327,20 +327,18 @@ struct CoverageWindow: Codable {
             let snapshot = Snapshot(
                 now: now, count: index - low + 1, distinctRoles: roles.count, distinctAccounts: accounts.count)
             guard let heat = condition(snapshot, isSettled) else { continue }
-            if !calls[index].hot {
-                calls[index].hot = true
-                changes.change(calls[index].key)
-            }
             // A window judged as settled may add a baseline's reason at the same strength. Without
             // one, its reasons at that strength are those already reported (the thresholds' text
             // follows from the strength): a report would change no alert.
-            if (isSettled && heat.usual != nil)
+            let reports =
+                (isSettled && heat.usual != nil)
                 || calls[index].reported.map({ $0.lexicographicallyPrecedes(snapshot.strength) }) ?? true
-            {
-                calls[index].reported = snapshot.strength
+            if !calls[index].hot || reports {
+                calls[index].hot = true
+                if reports { calls[index].reported = snapshot.strength }
                 changes.change(calls[index].key)
-                report(.hot(calls[index], snapshot, heat))
             }
+            if reports { report(.hot(calls[index], snapshot, heat)) }
             let bucket = AlertIdentity.windowStart(now, milliseconds: foldWindow)
             for covered in max(low, coverageScanned + 1)...index
             where !calls[covered].covered

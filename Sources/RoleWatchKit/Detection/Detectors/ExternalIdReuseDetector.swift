@@ -157,10 +157,11 @@ public final class ExternalIdReuseDetector: Detector {
 
     private func judge(_ observation: Observation, into findings: inout [Finding]) {
         let time = observation.time
-        if values[observation.tag] == nil, values.count >= context.config.maxTrackedKeys { dropIdlest() }
         // Taken out and changed in place: nearly every call finds its value in its one account,
         // and copies of the accounts, filtered and sorted, were most of this rule's cost.
-        var accounts = values.removeValue(forKey: observation.tag) ?? [:]
+        let known = values.removeValue(forKey: observation.tag)
+        if known == nil, values.count >= context.config.maxTrackedKeys { dropIdlest() }
+        var accounts = known ?? [:]
         let window = parameters.window
         if accounts.contains(where: { time > $0.value.last + window }) {
             accounts = accounts.filter { time <= $0.value.last + window }
