@@ -50,12 +50,7 @@ public enum CloudTrailDecoder {
     static let cloudTrailDetailType: StaticString = "AWS API Call via CloudTrail"
 
     public static func decode(_ record: UnsafeRawBufferPointer) throws(RecordDecodingError) -> DecodedRecord {
-        var reader = JSONReader(record)
-        reader.skipWhitespace()
-        let decoded = try decodeObject(&reader)
-        reader.skipWhitespace()
-        guard reader.isAtEnd else { throw reader.unexpected("unexpected data after the record") }
-        return decoded
+        try decodeTokens(record).record
     }
 
     /// Decodes the JSON object that `bytes` starts with, whatever follows it, and gives its length.
@@ -66,13 +61,31 @@ public enum CloudTrailDecoder {
     public static func decodeLeading(_ bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> (
         record: DecodedRecord, length: Int
     ) {
+        let (decoded, length) = try decodeLeadingTokens(bytes)
+        return (decoded.record, length)
+    }
+
+    /// `decode`, leaving the fields as tokens in `record` (see `EventTokens`).
+    static func decodeTokens(_ record: UnsafeRawBufferPointer) throws(RecordDecodingError) -> DecodedTokens {
+        var reader = JSONReader(record)
+        reader.skipWhitespace()
+        let decoded = try decodeObject(&reader)
+        reader.skipWhitespace()
+        guard reader.isAtEnd else { throw reader.unexpected("unexpected data after the record") }
+        return decoded
+    }
+
+    /// `decodeLeading`, leaving the fields as tokens in `bytes` (see `EventTokens`).
+    static func decodeLeadingTokens(_ bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> (
+        record: DecodedTokens, length: Int
+    ) {
         var reader = JSONReader(bytes)
         let decoded = try decodeObject(&reader)
         return (decoded, reader.offset)
     }
 
     /// Decodes the object at the reader's position, leaving the reader just past it.
-    private static func decodeObject(_ reader: inout JSONReader) throws(RecordDecodingError) -> DecodedRecord {
+    private static func decodeObject(_ reader: inout JSONReader) throws(RecordDecodingError) -> DecodedTokens {
         guard reader.current == UInt8(ascii: "{") else { throw reader.unexpected("expected a JSON object") }
         let start = reader.offset
         // The top level is decoded as a CloudTrail record and, at the same time, read as a possible
@@ -98,19 +111,26 @@ public enum CloudTrailDecoder {
         }
         let recordRange = start..<reader.offset
         if isCloudTrailEnvelope, let detailRange {
-            return try detail.takeDecodedRecord(range: detailRange)
+            return try detail.decodedTokens(range: detailRange)
         }
-        return try topLevel.takeDecodedRecord(range: recordRange)
+        return try topLevel.decodedTokens(range: recordRange)
     }
 }
 
-/// A CloudTrail record being decoded.
-///
-/// Here and below, objects are decoded in place (`mutating`, starting from empty) rather than
-/// returned, and the event is moved out at the end rather than copied: it is some thirty optional
-/// Strings, and each copy costs a retain and a release per String, which profiles showed.
+/// One record decoded as tokens (`EventTokens`), valid while the buffer it was decoded from is.
+struct DecodedTokens {
+    var tokens: EventTokens
+    /// As `DecodedRecord.eventRange`.
+    var eventRange: Range<Int>
+
+    /// The record with its Strings built.
+    var record: DecodedRecord { DecodedRecord(event: tokens.event, eventRange: eventRange) }
+}
+
+/// A CloudTrail record being decoded, as tokens (`EventTokens`): values are found and checked,
+/// and Strings are built only for a record that is kept.
 private struct RecordFields {
-    var event = CloudTrailEvent()
+    var tokens = EventTokens()
     /// An `eventTime` that did not parse is held here rather than thrown at once: a later duplicate
     /// key may replace it, and an EventBridge `detail` that turns out not to be the record must not
     /// fail the decode.
@@ -141,34 +161,34 @@ private struct RecordFields {
     /// with the value not yet read, for any other key.
     mutating func decodeMember(_ key: StringToken, from reader: inout JSONReader) throws(RecordDecodingError) -> Bool {
         switch key {
-        case "eventID": event.eventID = try reader.readString(field: "eventID")
+        case "eventID": tokens.eventID = try reader.readStringToken(field: "eventID")
         case "eventTime": try decodeEventTime(from: &reader)
-        case "eventName": event.eventName = try reader.readString(field: "eventName")
-        case "eventSource": event.eventSource = try reader.readString(field: "eventSource")
-        case "awsRegion": event.awsRegion = try reader.readString(field: "awsRegion")
-        case "sourceIPAddress": event.sourceIPAddress = try reader.readString(field: "sourceIPAddress")
-        case "userAgent": event.userAgent = try reader.readString(field: "userAgent")
-        case "errorCode": event.errorCode = try reader.readString(field: "errorCode")
-        case "recipientAccountId": event.recipientAccountId = try reader.readString(field: "recipientAccountId")
-        case "sharedEventID": event.sharedEventID = try reader.readString(field: "sharedEventID")
-        case "vpcEndpointId": event.vpcEndpointId = try reader.readString(field: "vpcEndpointId")
+        case "eventName": tokens.eventName = try reader.readStringToken(field: "eventName")
+        case "eventSource": tokens.eventSource = try reader.readStringToken(field: "eventSource")
+        case "awsRegion": tokens.awsRegion = try reader.readStringToken(field: "awsRegion")
+        case "sourceIPAddress": tokens.sourceIPAddress = try reader.readStringToken(field: "sourceIPAddress")
+        case "userAgent": tokens.userAgent = try reader.readStringToken(field: "userAgent")
+        case "errorCode": tokens.errorCode = try reader.readStringToken(field: "errorCode")
+        case "recipientAccountId": tokens.recipientAccountId = try reader.readStringToken(field: "recipientAccountId")
+        case "sharedEventID": tokens.sharedEventID = try reader.readStringToken(field: "sharedEventID")
+        case "vpcEndpointId": tokens.vpcEndpointId = try reader.readStringToken(field: "vpcEndpointId")
         case "sessionCredentialFromConsole":
-            event.sessionCredentialFromConsole = try reader.readFlag(field: "sessionCredentialFromConsole")
-        case "userIdentity": try event.userIdentity.decode(from: &reader)
-        case "requestParameters": try event.requestParameters.decode(from: &reader)
-        case "responseElements": try event.responseElements.decode(from: &reader)
+            tokens.sessionCredentialFromConsole = try reader.readFlag(field: "sessionCredentialFromConsole")
+        case "userIdentity": try tokens.userIdentity.decode(from: &reader)
+        case "requestParameters": try tokens.requestParameters.decode(from: &reader)
+        case "responseElements": try tokens.responseElements.decode(from: &reader)
         default: return false
         }
         return true
     }
 
     private mutating func decodeEventTime(from reader: inout JSONReader) throws(RecordDecodingError) {
-        event.eventTime = nil
+        tokens.eventTime = nil
         eventTimeError = nil
         guard let token = try reader.readStringToken(field: "eventTime") else { return }
         // Parsed from the bytes in the buffer: no String unless the time is wrong.
-        event.eventTime = token.withUnescapedBytes { ISO8601.parse($0) }
-        if event.eventTime == nil {
+        tokens.eventTime = token.withUnescapedBytes { ISO8601.parse($0) }
+        if tokens.eventTime == nil {
             eventTimeError = RecordDecodingError(
                 offset: token.quoteOffset,
                 reason: "eventTime is not an ISO 8601 time: \(token.string)"
@@ -176,30 +196,27 @@ private struct RecordFields {
         }
     }
 
-    /// The decoded record, or the held-back `eventTime` error; moves the event out (by `swap`:
-    /// the optimizer does not turn a copy of a stored property into a move), leaving it empty.
-    mutating func takeDecodedRecord(range: Range<Int>) throws(RecordDecodingError) -> DecodedRecord {
+    /// The decoded record's tokens, or the held-back `eventTime` error.
+    func decodedTokens(range: Range<Int>) throws(RecordDecodingError) -> DecodedTokens {
         if let eventTimeError { throw eventTimeError }
-        var record = DecodedRecord(event: CloudTrailEvent(), eventRange: range)
-        swap(&record.event, &event)
-        return record
+        return DecodedTokens(tokens: tokens, eventRange: range)
     }
 }
 
-extension UserIdentity {
+extension IdentityTokens {
     /// Replaces every field with those of the `userIdentity` object that is the next value
     /// (none for `null` or a value of another type).
     fileprivate mutating func decode(from reader: inout JSONReader) throws(RecordDecodingError) {
-        self = UserIdentity()
+        self = IdentityTokens()
         guard try reader.beginObject() else { return }
         repeat {
             switch try reader.readKey() {
-            case "type": type = try reader.readString(field: "userIdentity.type")
-            case "arn": arn = try reader.readString(field: "userIdentity.arn")
-            case "principalId": principalId = try reader.readString(field: "userIdentity.principalId")
-            case "accountId": accountId = try reader.readString(field: "userIdentity.accountId")
-            case "accessKeyId": accessKeyId = try reader.readString(field: "userIdentity.accessKeyId")
-            case "invokedBy": invokedBy = try reader.readString(field: "userIdentity.invokedBy")
+            case "type": type = try reader.readStringToken(field: "userIdentity.type")
+            case "arn": arn = try reader.readStringToken(field: "userIdentity.arn")
+            case "principalId": principalId = try reader.readStringToken(field: "userIdentity.principalId")
+            case "accountId": accountId = try reader.readStringToken(field: "userIdentity.accountId")
+            case "accessKeyId": accessKeyId = try reader.readStringToken(field: "userIdentity.accessKeyId")
+            case "invokedBy": invokedBy = try reader.readStringToken(field: "userIdentity.invokedBy")
             case "sessionContext": try decodeSessionContext(from: &reader)
             default: try reader.skipValue()
             }
@@ -229,9 +246,10 @@ extension UserIdentity {
         guard try reader.beginObject() else { return }
         repeat {
             switch try reader.readKey() {
-            case "arn": sessionIssuerArn = try reader.readString(field: "userIdentity.sessionContext.sessionIssuer.arn")
+            case "arn":
+                sessionIssuerArn = try reader.readStringToken(field: "userIdentity.sessionContext.sessionIssuer.arn")
             case "type":
-                sessionIssuerType = try reader.readString(field: "userIdentity.sessionContext.sessionIssuer.type")
+                sessionIssuerType = try reader.readStringToken(field: "userIdentity.sessionContext.sessionIssuer.type")
             default: try reader.skipValue()
             }
         } while try reader.nextMember()
@@ -244,7 +262,7 @@ extension UserIdentity {
         repeat {
             switch try reader.readKey() {
             case "creationDate":
-                sessionCreationDate = try reader.readString(
+                sessionCreationDate = try reader.readStringToken(
                     field: "userIdentity.sessionContext.attributes.creationDate")
             case "mfaAuthenticated":
                 mfaAuthenticated = try reader.readFlag(field: "userIdentity.sessionContext.attributes.mfaAuthenticated")
@@ -254,32 +272,34 @@ extension UserIdentity {
     }
 }
 
-extension RequestParameters {
+extension RequestTokens {
     /// Replaces every field with those of the `requestParameters` object that is the next value
     /// (none for `null` or a value of another type).
     fileprivate mutating func decode(from reader: inout JSONReader) throws(RecordDecodingError) {
-        self = RequestParameters()
+        self = RequestTokens()
         guard try reader.beginObject() else { return }
         repeat {
             switch try reader.readKey() {
-            case "roleArn": roleArn = try reader.readString(field: "requestParameters.roleArn")
-            case "roleSessionName": roleSessionName = try reader.readString(field: "requestParameters.roleSessionName")
-            case "externalId": externalId = try reader.readString(field: "requestParameters.externalId")
+            case "roleArn": roleArn = try reader.readStringToken(field: "requestParameters.roleArn")
+            case "roleSessionName":
+                roleSessionName = try reader.readStringToken(field: "requestParameters.roleSessionName")
+            case "externalId": externalId = try reader.readStringToken(field: "requestParameters.externalId")
             case "durationSeconds": durationSeconds = try reader.readInteger(field: "requestParameters.durationSeconds")
             case "policy": hasPolicy = try reader.readIsNotNull()
             case "policyArns": hasPolicyArns = try reader.readIsNotNull()
-            case "sourceIdentity": sourceIdentity = try reader.readString(field: "requestParameters.sourceIdentity")
+            case "sourceIdentity":
+                sourceIdentity = try reader.readStringToken(field: "requestParameters.sourceIdentity")
             default: try reader.skipValue()
             }
         } while try reader.nextMember()
     }
 }
 
-extension ResponseElements {
+extension ResponseTokens {
     /// Replaces every field with those of the `responseElements` object that is the next value
     /// (none for `null`, as in a failed call, or a value of another type).
     fileprivate mutating func decode(from reader: inout JSONReader) throws(RecordDecodingError) {
-        self = ResponseElements()
+        self = ResponseTokens()
         guard try reader.beginObject() else { return }
         repeat {
             switch try reader.readKey() {
@@ -297,14 +317,14 @@ extension ResponseElements {
     /// The string member `name` of the next value, if that is an object; every other member
     /// (in `credentials`, the session token) is skipped unread.
     private static func readMember(_ name: StaticString, field: StaticString, from reader: inout JSONReader)
-        throws(RecordDecodingError) -> String?
+        throws(RecordDecodingError) -> StringToken?
     {
-        var value: String?
+        var value: StringToken?
         guard try reader.beginObject() else { return nil }
         repeat {
             let key = try reader.readKey()
             if name ~= key {
-                value = try reader.readString(field: field)
+                value = try reader.readStringToken(field: field)
             } else {
                 try reader.skipValue()
             }

@@ -489,6 +489,14 @@ struct StringToken {
         return token.raw.count == expected.count && bytesEqual(token.raw, expected)
     }
 
+    /// Whether the string's value (escapes decoded) starts with `prefix`.
+    func hasPrefix(_ prefix: StaticString) -> Bool {
+        let prefix = UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        return withUnescapedBytes {
+            $0.count >= prefix.count && Self.bytesEqual(UnsafeRawBufferPointer(rebasing: $0[..<prefix.count]), prefix)
+        }
+    }
+
     private func unescapedEquals(_ expected: UnsafeRawBufferPointer) -> Bool {
         withUnescapedBytes { Self.bytesEqual($0, expected) }
     }

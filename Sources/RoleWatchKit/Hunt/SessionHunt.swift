@@ -167,9 +167,9 @@ public final class SessionHunt {
         let report = FileRecords(path: path, reader: reader, maxRecordBytes: maxRecordBytes).run {
             decoded, _, offset, report in
             let event: CloudTrailEvent
-            switch consume decoded {
+            switch decoded {
             case .success(let decoded):
-                event = decoded.event
+                event = decoded.tokens.event
             case .failure(let error):
                 report.badRecords += 1
                 report.note("record at offset \(offset + error.offset): \(error.reason); record skipped")

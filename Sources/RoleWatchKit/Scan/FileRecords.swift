@@ -14,24 +14,24 @@ struct FileRecords {
         run(record: record, element: { _, _, _ in nil })
     }
 
-    /// Hands every record decoded (or why it could not be), with its bytes (the ranges in the
-    /// decoded record are within them) and its offset in the decompressed stream, to `decoded`.
+    /// Hands every record decoded as tokens (or why it could not be), with its bytes (the tokens
+    /// and ranges in the decoded record are within them, and valid only during the call) and its
+    /// offset in the decompressed stream, to `decoded`.
     ///
     /// A `Records` element whole in the chunk at hand is decoded straight from the chunk, the
     /// decoder finding its end (see `RecordSplitter.feed`); one cut by a chunk boundary, or one
     /// that does not decode there, is cut by the splitter and decoded again from its exact bytes,
     /// so a bad record is reported as if it had always been cut first.
     func run(
-        decoded: (consuming Result<DecodedRecord, RecordDecodingError>, UnsafeRawBufferPointer, Int, inout FileReport)
-            -> Void
+        decoded: (Result<DecodedTokens, RecordDecodingError>, UnsafeRawBufferPointer, Int, inout FileReport) -> Void
     ) -> FileReport {
         run(
             record: { bytes, offset, report in
-                let result = Result { () throws(RecordDecodingError) in try CloudTrailDecoder.decode(bytes) }
+                let result = Result { () throws(RecordDecodingError) in try CloudTrailDecoder.decodeTokens(bytes) }
                 decoded(result, bytes, offset, &report)
             },
             element: { available, offset, report in
-                guard let (record, length) = try? CloudTrailDecoder.decodeLeading(available) else { return nil }
+                guard let (record, length) = try? CloudTrailDecoder.decodeLeadingTokens(available) else { return nil }
                 decoded(.success(record), UnsafeRawBufferPointer(rebasing: available[..<length]), offset, &report)
                 return length
             })

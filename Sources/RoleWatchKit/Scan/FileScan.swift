@@ -44,49 +44,47 @@ struct FileScan {
         }
         var report = records.run {
             decoded, bytes, offset, report in
-            // The event moved out of the decoded record, not copied (a retain and a release of
-            // each of its strings).
-            let event: CloudTrailEvent
+            let tokens: EventTokens
             let eventRange: Range<Int>
-            switch consume decoded {
+            switch decoded {
             case .success(let decoded):
-                (event, eventRange) = (decoded.event, decoded.eventRange)
+                (tokens, eventRange) = (decoded.tokens, decoded.eventRange)
             case .failure(let error):
                 report.badRecords += 1
                 report.note("record at offset \(offset + error.offset): \(error.reason); record skipped")
                 return
             }
-            guard event.eventTime != nil else {
+            guard let time = tokens.eventTime else {
                 report.badRecords += 1
-                if event.eventName == nil && event.eventID == nil {
+                if tokens.eventName == nil && tokens.eventID == nil {
                     report.note(
                         "record at offset \(offset) is not a CloudTrail event (no eventTime, eventName or eventID; expected {\"Records\":[...]} or one event per line); skipped"
                     )
                 } else {
                     report.note(
-                        "record at offset \(offset) (eventID \(event.eventID ?? "none")) has no valid eventTime; skipped"
+                        "record at offset \(offset) (eventID \(tokens.eventID?.string ?? "none")) has no valid eventTime; skipped"
                     )
                 }
                 return
             }
             var future = false
-            if let time = event.eventTime {
-                if let bound = plausibleUntil, time > bound.time {
-                    // A skewed clock or a bit flip must not move the clock the stateful rules run on.
-                    future = true
-                    report.futureEvents += 1
-                    if report.warnings.count < Self.messageLimit {
-                        report.warnings.append(
-                            "event \(event.eventID ?? "without id") at offset \(offset) is dated \(ISO8601.format(time)), more than \(DurationText.format(InputProgress.clockSkew)) after \(bound.after): the stateless rules check it; the stateful rules and their clock ignore it"
-                        )
-                    }
-                } else if time > report.newest ?? EventTime(milliseconds: .min / 2) {
-                    report.newest = time
+            if let bound = plausibleUntil, time > bound.time {
+                // A skewed clock or a bit flip must not move the clock the stateful rules run on.
+                future = true
+                report.futureEvents += 1
+                if report.warnings.count < Self.messageLimit {
+                    report.warnings.append(
+                        "event \(tokens.eventID?.string ?? "without id") at offset \(offset) is dated \(ISO8601.format(time)), more than \(DurationText.format(InputProgress.clockSkew)) after \(bound.after): the stateless rules check it; the stateful rules and their clock ignore it"
+                    )
                 }
+            } else if time > report.newest ?? EventTime(milliseconds: .min / 2) {
+                report.newest = time
             }
-            let classified = watchList.classify(event)
+            let classified = watchList.classify(tokens)
             guard classified != nil || !prefilter else { return }
             let (target, session) = classified ?? (nil, nil)
+            // Only now, for a record kept, are its Strings built.
+            let event = tokens.event
             let needsRecord = watchList.needsRecord(event)
             var observed = ObservedEvent(
                 event: event, targetRole: target, sessionRole: session,
