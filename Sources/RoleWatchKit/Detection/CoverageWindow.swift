@@ -27,6 +27,14 @@ struct CoverageWindow: Codable {
         var covered = false
         /// The strongest window reported for this call as a hot one.
         var reported: [Int]?
+        /// Marks for a run that keeps state (`notesChanges`), never saved: the call changed since
+        /// the last take, and a commit may have saved it (a call restored was saved).
+        fileprivate var changed = false
+        fileprivate var saved = true
+
+        private enum CodingKeys: String, CodingKey {
+            case time, eventID, part, role, account, sourceIP, evidence, hot, covered, reported
+        }
 
         /// Where the call stands in the window's order, and what names its saved row.
         var key: Key { Key(time: time, eventID: eventID) }
@@ -40,6 +48,7 @@ struct CoverageWindow: Codable {
             account = ARN.account(role) ?? ""
             sourceIP = event.event.sourceIPAddress ?? ""
             self.evidence = evidence
+            saved = false
         }
     }
 
@@ -118,29 +127,15 @@ struct CoverageWindow: Codable {
     /// every commit rewrote megabytes to record a few calls.
     private var changes = Changes()
 
+    /// A call's change is marked on the call itself and its key listed, rather than kept in
+    /// sets: hashing each call's key in and out of sets was a tenth of `scan --state`'s engine.
     private struct Changes {
         var noted = false
-        /// Calls added or changed since the last take.
-        var changed: Set<Key> = []
-        /// Calls added since the last take: forgotten before it, they leave nothing to delete.
-        var added: Set<Key> = []
+        /// Keys of calls marked changed since the last take; a key may repeat, or name a call
+        /// forgotten since (the take skips those).
+        var changed: [Key] = []
         /// Calls forgotten since the last take that a commit may have saved.
         var removed: [Key] = []
-
-        /// `key` is worked out only when noting (reading a call's key copies the call).
-        mutating func change(_ key: @autoclosure () -> Key, added isNew: Bool = false) {
-            guard noted else { return }
-            let key = key()
-            changed.insert(key)
-            if isNew { added.insert(key) }
-        }
-
-        mutating func remove(_ key: @autoclosure () -> Key) {
-            guard noted else { return }
-            let key = key()
-            changed.remove(key)
-            if added.remove(key) == nil { removed.append(key) }
-        }
     }
 
     /// Whether the window notes which calls changed (`takeChanges`): only runs that keep state take them.
@@ -228,8 +223,7 @@ struct CoverageWindow: Codable {
             }
             var replacement = call
             (replacement.hot, replacement.reported) = (held.hot, held.reported)
-            calls.remove(at: same)
-            changes.remove(held.key)
+            noteRemoval(of: calls.remove(at: same))
             (settledTally, actTally) = (nil, nil)
             let at = insertionIndex(call.time, call.eventID)
             insert(replacement, at: at)
@@ -248,7 +242,20 @@ struct CoverageWindow: Codable {
         if let end = settledTally?.end, index < end { settledTally = nil }
         if let end = actTally?.end, index < end { actTally = nil }
         calls.insert(call, at: index)
-        changes.change(call.key, added: true)
+        noteChange(at: index)
+    }
+
+    /// Marks the call at `index` changed, when the window notes changes.
+    private mutating func noteChange(at index: Int) {
+        guard changes.noted, !calls[index].changed else { return }
+        calls[index].changed = true
+        changes.changed.append(calls[index].key)
+    }
+
+    /// Notes that `call` is leaving the window: a commit that saved it must delete its row.
+    private mutating func noteRemoval(of call: Call) {
+        guard changes.noted, call.saved else { return }
+        changes.removed.append(call.key)
     }
 
     /// Judges the calls at or before `act` (and, with `baseline`, those at or before `settled`
@@ -336,7 +343,7 @@ struct CoverageWindow: Codable {
             if !calls[index].hot || reports {
                 calls[index].hot = true
                 if reports { calls[index].reported = snapshot.strength }
-                changes.change(calls[index].key)
+                noteChange(at: index)
             }
             if reports { report(.hot(calls[index], snapshot, heat)) }
             let bucket = AlertIdentity.windowStart(now, milliseconds: foldWindow)
@@ -345,7 +352,7 @@ struct CoverageWindow: Codable {
                 && AlertIdentity.windowStart(calls[covered].time, milliseconds: foldWindow) == bucket
             {
                 calls[covered].covered = true
-                changes.change(calls[covered].key)
+                noteChange(at: covered)
                 report(.covered(calls[covered]))
             }
             coverageScanned = index
@@ -356,7 +363,7 @@ struct CoverageWindow: Codable {
     private mutating func forget(before time: EventTime) {
         while head < min(judged, settledJudged), calls[head].time <= time {
             Self.decrement(&parts, calls[head].part)
-            changes.remove(calls[head].key)
+            if changes.noted { noteRemoval(of: calls[head]) }
             head += 1
         }
         if let low = settledTally?.low, low < head { settledTally = nil }
@@ -373,25 +380,32 @@ struct CoverageWindow: Codable {
     /// The calls added or changed since the last take, as they are now, and those forgotten
     /// since that a commit may have saved.
     mutating func takeChanges() -> (changed: [Call], removed: [Key]) {
-        defer { (changes.changed, changes.added, changes.removed) = ([], [], []) }
-        let changed = changes.changed.sorted { $0.precedes($1) }.map { key in
-            calls[insertionIndex(key.time, key.eventID) - 1]
+        defer { (changes.changed, changes.removed) = ([], []) }
+        var changed: [Call] = []
+        for key in changes.changed.sorted(by: { $0.precedes($1) }) {
+            let index = insertionIndex(key.time, key.eventID) - 1
+            guard index >= head, calls[index].changed, calls[index].key == key else { continue }
+            (calls[index].changed, calls[index].saved) = (false, true)
+            changed.append(calls[index])
         }
         return (changed, changes.removed)
     }
 
-    /// Every call a commit may have saved, for a window let go: those kept but for the ones
-    /// added since the last take, and those forgotten since.
+    /// Every call a commit may have saved, for a window let go: those kept that were saved,
+    /// and those forgotten since the last take.
     mutating func takeEverySaved() -> [Key] {
-        let kept = calls[head...].map(\.key).filter { !changes.added.contains($0) }
-        defer { (changes.changed, changes.added, changes.removed) = ([], [], []) }
+        let kept = calls[head...].filter(\.saved).map(\.key)
+        defer { (changes.changed, changes.removed) = ([], []) }
         return changes.removed + kept
     }
 
     /// Notes every call kept as added, so that the next take saves each (a window restored from
     /// an earlier version's single row).
     mutating func noteEveryCallAdded() {
-        for call in calls[head...] { changes.change(call.key, added: true) }
+        for index in head..<calls.count {
+            calls[index].saved = false
+            noteChange(at: index)
+        }
     }
 
     /// The first index whose call comes after (time, eventID) in processing order.
