@@ -23,6 +23,10 @@ struct WatchListTests {
         let escaped = try Self.classify(call, watchList)
         #expect(plain?.0 != nil)
         #expect(escaped?.0 == plain?.0)
+        // A combining mark makes the name's last character another one, as for a String.
+        let marked = call.replacingOccurrences(of: "\\u0041ssumeRole", with: "AssumeRole\\u0301")
+        #expect(try Self.classify(marked, watchList) == nil)
+        #expect(try Self.classify(marked.replacingOccurrences(of: "\\u0301", with: "WithSAML"), watchList)?.0 != nil)
         let elsewhere = call.replacingOccurrences(of: "sts.amazonaws.com", with: "iam.amazonaws.com")
         #expect(try Self.classify(elsewhere, watchList) == nil)
         let unwatched = call.replacingOccurrences(of: "AcmeIntegrationRole", with: "SomeOtherRole")
