@@ -53,18 +53,6 @@ public enum CloudTrailDecoder {
         try decodeTokens(record).record
     }
 
-    /// Decodes the JSON object that `bytes` starts with, whatever follows it, and gives its length.
-    ///
-    /// For a record still inside the stream it was cut from: decoding finds the object's end
-    /// itself, so the stream need not be scanned for it first. Throws where `decode` would, and
-    /// also when `bytes` ends before the object does.
-    public static func decodeLeading(_ bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> (
-        record: DecodedRecord, length: Int
-    ) {
-        let (decoded, length) = try decodeLeadingTokens(bytes)
-        return (decoded.record, length)
-    }
-
     /// `decode`, leaving the fields as tokens in `record` (see `EventTokens`).
     static func decodeTokens(_ record: UnsafeRawBufferPointer) throws(RecordDecodingError) -> DecodedTokens {
         var reader = JSONReader(record)
@@ -75,7 +63,12 @@ public enum CloudTrailDecoder {
         return decoded
     }
 
-    /// `decodeLeading`, leaving the fields as tokens in `bytes` (see `EventTokens`).
+    /// Decodes the JSON object that `bytes` starts with, whatever follows it, and gives its length,
+    /// leaving the fields as tokens in `bytes` (see `EventTokens`).
+    ///
+    /// For a record still inside the stream it was cut from: decoding finds the object's end
+    /// itself, so the stream need not be scanned for it first. Throws where `decode` would, and
+    /// also when `bytes` ends before the object does.
     static func decodeLeadingTokens(_ bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> (
         record: DecodedTokens, length: Int
     ) {

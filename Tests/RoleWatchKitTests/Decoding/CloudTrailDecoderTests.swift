@@ -1,5 +1,6 @@
-import RoleWatchKit
 import Testing
+
+@testable import RoleWatchKit
 
 @Suite("CloudTrailDecoder")
 struct CloudTrailDecoderTests {
@@ -69,21 +70,27 @@ struct CloudTrailDecoderTests {
         #expect(decoded.eventRange == 0..<Self.assumeRole.utf8.count)
     }
 
+    /// The record that `bytes` starts with, as a scan builds it, and its length.
+    private static func decodeLeading(_ bytes: UnsafeRawBufferPointer) throws(RecordDecodingError) -> (
+        DecodedRecord, Int
+    ) {
+        let (decoded, length) = try CloudTrailDecoder.decodeLeadingTokens(bytes)
+        return (decoded.record, length)
+    }
+
     /// As a scan decodes a `Records` element straight from the chunk: the object's end is found by
     /// decoding it, whatever follows; an object the bytes cut off is an error, never a record.
     @Test func decodeLeadingStopsAtTheObjectsEnd() throws {
         let record = Array(Self.assumeRole.utf8)
         let stream = record + Array(#",{"eventName":"Next"}]}"#.utf8)
-        let (decoded, length) = try stream.withUnsafeBytes { bytes throws(RecordDecodingError) in
-            try CloudTrailDecoder.decodeLeading(bytes)
-        }
+        let (decoded, length) = try stream.withUnsafeBytes { try Self.decodeLeading($0) }
         #expect(length == record.count)
         #expect(decoded.event == Self.assumeRoleEvent)
         #expect(decoded.eventRange == 0..<record.count)
         for cut in [1, 2, record.count / 2, record.count - 1] {
             let prefix = Array(record[..<cut])
             let result = prefix.withUnsafeBytes { bytes in
-                Result { () throws(RecordDecodingError) in try CloudTrailDecoder.decodeLeading(bytes) }
+                Result { () throws(RecordDecodingError) in try Self.decodeLeading(bytes) }
             }
             #expect(throws: RecordDecodingError.self, "cut at \(cut)") { try result.get() }
         }

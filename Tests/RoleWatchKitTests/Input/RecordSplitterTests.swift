@@ -33,9 +33,8 @@ private func split(
                 UnsafeRawBufferPointer(rebasing: bytes[start..<end]),
                 record: { records.append(SplitRecord(text: String(decoding: $0, as: UTF8.self), offset: $1)) },
                 element: { available, offset in
-                    guard decodingElements, let (_, length) = try? CloudTrailDecoder.decodeLeading(available) else {
-                        return nil
-                    }
+                    guard decodingElements, let (_, length) = try? CloudTrailDecoder.decodeLeadingTokens(available)
+                    else { return nil }
                     let text = String(decoding: UnsafeRawBufferPointer(rebasing: available[..<length]), as: UTF8.self)
                     records.append(SplitRecord(text: text, offset: offset))
                     return length
