@@ -110,7 +110,8 @@ public struct ObservedEvent: Sendable {
 }
 
 extension CloudTrailEvent {
-    /// `sts:AssumeRole`, `AssumeRoleWithSAML` or `AssumeRoleWithWebIdentity`.
+    /// `sts:AssumeRole`, `AssumeRoleWithSAML` or `AssumeRoleWithWebIdentity`. The prefilter asks
+    /// the same of a record before its Strings exist (`EventTokens.isAssumeRoleCall`): change both.
     public var isAssumeRoleCall: Bool {
         guard let name = eventName, name.hasPrefix("AssumeRole") else { return false }
         return eventSource == nil || eventSource == "sts.amazonaws.com"
