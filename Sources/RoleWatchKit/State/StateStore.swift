@@ -429,6 +429,11 @@ public final class StateStore {
         activity: [DayActivity] = [], webhooks: [WebhookEndpoint] = []
     ) throws -> [StoredAlert] {
         var days: [UTCDay: DayActivity] = [:]
+        // Encoded while the files go in, and then as they are written (see `EncodedRows`).
+        let rows =
+            engine.rules.values.reduce(0) { $0 + $1.keys.count } >= EncodedRows.inlineLimit
+            ? EncodedRows(Array(engine.rules)) : nil
+        defer { rows?.stop() }
         let stored = try write { db -> [StoredAlert] in
             // Compiled once per commit: a commit may hold thousands of files.
             let insertFile = try db.cachedStatement(
@@ -449,7 +454,7 @@ public final class StateStore {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO engine_state (part, data) VALUES ('core', ?)", arguments: [engine.core])
             }
-            try apply(engine, in: db)
+            try apply(engine, encoded: rows, in: db)
             var stored: [StoredAlert] = []
             let now = Date().timeIntervalSince1970
             for change in changes {
@@ -472,22 +477,28 @@ public final class StateStore {
         return stored
     }
 
-    /// Writes the rules' changed entries: a row per key, replaced or deleted.
-    private func apply(_ engine: EngineStateChanges, in db: Database) throws {
+    /// Writes the rules' changed entries: a row per key, replaced or deleted. `encoded`: the
+    /// same entries being encoded on another thread, if they are.
+    private func apply(_ engine: EngineStateChanges, encoded: EncodedRows?, in db: Database) throws {
         for rule in engine.cleared {
             try db.execute(sql: "DELETE FROM rule_state WHERE rule = ?", arguments: [rule])
         }
         guard !engine.rules.isEmpty else { return }
         let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO rule_state (rule, key, data) VALUES (?, ?, ?)")
         let delete = try db.cachedStatement(sql: "DELETE FROM rule_state WHERE rule = ? AND key = ?")
-        for (rule, entries) in engine.rules {
-            try entries.forEach { entry in
-                if let data = entry.data {
-                    try upsert.execute(arguments: [rule, entry.key, data])
-                } else {
-                    try delete.execute(arguments: [rule, entry.key])
-                }
+        func write(_ rule: String, _ entry: StateEntry) throws {
+            if let data = entry.data {
+                try upsert.execute(arguments: [rule, entry.key, data])
+            } else {
+                try delete.execute(arguments: [rule, entry.key])
             }
+        }
+        if let encoded {
+            try encoded.forEach { try write($0.rule, $0.entry) }
+            return
+        }
+        for (rule, entries) in engine.rules {
+            try entries.forEach { try write(rule, $0) }
         }
     }
 
