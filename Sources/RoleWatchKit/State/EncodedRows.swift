@@ -24,10 +24,11 @@ final class EncodedRows: @unchecked Sendable {
     private var cancelled = false
     private var failure: (any Error)?
 
-    /// Starts encoding `rules`' entries, rule by rule in the order given.
+    /// Starts encoding `rules`' entries, rule by rule in the order given, on a thread of its
+    /// own: not one of Dispatch's, whose pool may be as busy as the cores are.
     init(_ rules: [(String, StateEntries)]) {
         finished.enter()
-        DispatchQueue.global(qos: .userInitiated).async { [self] in
+        Thread { [self] in
             defer { finished.leave() }
             do {
                 for (rule, entries) in rules {
@@ -41,7 +42,7 @@ final class EncodedRows: @unchecked Sendable {
             } catch {
                 self.end(failure: error)
             }
-        }
+        }.start()
     }
 
     private struct Cancelled: Error {}
