@@ -61,6 +61,19 @@ def measure(command, runs):
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
+def measure_interleaved(commands, runs, label=""):
+    """Each command's median time and peak RSS, the runs taken in turns (zcat, then each tool,
+    then zcat again...) rather than each tool's runs in a block: this machine's speed drifts over
+    minutes, and a ratio is fair only if both sides saw the same drift. `runs`: name -> count."""
+    results = {name: [] for name in commands}
+    for round_ in range(max(runs.values())):
+        for name, command in commands.items():
+            if round_ < runs[name]:
+                print(f"timing {name}{label} (run {round_ + 1} of {runs[name]})...", file=sys.stderr)
+                results[name].append(run_once(command))
+    return {name: (statistics.median(r[0] for r in rs), max(r[1] for r in rs)) for name, rs in results.items()}
+
+
 def archive_size(scratch):
     """Files, uncompressed and compressed bytes and records, from RoleWatch's own summary."""
     text = open(f"{scratch}/summary-1.txt").read()
@@ -128,18 +141,17 @@ def main():
     chosen = tools(args.archives[0], scratch)
     wanted = [name for name in chosen if not args.only or name in args.only.split(",") or name == "zcat"
               or name == "rolewatch --threads 1"]
-    figures = {}
-    for name in wanted:
-        runs = args.slow_runs if name in ("python gzip+json", "jq", "duckdb") else args.runs
-        print(f"timing {name} ({runs} runs)...", file=sys.stderr)
-        figures[name] = measure(chosen[name], runs)
+    figures = measure_interleaved(
+        {name: chosen[name] for name in wanted},
+        {name: args.slow_runs if name in ("python gzip+json", "jq", "duckdb") else args.runs for name in wanted})
 
     files, megabytes, compressed, records = archive_size(scratch)
     floor = figures["zcat"][0]
     lines = [
         f"Archive: {files} files, {megabytes:.0f} MB of JSON, {compressed:.0f} MB gzipped "
         f"({megabytes / compressed:.1f}x), {records:,} records. Machine: {machine()}. "
-        f"Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs ({args.slow_runs} for python, jq, duckdb).",
+        f"Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs ({args.slow_runs} for python, jq, duckdb), "
+        "taken in turns.",
         "",
         "| tool | time (s) | MB/s gzipped | MB/s JSON | events/s | peak RSS (MB) | throughput vs zcat |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -244,18 +256,16 @@ def shapes(args, scratch):
     names = ("zcat", "rolewatch --threads 1", "rolewatch (all cores)", "rolewatch scan --state")
     for archive in args.archives:
         chosen = tools(archive, scratch)
-        figures = {}
-        for name in names:
-            print(f"timing {name} on {archive} ({args.runs} runs)...", file=sys.stderr)
-            figures[name] = measure(chosen[name], args.runs)
+        figures = measure_interleaved(
+            {name: chosen[name] for name in names}, {name: args.runs for name in names}, label=f" on {archive}")
         watched_counts.append(watched_events(scratch))
         same = open(f"{scratch}/alerts-1.ndjson", "rb").read() == open(f"{scratch}/alerts-n.ndjson", "rb").read()
         final = final_forms(f"{scratch}/state.sqlite") == sorted(open(f"{scratch}/alerts-1.ndjson").read().splitlines())
         rows.append((os.path.basename(archive.rstrip("/")), archive_size(scratch), figures, engine_share(scratch),
                      same and final))
     lines = [
-        f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs; "
-        "every ratio is to zcat timed in the same run on the same archive.",
+        f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs, taken in "
+        "turns; every ratio is to zcat timed in the same run on the same archive.",
         "",
         "| archive | files | MB JSON | records | zcat (s) | --threads 1 vs zcat | all cores vs zcat "
         "| engine's thread (all cores) | scan --state / batch, time / RSS | peak RSS (MB) |",
