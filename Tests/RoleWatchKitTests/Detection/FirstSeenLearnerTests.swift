@@ -86,6 +86,29 @@ import Testing
         #expect(found.first?.reasons.last?.contains("AS64501 Example Residential ISP") == true)
     }
 
+    /// A role's values are a table, in an order that changes from one process to the next; its
+    /// saved row lists them sorted, so that the same state is the same bytes in every run.
+    @Test func aRolesSavedRowListsItsValuesInOrder() throws {
+        let rule = try ExampleRunner.rule(for: FirstSeenCallerDetector.self, parameters: "learning_period: 6h")
+        let engine = try DetectionEngine(
+            rules: [rule],
+            context: DetectionContext(
+                config: .builtInDefault, awsRanges: ExampleSite.awsRanges, emission: .prompt, progress: .batch))
+        let names = (0..<12).map { "Collector\($0)" }
+        let callers = names.map { "arn:aws:iam::999988887777:role/\($0)" }.shuffled()
+        let example = DetectorExample(
+            "twelve callers", config: .builtInDefault,
+            events: callers.enumerated().map { E.assume(hour: 0, minute: $0.offset, caller: $0.element) })
+        for event in ExampleRunner.observed(example) { engine.observe(event) }
+        _ = engine.finish()
+        let rows = try #require(try engine.takeStateChanges().rules[rule.id]).all()
+        let row = try #require(rows.first { $0.key == ExampleSite.thirdPartyRole }?.data)
+        let text = String(decoding: row, as: UTF8.self)
+        // The names end each caller (the JSON escapes the ARN's slash), in the callers' order.
+        let positions = try names.sorted().map { try #require(text.range(of: "\($0)\"")).lowerBound }
+        #expect(positions == positions.sorted())
+    }
+
     @Test func whatWasLearnedAndWhatWaitsIsCarriedAcrossRuns() throws {
         let rule = try ExampleRunner.rule(for: FirstSeenCallerDetector.self, parameters: "learning_period: 6h")
         func engine() throws -> DetectionEngine {

@@ -223,8 +223,9 @@ public final class ExternalIdReuseDetector: Detector {
         let waiting = pendingUnsaved
         (unsaved, pendingUnsaved, pendingJudged, legacyPending) = ([], [:], [], false)
         // Encoded when the commit writes them, which may be on another thread; one encoder for
-        // all of them.
+        // all of them, keys sorted so that the same accounts are the same bytes.
         let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
         return StateEntries(keys: keys) { key in
             if let observation = waiting[key] { return observation.compactRowData }
             guard let accounts = changed[key] ?? nil else { return nil }

@@ -293,8 +293,11 @@ final class FirstSeenLearner {
         let runs = Dictionary(uniqueKeysWithValues: waiting.map { (Self.entryKey($0), pending[$0]) })
         (unsaved, pendingUnsaved, legacyPending) = ([], [], false)
         // One encoder for the commit's entries, which it encodes one after the other: making
-        // one per entry cost more than the encoding.
+        // one per entry cost more than the encoding. Keys sorted: a role's values are a table,
+        // whose order changes from one process to the next, and the same state should be the
+        // same bytes.
         let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
         return StateEntries(keys: keys) { key in
             // A waiting value's runs, or nil when all were judged: its entry is deleted.
             if let waiting = runs[key] { return try waiting.map { try encoder.encode($0) } }
