@@ -65,8 +65,9 @@ public struct StateEntry: Sendable, Equatable {
 }
 
 /// A rule's changed entries, for the state database to write in one commit. A detector's are
-/// encoded one at a time as the commit reads them, so that a commit of tens of thousands of
-/// sessions holds one encoded row at a time rather than all of them (tens of MB).
+/// encoded as the commit reads them (a large commit's on a thread of their own, at most
+/// `EncodedRows.aheadBytes` ahead of the database), so that a commit of tens of thousands of
+/// sessions holds about a megabyte of encoded rows rather than all of them (tens of MB).
 ///
 /// Read them (`forEach`) before the engine takes another event: they are encoded from the
 /// detector's state as it is then. The commit does, on the engine's thread or while the engine
