@@ -46,13 +46,6 @@ struct EventTokens {
     /// `CloudTrailEvent.isAssumeRoleCall`, on the tokens.
     var isAssumeRoleCall: Bool {
         guard let eventName, eventName.hasPrefix("AssumeRole") else { return false }
-        // A String's prefix is compared by characters: a combining mark after `AssumeRole`
-        // makes its last character another one. Only a non-ASCII byte there can do that.
-        if eventName.withUnescapedBytes({ $0.count > 10 && $0[10] >= 0x80 }),
-            !eventName.string.hasPrefix("AssumeRole")
-        {
-            return false
-        }
         return eventSource.map { "sts.amazonaws.com" ~= $0 } ?? true
     }
 }

@@ -489,12 +489,19 @@ struct StringToken {
         return token.raw.count == expected.count && bytesEqual(token.raw, expected)
     }
 
-    /// Whether the string's value (escapes decoded) starts with `prefix`.
+    /// Whether the string's value (escapes decoded) starts with `prefix`, an ASCII one, as
+    /// `String.hasPrefix` says: by characters, so a combining mark right after the prefix makes
+    /// its last character another one. Only a non-ASCII byte there can start such a mark; then
+    /// the String is built and asked.
     func hasPrefix(_ prefix: StaticString) -> Bool {
-        let prefix = UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
-        return withUnescapedBytes {
-            $0.count >= prefix.count && Self.bytesEqual(UnsafeRawBufferPointer(rebasing: $0[..<prefix.count]), prefix)
+        let bytes = UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        let (starts, nonASCIIAfter) = withUnescapedBytes { value in
+            guard value.count >= bytes.count,
+                Self.bytesEqual(UnsafeRawBufferPointer(rebasing: value[..<bytes.count]), bytes)
+            else { return (false, false) }
+            return (true, value.count > bytes.count && value[bytes.count] >= 0x80)
         }
+        return starts && (!nonASCIIAfter || string.hasPrefix(prefix.description))
     }
 
     private func unescapedEquals(_ expected: UnsafeRawBufferPointer) -> Bool {
