@@ -56,11 +56,6 @@ def run_once(command):
     return elapsed, usage.ru_maxrss
 
 
-def measure(command, runs):
-    results = [run_once(command) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
-
-
 def measure_interleaved(commands, runs, label=""):
     """Each command's median time and peak RSS, the runs taken in turns (zcat, then each tool,
     then zcat again...) rather than each tool's runs in a block: this machine's speed drifts over
@@ -209,10 +204,8 @@ def hunt(args, scratch):
     archive = args.archives[0]
     command = (f"{ROLEWATCH} hunt {shlex.quote(archive)}/AWSLogs --principal '{HUNT_PRINCIPAL}' "
                f"> {scratch}/hunt.ndjson 2> {scratch}/summary-hunt.txt")
-    figures = {}
-    for name, line in (("zcat", tools(archive, scratch)["zcat"]), ("rolewatch hunt (all cores)", command)):
-        print(f"timing {name} ({args.runs} runs)...", file=sys.stderr)
-        figures[name] = measure(line, args.runs)
+    commands = {"zcat": tools(archive, scratch)["zcat"], "rolewatch hunt (all cores)": command}
+    figures = measure_interleaved(commands, {name: args.runs for name in commands})
     text = open(f"{scratch}/summary-hunt.txt").read()
     match = re.search(r"hunted (\d+) files \(([\d.]+) MB, ([\d.]+) MB on disk\) in [\d.]+ s: (\d+) records, "
                       r"(\d+) matching sessions, (\d+) sessions", text)
@@ -222,7 +215,7 @@ def hunt(args, scratch):
     floor = figures["zcat"][0]
     lines = [
         f"Archive: {files} files, {megabytes:.0f} MB of JSON, {compressed:.0f} MB gzipped, {records:,} records. "
-        f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs.",
+        f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs, taken in turns.",
         "",
         f"Hunted: `--principal {HUNT_PRINCIPAL}`: {match[5]} matching sessions, {match[6]} with their descendants.",
         "",
@@ -321,13 +314,12 @@ def scaling(args, scratch):
     rows = []
     for archive in args.archives:
         chosen = tools(archive, scratch)
-        figures = {}
-        for name in ("zcat", "rolewatch --threads 1", "rolewatch (all cores)"):
-            print(f"timing {name} on {archive} ({args.runs} runs)...", file=sys.stderr)
-            figures[name] = measure(chosen[name], args.runs)
+        names = ("zcat", "rolewatch --threads 1", "rolewatch (all cores)")
+        figures = measure_interleaved(
+            {name: chosen[name] for name in names}, {name: args.runs for name in names}, label=f" on {archive}")
         rows.append((archive, archive_size(scratch), figures))
     lines = [
-        f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs.",
+        f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs, taken in turns.",
         "",
         "| archive | records | zcat (s) | --threads 1 (s) | all cores (s) | MB/s JSON, all cores | vs zcat, 1 / all "
         "| peak RSS (MB) |",
