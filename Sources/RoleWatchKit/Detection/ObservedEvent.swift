@@ -63,6 +63,8 @@ public struct ObservedEvent: Sendable {
     /// and it is worked out when asked.
     public var byPerson: Bool { knownByPerson ?? HumanSignals.isPerson(event) }
     private let knownByPerson: Bool?
+    /// Where the call came from (see `CallOrigin`).
+    public let origin: CallOrigin
     /// The hashes `SeenEvents` remembers the event id and the call by.
     let eventIDHash: UInt64?
     let callPartHash: UInt64?
@@ -83,11 +85,12 @@ public struct ObservedEvent: Sendable {
     /// `record` is the record's bytes as written. `everyRoleWatched` (no config) says how much
     /// to work out here (see `Evidence` and `byPerson`).
     /// `needsRecord` false (`WatchList.needsRecord`): no rule will show the record, so it is not kept.
+    /// `origin`: worked out with the rules' AWS ranges, else here without them (looked up when asked).
     public init(
         event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, record: UnsafeRawBufferPointer,
-        everyRoleWatched: Bool = false, needsRecord: Bool = true
+        everyRoleWatched: Bool = false, needsRecord: Bool = true, origin: CallOrigin? = nil
     ) {
-        self.event = event
+        self.origin = origin ?? CallOrigin(event, ranges: nil)
         self.targetRole = targetRole
         self.sessionRole = sessionRole
         evidence =
@@ -102,6 +105,7 @@ public struct ObservedEvent: Sendable {
         eventIDHash = event.eventID.flatMap { $0.isEmpty ? nil : SeenEvents.hash("event", $0) }
         callPartHash = callPart.map { SeenEvents.hash("call", $0) }
         knownByPerson = everyRoleWatched ? HumanSignals.isPerson(event) : nil
+        self.event = event
     }
 
     /// The event's time; the prefilter only passes events that have one.

@@ -23,6 +23,32 @@ public enum SourceAddress: Sendable, Equatable {
     }
 }
 
+/// Where a call came from, worked out once per event on the thread that decoded it: the
+/// address rules, session-multi-location and the prefilter all ask, and parsing the address and
+/// looking it up in AWS's ranges for each was a twentieth of the engine's thread without a
+/// site config.
+public struct CallOrigin: Sendable {
+    public let source: SourceAddress
+    /// Whether the ranges it was worked out with hold the address; nil without ranges.
+    private let inRanges: Bool?
+
+    /// `ranges` must be those the rules use (`DetectionContext.awsRanges`).
+    public init(_ event: CloudTrailEvent, ranges: AWSIPRanges?) {
+        let source = SourceAddress(event)
+        self.source = source
+        inRanges = ranges.map { ranges in
+            if case .ip(let ip) = source { ranges.contains(ip) } else { false }
+        }
+    }
+
+    /// Whether `ranges` (the rules') hold the call's address: false when it is no address.
+    public func isInside(_ ranges: AWSIPRanges) -> Bool {
+        if let inRanges { return inRanges }
+        guard case .ip(let ip) = source else { return false }
+        return ranges.contains(ip)
+    }
+}
+
 extension SourceAddress {
     /// Why a source that is neither an address nor an AWS service is itself suspicious.
     static func unknownReason(_ text: String) -> String {

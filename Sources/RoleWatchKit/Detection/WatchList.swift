@@ -13,7 +13,8 @@ public final class WatchList {
     public let watchesEveryRole: Bool
     /// Without a config or an allow-list: a call from inside AWS becomes no alert's evidence text.
     private let recordsInsideAWSUnused: Bool
-    private let awsRanges: AWSIPRanges?
+    /// The ranges the rules use, which each kept event's `CallOrigin` is worked out with.
+    let awsRanges: AWSIPRanges?
 
     public init(config: SiteConfig, awsRanges: AWSIPRanges? = nil) {
         self.roles = config.roles
@@ -27,12 +28,12 @@ public final class WatchList {
     /// are calls of ordinary workloads from inside AWS, which the rules keep by id only (see
     /// `SessionMultiLocationDetector`; non-aws-ip looks at calls from outside, the rest at
     /// AssumeRole calls): not copying their records spares the engine's thread freeing them.
-    public func needsRecord(_ event: CloudTrailEvent) -> Bool {
+    public func needsRecord(_ event: CloudTrailEvent, origin: CallOrigin) -> Bool {
         guard recordsInsideAWSUnused, !event.isAssumeRoleCall else { return true }
         if event.vpcEndpointId != nil { return false }
-        switch SourceAddress(event) {
+        switch origin.source {
         case .awsService: return false
-        case .ip(let ip): return awsRanges?.contains(ip) != true
+        case .ip: return awsRanges.map { !origin.isInside($0) } ?? true
         case .unknown: return true
         }
     }

@@ -103,7 +103,12 @@ public struct AWSIPRanges: Sendable {
     /// The `/<digits>` form is not in the reference but appears in published records; the
     /// field is set by AWS, never by the caller, so accepting it cannot be abused.
     public static func isAWSServiceSource(_ sourceIPAddress: String) -> Bool {
-        let text = sourceIPAddress.utf8
+        // One pass over the bytes: every call a service makes for a caller (most of a trail) asks.
+        sourceIPAddress.utf8.withContiguousStorageIfAvailable(isAWSServiceSource(bytes:))
+            ?? isAWSServiceSource(bytes: Array(sourceIPAddress.utf8))
+    }
+
+    private static func isAWSServiceSource(bytes text: some Collection<UInt8>) -> Bool {
         let awsInternal = "AWS Internal".utf8
         if text.starts(with: awsInternal) {
             let rest = text.dropFirst(awsInternal.count)
@@ -112,13 +117,22 @@ public struct AWSIPRanges: Sendable {
         }
         let suffix = ".amazonaws.com".utf8
         guard text.count > suffix.count, text.suffix(suffix.count).elementsEqual(suffix) else { return false }
-        let labels = text.dropLast(suffix.count).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        return labels.allSatisfy { label in
-            !label.isEmpty && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
-                && label.allSatisfy {
-                    isDigit($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || $0 == UInt8(ascii: "-")
-                }
+        // Labels of lowercase letters, digits and hyphens: none empty, none starting or ending with a hyphen.
+        var previous = UInt8(ascii: ".")
+        for byte in text.dropLast(suffix.count) {
+            switch byte {
+            case UInt8(ascii: "."):
+                guard previous != UInt8(ascii: "."), previous != UInt8(ascii: "-") else { return false }
+            case UInt8(ascii: "-"):
+                guard previous != UInt8(ascii: ".") else { return false }
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                break
+            default:
+                return false
+            }
+            previous = byte
         }
+        return previous != UInt8(ascii: ".") && previous != UInt8(ascii: "-")
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }

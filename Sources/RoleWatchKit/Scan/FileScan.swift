@@ -34,8 +34,7 @@ struct FileScan {
 
     func run(watchList: WatchList, deliver: (FileBatch) -> Void) -> FileReport {
         let plausibleUntil = self.plausibleUntil
-        var batch: [ObservedEvent] = []
-        batch.reserveCapacity(Self.batchSize)
+        var batch = FileBatch(capacity: Self.batchSize)
         var records = FileRecords(path: path, reader: reader, maxRecordBytes: maxRecordBytes)
         var identity: ProcessedFile?
         if let identityPath {
@@ -85,28 +84,68 @@ struct FileScan {
             let (target, session) = classified ?? (nil, nil)
             // Only now, for a record kept, are its Strings built.
             let event = tokens.event
-            let needsRecord = watchList.needsRecord(event)
+            let origin = CallOrigin(event, ranges: watchList.awsRanges)
+            let needsRecord = watchList.needsRecord(event, origin: origin)
             var observed = ObservedEvent(
-                event: event, targetRole: target, sessionRole: session,
+                event: consume event, targetRole: target, sessionRole: session,
                 record: UnsafeRawBufferPointer(rebasing: bytes[eventRange]),
-                everyRoleWatched: watchList.watchesEveryRole, needsRecord: needsRecord)
+                everyRoleWatched: watchList.watchesEveryRole, needsRecord: needsRecord, origin: origin)
             observed.futureTime = future
-            batch.append(observed)
+            batch.append(consume observed)
             report.watchedEvents += 1
-            if batch.count >= Self.batchSize {
-                deliver(FileBatch(events: batch))
-                batch.removeAll(keepingCapacity: true)
+            if batch.isFull {
+                deliver(batch)
+                batch = FileBatch(capacity: Self.batchSize)
             }
         }
-        if !batch.isEmpty { deliver(FileBatch(events: batch)) }
+        if !batch.isEmpty { deliver(batch) }
         report.identity = identity
         return report
     }
 }
 
-/// Events of one file, in the file's order.
-struct FileBatch: Sendable {
-    var events: [ObservedEvent]
+/// Events of one file, in the file's order, handed from the thread that decoded them to the
+/// engine's.
+///
+/// The engine takes each event out (`drain`) rather than reading a copy of it: an event holds
+/// dozens of strings, and lending a copy retained each and released it again, a twentieth of the
+/// engine's thread without a site config. Events not taken (a scan that stops) go with the batch.
+/// One thread at a time holds a batch: the decoding thread until it hands it over
+/// (`OrderedHandoff`), then the engine's.
+final class FileBatch: @unchecked Sendable {
+    private let storage: UnsafeMutablePointer<ObservedEvent>
+    private let capacity: Int
+    /// Events appended, and how many of them were taken out.
+    private(set) var count = 0
+    private var taken = 0
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        (storage + taken).deinitialize(count: count - taken)
+        storage.deallocate()
+    }
+
+    var isEmpty: Bool { count == 0 }
+    var isFull: Bool { count == capacity }
+
+    func append(_ event: consuming ObservedEvent) {
+        precondition(count < capacity, "FileBatch is full")
+        (storage + count).initialize(to: event)
+        count += 1
+    }
+
+    /// Hands each event not taken yet to `body`, in order, each moved out of the batch.
+    func drain(_ body: (ObservedEvent) throws -> Void) rethrows {
+        while taken < count {
+            let event = (storage + taken).move()
+            taken += 1
+            try body(event)
+        }
+    }
 }
 
 /// What happened reading one file: counts for the summary and the messages to print.

@@ -97,7 +97,7 @@ final class OrderedHandoff: @unchecked Sendable {
             filesWaitingToPut.remove(file)
         }
         queues[file, default: []].append(batch)
-        queuedEvents += batch.events.count
+        queuedEvents += batch.count
         if file == current { wakeConsumer() }
     }
 
@@ -116,7 +116,7 @@ final class OrderedHandoff: @unchecked Sendable {
             guard current < fileCount else { return nil }
             // Taken in place: a copy of the queue would be copied again on write.
             if queues[current]?.isEmpty == false, let batch = queues[current]?.removeFirst() {
-                queuedEvents -= batch.events.count
+                queuedEvents -= batch.count
                 if filesWaitingToPut.contains(current), queues[current]!.count <= maxQueued / 2 {
                     wakeWorkers()
                 } else {

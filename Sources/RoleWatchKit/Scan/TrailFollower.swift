@@ -175,8 +175,8 @@ public final class TrailFollower {
         let scan = FileScan(
             path: path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter,
             now: .now)
-        var events: [ObservedEvent] = []
-        var report = scan.run(watchList: watchList) { events += $0.events }
+        var batches: [FileBatch] = []
+        var report = scan.run(watchList: watchList) { batches.append($0) }
         report.identity = identity
         // At least zero: an mtime ahead of the local clock must not stretch the settle time.
         let changedAgo = max(
@@ -187,9 +187,11 @@ public final class TrailFollower {
             settling.insert(path)
             return
         }
-        for event in events {
-            engine.observe(event)
-            activity.record(event)
+        for batch in batches {
+            batch.drain { event in
+                engine.observe(event)
+                activity.record(event)
+            }
         }
         summary.add(report, say: say)
         activity.fileRead(report, lateEventsSoFar: engine.lateEvents)

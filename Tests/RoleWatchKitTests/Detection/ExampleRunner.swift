@@ -90,10 +90,13 @@ enum ExampleRunner {
         return example.events.compactMap { event in
             guard let (target, session) = watchList.classify(event) else { return nil }
             let json = Array(RecordWriter.json(event).utf8)
+            // As `FileScan` makes them: the origin worked out with the rules' ranges.
+            let origin = CallOrigin(event, ranges: watchList.awsRanges)
             return json.withUnsafeBytes {
                 ObservedEvent(
                     event: event, targetRole: target, sessionRole: session, record: $0,
-                    everyRoleWatched: example.config.watchesEveryRole, needsRecord: watchList.needsRecord(event))
+                    everyRoleWatched: example.config.watchesEveryRole,
+                    needsRecord: watchList.needsRecord(event, origin: origin), origin: origin)
             }
         }
     }

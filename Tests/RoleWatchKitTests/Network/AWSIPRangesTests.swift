@@ -64,6 +64,8 @@ import Testing
         ("amazonaws.com", false), (".amazonaws.com", false), ("ec2..amazonaws.com", false),
         ("evil.amazonaws.com.example", false), ("-x.amazonaws.com", false), ("a b.amazonaws.com", false),
         ("EC2.AMAZONAWS.COM", false), ("203.0.113.5", false), ("signin.aws.amazon.com", false),
+        ("ec2-.amazonaws.com", false), ("a.-b.amazonaws.com", false), ("a-b.c-1.amazonaws.com", true),
+        ("a..amazonaws.com", false), ("x_y.amazonaws.com", false), ("é.amazonaws.com", false),
     ])
     func recognisesAWSServiceSources(text: String, isService: Bool) {
         #expect(AWSIPRanges.isAWSServiceSource(text) == isService)

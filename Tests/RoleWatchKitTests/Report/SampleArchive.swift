@@ -33,7 +33,7 @@ enum SampleArchive {
             let report = FileScan(path: file.path, reader: reader, maxRecordBytes: 8 << 20, prefilter: true).run(
                 watchList: watchList
             ) { batch in
-                for event in batch.events {
+                batch.drain { event in
                     engine.observe(event)
                     ledger.record(event)
                 }

@@ -27,7 +27,7 @@ public final class FirstSeenNetworkDetector: FirstSeenDetector {
         // for the horizon (AssumeRole calls, far fewer, all wait, to be judged in any order).
         let sessionRole = event.sessionRole == nil || late || !call.succeeded ? nil : call.userIdentity.sessionIssuerArn
         let session = sessionRole.map { context.integrationRoles == nil || context.isIntegrationRole($0) } ?? false
-        guard assumption || session, case .ip(let address) = SourceAddress(call) else { return }
+        guard assumption || session, case .ip(let address) = event.origin.source else { return }
         let network: String
         if let lookup = context.asnLookup, lookup.isOutsideAWS(address),
             let system = lookup.autonomousSystem(of: address), let number = system.number

@@ -30,7 +30,7 @@ public final class NonAWSIPDetector: Detector {
         var reasons = [reason]
         // One alert for a call outside AWS and outside the allow-list (see `UnlistedIPDetector`).
         let allowed = role.allowedCIDRs ?? context.config.allowedCIDRs
-        if !allowed.isEmpty, case .ip(let ip) = SourceAddress(event.event), !allowed.contains(where: { $0.contains(ip) }) {
+        if !allowed.isEmpty, case .ip(let ip) = event.origin.source, !allowed.contains(where: { $0.contains(ip) }) {
             reasons.append("\(ip) is not in allowed_cidrs either")
         }
         let what =
@@ -53,15 +53,14 @@ public final class NonAWSIPDetector: Detector {
     /// Why `call` comes from outside AWS, or nil if it does not or no ranges are known. (The
     /// ranges are read in place in `context`: a copy of them per call was a tenth of this rule.)
     static func outsideAWS(_ event: ObservedEvent, context: DetectionContext) -> String? {
-        guard context.awsRanges != nil else { return nil }
-        let call = event.event
+        guard let ranges = context.awsRanges else { return nil }
         // Calls through a VPC endpoint carry the caller's private address: inside AWS by definition.
-        if call.vpcEndpointId != nil { return nil }
-        switch SourceAddress(call) {
+        if event.event.vpcEndpointId != nil { return nil }
+        switch event.origin.source {
         case .awsService:
             return nil
         case .ip(let ip):
-            guard context.awsRanges?.contains(ip) == false else { return nil }
+            guard !event.origin.isInside(ranges) else { return nil }
             return "\(ip) is outside AWS's published ranges (ip-ranges.json syncToken \(context.awsRanges?.syncToken ?? ""))"
         case .unknown(let text):
             return SourceAddress.unknownReason(text)

@@ -28,9 +28,13 @@ public final class RegionDriftDetector: Detector {
 
     private let context: DetectionContext
     private let parameters: Parameters
+    /// Whether each watched role (by index) has `regions`: an event of roles without is let go
+    /// before it is read. Without a site config none has, and every event of every role comes.
+    private let hasRegions: [Bool]
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
+        hasRegions = context.config.roles.map { !$0.regions.isEmpty }
         parameters = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
             let listed = try p.strings("global_services")
             return Parameters(
@@ -40,6 +44,8 @@ public final class RegionDriftDetector: Detector {
     }
 
     public func observe(_ event: ObservedEvent, late: Bool, into findings: inout [Finding]) {
+        guard event.targetRole.map({ hasRegions[$0] }) == true || event.sessionRole.map({ hasRegions[$0] }) == true
+        else { return }
         let call = event.event
         guard let region = call.awsRegion, !region.isEmpty else { return }
         let source = call.eventSource ?? ""

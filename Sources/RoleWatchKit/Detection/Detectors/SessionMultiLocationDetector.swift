@@ -155,7 +155,7 @@ public final class SessionMultiLocationDetector: Detector {
         sessionName: SessionName, issuedToPerson: Bool?, expires: EventTime?, into findings: inout [Finding]
     ) {
         let issuing = event.event.isAssumeRoleCall && event.targetRole != nil
-        guard let place = place(of: event.event, issuing: issuing) else { return }
+        guard let place = place(of: event, issuing: issuing) else { return }
         // The record's text is made only for an event kept: the first from a place. Without a
         // config, a call from inside AWS keeps its id and time only, unless it issued the
         // session: that is where nearly every session of every role stays, and the text, most
@@ -337,10 +337,11 @@ public final class SessionMultiLocationDetector: Detector {
     private func isOrdinary(_ role: String) -> Bool { !context.isIntegrationRole(role) }
 
     /// The call's network location; `issuing` when it is the AssumeRole that made the session.
-    private func place(of call: CloudTrailEvent, issuing: Bool) -> Place? {
+    private func place(of event: ObservedEvent, issuing: Bool) -> Place? {
         let everyRole = context.integrationRoles != nil
+        let call = event.event
         let ip: IPAddress
-        switch SourceAddress(call) {
+        switch event.origin.source {
         case .ip(let address):
             ip = address
         case .awsService:
@@ -352,7 +353,7 @@ public final class SessionMultiLocationDetector: Detector {
             ipv4PrefixLength: context.config.locationPrefixV4, ipv6PrefixLength: context.config.locationPrefixV6)
         return .network(
             network, endpoint: call.vpcEndpointId,
-            inAWS: everyRole && (call.vpcEndpointId != nil || context.awsRanges?.contains(ip) == true))
+            inAWS: everyRole && (call.vpcEndpointId != nil || context.awsRanges.map(event.origin.isInside) == true))
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {

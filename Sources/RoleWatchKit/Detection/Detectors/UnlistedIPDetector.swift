@@ -32,7 +32,7 @@ public final class UnlistedIPDetector: Detector {
             return
         }
         let reason: String
-        switch SourceAddress(call) {
+        switch event.origin.source {
         case .awsService:
             return
         case .ip(let ip):
