@@ -23,22 +23,29 @@ struct EventTokens {
     var responseElements = ResponseTokens()
 
     /// The event, its Strings built from the buffer.
-    var event: CloudTrailEvent {
+    var event: CloudTrailEvent { event(sharing: nil) }
+
+    /// The event, with the values records repeat taken from `repeated` when it has them.
+    func event(sharing repeated: RepeatedStrings?) -> CloudTrailEvent {
+        func shared(_ token: StringToken?) -> String? {
+            guard let token else { return nil }
+            return repeated?.string(token) ?? token.string
+        }
         var event = CloudTrailEvent()
         event.eventID = eventID?.string
         event.eventTime = eventTime
-        event.eventName = eventName?.string
-        event.eventSource = eventSource?.string
+        event.eventName = shared(eventName)
+        event.eventSource = shared(eventSource)
         event.awsRegion = awsRegion?.string
         event.sourceIPAddress = sourceIPAddress?.string
-        event.userAgent = userAgent?.string
-        event.errorCode = errorCode?.string
+        event.userAgent = shared(userAgent)
+        event.errorCode = shared(errorCode)
         event.recipientAccountId = recipientAccountId?.string
         event.sharedEventID = sharedEventID?.string
-        event.vpcEndpointId = vpcEndpointId?.string
+        event.vpcEndpointId = shared(vpcEndpointId)
         event.sessionCredentialFromConsole = sessionCredentialFromConsole
-        event.userIdentity = userIdentity.identity
-        event.requestParameters = requestParameters.parameters
+        event.userIdentity = userIdentity.identity(sharing: repeated)
+        event.requestParameters = requestParameters.parameters(sharing: repeated)
         event.responseElements = responseElements.elements
         return event
     }
@@ -63,15 +70,15 @@ struct IdentityTokens {
     var sessionCreationDate: StringToken?
     var mfaAuthenticated = false
 
-    var identity: UserIdentity {
+    func identity(sharing repeated: RepeatedStrings?) -> UserIdentity {
         var identity = UserIdentity()
         identity.type = type?.string
         identity.arn = arn?.string
         identity.principalId = principalId?.string
         identity.accountId = accountId?.string
         identity.accessKeyId = accessKeyId?.string
-        identity.invokedBy = invokedBy?.string
-        identity.sessionIssuerArn = sessionIssuerArn?.string
+        identity.invokedBy = invokedBy.map { repeated?.string($0) ?? $0.string }
+        identity.sessionIssuerArn = sessionIssuerArn.map { repeated?.string($0) ?? $0.string }
         identity.sessionIssuerType = sessionIssuerType?.string
         identity.sessionCreationDate = sessionCreationDate?.string
         identity.mfaAuthenticated = mfaAuthenticated
@@ -89,9 +96,9 @@ struct RequestTokens {
     var hasPolicyArns = false
     var sourceIdentity: StringToken?
 
-    var parameters: RequestParameters {
+    func parameters(sharing repeated: RepeatedStrings?) -> RequestParameters {
         var parameters = RequestParameters()
-        parameters.roleArn = roleArn?.string
+        parameters.roleArn = roleArn.map { repeated?.string($0) ?? $0.string }
         parameters.roleSessionName = roleSessionName?.string
         parameters.externalId = externalId?.string
         parameters.durationSeconds = durationSeconds

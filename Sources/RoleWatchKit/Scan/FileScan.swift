@@ -23,6 +23,8 @@ struct FileScan {
     /// file, not two: on 28,000 small files the second was a sixth of a reading thread). A file
     /// that cannot be opened has none, and is read again next time.
     var identityPath: String? = nil
+    /// The decoding thread's cache of the values records repeat (one per thread, kept across files).
+    var repeatedStrings: RepeatedStrings? = nil
 
     /// The latest event time this file can plausibly hold, and what sets it.
     private var plausibleUntil: (time: EventTime, after: String)? {
@@ -83,7 +85,7 @@ struct FileScan {
             guard classified != nil || !prefilter else { return }
             let (target, session) = classified ?? (nil, nil)
             // Only now, for a record kept, are its Strings built.
-            let event = tokens.event
+            let event = tokens.event(sharing: repeatedStrings)
             let origin = CallOrigin(event, ranges: watchList.awsRanges)
             let needsRecord = watchList.needsRecord(event, origin: origin)
             var observed = ObservedEvent(

@@ -40,6 +40,7 @@ public final class TrailFollower {
     /// rules read.
     private let config: SiteConfig
     private let reader = TrailFileReader()
+    private let repeatedStrings = RepeatedStrings()
     private var summary = ScanSummary()
     private var activity = ActivityRecorder(undatedFileDay: { .today })
     /// Files seen but not read yet, with the earliest time to try them.
@@ -174,7 +175,7 @@ public final class TrailFollower {
         }
         let scan = FileScan(
             path: path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter,
-            now: .now)
+            now: .now, repeatedStrings: repeatedStrings)
         var batches: [FileBatch] = []
         var report = scan.run(watchList: watchList) { batches.append($0) }
         report.identity = identity

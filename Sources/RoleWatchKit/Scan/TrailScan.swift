@@ -190,10 +190,11 @@ public final class TrailScan {
         let watchList = WatchList(config: config, awsRanges: awsRanges)
         let now = EventTime.now
         let reader = TrailFileReader()
+        let repeatedStrings = RepeatedStrings()
         for file in files {
             let scan = FileScan(
                 path: file.path, reader: reader, maxRecordBytes: options.maxRecordBytes, prefilter: options.prefilter,
-                now: now, identityPath: canonicalPaths[file.path])
+                now: now, identityPath: canonicalPaths[file.path], repeatedStrings: repeatedStrings)
             var failure: Error?
             let report = scan.run(watchList: watchList) { batch in
                 guard failure == nil else { return }
@@ -222,10 +223,11 @@ public final class TrailScan {
             Thread.detachNewThread {
                 let watchList = WatchList(config: config, awsRanges: awsRanges)
                 let reader = TrailFileReader()
+                let repeatedStrings = RepeatedStrings()
                 while let index = handoff.takeFile(helper: worker > 0) {
                     let scan = FileScan(
                         path: files[index].path, reader: reader, maxRecordBytes: maxRecordBytes, prefilter: prefilter,
-                        now: now, identityPath: canonicalPaths[index])
+                        now: now, identityPath: canonicalPaths[index], repeatedStrings: repeatedStrings)
                     let report = scan.run(watchList: watchList) { handoff.put($0, file: index) }
                     handoff.finish(file: index, report: report)
                 }

@@ -369,7 +369,7 @@ private enum KnownDisagreement: Hashable {
 }
 
 /// Finds each record's bytes in a `{"Records":[…]}` file: the objects two levels down.
-private enum RecordsArraySplitter {
+enum RecordsArraySplitter {
     static func recordRanges(in bytes: [UInt8]) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         var depth = 0
@@ -400,7 +400,7 @@ private enum RecordsArraySplitter {
 
 /// Data shared by RoleWatch's repositories, in `../shared/data` beside the repository root
 /// (the nearest folder above this file that holds a `Package.swift`).
-private enum SharedData {
+enum SharedData {
     static let pantherRecords: Data? = {
         var folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while folder.path != "/" {

@@ -195,7 +195,8 @@ public final class SessionMultiLocationDetector: Detector {
             changedTrack = true
         }
         if let expires, modify(slot, { $0.expire(by: expires) }) { changedTrack = true }
-        expiry.schedule(slot, at: slots[slot]!.end(lifetime: lifetime))
+        let lifetime = self.lifetime
+        expiry.schedule(slot, at: modify(slot) { $0.end(lifetime: lifetime) })
         // Only prompt emission empties these sets; a batch scan reports each session when it ends.
         // A call that changed nothing (a later one from a place already known, nearly every
         // call) has nothing to report or save: marking it made each commit rewrite every
@@ -254,14 +255,15 @@ public final class SessionMultiLocationDetector: Detector {
         body(&slots[slot]!)
     }
 
-    private func add(_ track: Held, key: HashedKey, saved: Bool) -> Int {
+    private func add(_ track: consuming Held, key: HashedKey, saved: Bool) -> Int {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
-            (slots[slot], slotKeys[slot], slotSaved[slot]) = (track, key, saved)
+            slots[slot] = consume track
+            (slotKeys[slot], slotSaved[slot]) = (key, saved)
         } else {
             slot = slots.count
-            slots.append(track)
+            slots.append(consume track)
             slotKeys.append(key)
             slotSaved.append(saved)
         }
@@ -376,8 +378,7 @@ public final class SessionMultiLocationDetector: Detector {
         // leave in does not matter.
         let ended = horizon.isEnd ? Array(slotOf.values) : expiry.takeDue(through: horizon.settled)
         for slot in ended {
-            guard let (key, removed) = remove(slot) else { continue }
-            var held = removed
+            guard case (let key, var held)? = remove(slot) else { continue }
             if context.emission == .settled { report(key: key, held: &held, settled: nil, into: &findings) }
         }
     }
@@ -519,8 +520,7 @@ public final class SessionMultiLocationDetector: Detector {
         // Every session is due at the end of its lifetime: the queue's first are those nearest it
         // (among sessions due in the same millisecond, the queue's order of slots).
         for slot in expiry.takeEarliest(max(1, slotOf.count / 10)) {
-            guard let (key, removed) = remove(slot) else { continue }
-            var held = removed
+            guard case (let key, var held)? = remove(slot) else { continue }
             report(key: key, held: &held, settled: nil, into: &findings)
             changed.remove(key)
             undecided.remove(key)
