@@ -68,19 +68,16 @@ public final class SessionMultiLocationDetector: Detector {
     /// The sessions followed, each in a slot of its own, so that the queue of lifetimes and the
     /// slots hold small integers: without a config every session of every role is followed, and
     /// hashing, comparing and copying their keys was most of this rule's cost.
-    private var slotOf: [HashedKey: Int] = [:]
+    private var keySlots = KeySlots()
     private var slots: [Held?] = []
     /// One copy of each role's ARN for all its sessions (up to `maxInternedRoles`), rather than
     /// each session keeping the string its first event was decoded into.
     private var roleNames: [String: String] = [:]
     private static let maxInternedRoles = 10_000
-    private var slotKeys: [HashedKey] = []
     /// Whether the state database holds a row for the slot's session (prompt emission): one that
     /// ends before any commit wrote it leaves nothing to delete. A vendor's hour-long sessions
     /// mostly come and go between two commits.
     private var slotSaved: [Bool] = []
-    private static let noKey = HashedKey("")
-    private var freeSlots: [Int] = []
     /// When each slot's session's lifetime ends.
     private var expiry = SlotTimerQueue()
     /// Sessions used since the last advance (prompt emission); every session after a restore.
@@ -93,9 +90,9 @@ public final class SessionMultiLocationDetector: Detector {
     private var unsaved: Set<String> = []
     private var warnedCap = false
     /// How many sessions are followed, for tests of the cap.
-    var sessionsTracked: Int { slotOf.count }
+    var sessionsTracked: Int { keySlots.count }
     /// Whether the session of `key` is followed, for tests of its lifetime.
-    func tracks(_ key: String) -> Bool { slotOf[HashedKey(key)] != nil }
+    func tracks(_ key: String) -> Bool { keySlots.slot(of: key) != nil }
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
@@ -166,8 +163,8 @@ public final class SessionMultiLocationDetector: Detector {
         // One lookup of the session per event, the track changed in place.
         let slot: Int
         var changedTrack: Bool
-        let hashedKey = HashedKey(key)
-        if let known = slotOf[hashedKey] {
+        let hash = key.hashValue
+        if let known = keySlots.slot(of: key, hash: hash) {
             slot = known
             changedTrack = modify(slot) { held in
                 if case .onePlace(var one) = held {
@@ -183,13 +180,13 @@ public final class SessionMultiLocationDetector: Detector {
                 return Self.add(event, place: place, issuedToPerson: issuedToPerson, idOnly: idOnly, to: &track)
             }
         } else {
-            if slotOf.count >= context.config.maxTrackedKeys { evictOldest(into: &findings) }
+            if keySlots.count >= context.config.maxTrackedKeys { evictOldest(into: &findings) }
             slot = add(
                 .onePlace(
                     OnePlaceTrack(
                         event, place: place, principal: principal(), role: internedRole(role),
                         sessionName: sessionName, person: issuedToPerson, idOnly: idOnly)),
-                key: hashedKey,
+                key: key, hash: hash,
                 // A session of this key that ended since the last commit may have left its row.
                 saved: context.emission == .prompt && unsaved.contains(key))
             changedTrack = true
@@ -255,35 +252,27 @@ public final class SessionMultiLocationDetector: Detector {
         body(&slots[slot]!)
     }
 
-    private func add(_ track: consuming Held, key: HashedKey, saved: Bool) -> Int {
-        let slot: Int
-        if let free = freeSlots.popLast() {
-            slot = free
+    private func add(_ track: consuming Held, key: String, hash: Int? = nil, saved: Bool) -> Int {
+        let slot = keySlots.insert(key, hash: hash)
+        if slot < slots.count {
             slots[slot] = consume track
-            (slotKeys[slot], slotSaved[slot]) = (key, saved)
+            slotSaved[slot] = saved
         } else {
-            slot = slots.count
             slots.append(consume track)
-            slotKeys.append(key)
             slotSaved.append(saved)
         }
-        slotOf[key] = slot
         return slot
     }
 
     /// Takes a session out of its slot: its key and track, or nil if the slot is empty. With
     /// prompt emission, its row is to be deleted at the next commit if one was written.
     private func remove(_ slot: Int) -> (key: String, track: Held)? {
-        guard let track = slots[slot].take() else { return nil }
-        let key = slotKeys[slot]
-        slotKeys[slot] = Self.noKey
-        slotOf[key] = nil
-        freeSlots.append(slot)
+        guard let track = slots[slot].take(), let key = keySlots.remove(slot: slot) else { return nil }
         expiry.cancel(slot)
         if context.emission == .prompt {
-            if slotSaved[slot] { unsaved.insert(key.text) } else { unsaved.remove(key.text) }
+            if slotSaved[slot] { unsaved.insert(key) } else { unsaved.remove(key) }
         }
-        return (key.text, track)
+        return (key, track)
     }
 
     /// The entry of `Track.reported` that holds the addresses last reported (no location is
@@ -360,7 +349,7 @@ public final class SessionMultiLocationDetector: Detector {
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         for key in changed.union(undecided).sorted() {
-            guard let slot = slotOf[HashedKey(key)] else {
+            guard let slot = keySlots.slot(of: key) else {
                 undecided.remove(key)
                 continue
             }
@@ -376,7 +365,7 @@ public final class SessionMultiLocationDetector: Detector {
         if horizon.isEnd, context.emission == .settled { return endBatch(into: &findings) }
         // With prompt emission every session reported as it went: at the end, the order they
         // leave in does not matter.
-        let ended = horizon.isEnd ? Array(slotOf.values) : expiry.takeDue(through: horizon.settled)
+        let ended = horizon.isEnd ? keySlots.occupied : expiry.takeDue(through: horizon.settled)
         for slot in ended {
             guard case (let key, var held)? = remove(slot) else { continue }
             if context.emission == .settled { report(key: key, held: &held, settled: nil, into: &findings) }
@@ -390,7 +379,7 @@ public final class SessionMultiLocationDetector: Detector {
     private func endBatch(into findings: inout [Finding]) {
         var reports: [(key: String, findings: [Finding])] = []
         for slot in slots.indices where slots[slot] != nil {
-            let key = slotKeys[slot].text
+            let key = keySlots[slot]
             var found: [Finding] = []
             modify(slot) { _ = report(key: key, held: &$0, settled: nil, into: &found) }
             if !found.isEmpty { reports.append((key, found)) }
@@ -401,7 +390,7 @@ public final class SessionMultiLocationDetector: Detector {
 
     /// No session followed any more.
     private func emptyTable() {
-        (slotOf, slots, slotKeys, slotSaved, freeSlots) = ([:], [], [], [], [])
+        (keySlots, slots, slotSaved) = (KeySlots(), [], [])
         expiry = SlotTimerQueue()
     }
 
@@ -490,7 +479,7 @@ public final class SessionMultiLocationDetector: Detector {
         // contents shared until changed), not of the whole table, which the next event would
         // then copy whole.
         let entries = unsaved.sorted().map { key -> (key: String, value: (key: String, held: Held)?) in
-            guard let slot = slotOf[HashedKey(key)], let held = slots[slot] else { return (key, nil) }
+            guard let slot = keySlots.slot(of: key), let held = slots[slot] else { return (key, nil) }
             slotSaved[slot] = true
             return (key, (key, held))
         }
@@ -502,7 +491,7 @@ public final class SessionMultiLocationDetector: Detector {
         emptyTable()
         unsaved = []
         for (key, track) in restored.sorted(by: { $0.key < $1.key }) {
-            let slot = add(.full(track), key: HashedKey(key), saved: true)
+            let slot = add(.full(track), key: key, saved: true)
             expiry.schedule(slot, at: slots[slot]!.end(lifetime: lifetime))
         }
         changed = Set(restored.keys)
@@ -514,12 +503,12 @@ public final class SessionMultiLocationDetector: Detector {
         if !warnedCap {
             warnedCap = true
             context.warn(
-                "session-multi-location: tracking \(slotOf.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding"
+                "session-multi-location: tracking \(keySlots.count) sessions (max_tracked_keys); dropping the oldest, which may miss a finding"
             )
         }
         // Every session is due at the end of its lifetime: the queue's first are those nearest it
         // (among sessions due in the same millisecond, the queue's order of slots).
-        for slot in expiry.takeEarliest(max(1, slotOf.count / 10)) {
+        for slot in expiry.takeEarliest(max(1, keySlots.count / 10)) {
             guard case (let key, var held)? = remove(slot) else { continue }
             report(key: key, held: &held, settled: nil, into: &findings)
             changed.remove(key)
