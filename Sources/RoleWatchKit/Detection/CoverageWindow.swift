@@ -39,7 +39,7 @@ struct CoverageWindow: Codable {
         /// Where the call stands in the window's order, and what names its saved row.
         var key: Key { Key(time: time, eventID: eventID) }
 
-        init(_ event: ObservedEvent, role: String) {
+        init(_ event: borrowing ObservedEvent, role: String) {
             let evidence = EvidenceEvent(event)
             time = event.time
             eventID = event.eventID

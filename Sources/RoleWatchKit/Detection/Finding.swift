@@ -89,7 +89,7 @@ public struct EvidenceEvent: Sendable, Hashable, Codable {
         self.part = part
     }
 
-    public init(_ event: ObservedEvent) {
+    public init(_ event: borrowing ObservedEvent) {
         self.init(eventID: event.eventID, time: event.time, raw: event.raw, part: event.callPart)
     }
 

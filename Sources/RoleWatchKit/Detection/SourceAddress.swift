@@ -8,7 +8,8 @@ public enum SourceAddress: Sendable, Equatable {
     /// Missing, or something that is neither an address nor an AWS service name.
     case unknown(String)
 
-    public init(_ event: CloudTrailEvent) {
+    /// `borrowing`: an initializer otherwise takes its own copy of the event (dozens of strings).
+    public init(_ event: borrowing CloudTrailEvent) {
         guard let text = event.sourceIPAddress, !text.isEmpty else {
             self = .unknown("")
             return
@@ -33,7 +34,7 @@ public struct CallOrigin: Sendable {
     private let inRanges: Bool?
 
     /// `ranges` must be those the rules use (`DetectionContext.awsRanges`).
-    public init(_ event: CloudTrailEvent, ranges: AWSIPRanges?) {
+    public init(_ event: borrowing CloudTrailEvent, ranges: AWSIPRanges?) {
         let source = SourceAddress(event)
         self.source = source
         inRanges = ranges.map { ranges in
