@@ -273,12 +273,13 @@ public struct AWSIPRanges: Sendable {
     /// (so that building the set does not depend on hash order).
     private struct Listings {
         let source: String
-        /// Everything listed for one prefix.
+        /// Everything listed for one prefix: a few names each, in arrays rather than sets (a set
+        /// per prefix and field was most of reading the built-in ranges, at every start).
         private struct Listing {
             let prefix: CIDR
-            var services: Set<String> = []
-            var regions: Set<String> = []
-            var borderGroups: Set<String> = []
+            var services: [String] = []
+            var regions: [String] = []
+            var borderGroups: [String] = []
         }
 
         private var merged: [Listing] = []
@@ -313,9 +314,12 @@ public struct AWSIPRanges: Sendable {
                     position[prefix] = slot
                     merged.append(Listing(prefix: prefix))
                 }
-                merged[slot].services.insert(service)
-                merged[slot].regions.insert(region)
-                if let borderGroup = entry.networkBorderGroup { merged[slot].borderGroups.insert(borderGroup) }
+                func note(_ name: String, in names: inout [String]) {
+                    if !names.contains(name) { names.append(name) }
+                }
+                note(service, in: &merged[slot].services)
+                note(region, in: &merged[slot].regions)
+                if let borderGroup = entry.networkBorderGroup { note(borderGroup, in: &merged[slot].borderGroups) }
             }
         }
 
