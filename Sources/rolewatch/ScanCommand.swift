@@ -144,6 +144,8 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
+        // The walk for files first, overlapping the loading of the config and AWS's ranges.
+        let filesAhead = TrailFiles.Ahead(paths, threads: threads)
         let (config, rules) = try site.load()
         let awsRanges = try site.awsRanges(for: config)
         let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
@@ -181,7 +183,7 @@ struct ScanCommand: ParsableCommand {
         let summary: ScanSummary
         do {
             defer { journal?.stopWebhooks() }
-            summary = try scan.run()
+            summary = try scan.run(filesFoundAhead: filesAhead)
         } catch {
             Diagnostics.say("error: \(error)")
             throw ExitStatus.forRunFailure(error).code

@@ -48,6 +48,31 @@ public struct TrailFiles: Sendable, Equatable {
         return TrailFiles(files: files, skipped: walk.skipped, problems: walk.problems)
     }
 
+    /// A discovery under way on a thread of its own: a command starts it first, so that what it
+    /// does before reading (loading AWS's ranges takes as long as walking 3,000 files) overlaps
+    /// the walk, which is otherwise the scan's first moment on one core.
+    public final class Ahead: @unchecked Sendable {
+        public let paths: [String]
+        private let finished = DispatchSemaphore(value: 0)
+        /// Written once by the walking thread before it signals `finished`.
+        private var found: TrailFiles?
+
+        public init(_ paths: [String], threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+            self.paths = paths
+            Thread.detachNewThread { [self] in
+                found = TrailFiles.discover(paths, threads: threads)
+                finished.signal()
+            }
+        }
+
+        /// What the walk found, once it is over.
+        public func wait() -> TrailFiles {
+            finished.wait()
+            defer { finished.signal() }
+            return found!
+        }
+    }
+
     /// Delivery time first, then path (see the type's comment).
     public static func readingOrder(_ a: TrailFile, _ b: TrailFile) -> Bool {
         switch (a.deliveryTime, b.deliveryTime) {

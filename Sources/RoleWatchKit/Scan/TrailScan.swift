@@ -99,13 +99,15 @@ public final class TrailScan {
         self.engine = try journal.restoredEngine(rules: rules, config: config, awsRanges: awsRanges, progress: .batch)
     }
 
-    public func run() throws -> ScanSummary {
+    /// `ahead`: the files of `options.paths`, found while the scan was set up.
+    public func run(filesFoundAhead ahead: TrailFiles.Ahead? = nil) throws -> ScanSummary {
+        precondition(ahead.map { $0.paths == options.paths } ?? true, "files found ahead for other paths")
         let started = ContinuousClock.now
         // A scan that stops on an error still lets the commit being written finish.
         defer { if case .journal(_, let work) = output { try? work.waitForBackground() } }
         for (rule, reason) in engine.disabled { say("note: rule \(rule.id) is off: \(reason)") }
         if case .journal(let journal, _) = output { try journal.recover() }
-        var discovery = TrailFiles.discover(options.paths, threads: options.threads)
+        var discovery = ahead?.wait() ?? TrailFiles.discover(options.paths, threads: options.threads)
         if case .journal(let journal, _) = output {
             let before = discovery.files.count
             // A file without an identity (it cannot be read) is reported when read, and not stored.

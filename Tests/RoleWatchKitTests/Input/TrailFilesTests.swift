@@ -113,6 +113,22 @@ private let archive: [(name: String, bytes: Int)] = [
         }
     }
 
+    /// A walk started on its own thread gives what a walk on the caller's thread gives, to
+    /// every caller that waits for it, however often.
+    @Test func walkStartedAheadFindsWhatAWalkInPlaceFinds() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        for (name, bytes) in archive { try directory.write(name, [UInt8](repeating: 0x20, count: bytes)) }
+        let paths = [directory.path, directory.path + "/missing"]
+        let ahead = TrailFiles.Ahead(paths, threads: 2)
+        let inPlace = TrailFiles.discover(paths, threads: 2)
+        #expect(ahead.paths == paths)
+        #expect(ahead.wait() == inPlace)
+        #expect(ahead.wait() == inPlace)
+        #expect(inPlace.files.count == 6)
+        #expect(!inPlace.problems.isEmpty)
+    }
+
     @Test func fileArgumentsAreTakenWhateverTheirNameExceptDigests() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
