@@ -101,5 +101,5 @@ final class SeenEvents {
         return ms >= 0 ? ms / 3_600_000 : (ms - 3_599_999) / 3_600_000
     }
 
-    static func hash(_ kind: String, _ value: String) -> UInt64 { StableHash.of(kind, value).low64 }
+    static func hash(_ kind: String, _ value: String) -> UInt64 { StableHash.low64(kind, value) }
 }

@@ -178,7 +178,7 @@ final class SessionLineage {
         self.warn = warn
     }
 
-    private static func id(_ key: String) -> UInt64 { StableHash.of("issued", key).low64 }
+    private static func id(_ key: String) -> UInt64 { StableHash.low64("issued", key) }
 
     /// Notes the key a successful `AssumeRole*` call issued.
     func record(_ event: ObservedEvent) {

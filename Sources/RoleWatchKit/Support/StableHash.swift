@@ -42,4 +42,17 @@ struct StableHash {
         for part in parts { hash.add(part) }
         return hash
     }
+
+    /// `of(parts).low64` without the high lane, which the low lane never reads: the hash of
+    /// every event's id, made on the decoding threads, costs half as much.
+    static func low64(_ parts: String...) -> UInt64 {
+        var low = StableHash().low
+        for var part in parts {
+            part.withUTF8 { bytes in
+                for byte in bytes { low = (low ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            }
+            low = low &* 0x0000_0100_0000_01b3  // the separator, 0
+        }
+        return low
+    }
 }
