@@ -58,6 +58,8 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     let key: String
     let window: Duration
     let foldWindow: Duration
+    /// `window` as findings' reasons write it, made once: an advance comes after every file.
+    let windowText: String
     private var callers: [String: Entry] = [:]
     /// Callers with calls not yet judged.
     private var dirty: Set<String> = []
@@ -76,6 +78,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         self.key = key
         self.keepsChanges = keepsChanges
         self.window = window
+        self.windowText = DurationText.format(window)
         self.foldWindow = foldWindow
     }
 
@@ -119,36 +122,37 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         due.formUnion(dirty)
         dirty.removeAll()
         if keepsChanges { unsaved.formUnion(due) }
+        let key = self.key
         for caller in due.sorted() {
-            // Taken out of the dictionary, so that the window is changed in place rather than copied.
-            guard var entry = callers.removeValue(forKey: caller) else { continue }
-            let extra = entry.extra
-            let before = entry.window.count
-            let sessionName = ARN.isAssumedRole(caller) ? ARN.lastComponent(caller) : nil
-            entry.window.advance(
+            // Changed in place, with one lookup of the caller (a long ARN): taking the entry out
+            // and putting it back hashed it twice more, for each caller at every advance.
+            guard let index = callers.index(forKey: caller) else { continue }
+            let extra = callers.values[index].extra
+            let before = callers.values[index].window.count
+            callers.values[index].window.advance(
                 act: horizon.act, settled: horizon.settled, baseline: baseline,
                 condition: { condition($0, $1, extra) },
-                report: { findings.append(finding(caller: caller, sessionName: sessionName, $0, reasons: reasons)) })
-            prune(&entry.extra, horizon.settled)
-            heldCalls += entry.window.count - before
-            if let oldest = entry.window.oldest {
+                report: { findings.append(Self.finding(key: key, caller: caller, $0, reasons: reasons)) })
+            prune(&callers.values[index].extra, horizon.settled)
+            heldCalls += callers.values[index].window.count - before
+            if let oldest = callers.values[index].window.oldest {
                 expiry.schedule(caller, at: horizon.isEnd ? .end : oldest + window)
-                callers[caller] = entry
-            } else if stale(entry.extra, horizon.settled) {
+            } else if stale(callers.values[index].extra, horizon.settled) {
                 expiry.cancel(caller)
+                var entry = callers.remove(at: index).value
                 release(&entry)
             } else {
-                callers[caller] = entry
                 // Baselines need looking at again once they may have gone stale.
                 expiry.schedule(caller, at: horizon.settled + window)
             }
         }
     }
 
-    private func finding(
-        caller: String, sessionName: String?, _ report: CoverageWindow.Report,
+    private static func finding(
+        key: String, caller: String, _ report: CoverageWindow.Report,
         reasons: (CoverageWindow.Snapshot, CoverageWindow.Heat) -> [String]
     ) -> Finding {
+        let sessionName = ARN.isAssumedRole(caller) ? ARN.lastComponent(caller) : nil
         switch report {
         case .covered(let call), .copy(let call):
             let isCopy = if case .copy = report { true } else { false }

@@ -9,10 +9,13 @@
 ///
 /// A cross-account AssumeRole is logged in the caller's and in the role owner's account
 /// with one `sharedEventID`. The ledger counts it once, remembering up to
-/// `sharedEventLimit` ids per open day (then it starts over, as `DetectionEngine` does).
+/// `sharedEventLimit` calls per open day (then it starts over, as `DetectionEngine` does), each
+/// by the hash its decoding thread made of the call (`ObservedEvent.callPartHash`: the shared
+/// id with the action, role and outcome): the ids' text, hashed and compared again here, was
+/// most of what the ledger cost the engine's thread.
 /// Copies that reach different ledgers (separate processes) are each counted.
 public struct ActivityLedger: Sendable {
-    /// `sharedEventID`s remembered per open day: about 100 bytes each.
+    /// Cross-account calls remembered per open day: about 10 bytes each.
     public static let sharedEventLimit = 100_000
 
     public let daysInMemory: Int
@@ -21,7 +24,7 @@ public struct ActivityLedger: Sendable {
 
     private struct OpenDay {
         var activity: DayActivity
-        var sharedEventIDs: Set<String> = []
+        var sharedCalls: Set<UInt64> = []
     }
 
     /// - Parameter daysInMemory: at least 1; 3 holds yesterday, today and a late straggler.
@@ -38,11 +41,11 @@ public struct ActivityLedger: Sendable {
         let day = UTCDay(event.time)
         var entry = open.removeValue(forKey: day) ?? OpenDay(activity: DayActivity(day: day))
         // One lookup of the id; a full set starts over unless this is a copy it holds.
-        if let shared = event.event.sharedEventID {
-            if entry.sharedEventIDs.count >= Self.sharedEventLimit, !entry.sharedEventIDs.contains(shared) {
-                entry.sharedEventIDs.removeAll()
+        if let shared = event.callPartHash {
+            if entry.sharedCalls.count >= Self.sharedEventLimit, !entry.sharedCalls.contains(shared) {
+                entry.sharedCalls.removeAll()
             }
-            guard entry.sharedEventIDs.insert(shared).inserted else {
+            guard entry.sharedCalls.insert(shared).inserted else {
                 entry.activity.repeatedCopies += 1
                 open[day] = entry
                 return

@@ -80,7 +80,7 @@ public final class AssumeBurstDetector: Detector {
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         let p = parameters
-        let span = DurationText.format(p.window)
+        let span = callers.windowText
         callers.advance(
             to: horizon, baseline: p.baselineMultiplier != nil,
             condition: { snapshot, settled, baseline in

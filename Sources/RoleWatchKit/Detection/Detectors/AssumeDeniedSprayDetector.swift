@@ -56,7 +56,7 @@ public final class AssumeDeniedSprayDetector: Detector {
     public func restore(_ entries: [String: Data]) throws { try callers.restore(entries) }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        let (minDenied, minDistinctRoles, span) = (minDenied, minDistinctRoles, DurationText.format(callers.window))
+        let (minDenied, minDistinctRoles, span) = (minDenied, minDistinctRoles, callers.windowText)
         callers.advance(
             to: horizon, baseline: false,
             condition: { snapshot, _, _ in

@@ -70,13 +70,12 @@ public final class ExternalIdReuseDetector: Detector {
     private let parameters: Parameters
     /// ExternalId tag → account → where and when it was last presented there.
     private var values: [String: [String: Sighting]] = [:]
-    private var pending = SettleQueue<Observation>()
+    /// Knows which calls no commit wrote yet with prompt emission (the runs that keep state).
+    private var pending: SettleQueue<Observation>
     /// When each value's latest sighting leaves the window behind the settled horizon.
     private var expiry = TimerQueue<String>()
     private var unsaved: Set<String> = []
-    /// With prompt emission (the runs that keep state): the waiting calls no commit wrote yet,
-    /// and those written that were judged since.
-    private var pendingUnsaved: [String: Observation] = [:]
+    /// With prompt emission: the entries of waiting calls a commit wrote that were judged since.
     private var pendingJudged: Set<String> = []
     /// A restored state kept its waiting calls in one entry (`pendingKey`), deleted at the next commit.
     private var legacyPending = false
@@ -90,6 +89,7 @@ public final class ExternalIdReuseDetector: Detector {
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
+        pending = SettleQueue(keepsUnsaved: context.emission == .prompt)
         parameters = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
             Parameters(
                 window: try p.duration(
@@ -133,20 +133,16 @@ public final class ExternalIdReuseDetector: Detector {
             accessKeyId: call.responseElements.credentialsAccessKeyId,
             callerAccessKeyId: call.userIdentity.accessKeyId,
             sourceIP: call.sourceIPAddress, raw: event.deferredRaw.redacting("externalId"))
-        if context.emission == .prompt { pendingUnsaved[Self.pendingKey(of: observation)] = observation }
         pending.add(observation, at: event.time)
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
         // Latest first, so that each is taken off the end (moved, not copied: an observation
         // is a dozen strings, and copying them was most of this rule's cost).
-        var due = pending.takeDue(through: horizon.settled)
-        due.sort { Observation.ordered($1, $0) }
-        while let observation = due.popLast() {
-            if context.emission == .prompt {
-                let key = Self.pendingKey(of: observation)
-                if pendingUnsaved.removeValue(forKey: key) == nil { pendingJudged.insert(key) }
-            }
+        var due = pending.takeDueMarked(through: horizon.settled)
+        due.sort { Observation.ordered($1.item, $0.item) }
+        while let (observation, saved) = due.popLast() {
+            if saved { pendingJudged.insert(Self.pendingKey(of: observation)) }
             if context.isIntegrationRole(observation.role) { judge(observation, into: &findings) }
         }
         for tag in expiry.takeDue(through: horizon.settled) {
@@ -215,13 +211,13 @@ public final class ExternalIdReuseDetector: Detector {
     }
 
     public func takeStateChanges() throws -> StateEntries {
+        let waiting = Dictionary(
+            pending.takeUnsaved().map { (Self.pendingKey(of: $0), $0) }, uniquingKeysWith: { first, _ in first })
         // Deletions first: the waiting calls judged (and the old form's entry), then what is new.
         let keys =
-            unsaved.sorted() + (legacyPending ? [Self.pendingKey] : []) + pendingJudged.sorted()
-            + pendingUnsaved.keys.sorted()
+            unsaved.sorted() + (legacyPending ? [Self.pendingKey] : []) + pendingJudged.sorted() + waiting.keys.sorted()
         let changed = Dictionary(uniqueKeysWithValues: unsaved.map { ($0, values[$0]) })
-        let waiting = pendingUnsaved
-        (unsaved, pendingUnsaved, pendingJudged, legacyPending) = ([], [:], [], false)
+        (unsaved, pendingJudged, legacyPending) = ([], [], false)
         // Encoded when the commit writes them, which may be on another thread; one encoder for
         // all of them, keys sorted so that the same accounts are the same bytes.
         let encoder = JSONEncoder()
@@ -235,21 +231,19 @@ public final class ExternalIdReuseDetector: Detector {
 
     public func restore(_ entries: [String: Data]) throws {
         var values: [String: [String: Sighting]] = [:]
-        var pending = SettleQueue<Observation>()
+        var pending = SettleQueue<Observation>(keepsUnsaved: context.emission == .prompt)
         var expiry = TimerQueue<String>()
-        var unwritten: [String: Observation] = [:]
         var legacy = false
         for (key, data) in entries {
             if key.hasPrefix(Self.pendingPrefix) {
                 var row = try CompactRowReader(data)
                 let observation = try row.read(Observation.self)
                 try row.finish("waiting call")
-                pending.add(observation, at: observation.time)
+                pending.add(observation, at: observation.time, saved: true)
             } else if key == Self.pendingKey {
                 // The old form: each call gets its own entry at the next commit.
                 for observation in try JSONDecoder().decode([Observation].self, from: data) {
                     pending.add(observation, at: observation.time)
-                    unwritten[Self.pendingKey(of: observation)] = observation
                 }
                 legacy = true
             } else {
@@ -261,7 +255,7 @@ public final class ExternalIdReuseDetector: Detector {
             }
         }
         (self.values, self.pending, self.expiry, unsaved) = (values, pending, expiry, [])
-        (pendingUnsaved, pendingJudged, legacyPending) = (unwritten, [], legacy)
+        (pendingJudged, legacyPending) = ([], legacy)
     }
 
     public static let examples: DetectorExamples = {
