@@ -120,7 +120,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     ) {
         var due = Set(expiry.takeDue(through: horizon.settled))
         due.formUnion(dirty)
-        dirty.removeAll()
+        dirty.removeAll(keepingCapacity: true)
         if keepsChanges { unsaved.formUnion(due) }
         let key = self.key
         for caller in due.sorted() {

@@ -22,7 +22,11 @@ struct CoverageWindow: Codable {
         var role: String
         var account: String
         var sourceIP: String
-        var evidence: EvidenceEvent
+        /// The record's text, made when the call is shown (a finding) or saved: without a config
+        /// every AssumeRole call of every caller passes here, and few are ever shown.
+        var raw: ObservedEvent.DeferredRaw
+        /// What the call stands for in an alert (`EvidenceEvent.part`): nil, the call itself.
+        var evidencePart: String?
         var hot = false
         var covered = false
         /// The strongest window reported for this call as a hot one.
@@ -39,16 +43,49 @@ struct CoverageWindow: Codable {
         /// Where the call stands in the window's order, and what names its saved row.
         var key: Key { Key(time: time, eventID: eventID) }
 
+        /// The call as an alert shows it.
+        var evidence: EvidenceEvent { EvidenceEvent(eventID: eventID, time: time, raw: raw.text, part: evidencePart) }
+
         init(_ event: borrowing ObservedEvent, role: String) {
-            let evidence = EvidenceEvent(event)
             time = event.time
             eventID = event.eventID
-            part = evidence.partKey
+            evidencePart = event.callPart
+            part = event.callPart ?? event.eventID
             self.role = role
             account = ARN.account(role) ?? ""
             sourceIP = event.event.sourceIPAddress ?? ""
-            self.evidence = evidence
+            raw = event.deferredRaw
             saved = false
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            (time, eventID, part) = (
+                try c.decode(EventTime.self, forKey: .time), try c.decode(String.self, forKey: .eventID),
+                try c.decode(String.self, forKey: .part)
+            )
+            (role, account, sourceIP) = (
+                try c.decode(String.self, forKey: .role), try c.decode(String.self, forKey: .account),
+                try c.decode(String.self, forKey: .sourceIP)
+            )
+            let evidence = try c.decode(EvidenceEvent.self, forKey: .evidence)
+            (raw, evidencePart) = (ObservedEvent.DeferredRaw(text: evidence.raw), evidence.part)
+            (hot, covered) = (try c.decode(Bool.self, forKey: .hot), try c.decode(Bool.self, forKey: .covered))
+            reported = try c.decodeIfPresent([Int].self, forKey: .reported)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(time, forKey: .time)
+            try c.encode(eventID, forKey: .eventID)
+            try c.encode(part, forKey: .part)
+            try c.encode(role, forKey: .role)
+            try c.encode(account, forKey: .account)
+            try c.encode(sourceIP, forKey: .sourceIP)
+            try c.encode(evidence, forKey: .evidence)
+            try c.encode(hot, forKey: .hot)
+            try c.encode(covered, forKey: .covered)
+            try c.encodeIfPresent(reported, forKey: .reported)
         }
     }
 
@@ -498,10 +535,11 @@ extension CoverageWindow.Call: CompactRowCodable {
         row.string(role)
         row.string(account)
         row.string(sourceIP)
-        row.string(evidence.eventID)
-        row.int(evidence.time.milliseconds)
-        row.string(evidence.raw)
-        row.optional(evidence.part)
+        // The evidence's id and time, which are the call's: the row's form stays as it was.
+        row.string(eventID)
+        row.int(time.milliseconds)
+        row.string(raw.text)
+        row.optional(evidencePart)
         row.bool(hot)
         row.bool(covered)
         row.bool(reported != nil)
@@ -516,9 +554,10 @@ extension CoverageWindow.Call: CompactRowCodable {
         (eventID, part, role, account, sourceIP) = (
             try row.string(), try row.string(), try row.string(), try row.string(), try row.string()
         )
-        evidence = EvidenceEvent(
-            eventID: try row.string(), time: EventTime(milliseconds: try row.int()), raw: try row.string(),
-            part: try row.optional())
+        guard try row.string() == eventID, try row.int() == time.milliseconds else {
+            throw CompactRowReader.Damaged(description: "a call whose evidence names another event")
+        }
+        (raw, evidencePart) = (ObservedEvent.DeferredRaw(text: try row.string()), try row.optional())
         (hot, covered) = (try row.bool(), try row.bool())
         if try row.bool() { reported = try (0..<(try row.count())).map { _ in Int(clamping: try row.int()) } }
     }

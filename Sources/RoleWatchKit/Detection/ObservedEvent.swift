@@ -72,9 +72,10 @@ public struct ObservedEvent: Sendable {
     /// An event's evidence text, or the record's bytes to make it from when asked.
     ///
     /// The worker that decoded a record makes its text, off the engine's thread, unless told
-    /// not to: when every role is watched (no config), calls made with sessions are most events
-    /// and few become evidence (a session's first event from each place), so their text is made
-    /// only when a rule keeps one; making it for every event was a fifth of such a scan.
+    /// not to: when every role is watched (no config), every event is watched and few become
+    /// evidence (a session's first event from each place, a call in a burst), so their text is
+    /// made only when a rule shows or saves one; making it for every event was a fifth of such
+    /// a scan, and for every AssumeRole call still a twentieth.
     fileprivate enum Evidence: Sendable {
         case rendered(String)
         case record([UInt8])
@@ -94,8 +95,7 @@ public struct ObservedEvent: Sendable {
         self.targetRole = targetRole
         self.sessionRole = sessionRole
         evidence =
-            event.isAssumeRoleCall || !everyRoleWatched
-            ? .rendered(EvidenceText.make(record)) : needsRecord ? .record(Array(record)) : .rendered("")
+            !everyRoleWatched ? .rendered(EvidenceText.make(record)) : needsRecord ? .record(Array(record)) : .rendered("")
         callPart = event.sharedEventID.flatMap { shared in
             shared.isEmpty
                 ? nil

@@ -277,7 +277,7 @@ final class SessionLineage {
 
     /// The issuances added or let go since the last call, one row per issued key (none: gone).
     func takeStateChanges() -> StateEntries {
-        defer { unsaved = [] }
+        defer { unsaved.removeAll(keepingCapacity: true) }
         // Copies of the issuances (their texts' buffers shared, not copied), encoded when the
         // commit writes them; holding on to `live` itself would copy the whole table at the next change.
         let entries = unsaved.sorted().map { key -> (key: String, value: Issuance?) in

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RoleWatchKit
@@ -46,5 +47,47 @@ struct CoverageWindowTests {
         #expect(Self.hotCounts(&plain, act: .end, settled: .end, usual: nil) == [])
         // With one, each is reported again, so that its alert gains that reason.
         #expect(Self.hotCounts(&window, act: .end, settled: .end, usual: 0.5) == [3, 4, 5])
+    }
+
+    /// Without a config a call keeps the record's bytes and makes its text only when shown or
+    /// saved; either way the text is the same, secrets redacted, in every saved form.
+    @Test func aCallShowsAndSavesTheRecordRedactedWhetherItsTextWasMadeEarlyOrLate() throws {
+        let event = ExampleEvent.assumeRole(
+            by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-00000001")
+        let record = #"{"eventID": "e-1", "responseElements": {"credentials": {"sessionToken": "IQoJsecret"}}}"#
+        let text = Array(record.utf8).withUnsafeBytes { EvidenceText.make($0) }
+        #expect(!text.contains("IQoJsecret"))
+        for everyRoleWatched in [false, true] {
+            let observed = Array(record.utf8).withUnsafeBytes {
+                ObservedEvent(
+                    event: event, targetRole: 0, sessionRole: nil, record: $0, everyRoleWatched: everyRoleWatched)
+            }
+            let call = CoverageWindow.Call(observed, role: ExampleSite.customerRole("444455556666"))
+            #expect(call.evidence.raw == text)
+            #expect(call.evidence.eventID == call.eventID && call.evidence.time == call.time)
+            var row = try CompactRowReader(call.compactRowData)
+            #expect(try row.read(CoverageWindow.Call.self).evidence == call.evidence)
+            let json = try JSONDecoder().decode(CoverageWindow.Call.self, from: JSONEncoder().encode(call))
+            #expect(json.evidence == call.evidence && json.part == call.part)
+        }
+    }
+
+    @Test func aSavedCallWhoseEvidenceNamesAnotherEventIsRefused() throws {
+        func row(evidenceID: String) -> Data {
+            var row = CompactRowWriter()
+            row.int(1_000)
+            for text in ["e-1", "e-1", "arn:aws:iam::444455556666:role/R", "444455556666", "203.0.113.9", evidenceID] {
+                row.string(text)
+            }
+            row.int(1_000)
+            row.string("{}")
+            row.optional(nil as String?)
+            for flag in [false, false, false] { row.bool(flag) }
+            return row.data
+        }
+        var good = try CompactRowReader(row(evidenceID: "e-1"))
+        #expect(try good.read(CoverageWindow.Call.self).evidence.raw == "{}")
+        var damaged = try CompactRowReader(row(evidenceID: "e-2"))
+        #expect(throws: CompactRowReader.Damaged.self) { try damaged.read(CoverageWindow.Call.self) }
     }
 }

@@ -374,7 +374,7 @@ public final class SessionMultiLocationDetector: Detector {
             // What it reported is part of the saved track.
             if context.emission == .prompt { unsaved.insert(key) }
         }
-        changed.removeAll()
+        changed.removeAll(keepingCapacity: true)
         if horizon.isEnd, context.emission == .settled { return endBatch(into: &findings) }
         // With prompt emission every session reported as it went: at the end, the order they
         // leave in does not matter.
@@ -486,7 +486,7 @@ public final class SessionMultiLocationDetector: Detector {
     public var unsavedEntries: Int { unsaved.count }
 
     public func takeStateChanges() throws -> StateEntries {
-        defer { unsaved.removeAll() }
+        defer { unsaved.removeAll(keepingCapacity: true) }
         // The changed sessions as they are now, encoded when the commit writes them, which may
         // be on another thread while this one reads on. Copies of those tracks alone (their
         // contents shared until changed), not of the whole table, which the next event would
