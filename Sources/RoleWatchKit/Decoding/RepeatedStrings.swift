@@ -44,7 +44,8 @@ final class RepeatedStrings {
             let mixed = (hash ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
             return mixed ^ (mixed >> 31)
         }
-        let hash = mix(mix(mix(UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15, 0), (count - 8) / 2), count - 8)
+        let seed = UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
+        let hash = mix(mix(mix(seed, 0), (count - 8) / 2), count - 8)
         return Int(truncatingIfNeeded: hash) & (entries - 1)
     }
 }

@@ -95,7 +95,8 @@ public struct ObservedEvent: Sendable {
         self.targetRole = targetRole
         self.sessionRole = sessionRole
         evidence =
-            !everyRoleWatched ? .rendered(EvidenceText.make(record)) : needsRecord ? .record(Array(record)) : .rendered("")
+            !everyRoleWatched
+            ? .rendered(EvidenceText.make(record)) : needsRecord ? .record(Array(record)) : .rendered("")
         callPart = event.sharedEventID.flatMap { shared in
             shared.isEmpty
                 ? nil

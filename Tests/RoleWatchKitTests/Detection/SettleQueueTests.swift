@@ -7,7 +7,9 @@ import Testing
 
     @Test func itemsComeOutInTimeOrderTiesInTheOrderAdded() {
         var queue = SettleQueue<String>()
-        for (item, minute) in [("c", 3), ("a1", 1), ("b", 2), ("a2", 1), ("d", 9)] { queue.add(item, at: at(Int64(minute))) }
+        for (item, minute) in [("c", 3), ("a1", 1), ("b", 2), ("a2", 1), ("d", 9)] {
+            queue.add(item, at: at(Int64(minute)))
+        }
         #expect(queue.takeDue(through: at(2)) == ["a1", "a2", "b"])
         #expect(queue.takeDue(through: at(2)).isEmpty)
         #expect(queue.count == 2)
