@@ -12,9 +12,14 @@ struct StableHash {
     }
 
     mutating func add(_ byte: UInt8) {
-        low = (low ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        high = (high ^ UInt64(byte) ^ (low >> 29)) &* 0x0000_0100_0000_01b3
+        low = Self.lowStep(low, byte)
+        high = (high ^ UInt64(byte) ^ (low >> 29)) &* Self.prime
     }
+
+    private static let prime: UInt64 = 0x0000_0100_0000_01b3
+
+    /// One byte into the low lane, which never reads the high one.
+    private static func lowStep(_ low: UInt64, _ byte: UInt8) -> UInt64 { (low ^ UInt64(byte)) &* prime }
 
     /// The low 64 bits, for sets of many hashes (event ids seen).
     var low64: UInt64 { low }
@@ -49,9 +54,9 @@ struct StableHash {
         var low = StableHash().low
         for var part in parts {
             part.withUTF8 { bytes in
-                for byte in bytes { low = (low ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+                for byte in bytes { low = lowStep(low, byte) }
             }
-            low = low &* 0x0000_0100_0000_01b3  // the separator, 0
+            low = lowStep(low, 0)  // the separator
         }
         return low
     }

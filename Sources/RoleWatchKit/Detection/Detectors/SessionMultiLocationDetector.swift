@@ -351,21 +351,21 @@ public final class SessionMultiLocationDetector: Detector {
         // Only sessions that may report are put in order (their findings' order): with prompt
         // emission an advance comes after every file, and sorting the keys of every session
         // the file began, nearly all of them seen in one place, cost more than judging them.
-        var mayReport: [(key: String, slot: Int)] = []
+        var judged: [(key: String, slot: Int)] = []
         for key in changed.union(undecided) {
             guard let slot = keySlots.slot(of: key) else {
                 undecided.remove(key)
                 continue
             }
-            if self.mayReport(slots[slot]!) {
-                mayReport.append((key, slot))
+            if mayReport(slots[slot]!) {
+                judged.append((key, slot))
             } else {
                 undecided.remove(key)
                 if context.emission == .prompt { unsaved.insert(key) }
             }
         }
-        mayReport.sort { $0.key < $1.key }
-        for (key, slot) in mayReport {
+        judged.sort { $0.key < $1.key }
+        for (key, slot) in judged {
             if report(key: key, held: &slots[slot]!, settled: horizon.settled, into: &findings) {
                 undecided.remove(key)
             } else {
