@@ -73,10 +73,13 @@ public struct StateEntry: Sendable, Equatable {
 /// detector's state as it is then. The commit does, on the engine's thread or while the engine
 /// waits for it, which is why they may be sent to the database's queue.
 public struct StateEntries: @unchecked Sendable {
-    /// The keys that changed, in the order they are written.
+    /// The keys that changed, in the order they are written unless `sortsWhenRead`.
     public let keys: [String]
     /// Encodes the entry of `keys[index]`.
     private let encode: (_ index: Int) throws -> Data?
+    /// Whether `forEach` gives the entries in the order of their keys, put in order then: by the
+    /// thread that encodes a large commit, not the engine's.
+    private var sortsWhenRead = false
 
     /// Entries encoded by `encode` (nil: the key is gone) when read.
     init(keys: [String], encode: @escaping (String) throws -> Data?) {
@@ -92,6 +95,15 @@ public struct StateEntries: @unchecked Sendable {
         self.encode = { index in try values[index].flatMap(encode) }
     }
 
+    /// Entries read in the order of their keys, each value (nil: the key is gone) encoded with
+    /// its key by `encode` when read.
+    init<Value>(unordered keys: [String], values: [Value?], encode: @escaping (String, Value) throws -> Data?) {
+        precondition(keys.count == values.count, "StateEntries: a value for each key")
+        self.keys = keys
+        self.encode = { index in try values[index].flatMap { try encode(keys[index], $0) } }
+        sortsWhenRead = true
+    }
+
     /// Entries already encoded.
     public init(_ entries: [StateEntry]) {
         let byKey = Dictionary(entries.map { ($0.key, $0.data) }, uniquingKeysWith: { $1 })
@@ -103,7 +115,8 @@ public struct StateEntries: @unchecked Sendable {
     public var isEmpty: Bool { keys.isEmpty }
 
     public func forEach(_ body: (StateEntry) throws -> Void) throws {
-        for (index, key) in keys.enumerated() { try body(StateEntry(key: key, data: try encode(index))) }
+        let order = sortsWhenRead ? keys.indices.sorted { keys[$0] < keys[$1] } : Array(keys.indices)
+        for index in order { try body(StateEntry(key: keys[index], data: try encode(index))) }
     }
 
     /// Every entry, encoded now.

@@ -55,7 +55,7 @@ import Testing
         var compared = 0
         for _ in 0..<2 {
             for slice in RecordsArraySplitter.recordRanges(in: bytes) {
-                try Array(bytes[slice]).withUnsafeBytes { buffer in
+                Array(bytes[slice]).withUnsafeBytes { buffer in
                     guard let decoded = try? CloudTrailDecoder.decodeTokens(buffer) else { return }
                     #expect(decoded.tokens.event(sharing: repeated) == decoded.tokens.event)
                     compared += 1

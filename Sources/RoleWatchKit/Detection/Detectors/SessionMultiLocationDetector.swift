@@ -80,14 +80,16 @@ public final class SessionMultiLocationDetector: Detector {
     private var slotSaved: [Bool] = []
     /// When each slot's session's lifetime ends.
     private var expiry = SlotTimerQueue()
-    /// Sessions used since the last advance (prompt emission); every session after a restore.
-    /// Internal rather than private so that tests can see it stays empty in a batch scan.
-    private(set) var changed: Set<String> = []
-    /// Sessions that could not be judged yet (see `report`), judged again at each advance.
-    private var undecided: Set<String> = []
-    /// Sessions whose track changed since the state was last taken (`takeStateChanges`); kept
-    /// only with prompt emission, the runs that keep state.
-    private var unsaved: Set<String> = []
+    /// Slots of sessions used since the last advance (prompt emission); every session after a
+    /// restore. Internal rather than private so that tests can see it stays empty in a batch scan.
+    private(set) var changed = SlotMarks()
+    /// Slots of sessions that could not be judged yet (see `report`), judged again at each advance.
+    private var undecided = SlotMarks()
+    /// Slots of sessions whose track changed since the state was last taken (`takeStateChanges`);
+    /// kept only with prompt emission, the runs that keep state.
+    private var unsaved = SlotMarks()
+    /// Keys of sessions that ended after a commit wrote their row, to delete at the next commit.
+    private var endedSaved: Set<String> = []
     private var warnedCap = false
     /// How many sessions are followed, for tests of the cap.
     var sessionsTracked: Int { keySlots.count }
@@ -188,7 +190,7 @@ public final class SessionMultiLocationDetector: Detector {
                         sessionName: sessionName, person: issuedToPerson, idOnly: idOnly)),
                 key: key, hash: hash,
                 // A session of this key that ended since the last commit may have left its row.
-                saved: context.emission == .prompt && unsaved.contains(key))
+                saved: !endedSaved.isEmpty && endedSaved.remove(key) != nil)
             changedTrack = true
         }
         if let expires, modify(slot, { $0.expire(by: expires) }) { changedTrack = true }
@@ -199,8 +201,8 @@ public final class SessionMultiLocationDetector: Detector {
         // call) has nothing to report or save: marking it made each commit rewrite every
         // session used since the last, the table's whole working set.
         if context.emission == .prompt, changedTrack {
-            changed.insert(key)
-            unsaved.insert(key)
+            changed.mark(slot)
+            unsaved.mark(slot)
         }
     }
 
@@ -270,7 +272,10 @@ public final class SessionMultiLocationDetector: Detector {
         guard let track = slots[slot].take(), let key = keySlots.remove(slot: slot) else { return nil }
         expiry.cancel(slot)
         if context.emission == .prompt {
-            if slotSaved[slot] { unsaved.insert(key) } else { unsaved.remove(key) }
+            changed.unmark(slot)
+            undecided.unmark(slot)
+            unsaved.unmark(slot)
+            if slotSaved[slot] { endedSaved.insert(key) }
         }
         return (key, track)
     }
@@ -348,33 +353,23 @@ public final class SessionMultiLocationDetector: Detector {
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        // Only sessions that may report are put in order (their findings' order): with prompt
-        // emission an advance comes after every file, and sorting the keys of every session
-        // the file began, nearly all of them seen in one place, cost more than judging them.
-        var judged: [(key: String, slot: Int)] = []
-        for key in changed.union(undecided) {
-            guard let slot = keySlots.slot(of: key) else {
-                undecided.remove(key)
-                continue
+        // Sessions are judged in any order and only those that report are put in order (their
+        // findings' order): with prompt emission an advance comes after every file, and sorting
+        // the keys of every session used since the last, by their text, cost more than judging.
+        var reports: [(key: String, findings: [Finding])] = []
+        let waiting = undecided.take()
+        for slot in changed.take() + waiting where !undecided.contains(slot) {
+            // Marked here so that a slot both changed and undecided is judged once.
+            undecided.mark(slot)
+            var found: [Finding] = []
+            if report(key: keySlots[slot], held: &slots[slot]!, settled: horizon.settled, into: &found) {
+                undecided.unmark(slot)
             }
-            if mayReport(slots[slot]!) {
-                judged.append((key, slot))
-            } else {
-                undecided.remove(key)
-                if context.emission == .prompt { unsaved.insert(key) }
-            }
-        }
-        judged.sort { $0.key < $1.key }
-        for (key, slot) in judged {
-            if report(key: key, held: &slots[slot]!, settled: horizon.settled, into: &findings) {
-                undecided.remove(key)
-            } else {
-                undecided.insert(key)
-            }
+            if !found.isEmpty { reports.append((keySlots[slot], found)) }
             // What it reported is part of the saved track.
-            if context.emission == .prompt { unsaved.insert(key) }
+            unsaved.mark(slot)
         }
-        changed.removeAll(keepingCapacity: true)
+        for report in reports.sorted(by: { $0.key < $1.key }) { findings += report.findings }
         if horizon.isEnd, context.emission == .settled { return endBatch(into: &findings) }
         // With prompt emission every session reported as it went: at the end, the order they
         // leave in does not matter.
@@ -405,6 +400,7 @@ public final class SessionMultiLocationDetector: Detector {
     private func emptyTable() {
         (keySlots, slots, slotSaved) = (KeySlots(), [], [])
         expiry = SlotTimerQueue()
+        (changed, undecided, unsaved, endedSaved) = (SlotMarks(), SlotMarks(), SlotMarks(), [])
     }
 
     /// Whether a report of the session could show anything: most sessions stay in one place,
@@ -483,31 +479,38 @@ public final class SessionMultiLocationDetector: Detector {
         return true
     }
 
-    public var unsavedEntries: Int { unsaved.count }
+    public var unsavedEntries: Int { unsaved.count + endedSaved.count }
 
     public func takeStateChanges() throws -> StateEntries {
-        defer { unsaved.removeAll(keepingCapacity: true) }
         // The changed sessions as they are now, encoded when the commit writes them, which may
         // be on another thread while this one reads on. Copies of those tracks alone (their
         // contents shared until changed), not of the whole table, which the next event would
-        // then copy whole.
-        let entries = unsaved.sorted().map { key -> (key: String, value: (key: String, held: Held)?) in
-            guard let slot = keySlots.slot(of: key), let held = slots[slot] else { return (key, nil) }
+        // then copy whole. Nil: a session ended.
+        var keys: [String] = []
+        var held: [Held?] = []
+        keys.reserveCapacity(unsaved.count + endedSaved.count)
+        held.reserveCapacity(unsaved.count + endedSaved.count)
+        for slot in unsaved.take() {
             slotSaved[slot] = true
-            return (key, (key, held))
+            keys.append(keySlots[slot])
+            held.append(slots[slot])
         }
-        return StateEntries(ordered: entries) { $0.held.track(key: $0.key).compactRow }
+        for key in endedSaved {
+            keys.append(key)
+            held.append(nil)
+        }
+        endedSaved.removeAll(keepingCapacity: true)
+        return StateEntries(unordered: keys, values: held) { $1.track(key: $0).compactRow }
     }
 
     public func restore(_ entries: [String: Data]) throws {
         let restored = try entries.mapValues(Track.init(row:))
         emptyTable()
-        unsaved = []
         for (key, track) in restored.sorted(by: { $0.key < $1.key }) {
             let slot = add(.full(track), key: key, saved: true)
             expiry.schedule(slot, at: slots[slot]!.end(lifetime: lifetime))
+            changed.mark(slot)
         }
-        changed = Set(restored.keys)
     }
 
     /// Keeps memory bounded under a flood of distinct keys: drops the oldest tenth of sessions,
@@ -524,8 +527,6 @@ public final class SessionMultiLocationDetector: Detector {
         for slot in expiry.takeEarliest(max(1, keySlots.count / 10)) {
             guard case (let key, var held)? = remove(slot) else { continue }
             report(key: key, held: &held, settled: nil, into: &findings)
-            changed.remove(key)
-            undecided.remove(key)
         }
     }
 
