@@ -40,6 +40,7 @@ let package = Package(
             dependencies: [
                 "CZlib", "CISAL", "CMaxMindDB", "CRE2", "Yams",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -487,11 +487,8 @@ public final class StateStore {
         let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO rule_state (rule, key, data) VALUES (?, ?, ?)")
         let delete = try db.cachedStatement(sql: "DELETE FROM rule_state WHERE rule = ? AND key = ?")
         func write(_ rule: String, _ entry: StateEntry) throws {
-            if let data = entry.data {
-                try upsert.execute(arguments: [rule, entry.key, data])
-            } else {
-                try delete.execute(arguments: [rule, entry.key])
-            }
+            let row = RuleRowStatement(entry.data == nil ? delete : upsert, in: db)
+            try row.run(rule: rule, key: entry.key, data: entry.data)
         }
         if let encoded {
             try encoded.forEach { try write($0.rule, $0.entry) }
