@@ -33,6 +33,15 @@ struct CompactRowWriter {
         bytes.append(contentsOf: value.utf8)
     }
 
+    /// A string already in UTF-8, written as `string(_:)` writes it.
+    mutating func string(utf8 value: ArraySlice<UInt8>) {
+        count(value.count)
+        bytes.append(contentsOf: value)
+    }
+
+    /// Room for `capacity` bytes of row at once.
+    mutating func reserve(_ capacity: Int) { bytes.reserveCapacity(capacity) }
+
     mutating func optional(_ value: String?) {
         count(value == nil ? 0 : 1)
         if let value { string(value) }

@@ -500,7 +500,7 @@ public final class SessionMultiLocationDetector: Detector {
             held.append(nil)
         }
         endedSaved.removeAll(keepingCapacity: true)
-        return StateEntries(unordered: keys, values: held) { $1.track(key: $0).compactRow }
+        return StateEntries(unordered: keys, values: held) { $1.compactRow(key: $0) }
     }
 
     public func restore(_ entries: [String: Data]) throws {
@@ -726,11 +726,15 @@ extension SessionMultiLocationDetector.Track {
             row.string(part)
             row.string(eventID)
         }
-        // The person's mark, plus 3 when the expiry follows: a row cut just before it is then
-        // reported as cut, not read as a row saved before sessions had one.
+        Self.writeEnd(person: person, expires: expires, to: &row)
+        return row.data
+    }
+
+    /// The row's last part. The person's mark, plus 3 when the expiry follows: a row cut just
+    /// before it is then reported as cut, not read as a row saved before sessions had one.
+    static func writeEnd(person: Bool?, expires: EventTime?, to row: inout CompactRowWriter) {
         row.int((person.map { $0 ? 2 : 1 } ?? 0) + (expires == nil ? 0 : 3))
         if let expires { row.int(expires.milliseconds) }
-        return row.data
     }
 
     /// A saved row: this version's compact form, or an earlier version's JSON.
@@ -846,6 +850,19 @@ extension SessionMultiLocationDetector {
             case .full(let track): track
             }
         }
+
+        /// The saved row, `track(key:).compactRow`; debug builds (the tests') check that the
+        /// small form writes it byte for byte.
+        func compactRow(key: String) -> Data {
+            switch self {
+            case .onePlace(let one):
+                let row = one.compactRow(key: key)
+                assert(row == one.track(key: key).compactRow, "session-multi-location: a small form's row differs")
+                return row
+            case .full(let track):
+                return track.compactRow
+            }
+        }
     }
 
     /// A session seen in one place from one address, kept small: its texts in one buffer of its
@@ -956,13 +973,48 @@ extension SessionMultiLocationDetector {
         /// The full form: what `Track` would hold after the same events.
         func track(key: String) -> Track {
             var track = Track(
-                principal: principal, role: role, sessionName: sessionName,
-                accessKeyId: key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil, start: start)
+                principal: principal, role: role, sessionName: sessionName, accessKeyId: Self.accessKeyId(key),
+                start: start)
             track.locations[place.name] = evidence
             if let address { track.addresses = [address] }
             track.person = person
             track.expires = expires
             return track
+        }
+
+        /// The key as the track's access key id, when it is one (not a session ARN and date).
+        private static func accessKeyId(_ key: String) -> String? {
+            key.hasPrefix("ASIA") || key.hasPrefix("AKIA") ? key : nil
+        }
+
+        /// The full form's saved row (`Track.compactRow` of `track(key:)`), written from this
+        /// form: saving the sessions of a scan without a config made each one's full form, with
+        /// its tables, only to write it out; most of a large commit's encoding.
+        func compactRow(key: String) -> Data {
+            let location = place.name
+            let raw = raw?.text ?? ""
+            var row = CompactRowWriter()
+            row.reserve(text.count + role.utf8.count + raw.utf8.count + 2 * location.utf8.count + 64)
+            row.string(utf8: text[..<Int(ends.principal)])
+            row.string(role)
+            row.optional(sessionName)
+            row.optional(Self.accessKeyId(key))
+            row.int(start.milliseconds)
+            row.count(1)  // one location: its name, earliest event and part
+            row.string(location)
+            row.string(utf8: text[Int(ends.sessionName)..<Int(ends.eventID)])
+            row.int(time.milliseconds)
+            row.string(raw)
+            row.optional(location)
+            if text.count > ends.eventID {
+                row.count(1)
+                row.string(utf8: text[Int(ends.eventID)...])
+            } else {
+                row.count(0)
+            }
+            row.count(0)  // nothing reported
+            Track.writeEnd(person: person, expires: expires, to: &row)
+            return row.data
         }
     }
 }
