@@ -70,34 +70,39 @@ struct JSONWriter {
         needsComma[needsComma.count - 1] = true
     }
 
-    /// RFC 8259 string escaping: quotes, backslashes and control characters.
+    /// RFC 8259 string escaping: quotes, backslashes and control characters. Done on the UTF-8
+    /// bytes, since every byte to escape is ASCII and no byte of a longer character is: an
+    /// evidence record shown as a string is mostly quotes, and appending the runs between them
+    /// scalar by scalar was most of the time of writing an alert.
     static func appendString(_ value: String, to text: inout String) {
-        text += "\""
-        var plainStart = value.unicodeScalars.startIndex
-        var index = plainStart
-        let scalars = value.unicodeScalars
-        while index != scalars.endIndex {
-            let scalar = scalars[index]
-            let escape: String?
-            switch scalar {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: escape = nil
+        var value = value
+        let escaped = value.withUTF8 { bytes -> String in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + bytes.count / 8 + 2)
+            out.append(UInt8(ascii: "\""))
+            for byte in bytes {
+                let escape: UInt8
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): escape = byte
+                case UInt8(ascii: "\n"): escape = UInt8(ascii: "n")
+                case UInt8(ascii: "\r"): escape = UInt8(ascii: "r")
+                case UInt8(ascii: "\t"): escape = UInt8(ascii: "t")
+                case ..<0x20: escape = UInt8(ascii: "u")
+                default:
+                    out.append(byte)
+                    continue
+                }
+                out.append(UInt8(ascii: "\\"))
+                out.append(escape)
+                if escape == UInt8(ascii: "u") {
+                    out.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
+                }
             }
-            if let escape {
-                text.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
-                text += escape
-                plainStart = scalars.index(after: index)
-            }
-            index = scalars.index(after: index)
+            out.append(UInt8(ascii: "\""))
+            return String(decoding: out, as: UTF8.self)
         }
-        text.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
-        text += "\""
+        text += escaped
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
