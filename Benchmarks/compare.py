@@ -36,6 +36,9 @@ def tools(archive, scratch):
         # No site config: every session of every role followed, as a new user runs it.
         "rolewatch (no config)": f"{ROLEWATCH} scan {shlex.quote(archive)}/AWSLogs --no-progress "
         f"> {scratch}/alerts-0.ndjson 2> /dev/null",
+        # The same with state: every session followed is also saved, the most a state has to write.
+        "rolewatch (no config) scan --state": f"rm -f {scratch}/state-0.sqlite* && {ROLEWATCH} scan "
+        f"{shlex.quote(archive)}/AWSLogs --no-progress --state {scratch}/state-0.sqlite --output /dev/null 2> /dev/null",
         # A first run with state (a fresh state each time): what a daily `scan --state` job costs.
         "rolewatch scan --state": f"rm -f {scratch}/state.sqlite* {scratch}/alerts-s.ndjson && "
         f"{scan} --state {scratch}/state.sqlite --output {scratch}/alerts-s.ndjson 2> /dev/null",
@@ -117,6 +120,8 @@ def main():
                         help="one row per archive shape: zcat, RoleWatch on one and all cores, scan --state")
     parser.add_argument("--sessions", action="store_true",
                         help="the same shape with more and more sessions: time must grow linearly")
+    parser.add_argument("--flood", action="store_true",
+                        help="no config, batch against scan --state, on a flood of sessions (session_flood.py)")
     parser.add_argument("--hunt", action="store_true",
                         help="rolewatch hunt (two passes over every record, all cores) against zcat")
     parser.add_argument("--runs", type=int, default=5, help="runs of each fast tool (median taken)")
@@ -131,6 +136,8 @@ def main():
         return scaling(args, scratch)
     if args.hunt:
         return hunt(args, scratch)
+    if args.flood:
+        return flood(args, scratch)
     if args.shapes or args.sessions:
         return shapes(args, scratch)
     chosen = tools(args.archives[0], scratch)
@@ -169,6 +176,9 @@ def main():
         alerts = sum(1 for _ in open(f"{scratch}/alerts-0.ndjson"))
         checks.append((f"no config: all cores at least 1.6x zcat: {floor / bare:.2f}x ({alerts} alerts)",
                        floor / bare >= 1.6))
+        if "rolewatch (no config) scan --state" in figures:
+            checks += state_checks("no config", figures["rolewatch (no config) scan --state"],
+                                   figures["rolewatch (no config)"])
     if "rolewatch --no-prefilter" in figures:
         same = open(f"{scratch}/alerts-1.ndjson", "rb").read() == open(f"{scratch}/alerts-p.ndjson", "rb").read()
         checks.append(("alerts byte-identical with the prefilter on and off", same))
@@ -183,7 +193,8 @@ def main():
                      f"{figures['rolewatch scan --state'][0] / batch:.2f}x the time of the batch scan on all cores.")
     best = min(figures[n][0] for n in figures
                if n.startswith("rolewatch")
-               and n not in ("rolewatch --no-prefilter", "rolewatch scan --state", "rolewatch (no config)"))
+               and n not in ("rolewatch --no-prefilter", "rolewatch scan --state", "rolewatch (no config)",
+                             "rolewatch (no config) scan --state"))
     for name, bar in (("python gzip+json", 3), ("duckdb", 10)):
         if name in figures:
             ratio = figures[name][0] / best
@@ -238,6 +249,50 @@ def engine_share(scratch):
     match = re.search(r"detection engine \(one thread\) ([\d.]+) s, (\d+)% of the run",
                       open(f"{scratch}/summary-n.txt").read())
     return f"{match[1]} s, {match[2]}%" if match else "?"
+
+
+def state_checks(name, state, batch):
+    """The bars of a scan with state against the same scan without: 1.3x its time, 1.5x its peak."""
+    return [
+        (f"{name}: scan --state within 1.3x the batch scan's time: {state[0] / batch[0]:.2f}x",
+         state[0] / batch[0] <= 1.3),
+        (f"{name}: scan --state within 1.5x its peak RSS: {state[1] / batch[1]:.2f}x ({state[1] / 1024:.0f} MB)",
+         state[1] / batch[1] <= 1.5),
+    ]
+
+
+def flood(args, scratch):
+    """A flood of sessions (session_flood.py), no site config: every session followed, as many
+    open at once as `max_tracked_keys` allows, and a scan with state saving them."""
+    archive = args.archives[0]
+    chosen = tools(archive, scratch)
+    names = ("zcat", "rolewatch (no config)", "rolewatch (no config) scan --state")
+    figures = measure_interleaved({name: chosen[name] for name in names}, {name: args.runs for name in names})
+    # One more run of each, for its summary, alerts and state.
+    run_once(f"{ROLEWATCH} scan {shlex.quote(archive)}/AWSLogs --no-progress --timings "
+             f"> {scratch}/alerts-0.ndjson 2> {scratch}/summary-1.txt && cp {scratch}/summary-1.txt {scratch}/summary-n.txt")
+    files, megabytes, compressed, records = archive_size(scratch)
+    batch_alerts = sum(1 for _ in open(f"{scratch}/alerts-0.ndjson"))
+    with sqlite3.connect(f"{scratch}/state-0.sqlite") as db:
+        state_alerts = db.execute("SELECT count(*) FROM alert").fetchone()[0]
+        saved = db.execute("SELECT count(*) FROM rule_state WHERE rule = 'session-multi-location'").fetchone()[0]
+    floor, batch, state = figures["zcat"], figures["rolewatch (no config)"], figures["rolewatch (no config) scan --state"]
+    lines = [
+        f"Archive: {files} files, {megabytes:.0f} MB of JSON, {records:,} records. Machine: {machine()}. "
+        f"Date: {datetime.date.today().isoformat()}. Medians of {args.runs} runs, taken in turns.",
+        "",
+        "| tool | time (s) | peak RSS (MB) | throughput vs zcat | alerts |",
+        "|---|---:|---:|---:|---:|",
+        f"| zcat | {floor[0]:.2f} | {floor[1] / 1024:.0f} | 1.00x | |",
+        f"| rolewatch (no config) | {batch[0]:.2f} | {batch[1] / 1024:.0f} | {floor[0] / batch[0]:.2f}x | {batch_alerts} |",
+        f"| rolewatch (no config) scan --state | {state[0]:.2f} | {state[1] / 1024:.0f} | {floor[0] / state[0]:.2f}x "
+        f"| {state_alerts} |",
+        "",
+        f"Sessions saved in the state at the end: {saved:,}. The engine's thread: {engine_share(scratch)} of the "
+        "batch scan. A batch scan judges every session at its end; a scan with state leaves the sessions the "
+        "horizon has not passed to the next run, so it may have fewer alerts yet.",
+    ]
+    return report(lines, state_checks("flood", state, batch), args.command)
 
 
 def shapes(args, scratch):

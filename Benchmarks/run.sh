@@ -6,6 +6,7 @@
 #   Benchmarks/run.sh --scaling 200 2000                   # memory and throughput as the archive grows
 #   Benchmarks/run.sh --shapes                             # every archive shape, each against zcat
 #   Benchmarks/run.sh --sessions                           # 1x, 4x and 16x the sessions
+#   Benchmarks/run.sh --flood                              # no config, scan --state on 200,000 sessions at once
 #   Benchmarks/run.sh --audit [ROLES]                      # rolewatch audit on a generated IAM export (5,000 roles)
 #   Benchmarks/run.sh --hunt [SIZE_MB]                     # rolewatch hunt against zcat (default 2000 MB)
 #
@@ -72,6 +73,17 @@ if [ "${1:-}" = "--sessions" ]; then
   shift
   exec python3 Benchmarks/compare.py --sessions "$(shaped many-sessions 500)" "$(shaped many-sessions 2000)" \
     "$(shaped many-sessions 8000)" --runs 3 --command "Benchmarks/run.sh --sessions $*" "$@"
+fi
+
+if [ "${1:-}" = "--flood" ]; then
+  shift
+  dir=Benchmarks/.archives/session-flood
+  if [ ! -d "$dir/AWSLogs" ]; then
+    echo "generating a flood of sessions in $dir" >&2
+    rm -rf "$dir"
+    python3 Benchmarks/session_flood.py "$dir" >&2
+  fi
+  exec python3 Benchmarks/compare.py --flood "$dir" --runs 3 --command "Benchmarks/run.sh --flood $*" "$@"
 fi
 
 if [ "${1:-}" = "--scaling" ]; then
