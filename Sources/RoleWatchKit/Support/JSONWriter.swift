@@ -95,7 +95,8 @@ struct JSONWriter {
                 out.append(UInt8(ascii: "\\"))
                 out.append(escape)
                 if escape == UInt8(ascii: "u") {
-                    out.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
+                    let digits = (hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)])
+                    out.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: "0"), digits.0, digits.1])
                 }
             }
             out.append(UInt8(ascii: "\""))
