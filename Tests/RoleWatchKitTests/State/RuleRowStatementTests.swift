@@ -52,7 +52,8 @@ import Testing
             #expect {
                 try upsert.run(rule: "r", key: "too long", data: Data("12345".utf8))
             } throws: { error in
-                (error as? DatabaseError)?.resultCode == .SQLITE_CONSTRAINT && (error as? DatabaseError)?.sql == Self.upsert
+                guard let error = error as? DatabaseError else { return false }
+                return error.resultCode == .SQLITE_CONSTRAINT && error.sql == Self.upsert
             }
             try upsert.run(rule: "r", key: "short", data: Data("123".utf8))
         }
