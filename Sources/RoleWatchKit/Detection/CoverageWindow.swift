@@ -69,6 +69,11 @@ struct CoverageWindow: Codable {
                 try c.decode(String.self, forKey: .sourceIP)
             )
             let evidence = try c.decode(EvidenceEvent.self, forKey: .evidence)
+            // As the compact row's reader refuses it: the call's evidence is the call itself.
+            guard evidence.eventID == eventID, evidence.time == time else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .evidence, in: c, debugDescription: "a call whose evidence names another event")
+            }
             (raw, evidencePart) = (ObservedEvent.DeferredRaw(text: evidence.raw), evidence.part)
             (hot, covered) = (try c.decode(Bool.self, forKey: .hot), try c.decode(Bool.self, forKey: .covered))
             reported = try c.decodeIfPresent([Int].self, forKey: .reported)

@@ -89,5 +89,18 @@ struct CoverageWindowTests {
         #expect(try good.read(CoverageWindow.Call.self).evidence.raw == "{}")
         var damaged = try CompactRowReader(row(evidenceID: "e-2"))
         #expect(throws: CompactRowReader.Damaged.self) { try damaged.read(CoverageWindow.Call.self) }
+        // The JSON form an earlier version saved is held to the same.
+        func json(evidenceID: String) -> Data {
+            Data(
+                """
+                {"time": 1000, "eventID": "e-1", "part": "e-1", "role": "arn:aws:iam::444455556666:role/R",
+                 "account": "444455556666", "sourceIP": "203.0.113.9", "hot": false, "covered": false,
+                 "evidence": {"eventID": "\(evidenceID)", "time": 1000, "raw": "{}"}}
+                """.utf8)
+        }
+        #expect(try JSONDecoder().decode(CoverageWindow.Call.self, from: json(evidenceID: "e-1")).evidence.raw == "{}")
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(CoverageWindow.Call.self, from: json(evidenceID: "e-2"))
+        }
     }
 }
