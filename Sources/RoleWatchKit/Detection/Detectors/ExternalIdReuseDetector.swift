@@ -211,8 +211,9 @@ public final class ExternalIdReuseDetector: Detector {
     }
 
     public func takeStateChanges() throws -> StateEntries {
+        // Two calls of one key (the same event twice): the later one's row, as before.
         let waiting = Dictionary(
-            pending.takeUnsaved().map { (Self.pendingKey(of: $0), $0) }, uniquingKeysWith: { first, _ in first })
+            pending.takeUnsaved().map { (Self.pendingKey(of: $0), $0) }, uniquingKeysWith: { _, later in later })
         // Deletions first: the waiting calls judged (and the old form's entry), then what is new.
         let keys =
             unsaved.sorted() + (legacyPending ? [Self.pendingKey] : []) + pendingJudged.sorted() + waiting.keys.sorted()
