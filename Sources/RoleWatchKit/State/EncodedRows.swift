@@ -6,19 +6,20 @@ import Foundation
 /// Encoding a row (a session's track, a burst window's call with its evidence text) costs about
 /// as much as SQLite's work on it. One after the other, they were most of the last commit of
 /// `scan --state`, which the engine's thread waits for with the other cores idle; overlapped,
-/// the commit takes about the longer of the two. At most `aheadBytes` of encoded rows wait, so
-/// a commit of 100k sessions holds about 1 MB of them, not the whole state.
+/// the commit takes about the longer of the two. At most `aheadBytes` of encoded rows wait, in
+/// batches (`RuleRowBatch`), so a commit of 100k sessions holds about 1 MB of them, not the
+/// whole state.
 final class EncodedRows: @unchecked Sendable {
-    typealias Row = (rule: String, entry: StateEntry)
-
     /// Below this many rows the commit encodes them itself: a thread is not worth it.
     static let inlineLimit = 256
     static let aheadBytes = 1 << 20
+    /// A batch's size: small enough that the writer starts soon after the encoder does.
+    static let batchBytes = 64 << 10
 
     private let condition = NSCondition()
     private let finished = DispatchGroup()
     // Behind `condition`:
-    private var ready: [Row] = []
+    private var ready: [RuleRowBatch] = []
     private var readyBytes = 0
     private var producing = true
     private var cancelled = false
@@ -31,13 +32,7 @@ final class EncodedRows: @unchecked Sendable {
         Thread { [self] in
             defer { finished.leave() }
             do {
-                for (rule, entries) in rules {
-                    try entries.forEach { entry in
-                        guard self.hand((rule, entry)) else { throw Cancelled() }
-                    }
-                }
-                self.end(failure: nil)
-            } catch is Cancelled {
+                try RuleRowBatch.encode(rules, batchBytes: Self.batchBytes) { self.hand($0) }
                 self.end(failure: nil)
             } catch {
                 self.end(failure: error)
@@ -45,13 +40,11 @@ final class EncodedRows: @unchecked Sendable {
         }.start()
     }
 
-    private struct Cancelled: Error {}
-
-    /// Every row, in order, to `body` on the calling thread; rethrows an encoding's failure
-    /// after the rows before it.
-    func forEach(_ body: (Row) throws -> Void) throws {
-        while let rows = try next() {
-            for row in rows { try body(row) }
+    /// Every batch of rows, in order, to `body` on the calling thread; rethrows an encoding's
+    /// failure after the batches before the one it was in.
+    func forEach(_ body: (RuleRowBatch) throws -> Void) throws {
+        while let batches = try next() {
+            for batch in batches { try body(batch) }
         }
     }
 
@@ -65,8 +58,8 @@ final class EncodedRows: @unchecked Sendable {
         finished.wait()
     }
 
-    /// The rows encoded since the last call; nil when there are no more.
-    private func next() throws -> [Row]? {
+    /// The batches encoded since the last call; nil when there are no more.
+    private func next() throws -> [RuleRowBatch]? {
         condition.lock()
         defer { condition.unlock() }
         while ready.isEmpty && producing { condition.wait() }
@@ -81,14 +74,14 @@ final class EncodedRows: @unchecked Sendable {
         return ready
     }
 
-    /// Queues one encoded row, waiting while `aheadBytes` wait; false when the writer stopped.
-    private func hand(_ row: Row) -> Bool {
+    /// Queues one batch, waiting while `aheadBytes` wait; false when the writer stopped.
+    private func hand(_ batch: RuleRowBatch) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while readyBytes >= Self.aheadBytes && !cancelled { condition.wait() }
         guard !cancelled else { return false }
-        ready.append(row)
-        readyBytes += row.entry.key.utf8.count + (row.entry.data?.count ?? 0)
+        ready.append(batch)
+        readyBytes += batch.bytes.count
         condition.broadcast()
         return true
     }

@@ -492,18 +492,16 @@ public final class StateStore {
             try db.execute(sql: "DELETE FROM rule_state WHERE rule = ?", arguments: [rule])
         }
         guard !engine.rules.isEmpty else { return }
-        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO rule_state (rule, key, data) VALUES (?, ?, ?)")
-        let delete = try db.cachedStatement(sql: "DELETE FROM rule_state WHERE rule = ? AND key = ?")
-        func write(_ rule: String, _ entry: StateEntry) throws {
-            let row = RuleRowStatement(entry.data == nil ? delete : upsert, in: db)
-            try row.run(rule: rule, key: entry.key, data: entry.data)
-        }
+        let rows = RuleRowStatement(
+            upsert: try db.cachedStatement(sql: "INSERT OR REPLACE INTO rule_state (rule, key, data) VALUES (?, ?, ?)"),
+            delete: try db.cachedStatement(sql: "DELETE FROM rule_state WHERE rule = ? AND key = ?"), in: db)
         if let encoded {
-            try encoded.forEach { try write($0.rule, $0.entry) }
-            return
-        }
-        for (rule, entries) in engine.rules {
-            try entries.forEach { try write(rule, $0) }
+            try encoded.forEach(rows.write)
+        } else {
+            try RuleRowBatch.encode(Array(engine.rules), batchBytes: EncodedRows.batchBytes) { batch in
+                try rows.write(batch)
+                return true
+            }
         }
     }
 

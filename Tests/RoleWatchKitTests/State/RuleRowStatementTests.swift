@@ -4,9 +4,10 @@ import Testing
 
 @testable import RoleWatchKit
 
-/// Rule rows bound with SQLite's own calls: written, replaced and deleted as GRDB's arguments
-/// would, texts and blobs byte for byte (empty ones too, which are not NULL), and a failure
-/// thrown as GRDB's error with the statement's text, the statement left ready for the next row.
+/// Rule rows bound with SQLite's own calls from a batch's buffer: written, replaced and deleted
+/// as GRDB's arguments would, texts and blobs byte for byte (empty ones too, which are not NULL),
+/// and a failure thrown as GRDB's error with the statement's text, the statements left ready for
+/// the next batch, with nothing bound that points into the one gone.
 @Suite struct RuleRowStatementTests {
     private static func database(check: String = "") throws -> DatabaseQueue {
         let queue = try DatabaseQueue()
@@ -23,18 +24,28 @@ import Testing
     private static let upsert = "INSERT OR REPLACE INTO rule_state (rule, key, data) VALUES (?, ?, ?)"
     private static let delete = "DELETE FROM rule_state WHERE rule = ? AND key = ?"
 
+    private static func statement(_ db: Database) throws -> RuleRowStatement {
+        RuleRowStatement(upsert: try db.cachedStatement(sql: upsert), delete: try db.cachedStatement(sql: delete), in: db)
+    }
+
+    private static func batch(_ rule: String, _ entries: [(String, Data?)]) -> RuleRowBatch {
+        var batch = RuleRowBatch(rule: rule)
+        for (key, data) in entries { batch.append(StateEntry(key: key, data: data)) }
+        return batch
+    }
+
     @Test func writesReplacesAndDeletesRowsByteForByte() throws {
         let queue = try Self.database()
         let binary = Data([0x01, 0x00, 0xFF, 0x7F])
         try queue.write { db in
-            let upsert = RuleRowStatement(try db.cachedStatement(sql: Self.upsert), in: db)
-            let delete = RuleRowStatement(try db.cachedStatement(sql: Self.delete), in: db)
-            try upsert.run(rule: "session-multi-location", key: "ASIAKEY000000000001", data: Data("old".utf8))
-            try upsert.run(rule: "session-multi-location", key: "ASIAKEY000000000001", data: binary)
-            try upsert.run(rule: "session-multi-location", key: "", data: Data())
-            try upsert.run(rule: "first-seen-caller", key: "arn:aws:iam::111122223333:role/é", data: binary)
-            try upsert.run(rule: "gone", key: "k", data: binary)
-            try delete.run(rule: "gone", key: "k", data: nil)
+            let rows = try Self.statement(db)
+            try rows.write(
+                Self.batch(
+                    "session-multi-location",
+                    [("ASIAKEY000000000001", Data("old".utf8)), ("ASIAKEY000000000001", binary), ("", Data())]))
+            try rows.write(Self.batch("first-seen-caller", [("arn:aws:iam::111122223333:role/é", binary)]))
+            try rows.write(Self.batch("gone", [("k", binary), ("k", nil), ("never", nil)]))
+            try rows.write(Self.batch("", []))
         }
         let rows = try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT rule, key, data FROM rule_state ORDER BY rule, key")
@@ -45,18 +56,21 @@ import Testing
         #expect(rows.map(\.2) == [binary, Data(), binary])
     }
 
-    @Test func aFailedRowThrowsGRDBsErrorAndTheNextRowIsWritten() throws {
+    @Test func aFailedRowThrowsGRDBsErrorAndTheNextBatchIsWritten() throws {
         let queue = try Self.database(check: "CHECK (length(data) < 4)")
         try queue.write { db in
-            let upsert = RuleRowStatement(try db.cachedStatement(sql: Self.upsert), in: db)
+            let rows = try Self.statement(db)
             #expect {
-                try upsert.run(rule: "r", key: "too long", data: Data("12345".utf8))
+                try rows.write(Self.batch("r", [("first", Data("1".utf8)), ("too long", Data("12345".utf8))]))
             } throws: { error in
                 guard let error = error as? DatabaseError else { return false }
                 return error.resultCode == .SQLITE_CONSTRAINT && error.sql == Self.upsert
             }
-            try upsert.run(rule: "r", key: "short", data: Data("123".utf8))
+            try rows.write(Self.batch("r", [("short", Data("123".utf8))]))
+            // GRDB may run the statement again later, with arguments of its own.
+            try db.execute(sql: Self.upsert, arguments: ["r", "grdb", Data("ab".utf8)])
         }
-        #expect(try queue.read { db in try String.fetchAll(db, sql: "SELECT key FROM rule_state") } == ["short"])
+        let keys = try queue.read { db in try String.fetchAll(db, sql: "SELECT key FROM rule_state ORDER BY key") }
+        #expect(keys == ["first", "grdb", "short"])
     }
 }
