@@ -234,12 +234,14 @@ public final class DetectionEngine {
     /// horizon, small) and each stateful rule's changed entries, for the state database to apply,
     /// so a commit writes what changed rather than every session and caller followed. Alerts are
     /// not in it: with prompt emission the state database holds them (`takeChanges()` first).
-    public func takeStateChanges() throws -> EngineStateChanges {
+    ///
+    /// `last`: the run's last commit; the rules are not used again (`takeLastStateChanges()`).
+    public func takeStateChanges(last: Bool = false) throws -> EngineStateChanges {
         let core = try JSONEncoder().encode(
             SavedEngineState.Core(progress: progress.saved, integrationRoles: integrationRoles?.sides))
         var rules: [String: StateEntries] = [:]
         for (rule, detector) in zip(self.rules, detectors) {
-            let entries = try detector.takeStateChanges()
+            let entries = try last ? detector.takeLastStateChanges() : detector.takeStateChanges()
             if !entries.isEmpty { rules[rule.id] = entries }
         }
         let issuances = lineage.takeStateChanges()

@@ -49,6 +49,10 @@ public protocol Detector: AnyObject {
     /// The entries of its state that changed since the last call, each with its new form, or
     /// nil when the key is gone.
     func takeStateChanges() throws -> StateEntries
+    /// `takeStateChanges()` for the last commit of a run, after which the detector is not used
+    /// again: it may hand over its state itself rather than copies, to be encoded and let go
+    /// with the commit, on the writer's threads, not the one the end of the run waits on.
+    func takeLastStateChanges() throws -> StateEntries
     /// Takes back the entries the last run left (key → entry).
     func restore(_ entries: [String: Data]) throws
 }
@@ -97,12 +101,11 @@ public struct StateEntries: @unchecked Sendable {
         self.encode = { index in try values[index].flatMap(encode) }
     }
 
-    /// Entries read in the order of their keys, each value (nil: the key is gone) encoded with
-    /// its key by `encode` when read.
-    init<Value>(unordered keys: [String], values: [Value?], encode: @escaping (String, Value) throws -> Data?) {
-        precondition(keys.count == values.count, "StateEntries: a value for each key")
+    /// Entries read in the order of their keys, the entry of `keys[index]` encoded by
+    /// `encode(index)` when read (nil: the key is gone).
+    init(unordered keys: [String], encodeAt encode: @escaping (_ index: Int) throws -> Data?) {
         self.keys = keys
-        self.encode = { index in try values[index].flatMap { try encode(keys[index], $0) } }
+        self.encode = encode
         sortsWhenRead = true
     }
 
@@ -159,6 +162,7 @@ extension Detector {
     public var unsavedEntries: Int { 0 }
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {}
     public func takeStateChanges() throws -> StateEntries { .none }
+    public func takeLastStateChanges() throws -> StateEntries { try takeStateChanges() }
     public func restore(_ entries: [String: Data]) throws {}
 }
 

@@ -101,9 +101,21 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         family == .ipv4 ? ipv4Description : ipv6Description
     }
 
+    /// Written digit by digit: every saved session names its network, and interpolating four
+    /// numbers cost more than the rest of its row.
     private var ipv4Description: String {
         let value = UInt32(truncatingIfNeeded: bits.high >> 32)
-        return "\(value >> 24).\(value >> 16 & 0xff).\(value >> 8 & 0xff).\(value & 0xff)"
+        return String(unsafeUninitializedCapacity: 15) { text in
+            var count = 0
+            for shift in [24, 16, 8, 0] as [UInt32] {
+                let octet = UInt8(truncatingIfNeeded: value >> shift)
+                if octet >= 100 { (text[count], count) = (0x30 + octet / 100, count + 1) }
+                if octet >= 10 { (text[count], count) = (0x30 + octet / 10 % 10, count + 1) }
+                (text[count], count) = (0x30 + octet % 10, count + 1)
+                if shift > 0 { (text[count], count) = (UInt8(ascii: "."), count + 1) }
+            }
+            return count
+        }
     }
 
     private var ipv6Description: String {

@@ -176,7 +176,9 @@ public final class TrailScan {
             try sink.flush()
         case .journal(let journal, let work):
             engine.advance()
-            try work.commitInBackground(to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? [])
+            try work.commitInBackground(
+                to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? [],
+                last: true)
             try work.waitForBackground()
             summary.count(work.takeWritten().map(\.severity))
         }

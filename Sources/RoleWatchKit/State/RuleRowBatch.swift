@@ -34,9 +34,8 @@ struct RuleRowBatch: Sendable {
     var rowBytes: Int { bytes.count - ruleCount }
 
     mutating func append(_ entry: StateEntry) {
-        var key = entry.key
         let keyStart = bytes.count
-        key.withUTF8 { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: entry.key.utf8)
         let dataStart = bytes.count
         if let data = entry.data { bytes.append(contentsOf: data) }
         rows.append(Row(keyStart: keyStart, dataStart: dataStart, end: bytes.count, deletes: entry.data == nil))

@@ -49,11 +49,14 @@ final class UncommittedWork {
     private let background = BackgroundCommits()
 
     /// Gathers a commit and has it written in the background (see `BackgroundCommits`); throws
-    /// if an earlier one failed.
-    func commitInBackground(to journal: StateJournal, engine: DetectionEngine, activity: [DayActivity]) throws {
+    /// if an earlier one failed. `last`: the run's last, after which the engine is not used
+    /// again (see `DetectionEngine.takeStateChanges(last:)`).
+    func commitInBackground(
+        to journal: StateJournal, engine: DetectionEngine, activity: [DayActivity], last: Bool = false
+    ) throws {
         let start = ContinuousClock.now
         defer { (committed, lastCommit) = (ContinuousClock.now, ContinuousClock.now - start) }
-        guard let step = try take(from: engine, activity: activity) else { return }
+        guard let step = try take(from: engine, activity: activity, last: last) else { return }
         try background.wait()
         background.write(step, to: journal)
     }
@@ -65,13 +68,14 @@ final class UncommittedWork {
     func takeWritten() -> [StoredAlert] { background.takeWritten() }
 
     /// What a commit writes, taken from the engine (nil when nothing changed).
-    private func take(from engine: DetectionEngine, activity: [DayActivity]) throws -> Step? {
+    private func take(from engine: DetectionEngine, activity: [DayActivity], last: Bool = false) throws -> Step? {
         let changes = engine.takeChanges()
         let seen = engine.takeSeenChanges()
         guard !files.isEmpty || !activity.isEmpty || !changes.isEmpty || !seen.added.isEmpty else { return nil }
         defer { files = [] }
         return Step(
-            files: files, state: try engine.takeStateChanges(), changes: changes, seen: seen, activity: activity)
+            files: files, state: try engine.takeStateChanges(last: last), changes: changes, seen: seen,
+            activity: activity)
     }
 
     /// @unchecked: its rule entries encode copies of the rules' state (see `takeStateChanges()`).
@@ -114,14 +118,17 @@ private final class BackgroundCommits: @unchecked Sendable {
         let handed = Handed((step, journal))
         inFlight.enter()
         queue.async { [self] in
-            perform(handed)
-            inFlight.leave()
+            // What the commit held (a run's last may hold the state of 100,000 sessions) is
+            // freed once the scan is told the commit is in, which it may be waiting for.
+            let spent = perform(handed)
+            withExtendedLifetime(spent) { inFlight.leave() }
         }
     }
 
-    /// Writes what was handed over; what it holds is freed when this returns.
-    private func perform(_ handed: Handed) {
-        guard let (step, journal) = handed.take() else { return }
+    /// Writes what was handed over; returns the commit, still to be freed. The journal is let
+    /// go before this returns.
+    private func perform(_ handed: Handed) -> UncommittedWork.Step? {
+        guard let (step, journal) = handed.take() else { return nil }
         let start = ContinuousClock.now
         do {
             let stored = try step.write(to: journal)
@@ -129,6 +136,7 @@ private final class BackgroundCommits: @unchecked Sendable {
         } catch {
             lock.withLock { failure = failure ?? error }
         }
+        return step
     }
 
     private final class Handed: @unchecked Sendable {

@@ -69,7 +69,7 @@ enum ExampleRunner {
         return (live, stored.values.map(\.alert).sorted(by: Alert.ordered))
     }
 
-    private static func makeEngine(_ example: DetectorExample, detector: any Detector.Type, emission: AlertEmission)
+    static func makeEngine(_ example: DetectorExample, detector: any Detector.Type, emission: AlertEmission)
         throws -> DetectionEngine
     {
         try DetectionEngine(

@@ -38,6 +38,47 @@ struct SessionMultiLocationFormsTests {
         return permutations([0, 1, 2, 3])
     }()
 
+    /// The last commit of a run takes the table itself (`takeLastStateChanges`): its entries are
+    /// the ones the copies of a commit would give, sessions in one place and moved ones, and
+    /// the rule holds nothing after it.
+    @Test func theLastCommitGivesWhatACopyWould() throws {
+        func call(_ key: String, ip: String, minute: Int) -> CloudTrailEvent {
+            ExampleEvent.call(
+                role: Self.role, session: "vendor-scan-\(key.suffix(4))", key: key, ip: ip, minute: minute)
+        }
+        let example = DetectorExample(
+            "sessions in one place, one moved, one used again after a commit",
+            events: [
+                call("ASIACUSTOMER0000001", ip: ExampleSite.backendIP, minute: 1),
+                call("ASIACUSTOMER0000002", ip: ExampleSite.backendIP, minute: 2),
+                call("ASIACUSTOMER0000003", ip: "3.95.112.7", minute: 3),
+                call("ASIACUSTOMER0000002", ip: ExampleSite.homeIP, minute: 4),
+                call("ASIACUSTOMER0000003", ip: "3.95.112.7", minute: 5),
+                call("ASIACUSTOMER0000004", ip: ExampleSite.homeIP, minute: 6),
+                call("ASIACUSTOMER0000001", ip: ExampleSite.homeIP, minute: 7),
+            ])
+        let copying = try ExampleRunner.makeEngine(
+            example, detector: SessionMultiLocationDetector.self, emission: .prompt)
+        let handing = try ExampleRunner.makeEngine(
+            example, detector: SessionMultiLocationDetector.self, emission: .prompt)
+        for (index, event) in ExampleRunner.observed(example).enumerated() {
+            for engine in [copying, handing] {
+                engine.observe(event)
+                engine.advance()
+                if index == 2 { _ = try engine.takeStateChanges() }
+            }
+        }
+        let copied = try copying.takeStateChanges().rules.mapValues { try $0.all() }
+        let handed = try handing.takeStateChanges(last: true).rules.mapValues { try $0.all() }
+        #expect(handed == copied)
+        // Sessions 1 and 2 moved and 4 is new; 3's later call, from where it was, changed nothing.
+        #expect(
+            copied["session-multi-location"]?.map(\.key).sorted() == [
+                "ASIACUSTOMER0000001", "ASIACUSTOMER0000002", "ASIACUSTOMER0000004",
+            ])
+        #expect(try handing.takeStateChanges().rules.isEmpty)
+    }
+
     @Test func theAlertListsEveryAddressAndEachPlacesEarliestEvent() throws {
         let alerts = try ExampleRunner.alerts(
             Self.movedAfterTwoAddresses, detector: SessionMultiLocationDetector.self)

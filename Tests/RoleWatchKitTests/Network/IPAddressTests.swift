@@ -38,6 +38,23 @@ import Testing
         #expect(IPAddress(canonical) == address, "the canonical form reads back as the same address")
     }
 
+    /// IPv4 addresses are written digit by digit: every octet of one, two and three digits, at
+    /// every place, as the decimal numbers they are.
+    @Test func ipv4AddressesAreWrittenAsTheirFourNumbers() throws {
+        let octets = [0, 1, 9, 10, 42, 99, 100, 109, 199, 200, 255]
+        for a in octets {
+            for b in octets {
+                for c in octets {
+                    for d in octets {
+                        let text = "\(a).\(b).\(c).\(d)"
+                        let address = try #require(IPAddress(text))
+                        if address.description != text { Issue.record("\(text) written as \(address.description)") }
+                    }
+                }
+            }
+        }
+    }
+
     @Test(arguments: [
         "", " ", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.256", "1.2.3.-1", "1..2.3", ".1.2.3", "1.2.3.4.",
         "01.2.3.4", "1.2.3.04", "1.2.3.1234", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4/32", "1.2.3.a", "0x1.2.3.4",

@@ -20,9 +20,8 @@ import Testing
     }
 
     @Test func entriesGivenUnorderedAreReadInKeyOrder() throws {
-        let entries = StateEntries(unordered: ["b", "a", "c"], values: [1, nil, 3]) { key, value in
-            Data("\(key)=\(value)".utf8)
-        }
+        let (keys, values) = (["b", "a", "c"], [1, nil, 3])
+        let entries = StateEntries(unordered: keys) { index in values[index].map { Data("\(keys[index])=\($0)".utf8) } }
         let read = try entries.all()
         #expect(read.map(\.key) == ["a", "b", "c"])
         #expect(read.map { $0.data.map { String(decoding: $0, as: UTF8.self) } } == [nil, "b=1", "c=3"])

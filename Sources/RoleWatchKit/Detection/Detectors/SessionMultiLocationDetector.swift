@@ -500,7 +500,24 @@ public final class SessionMultiLocationDetector: Detector {
             held.append(nil)
         }
         endedSaved.removeAll(keepingCapacity: true)
-        return StateEntries(unordered: keys, values: held) { $1.compactRow(key: $0) }
+        return StateEntries(unordered: keys) { [keys] index in held[index]?.compactRow(key: keys[index]) }
+    }
+
+    /// The last commit's changes: the table itself goes with them, not a copy of each changed
+    /// session (with its keys' table and lifetimes, which it then frees on the writer's thread).
+    /// Copying 100,000 sessions and freeing the table when the scan ended were a tenth of a
+    /// second of the thread that the end of a scan waits on.
+    public func takeLastStateChanges() throws -> StateEntries {
+        let changed = unsaved.take()
+        var keys: [String] = []
+        keys.reserveCapacity(changed.count + endedSaved.count)
+        for slot in changed { keys.append(keySlots[slot]) }
+        keys.append(contentsOf: endedSaved)
+        let table = (keySlots: keySlots, slots: slots, expiry: expiry)
+        emptyTable()
+        return StateEntries(unordered: keys) { [keys] index in
+            index < changed.count ? table.slots[changed[index]]?.compactRow(key: keys[index]) : nil
+        }
     }
 
     public func restore(_ entries: [String: Data]) throws {
