@@ -11,7 +11,7 @@ import Testing
 struct HuntIncidentTests {
     /// One archive for the suite (generating takes a few seconds in a debug build).
     static let archive: (path: String, truth: IncidentTruth) = {
-        let directory = try! TemporaryDirectory()
+        let directory = try! TemporaryDirectory.forTheRun()
         var options = ArchiveGenerator.Options(directory: directory.path)
         options.shape = .incident
         options.targetBytes = 2_000_000

@@ -26,6 +26,31 @@ struct TemporaryDirectory {
     func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
+
+    /// A directory for a fixture made once for the whole test run, removed when the process
+    /// exits: such a fixture has no end of its own to remove it at.
+    static func forTheRun() throws -> TemporaryDirectory {
+        let directory = try TemporaryDirectory()
+        RunDirectories.shared.add(directory.path)
+        return directory
+    }
+}
+
+/// The directories of `TemporaryDirectory.forTheRun()`, removed at exit.
+private final class RunDirectories: @unchecked Sendable {
+    static let shared = RunDirectories()
+    private let lock = NSLock()
+    private var paths: [String] = []  // behind `lock`
+
+    private init() {
+        atexit { RunDirectories.shared.removeAll() }
+    }
+
+    func add(_ path: String) { lock.withLock { paths.append(path) } }
+
+    private func removeAll() {
+        for path in lock.withLock({ paths }) { try? FileManager.default.removeItem(atPath: path) }
+    }
 }
 
 /// gzip data made with zlib's deflate, as `gzip` writes it (one member, windowBits 15 + 16).

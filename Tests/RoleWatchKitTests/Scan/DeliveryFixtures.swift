@@ -16,7 +16,7 @@ enum DeliveryArchive {
 
     /// Made once per test run, in a folder of its own; never changed by the tests.
     static let root: String = {
-        let directory = try! TemporaryDirectory()
+        let directory = try! TemporaryDirectory.forTheRun()
         var options = ArchiveGenerator.Options(directory: directory.path)
         options.hours = 48
         var generator = ArchiveGenerator(options)
