@@ -78,7 +78,8 @@ final class UncommittedWork {
             activity: activity)
     }
 
-    /// @unchecked: its rule entries encode copies of the rules' state (see `takeStateChanges()`).
+    /// @unchecked: its rule entries encode copies of the rules' state (see `takeStateChanges()`),
+    /// or at a run's last commit the state itself, which the rules no longer use.
     fileprivate struct Step: @unchecked Sendable {
         var files: [ProcessedFile]
         var state: EngineStateChanges
