@@ -485,22 +485,17 @@ public final class SessionMultiLocationDetector: Detector {
         // The changed sessions as they are now, encoded when the commit writes them, which may
         // be on another thread while this one reads on. Copies of those tracks alone (their
         // contents shared until changed), not of the whole table, which the next event would
-        // then copy whole. Nil: a session ended.
-        var keys: [String] = []
+        // then copy whole.
+        let (changed, keys) = takeKeysToSave()
         var held: [Held?] = []
-        keys.reserveCapacity(unsaved.count + endedSaved.count)
-        held.reserveCapacity(unsaved.count + endedSaved.count)
-        for slot in unsaved.take() {
+        held.reserveCapacity(changed.count)
+        for slot in changed {
             slotSaved[slot] = true
-            keys.append(keySlots[slot])
             held.append(slots[slot])
         }
-        for key in endedSaved {
-            keys.append(key)
-            held.append(nil)
+        return StateEntries(unordered: keys) { [keys] index in
+            index < held.count ? held[index]?.compactRow(key: keys[index]) : nil
         }
-        endedSaved.removeAll(keepingCapacity: true)
-        return StateEntries(unordered: keys) { [keys] index in held[index]?.compactRow(key: keys[index]) }
     }
 
     /// The last commit's changes: the table itself goes with them, not a copy of each changed
@@ -508,16 +503,25 @@ public final class SessionMultiLocationDetector: Detector {
     /// Copying 100,000 sessions and freeing the table when the scan ended were a tenth of a
     /// second of the thread that the end of a scan waits on.
     public func takeLastStateChanges() throws -> StateEntries {
-        let changed = unsaved.take()
-        var keys: [String] = []
-        keys.reserveCapacity(changed.count + endedSaved.count)
-        for slot in changed { keys.append(keySlots[slot]) }
-        keys.append(contentsOf: endedSaved)
+        let (changed, keys) = takeKeysToSave()
         let table = (keySlots: keySlots, slots: slots, expiry: expiry)
         emptyTable()
         return StateEntries(unordered: keys) { [keys] index in
             index < changed.count ? table.slots[changed[index]]?.compactRow(key: keys[index]) : nil
         }
+    }
+
+    /// The slots of the sessions changed since the state was last taken, and the keys to write:
+    /// theirs, then those of the sessions that ended since a commit wrote them (nil entries:
+    /// their rows are deleted). Both are taken.
+    private func takeKeysToSave() -> (changed: [Int], keys: [String]) {
+        let changed = unsaved.take()
+        var keys: [String] = []
+        keys.reserveCapacity(changed.count + endedSaved.count)
+        for slot in changed { keys.append(keySlots[slot]) }
+        keys.append(contentsOf: endedSaved)
+        endedSaved.removeAll(keepingCapacity: true)
+        return (changed, keys)
     }
 
     public func restore(_ entries: [String: Data]) throws {
