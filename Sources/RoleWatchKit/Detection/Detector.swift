@@ -120,32 +120,8 @@ public struct StateEntries: @unchecked Sendable {
     public var isEmpty: Bool { keys.isEmpty }
 
     public func forEach(_ body: (StateEntry) throws -> Void) throws {
-        let order = sortsWhenRead ? Self.byteOrder(of: keys) : Array(keys.indices)
+        let order = sortsWhenRead ? String.byteOrder(of: keys) : Array(keys.indices)
         for index in order { try body(StateEntry(key: keys[index], data: try encode(index))) }
-    }
-
-    /// The indices of `keys` in the order of their UTF-8 bytes. Most keys (access key ids) differ
-    /// within their first 16 bytes, so they are sorted by those as two integers, and only ties
-    /// compare whole texts: the order of `String`'s `<` cost a quarter of encoding a commit of
-    /// sessions, on the path of the commit that ends a scan.
-    static func byteOrder(of keys: [String]) -> [Int] {
-        var order = keys.indices.map { index -> (high: UInt64, low: UInt64, index: Int) in
-            var words: (UInt64, UInt64) = (0, 0)
-            for (position, byte) in keys[index].utf8.prefix(16).enumerated() {
-                if position < 8 {
-                    words.0 |= UInt64(byte) << (56 - 8 * position)
-                } else {
-                    words.1 |= UInt64(byte) << (56 - 8 * (position - 8))
-                }
-            }
-            return (words.0, words.1, index)
-        }
-        order.sort { a, b in
-            if a.high != b.high { return a.high < b.high }
-            if a.low != b.low { return a.low < b.low }
-            return keys[a.index].bytesPrecede(keys[b.index])
-        }
-        return order.map(\.index)
     }
 
     /// Every entry, encoded now.

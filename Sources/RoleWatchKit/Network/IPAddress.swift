@@ -105,14 +105,18 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// numbers cost more than the rest of its row.
     private var ipv4Description: String {
         let value = UInt32(truncatingIfNeeded: bits.high >> 32)
-        return String(unsafeUninitializedCapacity: 15) { text in
+        return String(unsafeUninitializedCapacity: 15) { buffer in
             var count = 0
+            func put(_ byte: UInt8) {
+                buffer[count] = byte
+                count += 1
+            }
             for shift in [24, 16, 8, 0] as [UInt32] {
                 let octet = UInt8(truncatingIfNeeded: value >> shift)
-                if octet >= 100 { (text[count], count) = (0x30 + octet / 100, count + 1) }
-                if octet >= 10 { (text[count], count) = (0x30 + octet / 10 % 10, count + 1) }
-                (text[count], count) = (0x30 + octet % 10, count + 1)
-                if shift > 0 { (text[count], count) = (UInt8(ascii: "."), count + 1) }
+                if octet >= 100 { put(UInt8(ascii: "0") + octet / 100) }
+                if octet >= 10 { put(UInt8(ascii: "0") + octet / 10 % 10) }
+                put(UInt8(ascii: "0") + octet % 10)
+                if shift > 0 { put(UInt8(ascii: ".")) }
             }
             return count
         }
@@ -149,7 +153,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
                 var shift = 12
                 while shift > 0 && value >> UInt16(shift) == 0 { shift -= 4 }
                 while shift >= 0 {
-                    put(Self.hexDigits[Int(value >> UInt16(shift) & 0xf)])
+                    put(UInt8.hexDigits[Int(value >> UInt16(shift) & 0xf)])
                     shift -= 4
                 }
                 group += 1
@@ -158,8 +162,6 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
             return count
         }
     }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }
 
 // MARK: - Parsing

@@ -57,10 +57,10 @@ extension BoundedTally: CompactRowCodable where Value: CompactRowCodable {
     /// Keys in byte order, so that one tally is always stored the same way.
     func write(to row: inout CompactRowWriter) {
         row.count(counts.count)
-        // In the order of the keys' bytes, by their first 16 as integers (`StateEntries.byteOrder`):
-        // a day's tallies of thousands of keys are written at every commit of a scan with state.
+        // In the order of the keys' bytes, by their first 16 as integers (`String.byteOrder`): a
+        // day's tallies of thousands of keys are written at every commit of a scan with state.
         let entries = Array(counts)
-        for index in StateEntries.byteOrder(of: entries.map(\.key)) {
+        for index in String.byteOrder(of: entries.map(\.key)) {
             row.string(entries[index].key)
             row.write(entries[index].value)
         }

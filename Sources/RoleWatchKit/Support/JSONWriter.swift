@@ -95,7 +95,7 @@ struct JSONWriter {
                 out.append(UInt8(ascii: "\\"))
                 out.append(escape)
                 if escape == UInt8(ascii: "u") {
-                    let digits = (hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)])
+                    let digits = (UInt8.hexDigits[Int(byte >> 4)], UInt8.hexDigits[Int(byte & 0xF)])
                     out.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: "0"), digits.0, digits.1])
                 }
             }
@@ -104,6 +104,4 @@ struct JSONWriter {
         }
         text += escaped
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

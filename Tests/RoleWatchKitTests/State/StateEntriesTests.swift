@@ -14,7 +14,7 @@ import Testing
             stems[Int(random.next() % UInt64(stems.count))] + String(random.next() % 50, radix: 36)
                 + (random.next() % 4 == 0 ? "\u{0}z" : "")
         }
-        let order = StateEntries.byteOrder(of: keys)
+        let order = String.byteOrder(of: keys)
         #expect(order.map { keys[$0] } == keys.sorted { $0.bytesPrecede($1) })
         #expect(Set(order).count == keys.count)
     }
