@@ -26,11 +26,19 @@ public enum EvidenceText {
 
     static let redacted = Array("\"<redacted>\"".utf8)
 
-    /// The last two letters or digits of each secret word: most keys end otherwise, and are
-    /// told apart from every word by one comparison.
-    private static let secretEndings = Set(secretWords.map { UInt16($0[$0.count - 2]) << 8 | UInt16($0[$0.count - 1]) })
+    /// Which of the 65,536 pairs of bytes are the last two letters or digits of a secret word
+    /// (`lastTwo`), a bit each: most keys end otherwise, and are told apart from every word by
+    /// one load, where a set hashed each key's ending.
+    private static let secretEndings: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: 1024)
+        for word in secretWords {
+            let ending = Int(UInt16(word[word.count - 2]) << 8 | UInt16(word[word.count - 1]))
+            bits[ending >> 6] |= 1 << UInt64(ending & 63)
+        }
+        return bits
+    }()
 
-    /// A key's last two letters or digits, lowercase, as `secretEndings` holds them (0 for a
+    /// A key's last two letters or digits, lowercase, as `secretEndings` numbers them (0 for a
     /// missing one).
     private static func lastTwo<Key: BidirectionalCollection>(of key: Key) -> UInt16 where Key.Element == UInt8 {
         var (last, beforeLast, found) = (UInt8(0), UInt8(0), 0)
@@ -47,9 +55,44 @@ public enum EvidenceText {
         return found == 2 ? UInt16(beforeLast) << 8 | UInt16(last) : 0
     }
 
+    /// The record's evidence text. It is written straight into the string's storage: the
+    /// text is never longer than the record but by what redactions add over short values, so
+    /// the record's size and a margin nearly always hold it, and the rare record they do not
+    /// is written again into room for the worst case. Building an array and copying it into a
+    /// string, with a slice of it per key, was a twentieth of a scan of a vendor's trail.
     public static func make(_ raw: UnsafeRawBufferPointer) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
+        secretEndings.withUnsafeBufferPointer { endings in
+            var fits = true
+            let text = String(unsafeUninitializedCapacity: raw.count + 64) { out in
+                guard let count = write(raw, into: out, endings: endings) else {
+                    fits = false
+                    return 0
+                }
+                return count
+            }
+            if fits { return text }
+            // A redaction writes `redacted` where at least the key's colon and one byte of value
+            // stood: at most that many bytes more per byte of the record.
+            return String(unsafeUninitializedCapacity: raw.count * (redacted.count + 1) + 64) { out in
+                write(raw, into: out, endings: endings)!
+            }
+        }
+    }
+
+    /// Writes `make`'s text into `out`; nil if it does not fit.
+    private static func write(
+        _ raw: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>,
+        endings: UnsafeBufferPointer<UInt64>
+    ) -> Int? {
+        var count = 0
+        func put(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            guard out.count - count >= bytes.count else { return false }
+            if let base = bytes.baseAddress, !bytes.isEmpty {
+                UnsafeMutableRawPointer(out.baseAddress! + count).copyMemory(from: base, byteCount: bytes.count)
+            }
+            count += bytes.count
+            return true
+        }
         var lastString: Range<Int>? = nil  // the latest string token in `out`, quotes included
         var i = 0
         while i < raw.count {
@@ -58,30 +101,34 @@ public enum EvidenceText {
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
                 i += 1
             case UInt8(ascii: ":"):
-                out.append(byte)
+                guard count < out.count else { return nil }
+                out[count] = byte
+                count += 1
                 i += 1
-                if let key = lastString, key.upperBound == out.count - 1,
-                    isSecret(out[(key.lowerBound + 1)..<(key.upperBound - 1)])
+                if let key = lastString, key.upperBound == count - 1,
+                    isSecret(UnsafeBufferPointer(rebasing: out[(key.lowerBound + 1)..<(key.upperBound - 1)]), endings)
                 {
                     while i < raw.count, isWhitespace(raw[i]) { i += 1 }
                     if i < raw.count, raw[i] == UInt8(ascii: "n") {
                         continue  // null: nothing to hide
                     }
                     i = valueEnd(raw, from: i)
-                    out.append(contentsOf: redacted)
+                    guard redacted.withUnsafeBytes(put) else { return nil }
                 }
             case UInt8(ascii: "\""):
                 let end = stringEnd(raw, from: i)
-                let begin = out.count
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i..<end]))
-                lastString = begin..<out.count
+                let begin = count
+                guard put(UnsafeRawBufferPointer(rebasing: raw[i..<end])) else { return nil }
+                lastString = begin..<count
                 i = end
             default:
-                out.append(byte)
+                guard count < out.count else { return nil }
+                out[count] = byte
+                count += 1
                 i += 1
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return count
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {
@@ -143,23 +190,25 @@ public enum EvidenceText {
     }
 
     /// Whether a key (its bytes between the quotes) names a secret: see the type's comment.
-    private static func isSecret(_ key: ArraySlice<UInt8>) -> Bool {
+    private static func isSecret(_ key: UnsafeBufferPointer<UInt8>, _ endings: UnsafeBufferPointer<UInt64>) -> Bool {
         // A key spelt with escapes (`"session\u0054oken"`) is the same key to every JSON reader.
         // Unescaping a `StringToken` needs validated bytes, which these are.
         if key.contains(UInt8(ascii: "\\")) {
-            return key.withUnsafeBytes { raw in
-                StringToken(raw: raw, hasEscapes: true, quoteOffset: 0).withUnescapedBytes { unescaped in
-                    namesSecret(unescaped)
-                }
+            return StringToken(raw: UnsafeRawBufferPointer(key), hasEscapes: true, quoteOffset: 0).withUnescapedBytes {
+                unescaped in namesSecret(unescaped, endings)
             }
         }
-        return namesSecret(key)
+        return namesSecret(key, endings)
     }
 
     /// Compares from the key's end, skipping what normalizing drops, so that the hundred keys of
     /// a record are checked without building a normalized copy of each.
-    private static func namesSecret<Key: BidirectionalCollection>(_ key: Key) -> Bool where Key.Element == UInt8 {
-        guard key.count >= 6, secretEndings.contains(lastTwo(of: key)) else { return false }
+    private static func namesSecret<Key: BidirectionalCollection>(
+        _ key: Key, _ endings: UnsafeBufferPointer<UInt64>
+    ) -> Bool where Key.Element == UInt8 {
+        guard key.count >= 6 else { return false }
+        let ending = Int(lastTwo(of: key))
+        guard endings[ending >> 6] & (1 << UInt64(ending & 63)) != 0 else { return false }
         return secretWords.contains { word in
             var index = key.endIndex
             for expected in word.reversed() {
