@@ -74,6 +74,9 @@ public final class ExternalIdReuseDetector: Detector {
     private var pending: SettleQueue<Observation>
     /// When each value's latest sighting leaves the window behind the settled horizon.
     private var expiry = TimerQueue<String>()
+    /// Values whose accounts changed since the state was last taken, kept only with prompt
+    /// emission (the runs that keep state, `noteUnsaved`): a batch scan takes its state once at
+    /// most, at its end.
     private var unsaved: Set<String> = []
     /// With prompt emission: the entries of waiting calls a commit wrote that were judged since.
     private var pendingJudged: Set<String> = []
@@ -137,18 +140,25 @@ public final class ExternalIdReuseDetector: Detector {
     }
 
     public func advance(to horizon: Horizon, into findings: inout [Finding]) {
-        // Latest first, so that each is taken off the end (moved, not copied: an observation
-        // is a dozen strings, and copying them was most of this rule's cost).
-        var due = pending.takeDueMarked(through: horizon.settled)
-        due.sort { Observation.ordered($1.item, $0.item) }
-        while let (observation, saved) = due.popLast() {
-            if saved { pendingJudged.insert(Self.pendingKey(of: observation)) }
-            if context.isIntegrationRole(observation.role) { judge(observation, into: &findings) }
+        // The queue hands them out by time; ties go by event id, and two records of one event
+        // (copies `SeenEvents` lets through) the latest added first. Their places are sorted, not
+        // the observations: each is a dozen strings, which every move of a sort carried.
+        let due = pending.takeDueMarked(through: horizon.settled)
+        let order = due.indices.sorted { a, b in
+            Observation.ordered(due[a].item, due[b].item) || (!Observation.ordered(due[b].item, due[a].item) && a > b)
+        }
+        for index in order {
+            if due[index].saved { pendingJudged.insert(Self.pendingKey(of: due[index].item)) }
+            if context.isIntegrationRole(due[index].item.role) { judge(due[index].item, into: &findings) }
         }
         for tag in expiry.takeDue(through: horizon.settled) {
             values[tag] = nil
-            unsaved.insert(tag)
+            noteUnsaved(tag)
         }
+    }
+
+    private func noteUnsaved(_ tag: String) {
+        if context.emission == .prompt { unsaved.insert(tag) }
     }
 
     private func judge(_ observation: Observation, into findings: inout [Finding]) {
@@ -191,7 +201,7 @@ public final class ExternalIdReuseDetector: Detector {
         if let latest = accounts.values.lazy.map(\.last).max() {
             expiry.schedule(observation.tag, at: latest + parameters.window + .milliseconds(1))
         }
-        unsaved.insert(observation.tag)
+        noteUnsaved(observation.tag)
     }
 
     private func dropIdlest() {
@@ -206,7 +216,7 @@ public final class ExternalIdReuseDetector: Detector {
         {
             values[tag] = nil
             expiry.cancel(tag)
-            unsaved.insert(tag)
+            noteUnsaved(tag)
         }
     }
 
@@ -215,9 +225,11 @@ public final class ExternalIdReuseDetector: Detector {
         let waiting = Dictionary(
             pending.takeUnsaved().map { (Self.pendingKey(of: $0), $0) }, uniquingKeysWith: { _, later in later })
         // Deletions first: the waiting calls judged (and the old form's entry), then what is new.
+        // A batch scan notes nothing (`noteUnsaved`): asked once at its end, every value it follows changed.
+        let changedTags = context.emission == .prompt ? unsaved : Set(values.keys)
         let keys =
-            unsaved.sorted() + (legacyPending ? [Self.pendingKey] : []) + pendingJudged.sorted() + waiting.keys.sorted()
-        let changed = Dictionary(uniqueKeysWithValues: unsaved.map { ($0, values[$0]) })
+            changedTags.sorted() + (legacyPending ? [Self.pendingKey] : []) + pendingJudged.sorted() + waiting.keys.sorted()
+        let changed = Dictionary(uniqueKeysWithValues: changedTags.map { ($0, values[$0]) })
         (unsaved, pendingJudged, legacyPending) = ([], [], false)
         // Encoded when the commit writes them, which may be on another thread; one encoder for
         // all of them, keys sorted so that the same accounts are the same bytes.

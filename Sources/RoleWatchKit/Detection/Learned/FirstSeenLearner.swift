@@ -97,6 +97,9 @@ final class FirstSeenLearner {
         var latest: EventTime
     }
 
+    /// Roles whose entry changed since the state was last taken; kept only by a run that keeps
+    /// state (`noteUnsaved`): a batch scan takes its state once at most, at its end, and hashed
+    /// a role's ARN into this set for nearly every call.
     private var unsaved: Set<String> = []
     /// Waiting values whose runs changed since the state was last taken; kept only by a run
     /// that keeps state (prompt emission): a batch scan never takes them, and every value it
@@ -155,7 +158,7 @@ final class FirstSeenLearner {
         {
             if time > sighting.last {
                 roles.values[r].values.values[v].last = time
-                unsaved.insert(role)
+                noteUnsaved(role)
             }
             return
         }
@@ -249,7 +252,11 @@ final class FirstSeenLearner {
         }
         if learned.values.count > parameters.maxValuesPerRole { forgetLeastRecent(&learned) }
         roles[observation.role] = learned
-        unsaved.insert(observation.role)
+        noteUnsaved(observation.role)
+    }
+
+    private func noteUnsaved(_ role: String) {
+        if keepsChanges { unsaved.insert(role) }
     }
 
     private func forgetLeastRecent(_ learned: inout LearnedRole) {
@@ -277,7 +284,7 @@ final class FirstSeenLearner {
             .prefix(max(1, roles.count / 10))
         for (role, _) in idlest {
             roles[role] = nil
-            unsaved.insert(role)
+            noteUnsaved(role)
         }
     }
 
@@ -288,8 +295,11 @@ final class FirstSeenLearner {
         for key in waiting {
             if pending[key] != nil { pendingSaved.insert(key) } else { pendingSaved.remove(key) }
         }
-        let keys = (legacyPending ? [Self.pendingKey] : []) + unsaved.sorted() + waiting.map(Self.entryKey)
-        let roles = Dictionary(uniqueKeysWithValues: unsaved.map { ($0, self.roles[$0]) })
+        // A batch scan notes nothing (`noteUnsaved`): asked once at its end (a report of what was
+        // learned), every role it learned has changed.
+        let changed = keepsChanges ? unsaved : Set(self.roles.keys)
+        let keys = (legacyPending ? [Self.pendingKey] : []) + changed.sorted() + waiting.map(Self.entryKey)
+        let roles = Dictionary(uniqueKeysWithValues: changed.map { ($0, self.roles[$0]) })
         let runs = Dictionary(uniqueKeysWithValues: waiting.map { (Self.entryKey($0), pending[$0]) })
         (unsaved, pendingUnsaved, legacyPending) = ([], [], false)
         // One encoder for the commit's entries, which it encodes one after the other: making
