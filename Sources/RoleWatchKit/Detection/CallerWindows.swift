@@ -123,6 +123,8 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         dirty.removeAll(keepingCapacity: true)
         if keepsChanges { unsaved.formUnion(due) }
         let key = self.key
+        let foldMilliseconds = foldWindow.milliseconds
+        var hot = StrongestWindows()
         for caller in due.sorted() {
             // Changed in place, with one lookup of the caller (a long ARN): taking the entry out
             // and putting it back hashed it twice more, for each caller at every advance.
@@ -132,7 +134,15 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
             callers.values[index].window.advance(
                 act: horizon.act, settled: horizon.settled, baseline: baseline,
                 condition: { condition($0, $1, extra) },
-                report: { findings.append(Self.finding(key: key, caller: caller, $0, reasons: reasons)) })
+                report: { report in
+                    guard case .hot(let call, let snapshot, let heat) = report else {
+                        return findings.append(Self.finding(key: key, caller: caller, report, reasons: reasons))
+                    }
+                    hot.add(call, snapshot, heat, bucket: AlertIdentity.windowStart(call.time, milliseconds: foldMilliseconds))
+                })
+            hot.flush(
+                strongest: { findings.append(Self.finding(key: key, caller: caller, .hot($0, $1, $2), reasons: reasons)) },
+                earliest: { findings.append(Self.heldFinding(key: key, caller: caller, $0)) })
             prune(&callers.values[index].extra, horizon.settled)
             heldCalls += callers.values[index].window.count - before
             if let oldest = callers.values[index].window.oldest {
@@ -145,6 +155,52 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
                 // Baselines need looking at again once they may have gone stale.
                 expiry.schedule(caller, at: horizon.settled + window)
             }
+        }
+    }
+
+    /// The hot windows one caller's advance reports, by fold window (its alert), cut to what
+    /// the alert keeps of them: the reasons of the strongest windows (`AlertAggregate` drops
+    /// weaker ones) and the earliest time. A caller fanning out makes every call hot, each a
+    /// little stronger than the one before, and making the reasons of each, to be replaced by
+    /// the next, was a twentieth of a vendor's scan. The alert is the same: a weaker window
+    /// gave it only its time (the alert's start and lead), which the earliest window gives, as
+    /// a finding without reasons when no strongest window is as early.
+    private struct StrongestWindows {
+        private struct Fold {
+            var bucket: EventTime
+            var earliest: CoverageWindow.Call
+            var strongest: [(CoverageWindow.Call, CoverageWindow.Snapshot, CoverageWindow.Heat)]
+        }
+        private var folds: [Fold] = []
+
+        mutating func add(
+            _ call: CoverageWindow.Call, _ snapshot: CoverageWindow.Snapshot, _ heat: CoverageWindow.Heat,
+            bucket: EventTime
+        ) {
+            guard let at = folds.firstIndex(where: { $0.bucket == bucket }) else {
+                folds.append(Fold(bucket: bucket, earliest: call, strongest: [(call, snapshot, heat)]))
+                return
+            }
+            if call.time < folds[at].earliest.time { folds[at].earliest = call }
+            let best = folds[at].strongest[0].1.strength
+            let strength = snapshot.strength
+            if best.lexicographicallyPrecedes(strength) {
+                folds[at].strongest = [(call, snapshot, heat)]
+            } else if !strength.lexicographicallyPrecedes(best) {
+                folds[at].strongest.append((call, snapshot, heat))
+            }
+        }
+
+        /// Hands over what the alerts keep, and empties itself.
+        mutating func flush(
+            strongest: (CoverageWindow.Call, CoverageWindow.Snapshot, CoverageWindow.Heat) -> Void,
+            earliest: (CoverageWindow.Call) -> Void
+        ) {
+            for fold in folds {
+                for (call, snapshot, heat) in fold.strongest { strongest(call, snapshot, heat) }
+                if fold.strongest.allSatisfy({ fold.earliest.time < $0.0.time }) { earliest(fold.earliest) }
+            }
+            folds.removeAll(keepingCapacity: true)
         }
     }
 
@@ -165,6 +221,14 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
                 time: call.time, principal: caller, key: key, sessionName: sessionName, events: [], count: 0,
                 reasons: reasons(snapshot, heat), strength: snapshot.strength)
         }
+    }
+
+    /// The finding of a hot window whose reasons a stronger one's replace: the condition held then.
+    private static func heldFinding(key: String, caller: String, _ call: CoverageWindow.Call) -> Finding {
+        Finding(
+            time: call.time, principal: caller, key: key,
+            sessionName: ARN.isAssumedRole(caller) ? ARN.lastComponent(caller) : nil, events: [], count: 0,
+            reasons: [])
     }
 
     /// Keeps memory bounded under a flood of distinct callers: drops idle ones, then the
