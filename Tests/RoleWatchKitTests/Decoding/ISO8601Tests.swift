@@ -121,6 +121,19 @@ struct EvidenceTextTests {
         }
     }
 
+    /// Redacting a short value makes the text longer than the record: forty of them outgrow the
+    /// room first tried, and the text is written again in full, not cut.
+    @Test func shortSecretsMayMakeTheTextLongerThanTheRecord() throws {
+        let members = (0..<40).map { #""p\#($0)Password":1"# }
+        let json = "{" + members.joined(separator: ",") + #","last":"kept"}"#
+        let text = evidence(json)
+        #expect(text.utf8.count > json.utf8.count + 64)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object.count == 41)
+        #expect((0..<40).allSatisfy { object["p\($0)Password"] as? String == "<redacted>" })
+        #expect(object["last"] as? String == "kept")
+    }
+
     @Test func keepsWhatOnlyLooksLikeASecret() {
         let json = #"{"accessKeyId":"ASIAX","nextToken":"abc","tokenCode":"123456","secretId":"prod/db","note":"password"}"#
         #expect(evidence(json) == json)
