@@ -19,6 +19,11 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         var extra: Extra
         /// Names the rows of the window's calls; never reused within a state.
         var id: Int
+        /// The caller is listed in `dirty` (`listedDirty`) or in `unsaved` (`listedUnsaved`): its
+        /// next calls need not put it there again, which hashed a long ARN for every call of a
+        /// caller fanning out. (Listed without the mark is possible: the mark is only a shortcut.)
+        var listedDirty = false
+        var listedUnsaved = false
 
         /// The caller's row: the window without its calls, and the extra.
         var header: Data {
@@ -61,8 +66,8 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     /// `window` as findings' reasons write it, made once: an advance comes after every file.
     let windowText: String
     private var callers: [String: Entry] = [:]
-    /// Callers with calls not yet judged.
-    private var dirty: Set<String> = []
+    /// Callers with calls not yet judged (a caller may be listed twice).
+    private var dirty: [String] = []
     /// When each caller's oldest call leaves the window behind the settled horizon.
     private var expiry = TimerQueue<String>()
     /// Callers whose entry changed since the state was last taken (`takeStateChanges`), when
@@ -107,8 +112,14 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         callers.values[index!].window.add(call)
         heldCalls += callers.values[index!].window.count - before
         update(&callers.values[index!].extra)
-        dirty.insert(caller)
-        if keepsChanges { unsaved.insert(caller) }
+        if !callers.values[index!].listedDirty {
+            callers.values[index!].listedDirty = true
+            dirty.append(caller)
+        }
+        if keepsChanges, !callers.values[index!].listedUnsaved {
+            callers.values[index!].listedUnsaved = true
+            unsaved.insert(caller)
+        }
     }
 
     /// Judges what the horizon allows and appends the findings; callers left with no calls and
@@ -129,6 +140,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
             // Changed in place, with one lookup of the caller (a long ARN): taking the entry out
             // and putting it back hashed it twice more, for each caller at every advance.
             guard let index = callers.index(forKey: caller) else { continue }
+            callers.values[index].listedDirty = false
             let extra = callers.values[index].extra
             let before = callers.values[index].window.count
             callers.values[index].window.advance(
@@ -252,7 +264,6 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
             var entry = entry
             release(&entry)
             callers[caller] = nil
-            dirty.remove(caller)
             if keepsChanges { unsaved.insert(caller) }
             expiry.cancel(caller)
         }
@@ -276,6 +287,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
                 continue
             }
             let id = callers.values[index].id
+            callers.values[index].listedUnsaved = false
             let (changed, removed) = callers.values[index].window.takeChanges()
             entries += removed.map { (Self.callKey(id, $0), nil) }
             entries.append((caller, .row(callers.values[index].header)))
@@ -363,7 +375,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
             restored[caller]!.window.noteEveryCallAdded()
         }
         callers = restored
-        dirty = Set(callers.keys)
+        dirty = Array(callers.keys)
         unsaved = keepsChanges ? Set(earlier) : []
         released = []
         expiry = TimerQueue()

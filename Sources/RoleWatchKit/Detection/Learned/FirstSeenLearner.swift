@@ -7,11 +7,24 @@ public struct LearnedRole: Codable, Sendable, Equatable {
     /// The role's first event: its learning period runs from here.
     public var since: EventTime
     public var values: [String: Sighting]
+    /// The learner has listed the role as changed since the state was last taken: set, the
+    /// role's next sightings need not look the list up (a hashed ARN, for nearly every call).
+    /// Neither saved nor compared.
+    var listedUnsaved = false
 
     public struct Sighting: Codable, Sendable, Equatable {
         public var first: EventTime
         public var last: EventTime
     }
+
+    private enum CodingKeys: String, CodingKey { case since, values }
+
+    public init(since: EventTime, values: [String: Sighting]) {
+        self.since = since
+        self.values = values
+    }
+
+    public static func == (a: Self, b: Self) -> Bool { a.since == b.since && a.values == b.values }
 }
 
 /// One event a first-seen rule has to judge once the settled horizon passes it: the value it
@@ -158,7 +171,10 @@ final class FirstSeenLearner {
         {
             if time > sighting.last {
                 roles.values[r].values.values[v].last = time
-                noteUnsaved(role)
+                if keepsChanges, !roles.values[r].listedUnsaved {
+                    roles.values[r].listedUnsaved = true
+                    unsaved.insert(role)
+                }
             }
             return
         }
@@ -251,6 +267,7 @@ final class FirstSeenLearner {
             learned.values[observation.value] = sighting
         }
         if learned.values.count > parameters.maxValuesPerRole { forgetLeastRecent(&learned) }
+        learned.listedUnsaved = keepsChanges
         roles[observation.role] = learned
         noteUnsaved(observation.role)
     }
@@ -300,6 +317,7 @@ final class FirstSeenLearner {
         let changed = keepsChanges ? unsaved : Set(self.roles.keys)
         let keys = (legacyPending ? [Self.pendingKey] : []) + changed.sorted() + waiting.map(Self.entryKey)
         let roles = Dictionary(uniqueKeysWithValues: changed.map { ($0, self.roles[$0]) })
+        for role in unsaved { self.roles[role]?.listedUnsaved = false }
         let runs = Dictionary(uniqueKeysWithValues: waiting.map { (Self.entryKey($0), pending[$0]) })
         (unsaved, pendingUnsaved, legacyPending) = ([], [], false)
         // One encoder for the commit's entries, which it encodes one after the other: making
