@@ -150,10 +150,13 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
                     guard case .hot(let call, let snapshot, let heat) = report else {
                         return findings.append(Self.finding(key: key, caller: caller, report, reasons: reasons))
                     }
-                    hot.add(call, snapshot, heat, bucket: AlertIdentity.windowStart(call.time, milliseconds: foldMilliseconds))
+                    let bucket = AlertIdentity.windowStart(call.time, milliseconds: foldMilliseconds)
+                    hot.add(call, snapshot, heat, bucket: bucket)
                 })
             hot.flush(
-                strongest: { findings.append(Self.finding(key: key, caller: caller, .hot($0, $1, $2), reasons: reasons)) },
+                strongest: {
+                    findings.append(Self.finding(key: key, caller: caller, .hot($0, $1, $2), reasons: reasons))
+                },
                 earliest: { findings.append(Self.heldFinding(key: key, caller: caller, $0)) })
             prune(&callers.values[index].extra, horizon.settled)
             heldCalls += callers.values[index].window.count - before

@@ -231,7 +231,8 @@ public final class ExternalIdReuseDetector: Detector {
         // A batch scan notes nothing (`noteUnsaved`): asked once at its end, every value it follows changed.
         let changedTags = context.emission == .prompt ? unsaved : Set(values.keys)
         let keys =
-            changedTags.sorted() + (legacyPending ? [Self.pendingKey] : []) + pendingJudged.sorted() + waiting.keys.sorted()
+            changedTags.sorted() + (legacyPending ? [Self.pendingKey] : []) + pendingJudged.sorted()
+            + waiting.keys.sorted()
         let changed = Dictionary(uniqueKeysWithValues: changedTags.map { ($0, values[$0]) })
         (unsaved, pendingJudged, legacyPending) = ([], [], false)
         // Encoded when the commit writes them, which may be on another thread; one encoder for

@@ -7,8 +7,8 @@ public struct LearnedRole: Codable, Sendable, Equatable {
     /// The role's first event: its learning period runs from here.
     public var since: EventTime
     public var values: [String: Sighting]
-    /// The learner has listed the role as changed since the state was last taken: set, the
-    /// role's next sightings need not look the list up (a hashed ARN, for nearly every call).
+    /// Set once the learner has listed the role as changed since the state was last taken, so
+    /// that its next sightings need not list it again (a hashed ARN, for nearly every call).
     /// Neither saved nor compared.
     var listedUnsaved = false
 
@@ -111,8 +111,8 @@ final class FirstSeenLearner {
     }
 
     /// Roles whose entry changed since the state was last taken; kept only by a run that keeps
-    /// state (`noteUnsaved`): a batch scan takes its state once at most, at its end, and hashed
-    /// a role's ARN into this set for nearly every call.
+    /// state (`noteUnsaved`). A batch scan takes its state once at most, at its end, and noting
+    /// its changes hashed a role's ARN into this set for nearly every call.
     private var unsaved: Set<String> = []
     /// Waiting values whose runs changed since the state was last taken; kept only by a run
     /// that keeps state (prompt emission): a batch scan never takes them, and every value it
