@@ -58,23 +58,24 @@ public enum EvidenceText {
     /// The record's evidence text. It is written straight into the string's storage: the
     /// text is never longer than the record but by what redactions add over short values, so
     /// the record's size and a margin nearly always hold it, and the rare record they do not
-    /// is written again into room for the worst case. Building an array and copying it into a
-    /// string, with a slice of it per key, was a twentieth of a scan of a vendor's trail.
+    /// is written again into more room. Building an array and copying it into a string, with a
+    /// slice of it per key, was a twentieth of a scan of a vendor's trail.
     public static func make(_ raw: UnsafeRawBufferPointer) -> String {
         secretEndings.withUnsafeBufferPointer { endings in
-            var fits = true
-            let text = String(unsafeUninitializedCapacity: raw.count + 64) { out in
-                guard let count = write(raw, into: out, endings: endings) else {
-                    fits = false
-                    return 0
+            // A redaction's 12 bytes stand where at least 10 stood (a key of six letters or more,
+            // its quotes and colon, a value), so three times the record always holds the text.
+            var capacity = raw.count + 64
+            while true {
+                var fits = true
+                let text = String(unsafeUninitializedCapacity: capacity) { out in
+                    guard let count = write(raw, into: out, endings: endings) else {
+                        fits = false
+                        return 0
+                    }
+                    return count
                 }
-                return count
-            }
-            if fits { return text }
-            // A redaction writes `redacted` where at least the key's colon and one byte of value
-            // stood: at most that many bytes more per byte of the record.
-            return String(unsafeUninitializedCapacity: raw.count * (redacted.count + 1) + 64) { out in
-                write(raw, into: out, endings: endings)!
+                if fits { return text }
+                capacity = max(capacity * 2, raw.count * 3 + 64)
             }
         }
     }
