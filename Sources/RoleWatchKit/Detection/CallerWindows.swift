@@ -223,7 +223,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         key: String, caller: String, _ report: CoverageWindow.Report,
         reasons: (CoverageWindow.Snapshot, CoverageWindow.Heat) -> [String]
     ) -> Finding {
-        let sessionName = ARN.isAssumedRole(caller) ? ARN.lastComponent(caller) : nil
+        let sessionName = sessionName(of: caller)
         switch report {
         case .covered(let call), .copy(let call):
             let isCopy = if case .copy = report { true } else { false }
@@ -242,8 +242,12 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     private static func heldFinding(key: String, caller: String, _ call: CoverageWindow.Call) -> Finding {
         Finding(
             time: call.time, principal: caller, key: key,
-            sessionName: ARN.isAssumedRole(caller) ? ARN.lastComponent(caller) : nil, events: [], count: 0,
-            reasons: [])
+            sessionName: sessionName(of: caller), events: [], count: 0, reasons: [])
+    }
+
+    /// The session name a finding about `caller` names: an assumed role's session's.
+    private static func sessionName(of caller: String) -> String? {
+        ARN.isAssumedRole(caller) ? ARN.lastComponent(caller) : nil
     }
 
     /// Keeps memory bounded under a flood of distinct callers: drops idle ones, then the

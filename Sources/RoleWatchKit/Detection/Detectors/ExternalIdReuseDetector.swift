@@ -78,6 +78,8 @@ public final class ExternalIdReuseDetector: Detector {
     /// emission (the runs that keep state, `noteUnsaved`): a batch scan takes its state once at
     /// most, at its end.
     private var unsaved: Set<String> = []
+    /// The run keeps state (prompt emission): it notes what changed for the next commit.
+    private let keepsChanges: Bool
     /// With prompt emission: the entries of waiting calls a commit wrote that were judged since.
     private var pendingJudged: Set<String> = []
     /// A restored state kept its waiting calls in one entry (`pendingKey`), deleted at the next commit.
@@ -92,7 +94,8 @@ public final class ExternalIdReuseDetector: Detector {
 
     public init(rule: Rule, context: DetectionContext) throws(ConfigError) {
         self.context = context
-        pending = SettleQueue(keepsUnsaved: context.emission == .prompt)
+        keepsChanges = context.emission == .prompt
+        pending = SettleQueue(keepsUnsaved: keepsChanges)
         parameters = try rule.parameters.read { (p: inout ParameterReader) throws(ConfigError) in
             Parameters(
                 window: try p.duration(
@@ -161,7 +164,7 @@ public final class ExternalIdReuseDetector: Detector {
     }
 
     private func noteUnsaved(_ tag: String) {
-        if context.emission == .prompt { unsaved.insert(tag) }
+        if keepsChanges { unsaved.insert(tag) }
     }
 
     private func judge(_ observation: Observation, into findings: inout [Finding]) {
@@ -229,7 +232,7 @@ public final class ExternalIdReuseDetector: Detector {
             pending.takeUnsaved().map { (Self.pendingKey(of: $0), $0) }, uniquingKeysWith: { _, later in later })
         // Deletions first: the waiting calls judged (and the old form's entry), then what is new.
         // A batch scan notes nothing (`noteUnsaved`): asked once at its end, every value it follows changed.
-        let changedTags = context.emission == .prompt ? unsaved : Set(values.keys)
+        let changedTags = keepsChanges ? unsaved : Set(values.keys)
         let keys =
             changedTags.sorted() + (legacyPending ? [Self.pendingKey] : []) + pendingJudged.sorted()
             + waiting.keys.sorted()
@@ -248,7 +251,7 @@ public final class ExternalIdReuseDetector: Detector {
 
     public func restore(_ entries: [String: Data]) throws {
         var values: [String: [String: Sighting]] = [:]
-        var pending = SettleQueue<Observation>(keepsUnsaved: context.emission == .prompt)
+        var pending = SettleQueue<Observation>(keepsUnsaved: keepsChanges)
         var expiry = TimerQueue<String>()
         var legacy = false
         for (key, data) in entries {

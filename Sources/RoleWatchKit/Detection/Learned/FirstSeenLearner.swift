@@ -19,11 +19,6 @@ public struct LearnedRole: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey { case since, values }
 
-    public init(since: EventTime, values: [String: Sighting]) {
-        self.since = since
-        self.values = values
-    }
-
     public static func == (a: Self, b: Self) -> Bool { a.since == b.since && a.values == b.values }
 }
 
