@@ -163,9 +163,13 @@ final class SessionLineage {
     private var pastTime: Set<UInt64> = []
     /// Keys an open alert's chain runs through, at most `capacity`.
     private var wanted: Set<UInt64> = []
-    /// Issued keys added or let go since the state was last taken (prompt emission only: the
-    /// runs that keep state, so that an alert after a restart still finds its lineage).
-    private var unsaved: Set<String> = []
+    /// Issuances added or let go since the state was last taken, by id (prompt emission only:
+    /// the runs that keep state, so that an alert after a restart still finds its lineage). Ids,
+    /// not keys: every AssumeRole call passes here, and the keys' text, hashed again for this
+    /// set, was most of what keeping state added to the lineage.
+    private var unsaved: Set<UInt64> = []
+    /// The keys of saved issuances let go since the state was last taken: the rows to delete.
+    private var gone: [UInt64: String] = [:]
     private let keepsChanges: Bool
 
     /// The entry of the engine's saved state the issuances are kept under, beside the rules'.
@@ -202,10 +206,10 @@ final class SessionLineage {
         if known == nil, live.count >= capacity { dropOldest() }
         // The row of an earlier issuance of this key, if written and not deleted since, stays
         // until this one replaces it. Only a run that keeps state asks (every AssumeRole passes here).
-        issuance.saved = keepsChanges && (known?.saved ?? unsaved.contains(key))
+        issuance.saved = keepsChanges && (known?.saved ?? (gone[id] != nil))
         live[id] = issuance
         if !pastTime.contains(id) { expiry.schedule(id, at: until) }
-        if keepsChanges { unsaved.insert(key) }
+        if keepsChanges { unsaved.insert(id) }
         if let callerKey { keepAncestors(of: callerKey, until: until) }
         if wanted.contains(id), let callerKey { want(callerKey) }
     }
@@ -270,23 +274,29 @@ final class SessionLineage {
             return
         }
         let issuance = live.removeValue(forKey: id)!
-        if keepsChanges, let key = issuance[.key] {
-            if issuance.saved { unsaved.insert(key) } else { unsaved.remove(key) }
+        guard keepsChanges else { return }
+        if issuance.saved, let key = issuance[.key] {
+            unsaved.insert(id)
+            gone[id] = key
+        } else {
+            unsaved.remove(id)
         }
     }
 
     /// The issuances added or let go since the last call, one row per issued key (none: gone).
     func takeStateChanges() -> StateEntries {
-        defer { unsaved.removeAll(keepingCapacity: true) }
+        defer {
+            unsaved.removeAll(keepingCapacity: true)
+            gone.removeAll(keepingCapacity: true)
+        }
         // Copies of the issuances (their texts' buffers shared, not copied), encoded when the
         // commit writes them; holding on to `live` itself would copy the whole table at the next change.
-        let entries = unsaved.sorted().map { key -> (key: String, value: Issuance?) in
-            let id = Self.id(key)
-            guard live[id] != nil else { return (key, nil) }
+        let entries = unsaved.compactMap { id -> (key: String, value: Issuance?)? in
+            guard live[id] != nil else { return gone[id].map { ($0, nil) } }
             live[id]!.saved = true
-            return (key, live[id])
+            return live[id]![.key].map { ($0, live[id]) }
         }
-        return StateEntries(ordered: entries) { $0.data }
+        return StateEntries(ordered: entries.sorted { $0.key < $1.key }) { $0.data }
     }
 
     /// Takes back saved issuances; a row that does not decode is dropped, and counted.

@@ -37,11 +37,15 @@ public struct ActivityLedger: Sendable {
     public var openDays: [UTCDay] { open.keys.sorted() }
 
     public mutating func record(_ event: ObservedEvent) {
-        guard DayActivity.counts(event) else { return }
-        let day = UTCDay(event.time)
+        guard let call = ActivityCall(event) else { return }
+        record(call)
+    }
+
+    mutating func record(_ call: ActivityCall) {
+        let day = UTCDay(call.time)
         var entry = open.removeValue(forKey: day) ?? OpenDay(activity: DayActivity(day: day))
         // One lookup of the id; a full set starts over unless this is a copy it holds.
-        if let shared = event.callPartHash {
+        if let shared = call.callPartHash {
             if entry.sharedCalls.count >= Self.sharedEventLimit, !entry.sharedCalls.contains(shared) {
                 entry.sharedCalls.removeAll()
             }
@@ -51,7 +55,7 @@ public struct ActivityLedger: Sendable {
                 return
             }
         }
-        entry.activity.record(event)
+        entry.activity.record(call)
         open[day] = entry
         if open.count > daysInMemory, let oldest = open.keys.min(), let leaving = open.removeValue(forKey: oldest) {
             completed.append(leaving.activity)

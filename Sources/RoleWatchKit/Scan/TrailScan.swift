@@ -177,7 +177,7 @@ public final class TrailScan {
         case .journal(let journal, let work):
             engine.advance()
             try work.commitInBackground(
-                to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? [],
+                to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? .none,
                 last: true)
             try work.waitForBackground()
             summary.count(work.takeWritten().map(\.severity))
@@ -263,7 +263,7 @@ public final class TrailScan {
         case .journal(let journal, let work):
             work.add(report)
             if work.isDue(every: Self.commitInterval, entries: engine.unsavedEntries, limit: Self.commitEntries) {
-                try work.commitInBackground(to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? [])
+                try work.commitInBackground(to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? .none)
             }
             summary.count(work.takeWritten().map(\.severity))
         }
@@ -282,7 +282,7 @@ public final class TrailScan {
     public func recordedActivity() -> [DayActivity] {
         guard case .sink = output, var activity else { return [] }
         var days: [UTCDay: DayActivity] = [:]
-        for part in activity.take(heldBack: engine.takeSuppressedByDay()) {
+        for part in activity.take(heldBack: engine.takeSuppressedByDay()).days() {
             days[part.day, default: DayActivity(day: part.day)].merge(part)
         }
         return days.keys.sorted().map { days[$0]! }
