@@ -92,8 +92,8 @@ import Testing
     /// `callsHeld` wait: either way each call once, in the order observed, whenever parts are taken.
     @Test(arguments: [1, 2, 3, 65_536])
     func aRecorderCountsEveryCallOnceWhereverItIsCounted(callsHeld: Int) {
-        let events = F.observed(
-            (0..<7).map { assume(minute: F.at(8 + $0 % 3, dayOffset: $0 % 2 == 0 ? 0 : -1)) })
+        let minutes = (0..<7).map { F.at(8 + $0 % 3, dayOffset: $0 % 2 == 0 ? 0 : -1) }
+        let events = F.observed(minutes.map { assume(minute: $0) })
         var ledger = ActivityLedger()
         for event in events { ledger.record(event) }
         let expected = Dictionary(grouping: ledger.finish(), by: \.day)
