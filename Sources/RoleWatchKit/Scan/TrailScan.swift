@@ -263,7 +263,8 @@ public final class TrailScan {
         case .journal(let journal, let work):
             work.add(report)
             if work.isDue(every: Self.commitInterval, entries: engine.unsavedEntries, limit: Self.commitEntries) {
-                try work.commitInBackground(to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? .none)
+                let parts = activity?.take(heldBack: engine.takeSuppressedByDay()) ?? .none
+                try work.commitInBackground(to: journal, engine: engine, activity: parts)
             }
             summary.count(work.takeWritten().map(\.severity))
         }
