@@ -37,15 +37,11 @@ public struct ActivityLedger: Sendable {
     public var openDays: [UTCDay] { open.keys.sorted() }
 
     public mutating func record(_ event: ObservedEvent) {
-        guard let call = ActivityCall(event) else { return }
-        record(call)
-    }
-
-    mutating func record(_ call: ActivityCall) {
-        let day = UTCDay(call.time)
+        guard DayActivity.counts(event) else { return }
+        let day = UTCDay(event.time)
         var entry = open.removeValue(forKey: day) ?? OpenDay(activity: DayActivity(day: day))
         // One lookup of the id; a full set starts over unless this is a copy it holds.
-        if let shared = call.callPartHash {
+        if let shared = event.callPartHash {
             if entry.sharedCalls.count >= Self.sharedEventLimit, !entry.sharedCalls.contains(shared) {
                 entry.sharedCalls.removeAll()
             }
@@ -55,7 +51,7 @@ public struct ActivityLedger: Sendable {
                 return
             }
         }
-        entry.activity.record(call)
+        entry.activity.record(event)
         open[day] = entry
         if open.count > daysInMemory, let oldest = open.keys.min(), let leaving = open.removeValue(forKey: oldest) {
             completed.append(leaving.activity)

@@ -1,22 +1,11 @@
-import Foundation
-
 /// Gathers what the daily report needs while files are read (tail mode, `scan --state`,
 /// `report PATH…`), to be merged into the stored days at each commit.
 ///
 /// A file's input counts go to the day its S3 folder (`…/YYYY/MM/DD/…`) or its delivery time
 /// names, else to `undatedFileDay`: CloudTrail files are filed by the day they were
 /// delivered, which is the day a person looking at a report would look under.
-///
-/// Calls are counted into days where the parts are made (`ActivityParts.days()`): for a scan
-/// that keeps state, on the commit's thread, not the engine's.
 struct ActivityRecorder {
-    /// Calls observed since the last part was taken, not yet handed to `counter`; at most
-    /// `callsHeld`, then counted here, so that what waits for a commit stays bounded (commits
-    /// come further apart when they take long).
-    private var calls: [ActivityCall] = []
-    private let callsHeld: Int
-    private var countedSinceTake = false
-    private let counter = ActivityCounter()
+    private var ledger = ActivityLedger()
     private var inputs: [UTCDay: InputCounts] = [:]
     /// The engine's late-event count at the last file, so each file gets its own share.
     private var lateEventsCounted = 0
@@ -34,20 +23,14 @@ struct ActivityRecorder {
     ///     damage then shows in that report).
     ///   - keptDays: when given, the only days recorded; events and files of other days are
     ///     dropped as they come, so `report PATH…` holds two days however many the paths span.
-    ///   - callsHeld: calls that wait for a commit at most (about 100 bytes each).
-    init(undatedFileDay: @escaping () -> UTCDay, keeping keptDays: Set<UTCDay>? = nil, callsHeld: Int = 65_536) {
+    init(undatedFileDay: @escaping () -> UTCDay, keeping keptDays: Set<UTCDay>? = nil) {
         self.undatedFileDay = undatedFileDay
         self.keptDays = keptDays
-        self.callsHeld = max(1, callsHeld)
     }
 
     mutating func record(_ event: ObservedEvent) {
-        guard keeps(UTCDay(event.time)), let call = ActivityCall(event) else { return }
-        calls.append(call)
-        guard calls.count >= callsHeld else { return }
-        counter.count(calls)
-        calls.removeAll(keepingCapacity: true)
-        countedSinceTake = true
+        guard keeps(UTCDay(event.time)) else { return }
+        ledger.record(event)
     }
 
     /// Counts a file read, once the engine has seen its events; `lateEventsSoFar` is the
@@ -77,11 +60,8 @@ struct ActivityRecorder {
 
     /// Everything gathered since the last call, as parts to merge into the stored days, with the
     /// findings suppressions held back (`DetectionEngine.takeSuppressedByDay()`).
-    mutating func take(heldBack: [UTCDay: [String: Int]]) -> ActivityParts {
-        let counted = countedSinceTake || !calls.isEmpty
-        if !calls.isEmpty { counter.hand(calls) }
-        (calls, countedSinceTake) = ([], false)
-        var parts: [DayActivity] = []
+    mutating func take(heldBack: [UTCDay: [String: Int]]) -> [DayActivity] {
+        var parts = ledger.takeRecorded()
         for (day, counts) in heldBack.sorted(by: { $0.key < $1.key }) where keeps(day) {
             var part = DayActivity(day: day)
             part.recordSuppressed(counts)
@@ -93,7 +73,7 @@ struct ActivityRecorder {
             parts.append(part)
         }
         inputs = [:]
-        return ActivityParts(counter: counted ? counter : nil, others: parts)
+        return parts
     }
 
     private func keeps(_ day: UTCDay) -> Bool { keptDays?.contains(day) ?? true }
@@ -132,53 +112,5 @@ struct ActivityRecorder {
         guard let time = TrailFiles.deliveryTime(inName: name) else { return nil }
         let text = Array(time)
         return UTCDay(String(text[0..<4]) + "-" + String(text[4..<6]) + "-" + String(text[6..<8]))
-    }
-}
-
-/// What a commit merges into the stored days: the calls observed since the last part, counted
-/// into days when `days()` is called (on the thread that writes the commit), and the other
-/// parts (files read, findings held back). Call `days()` once.
-struct ActivityParts: Sendable {
-    fileprivate let counter: ActivityCounter?
-    fileprivate let others: [DayActivity]
-
-    /// Nothing to merge.
-    static let none = ActivityParts(counter: nil, others: [])
-
-    var isEmpty: Bool { counter == nil && others.isEmpty }
-
-    func days() -> [DayActivity] { (counter?.takeRecorded() ?? []) + others }
-}
-
-/// The days being counted (`ActivityLedger`), shared by the engine's thread, which hands calls
-/// over, and the commit's, which counts them. Calls are counted in the order they were observed,
-/// whichever thread gets to them: what was handed over is counted before anything after it.
-private final class ActivityCounter: @unchecked Sendable {
-    /// Guards everything below.
-    private let lock = NSLock()
-    private var ledger = ActivityLedger()
-    private var handed: [[ActivityCall]] = []
-
-    func hand(_ calls: [ActivityCall]) { lock.withLock { handed.append(calls) } }
-
-    /// Counts what was handed over, then `calls`.
-    func count(_ calls: [ActivityCall]) {
-        lock.withLock {
-            countHanded()
-            for call in calls { ledger.record(call) }
-        }
-    }
-
-    /// Every day's part counted so far, what was handed over included (`ActivityLedger.takeRecorded()`).
-    func takeRecorded() -> [DayActivity] {
-        lock.withLock {
-            countHanded()
-            return ledger.takeRecorded()
-        }
-    }
-
-    private func countHanded() {
-        for calls in handed { for call in calls { ledger.record(call) } }
-        handed = []
     }
 }

@@ -57,22 +57,16 @@ public struct DayActivity: Codable, Sendable, Equatable {
     ///
     /// - Precondition: `event` happened on `day` (UTC); `ActivityLedger` routes by day.
     public mutating func record(_ event: ObservedEvent) {
-        guard let call = ActivityCall(event) else { return }
-        record(call)
-    }
-
-    /// Counts `call`.
-    ///
-    /// - Precondition: `call` happened on `day` (UTC); `ActivityLedger` routes by day.
-    mutating func record(_ call: ActivityCall) {
-        guard let hour = day.hour(of: call.time) else {
-            preconditionFailure("an event of \(UTCDay(call.time)) was recorded on \(day)")
+        guard Self.counts(event) else { return }
+        guard let hour = day.hour(of: event.time) else {
+            preconditionFailure("an event of \(UTCDay(event.time)) was recorded on \(day)")
         }
+        let call = event.event
         let outcome = CallCount(succeeded: call.succeeded)
-        roles.add(to: call.role) { $0.add(outcome, hour: hour) }
-        callers.add(outcome, for: call.caller)
-        sourceAddresses.add(outcome, for: call.sourceAddress)
-        sessionNames.add(outcome, for: call.sessionName)
+        roles.add(to: call.requestParameters.roleArn ?? "") { $0.add(outcome, hour: hour) }
+        callers.add(outcome, for: call.callerARN)
+        sourceAddresses.add(outcome, for: call.sourceIPAddress ?? "")
+        sessionNames.add(outcome, for: call.requestParameters.roleSessionName ?? "")
     }
 
     /// Adds a partial day recorded elsewhere (another process, an earlier run).
@@ -98,37 +92,6 @@ public struct DayActivity: Codable, Sendable, Equatable {
         var part = DayActivity(day: day)
         part.suppressed = counts
         merge(part)
-    }
-}
-
-/// What a day counts of one AssumeRole call on a watched role (`DayActivity.counts`), taken
-/// from its event where it is observed: `scan --state` and tail mode count their calls into days
-/// on the commit's thread (`ActivityRecorder`), off the engine's, whose thread the four tallies'
-/// lookups of long keys cost a twentieth of a scan of many sessions.
-struct ActivityCall: Sendable {
-    let time: EventTime
-    /// `requestParameters.roleArn` as written; empty when the record has none.
-    let role: String
-    let caller: String
-    /// `sourceIPAddress` as written; empty when the record has none.
-    let sourceAddress: String
-    /// `requestParameters.roleSessionName`; empty when the record has none.
-    let sessionName: String
-    let succeeded: Bool
-    /// `ObservedEvent.callPartHash`: the copies of a cross-account call are counted once.
-    let callPartHash: UInt64?
-
-    /// nil for an event that is not such a call.
-    init?(_ event: ObservedEvent) {
-        guard DayActivity.counts(event) else { return nil }
-        let call = event.event
-        time = event.time
-        role = call.requestParameters.roleArn ?? ""
-        caller = call.callerARN
-        sourceAddress = call.sourceIPAddress ?? ""
-        sessionName = call.requestParameters.roleSessionName ?? ""
-        succeeded = call.succeeded
-        callPartHash = event.callPartHash
     }
 }
 

@@ -177,7 +177,7 @@ public final class TrailScan {
         case .journal(let journal, let work):
             engine.advance()
             try work.commitInBackground(
-                to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? .none,
+                to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? [],
                 last: true)
             try work.waitForBackground()
             summary.count(work.takeWritten().map(\.severity))
@@ -263,8 +263,7 @@ public final class TrailScan {
         case .journal(let journal, let work):
             work.add(report)
             if work.isDue(every: Self.commitInterval, entries: engine.unsavedEntries, limit: Self.commitEntries) {
-                let parts = activity?.take(heldBack: engine.takeSuppressedByDay()) ?? .none
-                try work.commitInBackground(to: journal, engine: engine, activity: parts)
+                try work.commitInBackground(to: journal, engine: engine, activity: activity?.take(heldBack: engine.takeSuppressedByDay()) ?? [])
             }
             summary.count(work.takeWritten().map(\.severity))
         }
@@ -283,7 +282,7 @@ public final class TrailScan {
     public func recordedActivity() -> [DayActivity] {
         guard case .sink = output, var activity else { return [] }
         var days: [UTCDay: DayActivity] = [:]
-        for part in activity.take(heldBack: engine.takeSuppressedByDay()).days() {
+        for part in activity.take(heldBack: engine.takeSuppressedByDay()) {
             days[part.day, default: DayActivity(day: part.day)].merge(part)
         }
         return days.keys.sorted().map { days[$0]! }

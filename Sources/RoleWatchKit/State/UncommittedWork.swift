@@ -37,7 +37,7 @@ final class UncommittedWork {
 
     /// Commits the files, what the alerts gained, the event ids seen, the engine's state and
     /// `activity`, then writes the new alerts; returns them.
-    func commit(to journal: StateJournal, engine: DetectionEngine, activity: ActivityParts) throws -> [StoredAlert] {
+    func commit(to journal: StateJournal, engine: DetectionEngine, activity: [DayActivity]) throws -> [StoredAlert] {
         let start = ContinuousClock.now
         defer { (committed, lastCommit) = (ContinuousClock.now, ContinuousClock.now - start) }
         guard let step = try take(from: engine, activity: activity) else { return [] }
@@ -52,7 +52,7 @@ final class UncommittedWork {
     /// if an earlier one failed. `last`: the run's last, after which the engine is not used
     /// again (see `DetectionEngine.takeStateChanges(last:)`).
     func commitInBackground(
-        to journal: StateJournal, engine: DetectionEngine, activity: ActivityParts, last: Bool = false
+        to journal: StateJournal, engine: DetectionEngine, activity: [DayActivity], last: Bool = false
     ) throws {
         let start = ContinuousClock.now
         defer { (committed, lastCommit) = (ContinuousClock.now, ContinuousClock.now - start) }
@@ -68,7 +68,7 @@ final class UncommittedWork {
     func takeWritten() -> [StoredAlert] { background.takeWritten() }
 
     /// What a commit writes, taken from the engine (nil when nothing changed).
-    private func take(from engine: DetectionEngine, activity: ActivityParts, last: Bool = false) throws -> Step? {
+    private func take(from engine: DetectionEngine, activity: [DayActivity], last: Bool = false) throws -> Step? {
         let changes = engine.takeChanges()
         let seen = engine.takeSeenChanges()
         guard !files.isEmpty || !activity.isEmpty || !changes.isEmpty || !seen.added.isEmpty else { return nil }
@@ -85,10 +85,10 @@ final class UncommittedWork {
         var state: EngineStateChanges
         var changes: [AlertAggregate]
         var seen: (added: [(hash: UInt64, hour: Int64)], droppedBefore: Int64?)
-        var activity: ActivityParts
+        var activity: [DayActivity]
 
         func write(to journal: StateJournal) throws -> [StoredAlert] {
-            try journal.commit(files: files, engine: state, changes: changes, seen: seen, activity: activity.days())
+            try journal.commit(files: files, engine: state, changes: changes, seen: seen, activity: activity)
         }
     }
 }

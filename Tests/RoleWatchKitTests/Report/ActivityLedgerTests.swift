@@ -82,40 +82,10 @@ import Testing
         }
         recorder.fileRead(FileReport(path: "x/2025/11/18/old.json.gz"), lateEventsSoFar: 0)
         recorder.fileRead(FileReport(path: "x/undated.json.gz"), lateEventsSoFar: 0)
-        let parts = recorder.take(heldBack: [:]).days()
+        let parts = recorder.take(heldBack: [:])
         #expect(Set(parts.map(\.day)) == [day.previous, day])
         #expect(parts.map(\.calls.total).reduce(0, +) == 2)
         #expect(parts.filter { $0.day == day }.map(\.input.files).reduce(0, +) == 1, "the undated file")
-    }
-
-    /// Calls are counted where the parts are made (a commit's thread), or by the recorder once
-    /// `callsHeld` wait: either way each call once, in the order observed, whenever parts are taken.
-    @Test(arguments: [1, 2, 3, 65_536])
-    func aRecorderCountsEveryCallOnceWhereverItIsCounted(callsHeld: Int) {
-        let minutes = (0..<7).map { F.at(8 + $0 % 3, dayOffset: $0 % 2 == 0 ? 0 : -1) }
-        let events = F.observed(minutes.map { assume(minute: $0) })
-        var ledger = ActivityLedger()
-        for event in events { ledger.record(event) }
-        let expected = Dictionary(grouping: ledger.finish(), by: \.day)
-
-        var recorder = ActivityRecorder(undatedFileDay: { .today }, callsHeld: callsHeld)
-        var parts: [DayActivity] = []
-        for (index, event) in events.enumerated() {
-            recorder.record(event)
-            if index % 3 == 1 { parts += recorder.take(heldBack: [:]).days() }
-        }
-        let last = recorder.take(heldBack: [:])
-        #expect(!last.isEmpty)
-        parts += last.days()
-        #expect(recorder.take(heldBack: [:]).isEmpty, "nothing left once taken")
-        var days: [UTCDay: DayActivity] = [:]
-        for part in parts { days[part.day, default: DayActivity(day: part.day)].merge(part) }
-        #expect(days.keys.sorted() == expected.keys.sorted())
-        for (day, activity) in days {
-            var want = DayActivity(day: day)
-            for part in expected[day] ?? [] { want.merge(part) }
-            #expect(activity == want)
-        }
     }
 }
 
