@@ -291,12 +291,20 @@ final class SessionLineage {
         }
         // Copies of the issuances (their texts' buffers shared, not copied), encoded when the
         // commit writes them; holding on to `live` itself would copy the whole table at the next change.
-        let entries = unsaved.compactMap { id -> (key: String, value: Issuance?)? in
-            guard live[id] != nil else { return gone[id].map { ($0, nil) } }
-            live[id]!.saved = true
-            return live[id]![.key].map { ($0, live[id]) }
+        // Put in key order by the thread that writes them, not here.
+        var keys: [String] = []
+        var issuances: [Issuance?] = []
+        keys.reserveCapacity(unsaved.count)
+        issuances.reserveCapacity(unsaved.count)
+        for id in unsaved {
+            live[id]?.saved = true
+            let issuance = live[id]
+            let key = if let issuance { issuance[.key] } else { gone[id] }
+            guard let key else { continue }
+            keys.append(key)
+            issuances.append(issuance)
         }
-        return StateEntries(ordered: entries.sorted { $0.key < $1.key }) { $0.data }
+        return StateEntries(unordered: keys) { [issuances] index in issuances[index]?.data }
     }
 
     /// Takes back saved issuances; a row that does not decode is dropped, and counted.
