@@ -140,6 +140,8 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
             // Changed in place, with one lookup of the caller (a long ARN): taking the entry out
             // and putting it back hashed it twice more, for each caller at every advance.
             guard let index = callers.index(forKey: caller) else { continue }
+            // Once per caller: a fanning-out caller's every call is a finding.
+            let sessionName = Self.sessionName(of: caller)
             callers.values[index].listedDirty = false
             let extra = callers.values[index].extra
             let before = callers.values[index].window.count
@@ -148,16 +150,21 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
                 condition: { condition($0, $1, extra) },
                 report: { report in
                     guard case .hot(let call, let snapshot, let heat) = report else {
-                        return findings.append(Self.finding(key: key, caller: caller, report, reasons: reasons))
+                        return findings.append(
+                            Self.finding(key: key, caller: caller, sessionName: sessionName, report, reasons: reasons))
                     }
                     let bucket = AlertIdentity.windowStart(call.time, milliseconds: foldMilliseconds)
                     hot.add(call, snapshot, heat, bucket: bucket)
                 })
             hot.flush(
                 strongest: {
-                    findings.append(Self.finding(key: key, caller: caller, .hot($0, $1, $2), reasons: reasons))
+                    findings.append(
+                        Self.finding(
+                            key: key, caller: caller, sessionName: sessionName, .hot($0, $1, $2), reasons: reasons))
                 },
-                earliest: { findings.append(Self.heldFinding(key: key, caller: caller, $0)) })
+                earliest: {
+                    findings.append(Self.heldFinding(key: key, caller: caller, sessionName: sessionName, $0))
+                })
             prune(&callers.values[index].extra, horizon.settled)
             heldCalls += callers.values[index].window.count - before
             if let oldest = callers.values[index].window.oldest {
@@ -220,10 +227,9 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     }
 
     private static func finding(
-        key: String, caller: String, _ report: CoverageWindow.Report,
+        key: String, caller: String, sessionName: String?, _ report: CoverageWindow.Report,
         reasons: (CoverageWindow.Snapshot, CoverageWindow.Heat) -> [String]
     ) -> Finding {
-        let sessionName = sessionName(of: caller)
         switch report {
         case .covered(let call), .copy(let call):
             let isCopy = if case .copy = report { true } else { false }
@@ -239,10 +245,12 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     }
 
     /// The finding of a hot window whose reasons a stronger one's replace: the condition held then.
-    private static func heldFinding(key: String, caller: String, _ call: CoverageWindow.Call) -> Finding {
+    private static func heldFinding(
+        key: String, caller: String, sessionName: String?, _ call: CoverageWindow.Call
+    ) -> Finding {
         Finding(
-            time: call.time, principal: caller, key: key,
-            sessionName: sessionName(of: caller), events: [], count: 0, reasons: [])
+            time: call.time, principal: caller, key: key, sessionName: sessionName, events: [], count: 0,
+            reasons: [])
     }
 
     /// The session name a finding about `caller` names: an assumed role's session's.

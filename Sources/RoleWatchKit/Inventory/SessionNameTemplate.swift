@@ -51,56 +51,80 @@ struct SessionNameTemplate: Hashable, Comparable {
     }
 
     private static func classify(_ run: String) -> Part {
-        switch classify(Array(run.utf8)[...]) {
+        switch classify(run.utf8) {
         case .literal: .literal(run)
         case let part: part
         }
     }
 
-    /// The kind of a run of ASCII letters and digits (`.literal`'s text is left empty).
-    private static func classify(_ bytes: ArraySlice<UInt8>) -> Part {
-        let digits = bytes.filter { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }.count
-        let isLowerHex = bytes.allSatisfy {
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+    /// The kind of a run of ASCII letters and digits (`.literal`'s text is left empty), in one
+    /// pass over it.
+    private static func classify<Run: Collection<UInt8>>(_ bytes: Run) -> Part {
+        var (digits, count, isLowerHex) = (0, 0, true)
+        for byte in bytes {
+            count += 1
+            if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                digits += 1
+            } else if !(UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte) {
+                isLowerHex = false
+            }
         }
-        if isLowerHex, digits > 0, bytes.count >= 6 { return .hex(bytes.count) }
-        if digits > 0, digits < bytes.count, bytes.count >= 12 { return .token(bytes.count) }
+        if isLowerHex, digits > 0, count >= 6 { return .hex(count) }
+        if digits > 0, digits < count, count >= 12 { return .token(count) }
         return .literal("")
     }
 
     /// `SessionNameTemplate(name).text`, worked out on the name's bytes when it is ASCII (as
     /// session names nearly always are): `first-seen-session-name` asks it of every AssumeRole,
-    /// and walking a name by `Character` was most of that rule's cost.
+    /// and walking a name by `Character` was most of that rule's cost. The text is written
+    /// straight into the string's storage: an id's mark (`<hex8>`, `<id12>`) is never longer
+    /// than the id, so the name's length holds it.
     static func text(of name: String) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(name.utf8.count)
-        for byte in name.utf8 {
-            guard byte < 0x80 else { return SessionNameTemplate(name).text }
-            bytes.append(byte)
-        }
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count + 8)
-        var runStart: Int?
-        func flushRun(before end: Int) {
-            guard let start = runStart else { return }
-            runStart = nil
-            let run = bytes[start..<end]
-            switch classify(run) {
-            case .hex(let count): text += Array("<hex\(count)>".utf8)
-            case .token(let count): text += Array("<id\(count)>".utf8)
-            case .literal: text += run
+        var name = name
+        let ascii = name.withUTF8 { bytes -> String? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            return String(unsafeUninitializedCapacity: bytes.count) { out in
+                var count = 0
+                func put(_ byte: UInt8) {
+                    out[count] = byte
+                    count += 1
+                }
+                func put(mark: StaticString, length: Int) {
+                    mark.withUTF8Buffer { for byte in $0 { put(byte) } }
+                    var digits = 1
+                    while digits * 10 <= length { digits *= 10 }
+                    var rest = length
+                    while digits > 0 {
+                        put(UInt8(ascii: "0") + UInt8(rest / digits))
+                        rest %= digits
+                        digits /= 10
+                    }
+                    put(UInt8(ascii: ">"))
+                }
+                var runStart: Int?
+                func flushRun(before end: Int) {
+                    guard let start = runStart else { return }
+                    runStart = nil
+                    let run = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    switch classify(run) {
+                    case .hex(let length): put(mark: "<hex", length: length)
+                    case .token(let length): put(mark: "<id", length: length)
+                    case .literal: for byte in run { put(byte) }
+                    }
+                }
+                for (index, byte) in bytes.enumerated() {
+                    if Self.isLetterOrDigit(byte) {
+                        if runStart == nil { runStart = index }
+                    } else {
+                        flushRun(before: index)
+                        put(byte)
+                    }
+                }
+                flushRun(before: bytes.count)
+                return count
             }
         }
-        for (index, byte) in bytes.enumerated() {
-            if Self.isLetterOrDigit(byte) {
-                if runStart == nil { runStart = index }
-            } else {
-                flushRun(before: index)
-                text.append(byte)
-            }
-        }
-        flushRun(before: bytes.count)
-        return String(decoding: text, as: UTF8.self)
+        return ascii ?? SessionNameTemplate(name).text
     }
 
     private static func isLetterOrDigit(_ byte: UInt8) -> Bool {

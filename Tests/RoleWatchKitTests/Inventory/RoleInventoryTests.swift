@@ -27,12 +27,15 @@ import Testing
     }
 
     /// The template's text worked out on bytes is the one worked out by characters, whatever
-    /// the name: ids, words, separators, runs at either end, non-ASCII names (which take the
-    /// character path) and names made at random.
+    /// the name: ids, words, separators, runs at either end, ids of 100 characters and more (a
+    /// length of three and four digits), non-ASCII names (which take the character path) and
+    /// names made at random.
     @Test func theTemplatesTextIsTheSameByBytesAndByCharacters() {
         var names = [
             "", "-", "a", "42", "--x--", "abc123def456ghi", "ops7@vendor.example", "Zürich-1a2b3c4d", "é",
             "ABCDEF123456", "abcdef", "abcde1", "123456789012", "x_1a2b3c4d_y", "a.b.c", "vendor scan 0a0a0a0a",
+            String(repeating: "a1", count: 50), "x-" + String(repeating: "Zz9", count: 400),
+            String(repeating: "1", count: 64),
         ]
         var generator = SplitMix64(seed: 7)
         let alphabet = Array("abcdefXYZ0123456789-_.@=,+ ")
