@@ -53,10 +53,12 @@ let package = Package(
             // builds, which the tests run, keep them, so an overlapping access still fails a test.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        // jemalloc's options for the tool's process (its `malloc_conf`); linked into the tool only.
+        .target(name: "CMallocConfig"),
         .executableTarget(
             name: "rolewatch",
             dependencies: [
-                "RoleWatchKit",
+                "RoleWatchKit", "CMallocConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // jemalloc (Debian's libjemalloc-dev) replaces glibc's malloc in the tool: reading
