@@ -18,6 +18,26 @@ struct SessionNameShapeTests {
     ])
     func notPersonNames(_ name: String) { #expect(!SessionNameShape.isPersonName(name)) }
 
+    /// The byte path (ASCII names) gives the answers the character path gives, on names made at
+    /// random from the characters that matter (separators, `@`, both cases, digits) and on
+    /// names with a line break or a letter outside ASCII (which take the character path).
+    @Test func theBytePathAnswersAsTheCharacterPath() {
+        var names = [
+            "", "@", ".", "_", "a@b.c", "a@.b", "a@b.", "a@b..c", "ab.cd_ef", "Ab_Cd", "ab__cd", "ab.", ".ab", "Ab.Cd",
+            String(repeating: "a", count: 20), String(repeating: "a", count: 21), "ali\r\nce", "zoë", "é@b.c",
+        ]
+        var generator = SplitMix64(seed: 11)
+        let alphabet = Array("abzAZ09@._-")
+        for _ in 0..<5_000 {
+            let length = Int(generator.next() % 26)
+            names.append(String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }))
+        }
+        for name in names {
+            #expect(SessionNameShape.isEmail(name) == SessionNameShape.isEmailByCharacters(name), "\(name)")
+            #expect(SessionNameShape.isPersonName(name) == SessionNameShape.isPersonNameByCharacters(name), "\(name)")
+        }
+    }
+
     @Test func sdkDefaults() {
         #expect(SessionNameShape.sdkDefault("botocore-session-1732100000") == "botocore-session-<n>")
         #expect(SessionNameShape.sdkDefault("aws-go-sdk-1732100000123456789") == "aws-go-sdk-<n>")
