@@ -19,8 +19,9 @@ struct SessionNameShapeTests {
     func notPersonNames(_ name: String) { #expect(!SessionNameShape.isPersonName(name)) }
 
     /// The byte path (ASCII names) gives the answers the character path gives, on names made at
-    /// random from the characters that matter (separators, `@`, both cases, digits) and on
-    /// names with a line break or a letter outside ASCII (which take the character path).
+    /// random from the characters that matter (separators, `@`, both cases, digits), on a name
+    /// with a line break (`\r\n`, one character of two bytes) and on names with a letter outside
+    /// ASCII (which take the character path).
     @Test func theBytePathAnswersAsTheCharacterPath() {
         var names = [
             "", "@", ".", "_", "a@b.c", "a@.b", "a@b.", "a@b..c", "ab.cd_ef", "Ab_Cd", "ab__cd", "ab.", ".ab", "Ab.Cd",
