@@ -80,10 +80,8 @@ struct SessionNameTemplate: Hashable, Comparable {
     /// straight into the string's storage: an id's mark (`<hex8>`, `<id12>`) is never longer
     /// than the id, so the name's length holds it.
     static func text(of name: String) -> String {
-        var name = name
-        let ascii = name.withUTF8 { bytes -> String? in
-            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
-            return String(unsafeUninitializedCapacity: bytes.count) { out in
+        let ascii = name.withASCIIBytes { bytes in
+            String(unsafeUninitializedCapacity: bytes.count) { out in
                 var count = 0
                 func put(_ byte: UInt8) {
                     out[count] = byte

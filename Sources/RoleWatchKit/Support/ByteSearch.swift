@@ -35,6 +35,14 @@ extension StringProtocol {
 }
 
 extension String {
+    /// `body` on the string's bytes when they are all ASCII, else nil. For the checks on session
+    /// names, which nearly always are ASCII, and whose answer on their bytes is then the one on
+    /// their characters: a `Character` walk or a split into substrings cost most of each check.
+    func withASCIIBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
+        var text = self
+        return text.withUTF8 { bytes in bytes.contains { $0 >= 0x80 } ? nil : body(bytes) }
+    }
+
     /// Whether this string's UTF-8 bytes come before `other`'s (byte order, as `memcmp`): the
     /// order of paths and file names, without walking `utf8` views element by element.
     func bytesPrecede(_ other: String) -> Bool {

@@ -7,7 +7,9 @@ import Foundation
 enum SessionNameShape {
     /// `alice@example.com`: IAM Identity Center and many federations name sessions by e-mail.
     static func isEmail(_ name: String) -> Bool {
-        asciiBytes(of: name, orElse: isEmailByCharacters) { bytes in
+        // Without a site config every event's caller is asked whether it is a person: on
+        // characters, splitting the name into substrings was a tenth of such a scan on one thread.
+        name.withASCIIBytes { bytes in
             // One `@` with something before it; after it, two or more labels, none empty.
             guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 0 else { return false }
             let domain = bytes[(at + 1)...]
@@ -18,7 +20,7 @@ enum SessionNameShape {
                 previous = byte
             }
             return previous != UInt8(ascii: ".")
-        }
+        } ?? isEmailByCharacters(name)
     }
 
     /// `isEmail` worked out on characters: for a name that is not ASCII, and for the tests that
@@ -34,7 +36,7 @@ enum SessionNameShape {
     /// lowercase after an optional capital, joined by `.` or `_`. CamelCase (`SampleSession`)
     /// is how programs name things, not people.
     static func isPersonName(_ name: String) -> Bool {
-        asciiBytes(of: name, orElse: isPersonNameByCharacters) { bytes in
+        name.withASCIIBytes { bytes in
             var (parts, length) = (1, 0)
             for byte in bytes {
                 if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") {
@@ -49,7 +51,7 @@ enum SessionNameShape {
                 length += 1
             }
             return (2...20).contains(length)
-        }
+        } ?? isPersonNameByCharacters(name)
     }
 
     /// `isPersonName` worked out on characters (see `isEmailByCharacters`).
@@ -64,20 +66,6 @@ enum SessionNameShape {
                     ("a"..."z").contains(scalar) || (index == 0 && ("A"..."Z").contains(scalar))
                 }
         }
-    }
-
-    /// `body` on the name's bytes when they are all ASCII (as nearly every session name is, and
-    /// where the bytes give the characters' answer), else `orElse` on its characters. Without a site config every event's
-    /// caller is asked whether it is a person, and splitting its session name into substrings to
-    /// answer was a tenth of such a scan on one thread.
-    private static func asciiBytes(
-        of name: String, orElse slow: (String) -> Bool, _ body: (UnsafeBufferPointer<UInt8>) -> Bool
-    ) -> Bool {
-        var name = name
-        let answer = name.withUTF8 { bytes -> Bool? in
-            bytes.contains { $0 >= 0x80 } ? nil : body(bytes)
-        }
-        return answer ?? slow(name)
     }
 
     /// The ids AWS names workload sessions by: an EC2 instance (`i-` and 8 or 17 hex digits,
