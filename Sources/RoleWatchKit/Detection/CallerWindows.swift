@@ -25,6 +25,40 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         var listedDirty = false
         var listedUnsaved = false
 
+        /// Adds a call in one access to the entry: each read of a field through the table's
+        /// values copied the whole entry (its window's arrays and tables, each retained and
+        /// released), several times per call of a caller fanning out.
+        /// Returns the change in calls held, and whether the caller must now be listed in
+        /// `dirty` and in `unsaved`.
+        mutating func add(_ call: CoverageWindow.Call, update: (inout Extra) -> Void, keepsChanges: Bool) -> (
+            calls: Int, listDirty: Bool, listUnsaved: Bool
+        ) {
+            let before = window.count
+            window.add(call)
+            update(&extra)
+            let listDirty = !listedDirty
+            let listUnsaved = keepsChanges && !listedUnsaved
+            (listedDirty, listedUnsaved) = (true, listedUnsaved || keepsChanges)
+            return (window.count - before, listDirty, listUnsaved)
+        }
+
+        /// Judges the window and prunes the extra, in one access to the entry (see `add`):
+        /// returns the change in calls held and the oldest call kept.
+        mutating func advance(
+            to horizon: Horizon, baseline: Bool,
+            condition: (CoverageWindow.Snapshot, Bool, Extra) -> CoverageWindow.Heat?,
+            prune: (inout Extra, EventTime) -> Void, report: (CoverageWindow.Report) -> Void
+        ) -> (calls: Int, oldest: EventTime?) {
+            listedDirty = false
+            let before = window.count
+            let extra = self.extra
+            window.advance(
+                act: horizon.act, settled: horizon.settled, baseline: baseline,
+                condition: { condition($0, $1, extra) }, report: report)
+            prune(&self.extra, horizon.settled)
+            return (window.count - before, window.oldest)
+        }
+
         /// The caller's row: the window without its calls, and the extra.
         var header: Data {
             var row = CompactRowWriter()
@@ -108,18 +142,10 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
             callers[caller] = entry
             index = callers.index(forKey: caller)
         }
-        let before = callers.values[index!].window.count
-        callers.values[index!].window.add(call)
-        heldCalls += callers.values[index!].window.count - before
-        update(&callers.values[index!].extra)
-        if !callers.values[index!].listedDirty {
-            callers.values[index!].listedDirty = true
-            dirty.append(caller)
-        }
-        if keepsChanges, !callers.values[index!].listedUnsaved {
-            callers.values[index!].listedUnsaved = true
-            unsaved.insert(caller)
-        }
+        let added = callers.values[index!].add(call, update: update, keepsChanges: keepsChanges)
+        heldCalls += added.calls
+        if added.listDirty { dirty.append(caller) }
+        if added.listUnsaved { unsaved.insert(caller) }
     }
 
     /// Judges what the horizon allows and appends the findings; callers left with no calls and
@@ -142,12 +168,8 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
             guard let index = callers.index(forKey: caller) else { continue }
             // Once per caller: a fanning-out caller's every call is a finding.
             let sessionName = Self.sessionName(of: caller)
-            callers.values[index].listedDirty = false
-            let extra = callers.values[index].extra
-            let before = callers.values[index].window.count
-            callers.values[index].window.advance(
-                act: horizon.act, settled: horizon.settled, baseline: baseline,
-                condition: { condition($0, $1, extra) },
+            let advanced = callers.values[index].advance(
+                to: horizon, baseline: baseline, condition: condition, prune: prune,
                 report: { report in
                     guard case .hot(let call, let snapshot, let heat) = report else {
                         return findings.append(
@@ -165,9 +187,8 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
                 earliest: {
                     findings.append(Self.heldFinding(key: key, caller: caller, sessionName: sessionName, $0))
                 })
-            prune(&callers.values[index].extra, horizon.settled)
-            heldCalls += callers.values[index].window.count - before
-            if let oldest = callers.values[index].window.oldest {
+            heldCalls += advanced.calls
+            if let oldest = advanced.oldest {
                 expiry.schedule(caller, at: horizon.isEnd ? .end : oldest + window)
             } else if stale(callers.values[index].extra, horizon.settled) {
                 expiry.cancel(caller)
