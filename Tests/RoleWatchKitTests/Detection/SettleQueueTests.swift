@@ -35,6 +35,23 @@ import Testing
         #expect(queue.takeUnsaved().isEmpty)
     }
 
+    /// An item's slot is reused once it is handed out: the item judged before a commit is not
+    /// written, nor marked, in its successor's place, however many come and go in between.
+    @Test func aReusedSlotIsNotTakenForTheItemThatLeftIt() {
+        var queue = SettleQueue<Int>(keepsUnsaved: true)
+        for round in 0..<1_000 {
+            queue.add(round, at: at(Int64(round)))
+            #expect(queue.takeDue(through: at(Int64(round))) == [round])
+        }
+        queue.add(1_000, at: at(2_000))
+        queue.add(1_001, at: at(2_001), saved: true)
+        #expect(queue.takeUnsaved() == [1_000])
+        let due = queue.takeDueMarked(through: .end)
+        #expect(due.map(\.item) == [1_000, 1_001])
+        #expect(due.map(\.saved) == [true, true])
+        #expect(queue.isEmpty)
+    }
+
     @Test func withoutKeepingUnsavedNothingCountsAsWritten() {
         var queue = SettleQueue<Int>()
         queue.add(1, at: at(1), saved: true)
