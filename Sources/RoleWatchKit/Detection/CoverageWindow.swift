@@ -35,6 +35,14 @@ struct CoverageWindow: Codable {
         /// the last take, and a commit may have saved it (a call restored was saved).
         fileprivate var changed = false
         fileprivate var saved = true
+        /// What the window's tallies count the call's part, role and account by, never saved: a
+        /// cross-account call's part is over a hundred bytes, and each text was hashed again
+        /// every time the call entered or left a tally (a fifth of a fanning-out caller's cost).
+        /// The part's is the hash duplicates are found by (`SeenEvents`), worked out on the
+        /// worker that decoded the record; a copy is still told by its text (`addCopy`).
+        fileprivate var partHash: UInt64 = 0
+        fileprivate var roleHash = 0
+        fileprivate var accountHash = 0
 
         private enum CodingKeys: String, CodingKey {
             case time, eventID, part, role, account, sourceIP, evidence, hot, covered, reported
@@ -56,6 +64,19 @@ struct CoverageWindow: Codable {
             sourceIP = event.event.sourceIPAddress ?? ""
             raw = event.deferredRaw
             saved = false
+            partHash = event.callPartHash ?? event.eventIDHash ?? Self.partHash(evidencePart: nil, part: part)
+            (roleHash, accountHash) = (role.hashValue, account.hashValue)
+        }
+
+        /// `partHash` as the worker works it out: the call part's, else the event id's.
+        private static func partHash(evidencePart: String?, part: String) -> UInt64 {
+            SeenEvents.hash(evidencePart == nil ? "event" : "call", part)
+        }
+
+        /// Works out the hashes of a call read back from a saved state.
+        fileprivate mutating func rehash() {
+            partHash = Self.partHash(evidencePart: evidencePart, part: part)
+            (roleHash, accountHash) = (role.hashValue, account.hashValue)
         }
 
         init(from decoder: any Decoder) throws {
@@ -77,6 +98,7 @@ struct CoverageWindow: Codable {
             (raw, evidencePart) = (ObservedEvent.DeferredRaw(text: evidence.raw), evidence.part)
             (hot, covered) = (try c.decode(Bool.self, forKey: .hot), try c.decode(Bool.self, forKey: .covered))
             reported = try c.decodeIfPresent([Int].self, forKey: .reported)
+            rehash()
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -157,7 +179,7 @@ struct CoverageWindow: Codable {
     /// How many calls kept (from `head`) have each part: a call's second copy is looked for
     /// among the calls of its second only when there is one, since CloudTrail's times are whole
     /// seconds and a busy caller makes hundreds of calls in one.
-    private var parts: [String: Int] = [:]
+    private var parts: [UInt64: Int] = [:]
     /// The windows that end at the last call judged, as settled and as acted on, carried to the
     /// next judgement of each kind so that it goes on from there instead of counting the
     /// window's calls again; nil when a call landed before its end (or it was never made), and
@@ -190,8 +212,9 @@ struct CoverageWindow: Codable {
         /// The window's first call and the call after its last.
         var low: Int
         var end: Int
-        var roles: [String: Int]
-        var accounts: [String: Int]
+        /// Calls by `roleHash` and `accountHash`.
+        var roles: [Int: Int]
+        var accounts: [Int: Int]
 
         mutating func shift(by removed: Int) {
             low -= removed
@@ -216,7 +239,7 @@ struct CoverageWindow: Codable {
         judged = try c.decode(Int.self, forKey: .judged)
         settledJudged = try c.decode(Int.self, forKey: .settledJudged)
         copies = try c.decode([Call].self, forKey: .copies)
-        parts = calls.reduce(into: [:]) { $0[$1.part, default: 0] += 1 }
+        parts = calls.reduce(into: [:]) { $0[$1.partHash, default: 0] += 1 }
         guard (0...calls.count).contains(judged), (0...calls.count).contains(settledJudged) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "judged calls out of range"))
         }
@@ -245,7 +268,7 @@ struct CoverageWindow: Codable {
             held = 1
             return true
         }
-        guard counted(&parts[call.part, default: 0]) else { return addCopy(call, near: index) }
+        guard counted(&parts[call.partHash, default: 0]) else { return addCopy(call, near: index) }
         insert(call, at: index)
         judged = min(judged, index)
         settledJudged = min(settledJudged, index)
@@ -274,7 +297,7 @@ struct CoverageWindow: Codable {
             return
         }
         // The held copy's time differs (it cannot, for CloudTrail's copies): a call of its own.
-        parts[call.part, default: 0] += 1
+        parts[call.partHash, default: 0] += 1
         insert(call, at: index)
         judged = min(judged, index)
         settledJudged = min(settledJudged, index)
@@ -343,8 +366,8 @@ struct CoverageWindow: Codable {
         _ range: Range<Int>, asSettled isSettled: Bool, tally: inout Tally?, condition: (Snapshot, Bool) -> Heat?,
         report: (Report) -> Void
     ) {
-        var roles: [String: Int] = [:]
-        var accounts: [String: Int] = [:]
+        var roles: [Int: Int] = [:]
+        var accounts: [Int: Int] = [:]
         // Durations converted once, out of the loop: `Duration`'s arithmetic is 128-bit.
         let (window, foldWindow) = (window.milliseconds, foldWindow.milliseconds)
         var low: Int
@@ -356,8 +379,8 @@ struct CoverageWindow: Codable {
                 head,
                 insertionIndex(EventTime(milliseconds: calls[range.lowerBound].time.milliseconds - window), "\u{10FFFF}"))
             for index in low..<range.lowerBound {
-                roles[calls[index].role, default: 0] += 1
-                accounts[calls[index].account, default: 0] += 1
+                roles[calls[index].roleHash, default: 0] += 1
+                accounts[calls[index].accountHash, default: 0] += 1
             }
         }
         defer { tally = Tally(low: low, end: range.upperBound, roles: roles, accounts: accounts) }
@@ -366,11 +389,11 @@ struct CoverageWindow: Codable {
         var coverageScanned = low - 1
         for index in range {
             let now = calls[index].time
-            roles[calls[index].role, default: 0] += 1
-            accounts[calls[index].account, default: 0] += 1
+            roles[calls[index].roleHash, default: 0] += 1
+            accounts[calls[index].accountHash, default: 0] += 1
             while calls[low].time.milliseconds <= now.milliseconds - window {
-                Self.decrement(&roles, calls[low].role)
-                Self.decrement(&accounts, calls[low].account)
+                Self.decrement(&roles, calls[low].roleHash)
+                Self.decrement(&accounts, calls[low].accountHash)
                 low += 1
             }
             let snapshot = Snapshot(
@@ -404,7 +427,7 @@ struct CoverageWindow: Codable {
     /// Forgets calls at or before `time`, once judged.
     private mutating func forget(before time: EventTime) {
         while head < min(judged, settledJudged), calls[head].time <= time {
-            Self.decrement(&parts, calls[head].part)
+            Self.decrement(&parts, calls[head].partHash)
             if changes.noted { noteRemoval(of: calls[head]) }
             head += 1
         }
@@ -469,7 +492,7 @@ struct CoverageWindow: Codable {
         return low
     }
 
-    private static func decrement(_ counts: inout [String: Int], _ key: String) {
+    private static func decrement<Key: Hashable>(_ counts: inout [Key: Int], _ key: Key) {
         guard let index = counts.index(forKey: key) else { return }
         if counts.values[index] > 1 { counts.values[index] -= 1 } else { counts.remove(at: index) }
     }
@@ -501,7 +524,7 @@ extension CoverageWindow: CompactRowCodable {
     private mutating func readJudged(from row: inout CompactRowReader) throws {
         (judged, settledJudged) = (Int(clamping: try row.int()), Int(clamping: try row.int()))
         for _ in 0..<(try row.count(minimumBytes: 12)) { copies.append(try row.read()) }
-        parts = calls.reduce(into: [:]) { $0[$1.part, default: 0] += 1 }
+        parts = calls.reduce(into: [:]) { $0[$1.partHash, default: 0] += 1 }
         guard (0...calls.count).contains(judged), (0...calls.count).contains(settledJudged) else {
             throw CompactRowReader.Damaged(description: "judged calls out of range")
         }
@@ -565,5 +588,6 @@ extension CoverageWindow.Call: CompactRowCodable {
         (raw, evidencePart) = (ObservedEvent.DeferredRaw(text: try row.string()), try row.optional())
         (hot, covered) = (try row.bool(), try row.bool())
         if try row.bool() { reported = try (0..<(try row.count())).map { _ in Int(clamping: try row.int()) } }
+        rehash()
     }
 }

@@ -72,6 +72,52 @@ struct CoverageWindowTests {
         }
     }
 
+    /// The window counts calls by hashes of their parts, roles and accounts, which a saved call
+    /// does not keep: read back, each call is known by the same hash the worker gave it, so the
+    /// other copy of a cross-account call, or the same record again, adds no call after a restart.
+    @Test func aWindowReadBackKnowsItsCallsCopies() throws {
+        let role = ExampleSite.customerRole("444455556666")
+        func observed(_ event: CloudTrailEvent) -> ObservedEvent {
+            Array(RecordWriter.json(event).utf8).withUnsafeBytes {
+                ObservedEvent(event: event, targetRole: 0, sessionRole: nil, record: $0)
+            }
+        }
+        var callerCopy = ExampleEvent.assumeRole(by: .outbound(), role: role, session: "vendor-scan-00000001")
+        callerCopy.sharedEventID = "5f3c8c39-0000-4000-8000-000000000001"
+        var ownerCopy = callerCopy
+        ownerCopy.eventID = "ffffffff-0000-4000-8000-000000000001"
+        ownerCopy.recipientAccountId = "444455556666"
+        let plain = ExampleEvent.assumeRole(by: .outbound(), role: role, session: "vendor-scan-00000002", minute: 1)
+
+        var window = CoverageWindow(window: .seconds(600), foldWindow: .seconds(3600))
+        window.add(CoverageWindow.Call(observed(callerCopy), role: role))
+        window.add(CoverageWindow.Call(observed(plain), role: role))
+        #expect(window.count == 2)
+        var header = CompactRowWriter()
+        window.writeHeader(to: &header)
+        var reader = try CompactRowReader(header.data)
+        let calls = try window.keptCalls.map { call in
+            var row = try CompactRowReader(call.compactRowData)
+            return try row.read(CoverageWindow.Call.self)
+        }
+        var restored = try CoverageWindow(header: &reader, calls: calls)
+        (restored.window, restored.foldWindow) = (.seconds(600), .seconds(3600))
+        restored.add(CoverageWindow.Call(observed(ownerCopy), role: role))
+        restored.add(CoverageWindow.Call(observed(plain), role: role))
+        #expect(restored.count == 2)
+        // The owner's copy has the larger event id: the caller's copy stands, nothing is reported twice.
+        var reported: [String] = []
+        restored.advance(
+            act: .end, settled: .end, baseline: false, condition: { _, _ in CoverageWindow.Heat(thresholds: 1) },
+            report: {
+                switch $0 {
+                case .covered(let call), .copy(let call), .hot(let call, _, _): reported.append(call.eventID)
+                }
+            })
+        #expect(!reported.contains(ownerCopy.eventID!))
+        #expect(Set(reported) == [callerCopy.eventID!, plain.eventID!])
+    }
+
     @Test func aSavedCallWhoseEvidenceNamesAnotherEventIsRefused() throws {
         func row(evidenceID: String) -> Data {
             var row = CompactRowWriter()
