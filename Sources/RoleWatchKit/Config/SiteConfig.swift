@@ -253,8 +253,11 @@ public struct WatchedRole: Sendable {
     /// True when the caller is in `assumed_by`: its ARN, its session issuer's ARN, or the AWS
     /// service acting (`invokedBy`, the service principal CloudTrail names for `AWSService` callers).
     public func isExpectedCaller(_ identity: UserIdentity) -> Bool {
+        // Each name asked in turn: an array of the three, made for every pattern, was an
+        // allocation and three copies for each AssumeRole call several rules look at.
         assumedBy.contains { pattern in
-            [identity.sessionIssuerArn, identity.arn, identity.invokedBy].contains { $0.map(pattern.matches) ?? false }
+            identity.sessionIssuerArn.map(pattern.matches) ?? false || identity.arn.map(pattern.matches) ?? false
+                || identity.invokedBy.map(pattern.matches) ?? false
         }
     }
 

@@ -30,7 +30,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
         /// released), several times per call of a caller fanning out.
         /// Returns the change in calls held, and whether the caller must now be listed in
         /// `dirty` and in `unsaved`.
-        mutating func add(_ call: CoverageWindow.Call, update: (inout Extra) -> Void, keepsChanges: Bool) -> (
+        mutating func add(_ call: consuming CoverageWindow.Call, update: (inout Extra) -> Void, keepsChanges: Bool) -> (
             calls: Int, listDirty: Bool, listUnsaved: Bool
         ) {
             let before = window.count
@@ -128,7 +128,7 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     /// sees the caller's extra with the call (a rate baseline records it). Past `cap` callers,
     /// the idle ones and then the oldest are dropped, with one `warn`ing.
     mutating func add(
-        _ call: CoverageWindow.Call, caller: String, cap: Int, extra: () -> Extra, update: (inout Extra) -> Void,
+        _ call: consuming CoverageWindow.Call, caller: String, cap: Int, extra: () -> Extra, update: (inout Extra) -> Void,
         warn: (String) -> Void
     ) {
         // One lookup of the caller (a long ARN) per call, the entry changed in place.

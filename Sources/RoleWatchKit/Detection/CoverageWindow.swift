@@ -260,7 +260,7 @@ struct CoverageWindow: Codable {
 
     /// Adds a call. A second copy of a call already held (same part) is the same call: the one
     /// with the smaller event id stands for it, as in `AlertAggregate`, whichever came first.
-    mutating func add(_ call: Call) {
+    mutating func add(_ call: consuming Call) {
         let index = insertionIndex(call.time, call.eventID)
         // One lookup of the part (a long text for a cross-account call): counted if new.
         func counted(_ held: inout Int) -> Bool {
@@ -275,7 +275,7 @@ struct CoverageWindow: Codable {
     }
 
     /// Adds a call whose part is already held: the copy with the smaller event id stands for it.
-    private mutating func addCopy(_ call: Call, near index: Int) {
+    private mutating func addCopy(_ call: consuming Call, near index: Int) {
         var same = index
         while same > head, calls[same - 1].time == call.time { same -= 1 }
         while same < calls.count, calls[same].time == call.time, calls[same].part != call.part { same += 1 }
@@ -290,7 +290,7 @@ struct CoverageWindow: Codable {
             (replacement.hot, replacement.reported) = (held.hot, held.reported)
             noteRemoval(of: calls.remove(at: same))
             (settledTally, actTally) = (nil, nil)
-            let at = insertionIndex(call.time, call.eventID)
+            let at = insertionIndex(replacement.time, replacement.eventID)
             insert(replacement, at: at)
             judged = min(judged, same, at)
             settledJudged = min(settledJudged, same, at)
@@ -303,7 +303,7 @@ struct CoverageWindow: Codable {
         settledJudged = min(settledJudged, index)
     }
 
-    private mutating func insert(_ call: Call, at index: Int) {
+    private mutating func insert(_ call: consuming Call, at index: Int) {
         if let end = settledTally?.end, index < end { settledTally = nil }
         if let end = actTally?.end, index < end { actTally = nil }
         calls.insert(call, at: index)

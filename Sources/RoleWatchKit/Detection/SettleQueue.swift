@@ -13,15 +13,6 @@
 /// which items no commit has written yet (`takeUnsaved()`) and whether an item handed out was
 /// written (its entry to delete), from a mark kept beside the item.
 struct SettleQueue<Item> {
-    private struct Held {
-        var item: Item
-        /// The order it was added in: what ties in time go by, and what tells a slot's item
-        /// from a later one in the same slot (`unsaved`).
-        var number: Int
-        /// A commit wrote it (always false without `keepsUnsaved`).
-        var saved: Bool
-    }
-
     private struct Due {
         var time: EventTime
         var number: Int
@@ -30,7 +21,13 @@ struct SettleQueue<Item> {
         static func precedes(_ a: Due, _ b: Due) -> Bool { a.time != b.time ? a.time < b.time : a.number < b.number }
     }
 
-    private var slots: [Held?] = []
+    /// Each slot's item, moved in and out (an item of a dozen strings copied retains each).
+    private var items: [Item?] = []
+    /// The order each slot's item was added in: what tells it from a later one in the same
+    /// slot (`unsaved`).
+    private var numbers: [Int] = []
+    /// Whether a commit wrote each slot's item (always false without `keepsUnsaved`).
+    private var savedMarks: [Bool] = []
     private var freeSlots: [Int32] = []
     private var heap: [Due] = []
     private var next = 0
@@ -47,22 +44,24 @@ struct SettleQueue<Item> {
     var isEmpty: Bool { heap.isEmpty }
 
     /// `saved`: the item is already written (taken back from a saved state).
-    mutating func add(_ item: Item, at time: EventTime, saved: Bool = false) {
-        let held = Held(item: item, number: next, saved: keepsUnsaved && saved)
+    mutating func add(_ item: consuming Item, at time: EventTime, saved: Bool = false) {
         let slot: Int32
         if let free = freeSlots.popLast() {
             slot = free
-            slots[Int(slot)] = held
+            items[Int(slot)] = item
+            (numbers[Int(slot)], savedMarks[Int(slot)]) = (next, keepsUnsaved && saved)
         } else {
-            slot = Int32(slots.count)
-            slots.append(held)
+            slot = Int32(items.count)
+            items.append(item)
+            numbers.append(next)
+            savedMarks.append(keepsUnsaved && saved)
         }
         push(Due(time: time, number: next, slot: slot))
         if keepsUnsaved, !saved {
             unsaved.append((next, slot))
             if unsaved.count > 2 * heap.count + 64 {
-                let slots = self.slots
-                unsaved.removeAll { slots[Int($0.slot)]?.number != $0.number }
+                let (items, numbers) = (self.items, self.numbers)
+                unsaved.removeAll { items[Int($0.slot)] == nil || numbers[Int($0.slot)] != $0.number }
             }
         }
         next += 1
@@ -79,9 +78,8 @@ struct SettleQueue<Item> {
         var taken: [(item: Item, saved: Bool)] = []
         while let top = heap.first, top.time <= time {
             pop()
-            let held = slots[Int(top.slot)].take()!
+            taken.append((items[Int(top.slot)].take()!, savedMarks[Int(top.slot)]))
             freeSlots.append(top.slot)
-            taken.append((held.item, held.saved))
         }
         return taken
     }
@@ -91,14 +89,12 @@ struct SettleQueue<Item> {
     mutating func takeUnsaved() -> [Item] {
         defer { unsaved.removeAll() }
         var items: [Item] = []
-        for entry in unsaved where isHeld(entry) {
-            slots[Int(entry.slot)]!.saved = true
-            items.append(slots[Int(entry.slot)]!.item)
+        for entry in unsaved where self.items[Int(entry.slot)] != nil && numbers[Int(entry.slot)] == entry.number {
+            savedMarks[Int(entry.slot)] = true
+            items.append(self.items[Int(entry.slot)]!)
         }
         return items
     }
-
-    private func isHeld(_ entry: (number: Int, slot: Int32)) -> Bool { slots[Int(entry.slot)]?.number == entry.number }
 
     private mutating func push(_ entry: Due) {
         heap.append(entry)

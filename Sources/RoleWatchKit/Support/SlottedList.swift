@@ -24,11 +24,11 @@ struct SlottedList<Element>: RandomAccessCollection {
         _modify { yield &slots[Int(order[position])]! }
     }
 
-    mutating func append(_ element: Element) {
+    mutating func append(_ element: consuming Element) {
         insert(element, at: order.count)
     }
 
-    mutating func insert(_ element: Element, at position: Int) {
+    mutating func insert(_ element: consuming Element, at position: Int) {
         let slot: Int32
         if let free = freeSlots.popLast() {
             slot = free

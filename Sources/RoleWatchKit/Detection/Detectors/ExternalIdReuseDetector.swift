@@ -151,16 +151,20 @@ public final class ExternalIdReuseDetector: Detector {
             var end = start + 1
             while end < due.count, due[end].item.time == due[start].item.time { end += 1 }
             if end - start > 1 {
+                // Fields read in place: a binding of the whole observation copied it.
                 order[start..<end].sort { a, b in
-                    let (x, y) = (due[a].item, due[b].item)
-                    return x.eventID != y.eventID ? x.eventID < y.eventID : x.tag != y.tag ? x.tag < y.tag : a > b
+                    if due[a].item.eventID != due[b].item.eventID { return due[a].item.eventID < due[b].item.eventID }
+                    return due[a].item.tag != due[b].item.tag ? due[a].item.tag < due[b].item.tag : a > b
                 }
             }
             start = end
         }
-        for index in order {
-            if due[index].saved { pendingJudged.insert(Self.pendingKey(of: due[index].item)) }
-            if context.isIntegrationRole(due[index].item.role) { judge(due[index].item, into: &findings) }
+        // Read in place through the buffer: the array's element, passed on, was copied.
+        due.withUnsafeBufferPointer { due in
+            for index in order {
+                if due[index].saved { pendingJudged.insert(Self.pendingKey(of: due[index].item)) }
+                if context.isIntegrationRole(due[index].item.role) { judge(due[index].item, into: &findings) }
+            }
         }
         for tag in expiry.takeDue(through: horizon.settled) {
             values[tag] = nil
