@@ -128,8 +128,8 @@ struct CallerWindows<Extra: Codable & CompactRowCodable> {
     /// sees the caller's extra with the call (a rate baseline records it). Past `cap` callers,
     /// the idle ones and then the oldest are dropped, with one `warn`ing.
     mutating func add(
-        _ call: consuming CoverageWindow.Call, caller: String, cap: Int, extra: () -> Extra, update: (inout Extra) -> Void,
-        warn: (String) -> Void
+        _ call: consuming CoverageWindow.Call, caller: String, cap: Int, extra: () -> Extra,
+        update: (inout Extra) -> Void, warn: (String) -> Void
     ) {
         // One lookup of the caller (a long ARN) per call, the entry changed in place.
         var index = callers.index(forKey: caller)
