@@ -95,7 +95,7 @@ final class SessionLineage {
                 packed.append(UInt8(count & 0xff))
                 // Whole, a text is copied in one go; a prefix of it went byte by byte, which showed.
                 if count == text.utf8.count {
-                    packed.append(contentsOf: text.utf8)
+                    packed.appendUTF8(text)
                 } else {
                     packed.append(contentsOf: text.utf8.prefix(count))
                 }

@@ -30,7 +30,7 @@ struct CompactRowWriter {
 
     mutating func string(_ value: String) {
         count(value.utf8.count)
-        bytes.append(contentsOf: value.utf8)
+        bytes.appendUTF8(value)
     }
 
     /// A string already in UTF-8, written as `string(_:)` writes it.

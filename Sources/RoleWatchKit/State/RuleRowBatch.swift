@@ -35,7 +35,7 @@ struct RuleRowBatch: Sendable {
 
     mutating func append(_ entry: StateEntry) {
         let keyStart = bytes.count
-        bytes.append(contentsOf: entry.key.utf8)
+        bytes.appendUTF8(entry.key)
         let dataStart = bytes.count
         if let data = entry.data { bytes.append(contentsOf: data) }
         rows.append(Row(keyStart: keyStart, dataStart: dataStart, end: bytes.count, deletes: entry.data == nil))

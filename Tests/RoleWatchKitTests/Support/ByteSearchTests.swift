@@ -41,4 +41,20 @@ struct ByteSearchTests {
         #expect(!ARN.lastComponent("arn:aws:iam::1:role/AWSReservedSSO_/x", hasPrefix: "AWSReservedSSO_"))
         #expect(!ARN.lastComponent("", hasPrefix: ""))
     }
+
+    /// Small strings (stored inline), long ones, non-ASCII and substrings made strings: the
+    /// bytes appended are the text's UTF-8, after what was there.
+    @Test func appendingUTF8GivesTheTextsBytes() {
+        let texts = [
+            "", "a", "us-east-1", "arn:aws:iam::444455556666:role/VendorIntegration", "séssion-Rôle-名前",
+            String("prefix-arn:aws:sts::1:assumed-role/R/s".dropFirst(7)), String(repeating: "é", count: 300),
+        ]
+        var bytes: [UInt8] = [0xff]
+        var expected: [UInt8] = [0xff]
+        for text in texts {
+            bytes.appendUTF8(text)
+            expected += Array(text.utf8)
+            #expect(bytes == expected, "\(text)")
+        }
+    }
 }

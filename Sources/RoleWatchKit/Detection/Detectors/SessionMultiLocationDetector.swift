@@ -929,13 +929,13 @@ extension SessionMultiLocationDetector {
         private mutating func pack(principal: String, sessionName: String, eventID: String, address: String) {
             text.removeAll(keepingCapacity: true)
             text.reserveCapacity(principal.utf8.count + sessionName.utf8.count + eventID.utf8.count + address.utf8.count)
-            text.append(contentsOf: principal.utf8)
+            text.appendUTF8(principal)
             ends.principal = Int32(text.count)
-            text.append(contentsOf: sessionName.utf8)
+            text.appendUTF8(sessionName)
             ends.sessionName = Int32(text.count)
-            text.append(contentsOf: eventID.utf8)
+            text.appendUTF8(eventID)
             ends.eventID = Int32(text.count)
-            text.append(contentsOf: address.utf8)
+            text.appendUTF8(address)
         }
 
         private func string(_ range: Range<Int32>) -> String {
