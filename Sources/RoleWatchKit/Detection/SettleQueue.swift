@@ -96,29 +96,7 @@ struct SettleQueue<Item> {
         return items
     }
 
-    private mutating func push(_ entry: Due) {
-        heap.append(entry)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Due.precedes(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
+    private mutating func push(_ entry: Due) { heap.heapPush(entry, by: Due.precedes) }
 
-    private mutating func pop() {
-        heap.swapAt(0, heap.count - 1)
-        heap.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { return }
-            var least = left
-            if left + 1 < heap.count, Due.precedes(heap[left + 1], heap[left]) { least = left + 1 }
-            guard Due.precedes(heap[least], heap[parent]) else { return }
-            heap.swapAt(least, parent)
-            parent = least
-        }
-    }
+    private mutating func pop() { heap.heapRemoveLeast(by: Due.precedes) }
 }

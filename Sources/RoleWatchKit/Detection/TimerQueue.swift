@@ -108,33 +108,9 @@ struct TimerQueueOf<Key: Comparable, Due: DueTimes> where Due.Key == Key {
         for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
 
-    private mutating func push(_ entry: Entry) {
-        heap.append(entry)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Entry.precedes(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
+    private mutating func push(_ entry: Entry) { heap.heapPush(entry, by: Entry.precedes) }
 
-    private mutating func pop() {
-        heap.swapAt(0, heap.count - 1)
-        heap.removeLast()
-        if !heap.isEmpty { siftDown(0) }
-    }
+    private mutating func pop() { heap.heapRemoveLeast(by: Entry.precedes) }
 
-    private mutating func siftDown(_ start: Int) {
-        var parent = start
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { return }
-            var least = left
-            if left + 1 < heap.count, Entry.precedes(heap[left + 1], heap[left]) { least = left + 1 }
-            guard Entry.precedes(heap[least], heap[parent]) else { return }
-            heap.swapAt(least, parent)
-            parent = least
-        }
-    }
+    private mutating func siftDown(_ start: Int) { heap.heapSiftDown(from: start, by: Entry.precedes) }
 }

@@ -142,8 +142,8 @@ public final class ExternalIdReuseDetector: Detector {
         // The queue hands them out by time, and in the order they came; ties in time go by
         // event id, and two records of one event (copies `SeenEvents` lets through) the latest
         // added first. Only the places of each run of one time are sorted (CloudTrail's times
-        // are whole seconds), not the observations (a dozen strings each, which every move of a
-        // sort carried); sorting every call's place was a third of this rule's cost.
+        // are whole seconds: the queue has put the rest in order), not the observations (a
+        // dozen strings each, which every move of a sort carried).
         let due = pending.takeDueMarked(through: horizon.settled)
         var order = Array(due.indices)
         var start = 0
