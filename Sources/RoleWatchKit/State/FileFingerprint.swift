@@ -193,6 +193,6 @@ struct WordHash {
     var hex: String {
         let high = Self.finish(lanes.0 ^ Self.finish(lanes.2 &+ length))
         let low = Self.finish(lanes.1 ^ Self.finish(lanes.3 ^ (length &* Self.prime)))
-        return [high, low].map { String($0, radix: 16).leftPadded(16) }.joined()
+        return String(hexWords: high, low)
     }
 }

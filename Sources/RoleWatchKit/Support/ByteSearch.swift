@@ -97,3 +97,20 @@ extension Array where Element == UInt8 {
         text.withUTF8 { append(contentsOf: $0) }
     }
 }
+
+extension String {
+    /// Two 64-bit words as 32 lowercase hex digits, each zero-padded to 16, written straight into
+    /// the string: a hash's text (a file's fingerprint, an alert's id). `String(_:radix:)`, then
+    /// padding and joining, took about a microsecond per file, more than hashing the file's
+    /// 8 KiB: 80 samples of a `scan --state` of 28,000 small files.
+    init(hexWords high: UInt64, _ low: UInt64) {
+        self.init(unsafeUninitializedCapacity: 32) { out in
+            func put(_ word: UInt64, at start: Int) {
+                for index in 0..<16 { out[start + index] = UInt8.hexDigits[Int(word >> UInt64(60 - 4 * index) & 0xf)] }
+            }
+            put(high, at: 0)
+            put(low, at: 16)
+            return 32
+        }
+    }
+}

@@ -25,7 +25,7 @@ struct StableHash {
     var low64: UInt64 { low }
 
     /// 32 lowercase hex digits.
-    var hex: String { hex64(high) + hex64(low) }
+    var hex: String { String(hexWords: high, low) }
 
     /// The hash shaped as a UUID (8-4-4-4-12), for synthetic CloudTrail event ids.
     var uuid: String {
@@ -33,11 +33,6 @@ struct StableHash {
         let c = Array(h)
         return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
             + String(c[20..<32])
-    }
-
-    private func hex64(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     static func of(_ parts: String...) -> StableHash { of(parts) }

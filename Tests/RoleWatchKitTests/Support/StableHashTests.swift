@@ -19,4 +19,20 @@ import Testing
         // The separator keeps parts apart.
         #expect(StableHash.low64("ab", "c") != StableHash.low64("a", "bc"))
     }
+
+    /// Alert ids and files' fingerprints are these digits, kept in the state database: written
+    /// straight into the string, they are what `String(_:radix:)` padded to 16 gives.
+    @Test func hexWordsAreEachWordsZeroPaddedDigits() {
+        var random = SplitMix64(seed: 3)
+        var words: [UInt64] = [0, 1, 0xf, 0x10, .max, 0x0123_4567_89ab_cdef]
+        for _ in 0..<200 { words.append(random.next() >> (random.next() % 64)) }
+        func padded(_ word: UInt64) -> String {
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        for (high, low) in zip(words, words.reversed()) {
+            #expect(String(hexWords: high, low) == padded(high) + padded(low))
+        }
+        #expect(StableHash.of("rule", "principal").hex.count == 32)
+    }
 }
