@@ -59,10 +59,7 @@ struct SettleQueue<Item> {
         push(Due(time: time, number: next, slot: slot))
         if keepsUnsaved, !saved {
             unsaved.append((next, slot))
-            if unsaved.count > 2 * heap.count + 64 {
-                let (items, numbers) = (self.items, self.numbers)
-                unsaved.removeAll { items[Int($0.slot)] == nil || numbers[Int($0.slot)] != $0.number }
-            }
+            if unsaved.count > 2 * heap.count + 64 { unsaved = unsaved.filter(isWaiting) }
         }
         next += 1
     }
@@ -89,11 +86,17 @@ struct SettleQueue<Item> {
     mutating func takeUnsaved() -> [Item] {
         defer { unsaved.removeAll() }
         var items: [Item] = []
-        for entry in unsaved where self.items[Int(entry.slot)] != nil && numbers[Int(entry.slot)] == entry.number {
+        for entry in unsaved where isWaiting(entry) {
             savedMarks[Int(entry.slot)] = true
             items.append(self.items[Int(entry.slot)]!)
         }
         return items
+    }
+
+    /// Whether the item `unsaved` lists is still waiting: its slot holds it, not nothing or a
+    /// later item.
+    private func isWaiting(_ entry: (number: Int, slot: Int32)) -> Bool {
+        items[Int(entry.slot)] != nil && numbers[Int(entry.slot)] == entry.number
     }
 
     private mutating func push(_ entry: Due) { heap.heapPush(entry, by: Due.precedes) }
