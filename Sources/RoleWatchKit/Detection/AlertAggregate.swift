@@ -268,7 +268,7 @@ public struct AlertAggregate: Codable, Sendable, Equatable {
         }
         guard changed else { return }
         if events.count > Alert.eventIDLimit { events.removeLast(events.count - Alert.eventIDLimit) }
-        for index in events.indices.dropFirst(Alert.evidenceLimit) where !events[index].raw.isEmpty {
+        for index in events.indices.dropFirst(Alert.evidenceLimit) where events[index].hasRecord {
             events[index].raw = ""
         }
     }

@@ -52,7 +52,7 @@ struct CoverageWindow: Codable {
         var key: Key { Key(time: time, eventID: eventID) }
 
         /// The call as an alert shows it.
-        var evidence: EvidenceEvent { EvidenceEvent(eventID: eventID, time: time, raw: raw.text, part: evidencePart) }
+        var evidence: EvidenceEvent { EvidenceEvent(eventID: eventID, time: time, evidence: raw, part: evidencePart) }
 
         init(_ event: borrowing ObservedEvent, role: String) {
             time = event.time

@@ -75,7 +75,15 @@ public struct Finding: Sendable, Codable {
 public struct EvidenceEvent: Sendable, Hashable, Codable {
     public var eventID: String
     public var time: EventTime
-    public var raw: String
+    /// The record as the alert shows it, secrets redacted.
+    public var raw: String {
+        get { evidence.text }
+        set { evidence = ObservedEvent.DeferredRaw(text: newValue) }
+    }
+    /// The record's text, or its bytes to make it from when the alert shows it: an alert shows
+    /// its first few events' records (`Alert.evidenceLimit`), and a caller fanning out gives a
+    /// burst alert an event for every call.
+    var evidence: ObservedEvent.DeferredRaw
     /// What the event stands for within its alert; an alert shows each part once, by its
     /// earliest event (time, then event id). Nil: the event itself. The two cross-account
     /// copies of one call share a part, so whichever copy arrived first, the alert lists the
@@ -83,14 +91,49 @@ public struct EvidenceEvent: Sendable, Hashable, Codable {
     public var part: String?
 
     public init(eventID: String, time: EventTime, raw: String, part: String? = nil) {
+        self.init(eventID: eventID, time: time, evidence: ObservedEvent.DeferredRaw(text: raw), part: part)
+    }
+
+    init(eventID: String, time: EventTime, evidence: ObservedEvent.DeferredRaw, part: String? = nil) {
         self.eventID = eventID
         self.time = time
-        self.raw = raw
+        self.evidence = evidence
         self.part = part
     }
 
     public init(_ event: borrowing ObservedEvent) {
-        self.init(eventID: event.eventID, time: event.time, raw: event.raw, part: event.callPart)
+        self.init(eventID: event.eventID, time: event.time, evidence: event.deferredRaw, part: event.callPart)
+    }
+
+    /// Whether the event has a record to show (a rule may keep an event by its id alone).
+    var hasRecord: Bool { !evidence.isEmpty }
+
+    public static func == (a: EvidenceEvent, b: EvidenceEvent) -> Bool {
+        a.eventID == b.eventID && a.time == b.time && a.part == b.part && a.raw == b.raw
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(eventID)
+        hasher.combine(time)
+        hasher.combine(raw)
+        hasher.combine(part)
+    }
+
+    private enum CodingKeys: String, CodingKey { case eventID, time, raw, part }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            eventID: try c.decode(String.self, forKey: .eventID), time: try c.decode(EventTime.self, forKey: .time),
+            raw: try c.decode(String.self, forKey: .raw), part: try c.decodeIfPresent(String.self, forKey: .part))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(eventID, forKey: .eventID)
+        try c.encode(time, forKey: .time)
+        try c.encode(raw, forKey: .raw)
+        try c.encodeIfPresent(part, forKey: .part)
     }
 
     /// The part this event stands for (see `part`).

@@ -25,6 +25,14 @@ public struct ObservedEvent: Sendable {
             self.hidden = hidden
         }
 
+        /// No record to show: the text is empty.
+        var isEmpty: Bool {
+            switch evidence {
+            case .rendered(let text): text.isEmpty
+            case .record(let bytes): bytes.isEmpty
+            }
+        }
+
         var text: String {
             let text =
                 switch evidence {
@@ -71,11 +79,11 @@ public struct ObservedEvent: Sendable {
 
     /// An event's evidence text, or the record's bytes to make it from when asked.
     ///
-    /// The worker that decoded a record makes its text, off the engine's thread, unless told
-    /// not to: when every role is watched (no config), every event is watched and few become
-    /// evidence (a session's first event from each place, a call in a burst), so their text is
-    /// made only when a rule shows or saves one; making it for every event was a fifth of such
-    /// a scan, and for every AssumeRole call still a twentieth.
+    /// The worker that decoded a record makes its text, off the engine's thread, when the run
+    /// saves nearly every watched event's (`WatchList.rendersEvidence`). Otherwise few become
+    /// evidence shown or saved (an alert's first few events, a session's first event from each
+    /// place), so their text is made only then: without a config, making it for every event was
+    /// a fifth of a scan, and for every AssumeRole call still a twentieth.
     fileprivate enum Evidence: Sendable {
         case rendered(String)
         case record([UInt8])
@@ -83,19 +91,21 @@ public struct ObservedEvent: Sendable {
 
     /// Made on the worker that decoded the record: what every event needs worked out here
     /// (its call part, the hashes duplicates are found by) is taken off the engine's thread.
-    /// `record` is the record's bytes as written. `everyRoleWatched` (no config) says how much
-    /// to work out here (see `Evidence` and `byPerson`).
-    /// `needsRecord` false (`WatchList.needsRecord`): no rule will show the record, so it is not kept.
+    /// `record` is the record's bytes as written. `everyRoleWatched` (no config): whether the
+    /// worker works out `byPerson`. `rendersEvidence`: whether it makes the evidence text now
+    /// (see `Evidence`). `needsRecord` false (`WatchList.needsRecord`): no rule will show the
+    /// record, so it is not kept.
     /// `origin`: worked out with the rules' AWS ranges, else here without them (looked up when asked).
     public init(
         event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, record: UnsafeRawBufferPointer,
-        everyRoleWatched: Bool = false, needsRecord: Bool = true, origin: CallOrigin? = nil
+        everyRoleWatched: Bool = false, needsRecord: Bool = true, rendersEvidence: Bool = true,
+        origin: CallOrigin? = nil
     ) {
         self.origin = origin ?? CallOrigin(event, ranges: nil)
         self.targetRole = targetRole
         self.sessionRole = sessionRole
         evidence =
-            !everyRoleWatched
+            rendersEvidence
             ? .rendered(EvidenceText.make(record)) : needsRecord ? .record(Array(record)) : .rendered("")
         callPart = event.sharedEventID.flatMap { shared in
             shared.isEmpty

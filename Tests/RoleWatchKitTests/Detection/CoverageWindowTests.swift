@@ -49,18 +49,18 @@ struct CoverageWindowTests {
         #expect(Self.hotCounts(&window, act: .end, settled: .end, usual: 0.5) == [3, 4, 5])
     }
 
-    /// Without a config a call keeps the record's bytes and makes its text only when shown or
-    /// saved; either way the text is the same, secrets redacted, in every saved form.
+    /// A batch scan's call keeps the record's bytes and makes its text only when shown or saved;
+    /// either way the text is the same, secrets redacted, in every saved form.
     @Test func aCallShowsAndSavesTheRecordRedactedWhetherItsTextWasMadeEarlyOrLate() throws {
         let event = ExampleEvent.assumeRole(
             by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-00000001")
         let record = #"{"eventID": "e-1", "responseElements": {"credentials": {"sessionToken": "IQoJsecret"}}}"#
         let text = Array(record.utf8).withUnsafeBytes { EvidenceText.make($0) }
         #expect(!text.contains("IQoJsecret"))
-        for everyRoleWatched in [false, true] {
+        for rendersEvidence in [true, false] {
             let observed = Array(record.utf8).withUnsafeBytes {
                 ObservedEvent(
-                    event: event, targetRole: 0, sessionRole: nil, record: $0, everyRoleWatched: everyRoleWatched)
+                    event: event, targetRole: 0, sessionRole: nil, record: $0, rendersEvidence: rendersEvidence)
             }
             let call = CoverageWindow.Call(observed, role: ExampleSite.customerRole("444455556666"))
             #expect(call.evidence.raw == text)

@@ -199,7 +199,7 @@ public final class ExternalIdReuseDetector: Detector {
                     callerAccessKeyId: observation.callerAccessKeyId,
                     sourceIPs: observation.sourceIP.map { [$0] } ?? [],
                     accounts: [observation.account] + others.map(\.key),
-                    events: [EvidenceEvent(eventID: observation.eventID, time: time, raw: observation.raw.text)],
+                    events: [EvidenceEvent(eventID: observation.eventID, time: time, evidence: observation.raw)],
                     reasons: [
                         "ExternalId #\(observation.tag) (a hash; the value is not shown) presented to \(observation.role) after roles in \(others.count) other account\(others.count == 1 ? "" : "s") within \(DurationText.format(parameters.window)): \(listed.joined(separator: ", "))\(more)"
                     ]))

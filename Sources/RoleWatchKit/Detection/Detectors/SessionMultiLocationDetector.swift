@@ -219,7 +219,8 @@ public final class SessionMultiLocationDetector: Detector {
         let location = place.name
         if track.locations[location].map({ Self.precedes(event, at: location, $0) }) ?? true {
             track.locations[location] = EvidenceEvent(
-                eventID: event.eventID, time: event.time, raw: idOnly ? "" : event.raw, part: location)
+                eventID: event.eventID, time: event.time, evidence: idOnly ? .init(text: "") : event.deferredRaw,
+                part: location)
             if place.isAWSNetwork { Self.boundAWSNetworks(&track.locations) }
             replaced = true
         }
@@ -246,7 +247,7 @@ public final class SessionMultiLocationDetector: Detector {
         if event.time != held.time { return event.time < held.time }
         if event.eventID != held.eventID { return event.eventID < held.eventID }
         return EvidenceEvent.ordered(
-            EvidenceEvent(eventID: event.eventID, time: event.time, raw: event.raw, part: location), held)
+            EvidenceEvent(eventID: event.eventID, time: event.time, evidence: event.deferredRaw, part: location), held)
     }
 
     /// Changes a track in place (no copy of its dictionaries).
@@ -988,7 +989,7 @@ extension SessionMultiLocationDetector {
         }
 
         private var evidence: EvidenceEvent {
-            EvidenceEvent(eventID: eventID, time: time, raw: raw?.text ?? "", part: place.name)
+            EvidenceEvent(eventID: eventID, time: time, evidence: raw ?? .init(text: ""), part: place.name)
         }
 
         /// The full form: what `Track` would hold after the same events.

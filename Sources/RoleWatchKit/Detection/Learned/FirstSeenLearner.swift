@@ -252,7 +252,7 @@ final class FirstSeenLearner {
                     role: observation.role, sessionName: observation.sessionName,
                     accessKeyId: observation.accessKeyId, callerAccessKeyId: observation.callerAccessKeyId,
                     sourceIPs: observation.sourceIP.map { [$0] } ?? [], accounts: observation.accounts,
-                    events: [EvidenceEvent(eventID: observation.eventID, time: time, raw: observation.raw.text)],
+                    events: [EvidenceEvent(eventID: observation.eventID, time: time, evidence: observation.raw)],
                     reasons: reasons(observation, known)))
         }
         if isNew {
