@@ -28,7 +28,7 @@ public final class DetectionEngine {
     public let rules: [Rule]
     private let detectors: [any Detector]
     private let folder: AlertFolder
-    let emission: AlertEmission
+    private let emission: AlertEmission
     private let warn: @Sendable (String) -> Void
     private var progress: InputProgress
     private let seen: SeenEvents

@@ -79,11 +79,12 @@ public struct ObservedEvent: Sendable {
 
     /// An event's evidence text, or the record's bytes to make it from when asked.
     ///
-    /// The worker that decoded a record makes its text, off the engine's thread, when the run
-    /// saves nearly every watched event's (`WatchList.rendersEvidence`). Otherwise few become
-    /// evidence shown or saved (an alert's first few events, a session's first event from each
-    /// place), so their text is made only then: without a config, making it for every event was
-    /// a fifth of a scan, and for every AssumeRole call still a twentieth.
+    /// The worker that decoded a record keeps its bytes, and the text is made only when a rule
+    /// shows or saves it. Few events become evidence shown (an alert's first few events, where
+    /// a caller fanning out gives its burst alert every call) or saved (what the rules hold at
+    /// a commit): without a config, making the text of every event was a fifth of a scan; with
+    /// one, of every watched AssumeRole call, a twentieth of a vendor's scan, and 3% of its
+    /// `scan --state` (which saves its rules' calls when it commits, not all of them).
     fileprivate enum Evidence: Sendable {
         case rendered(String)
         case record([UInt8])
@@ -92,21 +93,17 @@ public struct ObservedEvent: Sendable {
     /// Made on the worker that decoded the record: what every event needs worked out here
     /// (its call part, the hashes duplicates are found by) is taken off the engine's thread.
     /// `record` is the record's bytes as written. `everyRoleWatched` (no config): whether the
-    /// worker works out `byPerson`. `rendersEvidence`: whether it makes the evidence text now
-    /// (see `Evidence`). `needsRecord` false (`WatchList.needsRecord`): no rule will show the
-    /// record, so it is not kept.
+    /// worker works out `byPerson`. `needsRecord` false (`WatchList.needsRecord`): no rule will
+    /// show the record, so it is not kept.
     /// `origin`: worked out with the rules' AWS ranges, else here without them (looked up when asked).
     public init(
         event: CloudTrailEvent, targetRole: Int?, sessionRole: Int?, record: UnsafeRawBufferPointer,
-        everyRoleWatched: Bool = false, needsRecord: Bool = true, rendersEvidence: Bool = true,
-        origin: CallOrigin? = nil
+        everyRoleWatched: Bool = false, needsRecord: Bool = true, origin: CallOrigin? = nil
     ) {
         self.origin = origin ?? CallOrigin(event, ranges: nil)
         self.targetRole = targetRole
         self.sessionRole = sessionRole
-        evidence =
-            rendersEvidence
-            ? .rendered(EvidenceText.make(record)) : needsRecord ? .record(Array(record)) : .rendered("")
+        evidence = needsRecord ? .record(Array(record)) : .rendered("")
         callPart = event.sharedEventID.flatMap { shared in
             shared.isEmpty
                 ? nil

@@ -16,19 +16,9 @@ public final class WatchList {
     /// The ranges the rules use, which each kept event's `CallOrigin` is worked out with.
     let awsRanges: AWSIPRanges?
 
-    /// Whether the worker that decodes a kept record makes its evidence text (`ObservedEvent`).
-    /// A run that keeps state saves nearly every watched call with its text, so the text is made
-    /// there, once, off the engine's thread. A batch scan shows few records (an alert's first
-    /// few events, where a caller fanning out gives its burst alert every call) and keeps the
-    /// bytes to make those from: making every text was a twentieth of a vendor's scan. Without a
-    /// config every event is watched and few are saved with their text: bytes either way.
-    public let rendersEvidence: Bool
-
-    /// `emission`: the engine's (`.prompt` for a run that keeps state).
-    public init(config: SiteConfig, awsRanges: AWSIPRanges? = nil, emission: AlertEmission = .settled) {
+    public init(config: SiteConfig, awsRanges: AWSIPRanges? = nil) {
         self.roles = config.roles
         self.watchesEveryRole = config.watchesEveryRole
-        rendersEvidence = !config.watchesEveryRole && emission == .prompt
         self.awsRanges = awsRanges
         recordsInsideAWSUnused =
             config.watchesEveryRole && config.allowedCIDRs.isEmpty && config.roles.allSatisfy { $0.allowedCIDRs == nil }

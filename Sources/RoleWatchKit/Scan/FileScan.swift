@@ -91,8 +91,7 @@ struct FileScan {
             var observed = ObservedEvent(
                 event: consume event, targetRole: target, sessionRole: session,
                 record: UnsafeRawBufferPointer(rebasing: bytes[eventRange]),
-                everyRoleWatched: watchList.watchesEveryRole, needsRecord: needsRecord,
-                rendersEvidence: watchList.rendersEvidence, origin: origin)
+                everyRoleWatched: watchList.watchesEveryRole, needsRecord: needsRecord, origin: origin)
             observed.futureTime = future
             batch.append(consume observed)
             report.watchedEvents += 1

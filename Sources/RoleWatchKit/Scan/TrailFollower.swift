@@ -67,7 +67,7 @@ public final class TrailFollower {
         self.journal = journal
         self.say = say
         self.config = config
-        self.watchList = WatchList(config: config, awsRanges: awsRanges, emission: .prompt)
+        self.watchList = WatchList(config: config, awsRanges: awsRanges)
         self.engine = try journal.restoredEngine(
             rules: rules, config: config, awsRanges: awsRanges, progress: .follow(quiet: options.backfillQuiet))
     }

@@ -195,7 +195,7 @@ public final class TrailScan {
 
     /// Reads every file on the calling thread, handing its events straight to the engine.
     private func scanInOrder(_ files: [TrailFile], consume: (OrderedHandoff.Item) throws -> Void) throws {
-        let watchList = WatchList(config: config, awsRanges: awsRanges, emission: engine.emission)
+        let watchList = WatchList(config: config, awsRanges: awsRanges)
         let now = EventTime.now
         let reader = TrailFileReader()
         let repeatedStrings = RepeatedStrings()
@@ -222,14 +222,14 @@ public final class TrailScan {
             fileCount: files.count, maxAhead: options.threads * 32, maxQueued: 8,
             maxQueuedEvents: options.threads * 2 * 8 * FileScan.batchSize)
         let group = DispatchGroup()
-        let (config, awsRanges, maxRecordBytes, prefilter, now, emission) = (
-            self.config, self.awsRanges, options.maxRecordBytes, options.prefilter, EventTime.now, engine.emission
+        let (config, awsRanges, maxRecordBytes, prefilter, now) = (
+            self.config, self.awsRanges, options.maxRecordBytes, options.prefilter, EventTime.now
         )
         let canonicalPaths = files.map { self.canonicalPaths[$0.path] }
         for worker in 0..<options.threads {
             group.enter()
             Thread.detachNewThread {
-                let watchList = WatchList(config: config, awsRanges: awsRanges, emission: emission)
+                let watchList = WatchList(config: config, awsRanges: awsRanges)
                 let reader = TrailFileReader()
                 let repeatedStrings = RepeatedStrings()
                 while let index = handoff.takeFile(helper: worker > 0) {

@@ -49,27 +49,29 @@ struct CoverageWindowTests {
         #expect(Self.hotCounts(&window, act: .end, settled: .end, usual: 0.5) == [3, 4, 5])
     }
 
-    /// A batch scan's call keeps the record's bytes and makes its text only when shown or saved;
-    /// either way the text is the same, secrets redacted, in every saved form.
+    /// A call keeps the record's bytes and makes its text only when shown or saved; read back
+    /// from a saved form its text is made already. Either way it is the same, secrets redacted.
     @Test func aCallShowsAndSavesTheRecordRedactedWhetherItsTextWasMadeEarlyOrLate() throws {
         let event = ExampleEvent.assumeRole(
             by: .outbound(), role: ExampleSite.customerRole("444455556666"), session: "vendor-scan-00000001")
         let record = #"{"eventID": "e-1", "responseElements": {"credentials": {"sessionToken": "IQoJsecret"}}}"#
         let text = Array(record.utf8).withUnsafeBytes { EvidenceText.make($0) }
         #expect(!text.contains("IQoJsecret"))
-        for rendersEvidence in [true, false] {
-            let observed = Array(record.utf8).withUnsafeBytes {
-                ObservedEvent(
-                    event: event, targetRole: 0, sessionRole: nil, record: $0, rendersEvidence: rendersEvidence)
-            }
-            let call = CoverageWindow.Call(observed, role: ExampleSite.customerRole("444455556666"))
-            #expect(call.evidence.raw == text)
-            #expect(call.evidence.eventID == call.eventID && call.evidence.time == call.time)
-            var row = try CompactRowReader(call.compactRowData)
-            #expect(try row.read(CoverageWindow.Call.self).evidence == call.evidence)
-            let json = try JSONDecoder().decode(CoverageWindow.Call.self, from: JSONEncoder().encode(call))
-            #expect(json.evidence == call.evidence && json.part == call.part)
+        let observed = Array(record.utf8).withUnsafeBytes {
+            ObservedEvent(event: event, targetRole: 0, sessionRole: nil, record: $0)
         }
+        let call = CoverageWindow.Call(observed, role: ExampleSite.customerRole("444455556666"))
+        #expect(call.evidence.raw == text && call.evidence.hasRecord)
+        #expect(call.evidence == EvidenceEvent(eventID: call.eventID, time: call.time, raw: text, part: nil))
+        #expect(call.evidence.eventID == call.eventID && call.evidence.time == call.time)
+        var row = try CompactRowReader(call.compactRowData)
+        #expect(try row.read(CoverageWindow.Call.self).evidence == call.evidence)
+        let json = try JSONDecoder().decode(CoverageWindow.Call.self, from: JSONEncoder().encode(call))
+        #expect(json.evidence == call.evidence && json.part == call.part)
+        // An alert past its evidence limit keeps the event's id and drops its record.
+        var dropped = call.evidence
+        dropped.raw = ""
+        #expect(!dropped.hasRecord && dropped.eventID == call.eventID)
     }
 
     /// The window counts calls by hashes of their parts, roles and accounts, which a saved call

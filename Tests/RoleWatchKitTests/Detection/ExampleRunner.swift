@@ -96,8 +96,7 @@ enum ExampleRunner {
                 ObservedEvent(
                     event: event, targetRole: target, sessionRole: session, record: $0,
                     everyRoleWatched: example.config.watchesEveryRole,
-                    needsRecord: watchList.needsRecord(event, origin: origin),
-                    rendersEvidence: watchList.rendersEvidence, origin: origin)
+                    needsRecord: watchList.needsRecord(event, origin: origin), origin: origin)
             }
         }
     }
