@@ -22,8 +22,8 @@ struct CoverageWindow: Codable {
         var role: String
         var account: String
         var sourceIP: String
-        /// The record's text, made when the call is shown (a finding) or saved: without a config
-        /// every AssumeRole call of every caller passes here, and few are ever shown.
+        /// The record's text, made when the call is shown (a finding) or saved: every AssumeRole
+        /// call of a caller passes here, and few are ever shown. Empty once the call is covered.
         var raw: ObservedEvent.DeferredRaw
         /// What the call stands for in an alert (`EvidenceEvent.part`): nil, the call itself.
         var evidencePart: String?
@@ -419,6 +419,9 @@ struct CoverageWindow: Codable {
                 calls[covered].covered = true
                 noteChange(at: covered)
                 report(.covered(calls[covered]))
+                // Shown once, now: a covered call stays only to be counted, and its record (about
+                // 2 KB) is never shown again, nor saved (nearly every call of a caller fanning out).
+                calls[covered].raw = ObservedEvent.DeferredRaw(text: "")
             }
             coverageScanned = index
         }

@@ -37,6 +37,27 @@ struct CoverageWindowTests {
         return counts
     }
 
+    /// A covered call's record is shown once, in the report that covers it; the window keeps
+    /// the call to count it, not its record, and neither do its saved forms.
+    @Test func aCoveredCallIsShownOnceAndKeptWithoutItsRecord() throws {
+        var window = Self.window()
+        var covered: [EvidenceEvent] = []
+        // Judged as the calls come (prompt emission), nothing settled: every call is kept.
+        window.advance(
+            act: .end, settled: ExampleEvent.start - .seconds(60), baseline: false,
+            condition: { snapshot, _ in snapshot.count > 2 ? CoverageWindow.Heat(thresholds: 1, usual: nil) : nil },
+            report: { if case .covered(let call) = $0 { covered.append(call.evidence) } })
+        // The third call is hot: it and the two before are covered, and the two after it too.
+        #expect(covered.count == 5 && covered.allSatisfy { $0.hasRecord && $0.raw.contains("AssumeRole") })
+        #expect(window.keptCalls.count == 5)
+        #expect(window.keptCalls.allSatisfy { $0.covered && !$0.evidence.hasRecord })
+        for call in window.keptCalls {
+            var row = try CompactRowReader(call.compactRowData)
+            let saved = try row.read(CoverageWindow.Call.self)
+            #expect(saved.covered && saved.evidence.raw.isEmpty && saved.eventID == call.eventID)
+        }
+    }
+
     @Test func aSettledWindowAtAStrengthReportedBeforeAddsOnlyABaselinesReason() {
         let start = ExampleEvent.start
         var window = Self.window()
