@@ -68,7 +68,9 @@ public final class ExternalIdReuseDetector: Detector {
     private var values: [String: [String: Sighting]] = [:]
     /// Knows which calls no commit wrote yet with prompt emission (the runs that keep state).
     private var pending: SettleQueue<Observation>
-    /// When each value's latest sighting leaves the window behind the settled horizon.
+    /// When each value's latest sighting may have left the window behind the settled horizon:
+    /// scheduled when the value is first seen and looked at again when due (`advance`), rather
+    /// than moved at every sighting (a vendor presents each customer's value at every scan).
     private var expiry = TimerQueue<String>()
     /// Values whose accounts changed since the state was last taken, kept only with prompt
     /// emission (the runs that keep state, `noteUnsaved`): a batch scan takes its state once at
@@ -167,6 +169,12 @@ public final class ExternalIdReuseDetector: Detector {
             }
         }
         for tag in expiry.takeDue(through: horizon.settled) {
+            guard let accounts = values[tag] else { continue }
+            let end = Self.end(of: accounts, window: parameters.window)
+            guard end <= horizon.settled else {
+                expiry.schedule(tag, at: end)
+                continue
+            }
             values[tag] = nil
             noteUnsaved(tag)
         }
@@ -176,13 +184,33 @@ public final class ExternalIdReuseDetector: Detector {
         if keepsChanges { unsaved.insert(tag) }
     }
 
+    /// When a value's latest sighting leaves the window: the value is forgotten once the
+    /// settled horizon reaches it.
+    private static func end(of accounts: [String: Sighting], window: Duration) -> EventTime {
+        (accounts.values.lazy.map(\.last).max() ?? EventTime(milliseconds: .min / 2)) + window + .milliseconds(1)
+    }
+
     private func judge(_ observation: Observation, into findings: inout [Finding]) {
-        let time = observation.time
-        // Taken out and changed in place: nearly every call finds its value in its one account,
+        // Found once and changed in place: nearly every call finds its value in its one account,
         // and copies of the accounts, filtered and sorted, were most of this rule's cost.
-        let known = values.removeValue(forKey: observation.tag)
-        if known == nil, values.count >= context.config.maxTrackedKeys { dropIdlest() }
-        var accounts = known ?? [:]
+        var slot = values.index(forKey: observation.tag)
+        let isNew = slot == nil
+        if isNew {
+            if values.count >= context.config.maxTrackedKeys { dropIdlest() }
+            values[observation.tag] = [:]
+            slot = values.index(forKey: observation.tag)
+        }
+        judge(observation, accounts: &values.values[slot!], into: &findings)
+        // A value's end never comes earlier with a sighting (its latest only grows): scheduled
+        // once, it is looked at again when due.
+        if isNew { expiry.schedule(observation.tag, at: Self.end(of: values.values[slot!], window: parameters.window)) }
+        noteUnsaved(observation.tag)
+    }
+
+    private func judge(
+        _ observation: Observation, accounts: inout [String: Sighting], into findings: inout [Finding]
+    ) {
+        let time = observation.time
         let window = parameters.window
         if accounts.contains(where: { time > $0.value.last + window }) {
             accounts = accounts.filter { time <= $0.value.last + window }
@@ -212,11 +240,6 @@ public final class ExternalIdReuseDetector: Detector {
             let oldest = accounts.sorted { ($0.value.last, $0.key) < ($1.value.last, $1.key) }
             for (account, _) in oldest.prefix(accounts.count - Self.maxAccountsPerValue) { accounts[account] = nil }
         }
-        values[observation.tag] = accounts
-        if let latest = accounts.values.lazy.map(\.last).max() {
-            expiry.schedule(observation.tag, at: latest + parameters.window + .milliseconds(1))
-        }
-        noteUnsaved(observation.tag)
     }
 
     private func dropIdlest() {
