@@ -83,8 +83,8 @@ public struct ObservedEvent: Sendable {
     /// shows or saves it. Few events become evidence shown (an alert's first few events, where
     /// a caller fanning out gives its burst alert every call) or saved (what the rules hold at
     /// a commit): without a config, making the text of every event was a fifth of a scan; with
-    /// one, of every watched AssumeRole call, a twentieth of a vendor's scan, and 3% of its
-    /// `scan --state` (which saves its rules' calls when it commits, not all of them).
+    /// one, of every watched AssumeRole call, a twentieth of a vendor's scan, and 2% to 4% of its
+    /// `scan --state` (which saves what its rules hold when it commits, not every call).
     fileprivate enum Evidence: Sendable {
         case rendered(String)
         case record([UInt8])
