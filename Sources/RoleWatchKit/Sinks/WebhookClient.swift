@@ -4,9 +4,16 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
-/// Sends webhook requests over one shared `HTTPClient` (connection pooling and TLS sessions
-/// across deliveries) and turns each attempt into a `WebhookDeliveryOutcome`; it never throws
-/// and never retries: retrying is the outbox's job, with backoff that survives a restart.
+/// Sends webhook requests over one shared `HTTPClient` and turns each attempt into a
+/// `WebhookDeliveryOutcome`; it never throws and never retries: retrying is the outbox's job,
+/// with backoff that survives a restart.
+///
+/// Each request goes over HTTP/1.1 on a connection of its own, closed after the response
+/// (`Connection: close`). A connection handed back to AsyncHTTPClient's pool is where a full
+/// test run once crashed (1.37.0: "A connection that we don't know was released?", a
+/// precondition in the pool, when a reused connection's close and its release cross); a
+/// process that follows a trail for days must not end on it, and deliveries are few (alerts,
+/// in batches), so a connection each costs little. HTTP/2 would multiplex on a shared one.
 ///
 /// Implementation requirements for callers: call `shutdown()` (or `syncShutdown()` from a
 /// plain thread) once no more sends will be made; the underlying client must be shut down
@@ -21,6 +28,7 @@ public final class WebhookClient: Sendable {
         // The outbox retries with backoff; a pool that kept reconnecting on its own until the
         // deadline would hide a refused connection behind a timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.httpVersion = .http1Only
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
@@ -70,6 +78,7 @@ public final class WebhookClient: Sendable {
         var headers = HTTPHeaders([
             ("Content-Type", "application/json"),
             ("User-Agent", "rolewatch"),
+            ("Connection", "close"),
             ("Idempotency-Key", ids.joined(separator: ",")),
         ])
         headers.add(contentsOf: endpoint.headers.map { ($0.name, $0.value) })

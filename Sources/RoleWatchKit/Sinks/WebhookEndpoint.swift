@@ -35,7 +35,7 @@ public struct WebhookEndpoint: Sendable, CustomStringConvertible, CustomReflecta
     /// Headers that rolewatch writes itself; configuring them would send two conflicting values.
     static let reservedHeaderNames: Set<String> = [
         "content-type", "content-length", "transfer-encoding", "host", "user-agent", "idempotency-key",
-        WebhookSignature.headerName.lowercased(),
+        "connection", WebhookSignature.headerName.lowercased(),
     ]
 
     /// Slack rejects a message with more than 50 blocks; a plain batch stops at 100 because

@@ -22,6 +22,8 @@ import Testing
         #expect(request.body == body)
         #expect(request.header("Content-Type") == "application/json")
         #expect(request.header("User-Agent") == "rolewatch")
+        // A connection per request, never handed back to the client's pool (see `WebhookClient`).
+        #expect(request.header("Connection") == "close")
         #expect(request.header("Idempotency-Key") == WebhookFixtures.alert(1).id)
         #expect(request.header("Authorization") == "Bearer s3cr3t-token")
         let expected = HMAC<SHA256>.authenticationCode(for: request.body, using: SymmetricKey(data: secret))

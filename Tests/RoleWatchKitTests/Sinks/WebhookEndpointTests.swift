@@ -34,6 +34,9 @@ import Testing
         #expect(throws: WebhookError.reservedHeader("idempotency-key")) {
             try WebhookEndpoint(url: url, headers: [(name: "idempotency-key", value: "x")])
         }
+        #expect(throws: WebhookError.reservedHeader("Connection")) {
+            try WebhookEndpoint(url: url, headers: [(name: "Connection", value: "keep-alive")])
+        }
         #expect(throws: WebhookError.batchSizeOutOfRange(0, allowed: 1...100)) {
             try WebhookEndpoint(url: url, batchSize: 0)
         }
