@@ -170,8 +170,7 @@ public final class ExternalIdReuseDetector: Detector {
         }
         for tag in expiry.takeDue(through: horizon.settled) {
             guard let accounts = values[tag] else { continue }
-            let end = Self.end(of: accounts, window: parameters.window)
-            guard end <= horizon.settled else {
+            if let end = Self.end(of: accounts, window: parameters.window), end > horizon.settled {
                 expiry.schedule(tag, at: end)
                 continue
             }
@@ -185,9 +184,9 @@ public final class ExternalIdReuseDetector: Detector {
     }
 
     /// When a value's latest sighting leaves the window: the value is forgotten once the
-    /// settled horizon reaches it.
-    private static func end(of accounts: [String: Sighting], window: Duration) -> EventTime {
-        (accounts.values.lazy.map(\.last).max() ?? EventTime(milliseconds: .min / 2)) + window + .milliseconds(1)
+    /// settled horizon reaches it. Nil for a value without accounts (none is kept).
+    private static func end(of accounts: [String: Sighting], window: Duration) -> EventTime? {
+        accounts.values.lazy.map(\.last).max().map { $0 + window + .milliseconds(1) }
     }
 
     private func judge(_ observation: Observation, into findings: inout [Finding]) {
@@ -203,7 +202,9 @@ public final class ExternalIdReuseDetector: Detector {
         judge(observation, accounts: &values.values[slot!], into: &findings)
         // A value's end never comes earlier with a sighting (its latest only grows): scheduled
         // once, it is looked at again when due.
-        if isNew { expiry.schedule(observation.tag, at: Self.end(of: values.values[slot!], window: parameters.window)) }
+        if isNew, let end = Self.end(of: values.values[slot!], window: parameters.window) {
+            expiry.schedule(observation.tag, at: end)
+        }
         noteUnsaved(observation.tag)
     }
 
@@ -301,9 +302,7 @@ public final class ExternalIdReuseDetector: Detector {
             } else {
                 let accounts = try JSONDecoder().decode([String: Sighting].self, from: data)
                 values[key] = accounts
-                if let latest = accounts.values.map(\.last).max() {
-                    expiry.schedule(key, at: latest + parameters.window + .milliseconds(1))
-                }
+                if let end = Self.end(of: accounts, window: parameters.window) { expiry.schedule(key, at: end) }
             }
         }
         (self.values, self.pending, self.expiry, unsaved) = (values, pending, expiry, [])
