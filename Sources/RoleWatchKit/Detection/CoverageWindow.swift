@@ -239,7 +239,7 @@ struct CoverageWindow: Codable {
         judged = try c.decode(Int.self, forKey: .judged)
         settledJudged = try c.decode(Int.self, forKey: .settledJudged)
         copies = try c.decode([Call].self, forKey: .copies)
-        parts = calls.reduce(into: [:]) { $0[$1.partHash, default: 0] += 1 }
+        countParts()
         guard (0...calls.count).contains(judged), (0...calls.count).contains(settledJudged) else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "judged calls out of range"))
         }
@@ -495,6 +495,11 @@ struct CoverageWindow: Codable {
         return low
     }
 
+    /// `parts` for calls read back from a saved state.
+    private mutating func countParts() {
+        parts = calls.reduce(into: [:]) { $0[$1.partHash, default: 0] += 1 }
+    }
+
     private static func decrement<Key: Hashable>(_ counts: inout [Key: Int], _ key: Key) {
         guard let index = counts.index(forKey: key) else { return }
         if counts.values[index] > 1 { counts.values[index] -= 1 } else { counts.remove(at: index) }
@@ -527,7 +532,7 @@ extension CoverageWindow: CompactRowCodable {
     private mutating func readJudged(from row: inout CompactRowReader) throws {
         (judged, settledJudged) = (Int(clamping: try row.int()), Int(clamping: try row.int()))
         for _ in 0..<(try row.count(minimumBytes: 12)) { copies.append(try row.read()) }
-        parts = calls.reduce(into: [:]) { $0[$1.partHash, default: 0] += 1 }
+        countParts()
         guard (0...calls.count).contains(judged), (0...calls.count).contains(settledJudged) else {
             throw CompactRowReader.Damaged(description: "judged calls out of range")
         }
