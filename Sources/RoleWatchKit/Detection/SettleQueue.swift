@@ -13,7 +13,7 @@
 /// which items no commit has written yet (`takeUnsaved()`) and whether an item handed out was
 /// written (its entry to delete), from a mark kept beside the item.
 struct SettleQueue<Item> {
-    private struct Due {
+    private struct Due: HeapOrdered {
         var time: EventTime
         var number: Int
         var slot: Int32
@@ -99,7 +99,7 @@ struct SettleQueue<Item> {
         items[Int(entry.slot)] != nil && numbers[Int(entry.slot)] == entry.number
     }
 
-    private mutating func push(_ entry: Due) { heap.heapPush(entry, by: Due.precedes) }
+    private mutating func push(_ entry: Due) { heap.heapPush(entry) }
 
-    private mutating func pop() { heap.heapRemoveLeast(by: Due.precedes) }
+    private mutating func pop() { heap.heapRemoveLeast() }
 }

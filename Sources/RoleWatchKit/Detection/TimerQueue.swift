@@ -54,7 +54,7 @@ struct DueSlots: DueTimes {
 /// skipped when it surfaces; the heap is rebuilt when stale entries outnumber live ones.
 /// Scheduling and taking cost O(log n).
 struct TimerQueueOf<Key: Comparable, Due: DueTimes> where Due.Key == Key {
-    private struct Entry {
+    private struct Entry: HeapOrdered {
         var time: EventTime
         var key: Key
 
@@ -108,9 +108,9 @@ struct TimerQueueOf<Key: Comparable, Due: DueTimes> where Due.Key == Key {
         for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
 
-    private mutating func push(_ entry: Entry) { heap.heapPush(entry, by: Entry.precedes) }
+    private mutating func push(_ entry: Entry) { heap.heapPush(entry) }
 
-    private mutating func pop() { heap.heapRemoveLeast(by: Entry.precedes) }
+    private mutating func pop() { heap.heapRemoveLeast() }
 
-    private mutating func siftDown(_ start: Int) { heap.heapSiftDown(from: start, by: Entry.precedes) }
+    private mutating func siftDown(_ start: Int) { heap.heapSiftDown(from: start) }
 }
